@@ -1,0 +1,151 @@
+//! barongctl: the operator's CLI. It talks to a running barongd over the admin socket and prints
+//! tables (comfy-table) or one JSON document (`--json`). Exit codes: 0 ok, 1 refused by the
+//! daemon, 2 usage or input error, 3 daemon unreachable.
+
+mod client;
+mod output;
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use common::admin::Request;
+
+#[derive(Parser, Debug)]
+#[command(name = "barongctl", version, about = "Operate a running barongd over its admin socket")]
+struct Cli {
+    /// Admin socket path (default: <data-dir>/barongd.sock).
+    #[arg(long, global = true, env = "BARONG_SOCKET")]
+    socket: Option<PathBuf>,
+    /// Data directory of the daemon.
+    #[arg(long, global = true, env = "BARONG_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// Shorthand for `--output json`.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    output: Format,
+    #[command(subcommand)]
+    command: Noun,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Noun {
+    /// Daemon health: version, address, database, counts.
+    Status,
+    /// Users.
+    User {
+        #[command(subcommand)]
+        verb: UserVerb,
+    },
+    /// Schema migrations.
+    Migrate {
+        #[command(subcommand)]
+        verb: MigrateVerb,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserVerb {
+    /// Create a user (no email confirmation). The password is prompted on a terminal, or read
+    /// from stdin with --password-stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        username: Option<String>,
+        /// Role (must have permissions), default member.
+        #[arg(long)]
+        role: Option<String>,
+        /// pending, active, banned, locked or deleted.
+        #[arg(long)]
+        state: Option<String>,
+        /// Grant the private labels of levels 1..=LEVEL.
+        #[arg(long)]
+        level: Option<i64>,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users, newest first.
+    List {
+        #[arg(long, default_value_t = 1)]
+        page: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Show one user by uid or email.
+    Show { user: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum MigrateVerb {
+    /// Show applied and pending migrations.
+    Status,
+    /// Apply pending migrations.
+    Run,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let format = if cli.json { Format::Json } else { cli.output };
+    let socket = cli.socket.clone().unwrap_or_else(|| cli.data_dir.join(common::admin::SOCKET_FILE));
+    let request = match build_request(cli.command) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("barongctl: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match client::call(&socket, request) {
+        Ok(reply) => output::print(reply, format),
+        Err(e) => {
+            eprintln!("barongctl: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn build_request(noun: Noun) -> Result<Request, String> {
+    Ok(match noun {
+        Noun::Status => Request::Status,
+        Noun::User { verb: UserVerb::Create { email, username, role, state, level, password_stdin } } => {
+            let password = read_password(password_stdin)?;
+            Request::UserCreate { email, password, username, role, state, level }
+        }
+        Noun::User { verb: UserVerb::List { page, limit } } => {
+            Request::UserList { page: Some(page), limit: Some(limit) }
+        }
+        Noun::User { verb: UserVerb::Show { user } } => Request::UserShow { user },
+        Noun::Migrate { verb: MigrateVerb::Status } => Request::MigrateStatus,
+        Noun::Migrate { verb: MigrateVerb::Run } => Request::MigrateRun,
+    })
+}
+
+fn read_password(from_stdin: bool) -> Result<String, String> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().take(64 * 1024).read_to_string(&mut s).map_err(|e| format!("reading stdin: {e}"))?;
+        let line = s.lines().next().unwrap_or("").to_string();
+        if line.is_empty() {
+            return Err("--password-stdin: stdin held no password".into());
+        }
+        return Ok(line);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err("no terminal to prompt for the password: pass --password-stdin".into());
+    }
+    dialoguer::Password::new()
+        .with_prompt("Password")
+        .with_confirmation("Repeat password", "passwords do not match")
+        .interact()
+        .map_err(|e| format!("password prompt: {e}"))
+}

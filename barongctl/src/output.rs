@@ -1,0 +1,105 @@
+//! Printing replies: comfy-table for people, one JSON document for scripts.
+
+use std::process::ExitCode;
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use common::admin::{Reply, ReplyData};
+use common::entities::UserWithFullInfo;
+
+use crate::Format;
+
+pub fn print(reply: Reply, format: Format) -> ExitCode {
+    if !reply.ok {
+        let (code, message) = reply.error.map(|e| (e.code, e.message)).unwrap_or_default();
+        if format == Format::Json {
+            println!("{}", serde_json::json!({"ok": false, "error": {"code": code, "message": message}}));
+        }
+        eprintln!("barongctl: refused: {message} ({code})");
+        return ExitCode::from(1);
+    }
+    let Some(data) = reply.data else { return ExitCode::SUCCESS };
+    if format == Format::Json {
+        let doc = match &data {
+            ReplyData::Status(s) => serde_json::to_value(s),
+            ReplyData::User(u) => serde_json::to_value(u),
+            ReplyData::Users { total, page, limit, users } => {
+                Ok(serde_json::json!({"total": total, "page": page, "limit": limit, "users": users}))
+            }
+            ReplyData::Migrations { migrations } => serde_json::to_value(migrations),
+        };
+        match doc {
+            Ok(v) => println!("{v}"),
+            Err(e) => {
+                eprintln!("barongctl: cannot encode output: {e}");
+                return ExitCode::from(1);
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    match data {
+        ReplyData::Status(s) => {
+            let mut t = table(&["setting", "value"]);
+            t.add_row(vec!["version".into(), s.version]);
+            t.add_row(vec!["listen".into(), s.listen]);
+            t.add_row(vec!["database".into(), s.database]);
+            t.add_row(vec!["uptime".into(), format!("{} s", s.uptime_seconds)]);
+            t.add_row(vec!["users".into(), s.users.to_string()]);
+            t.add_row(vec!["mail waiting".into(), s.pending_mail.to_string()]);
+            println!("{t}");
+        }
+        ReplyData::User(u) => print_user(&u),
+        ReplyData::Users { total, page, limit, users } => {
+            let mut t = table(&["uid", "email", "username", "role", "level", "state", "otp", "created"]);
+            for u in users {
+                t.add_row(vec![
+                    u.uid,
+                    u.email,
+                    u.username.unwrap_or_default(),
+                    u.role,
+                    u.level.to_string(),
+                    u.state,
+                    u.otp.to_string(),
+                    u.created_at,
+                ]);
+            }
+            println!("{t}");
+            println!("page {page} of {} ({total} users)", (total + limit - 1).max(1) / limit.max(1));
+        }
+        ReplyData::Migrations { migrations } => {
+            let mut t = table(&["version", "name", "state", "applied at"]);
+            for m in migrations {
+                let state = if m.applied { "applied" } else { "pending" };
+                t.add_row(vec![m.version.to_string(), m.name, state.into(), m.applied_at.unwrap_or_default()]);
+            }
+            println!("{t}");
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_header(header.to_vec());
+    t
+}
+
+fn print_user(u: &UserWithFullInfo) {
+    let mut t = table(&["field", "value"]);
+    for (k, v) in [
+        ("uid", u.uid.clone()),
+        ("email", u.email.clone()),
+        ("username", u.username.clone().unwrap_or_default()),
+        ("role", u.role.clone()),
+        ("level", u.level.to_string()),
+        ("state", u.state.clone()),
+        ("otp", u.otp.to_string()),
+        ("referral", u.referral_uid.clone().unwrap_or_default()),
+        ("created", u.created_at.clone()),
+        ("updated", u.updated_at.clone()),
+    ] {
+        t.add_row(vec![k.to_string(), v]);
+    }
+    let labels: Vec<String> = u.labels.iter().map(|l| format!("{}={} ({})", l.key, l.value, l.scope)).collect();
+    t.add_row(vec!["labels".to_string(), labels.join(", ")]);
+    println!("{t}");
+}

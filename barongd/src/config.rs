@@ -1,0 +1,225 @@
+//! Loading the configuration: defaults < YAML file < `BARONG_*` environment < command-line flags,
+//! then validation that reports every problem at once, in one line.
+
+use std::path::PathBuf;
+
+use common::config::{Config, ENV_KEYS, MailTransport, Secret};
+use serde_yaml::{Mapping, Value};
+
+/// What the command line can override.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub data_dir: Option<String>,
+    pub database_url: Option<String>,
+}
+
+/// Reads and validates the configuration; `env` is the process environment (a parameter so
+/// tests need not mutate the real one).
+pub fn load(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {
+    let file = flags.config.clone().or_else(|| env("BARONG_CONFIG").map(PathBuf::from));
+    let mut map = match &file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("config file {}: {e}", path.display()))?;
+            parse_yaml(&text).map_err(|e| format!("config file {}: {e}", path.display()))?
+        }
+        None => Mapping::new(),
+    };
+    let defaults = serde_yaml::to_value(Config::default()).map_err(|e| e.to_string())?;
+    for key in ENV_KEYS {
+        let var = format!("BARONG_{}", key.to_ascii_uppercase());
+        if let Some(raw) = env(&var) {
+            let value = typed_env(&defaults, key, &raw).map_err(|e| format!("{var}: {e}"))?;
+            map.insert(Value::String(key.to_string()), value);
+        }
+    }
+    if let Some(url) = env("DATABASE_URL") {
+        map.insert("database_url".into(), Value::String(url));
+    }
+    let mut set = |k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            map.insert(Value::String(k.to_string()), Value::String(v.clone()));
+        }
+    };
+    set("listen", &flags.listen);
+    set("data_dir", &flags.data_dir);
+    set("database_url", &flags.database_url);
+    let mut config: Config = serde_yaml::from_value(Value::Mapping(map)).map_err(|e| first_sentence(&e.to_string()))?;
+    if config.database_url.is_empty() {
+        config.database_url = Secret(format!("sqlite://{}/barong.db", config.data_dir.trim_end_matches('/')));
+    }
+    validate(&config)?;
+    Ok(config)
+}
+
+/// The one place YAML is parsed (serde_yaml is deprecated upstream; swapping it touches only this).
+pub fn parse_yaml(text: &str) -> Result<Mapping, String> {
+    if text.trim().is_empty() {
+        return Ok(Mapping::new());
+    }
+    match serde_yaml::from_str::<Value>(text).map_err(|e| first_sentence(&e.to_string()))? {
+        Value::Mapping(m) => Ok(m),
+        Value::Null => Ok(Mapping::new()),
+        _ => Err("expected a mapping of settings at the top level".into()),
+    }
+}
+
+/// Converts an environment string to the type the setting has (Barong: bools exactly true/false).
+fn typed_env(defaults: &Value, key: &str, raw: &str) -> Result<Value, String> {
+    match defaults.get(key) {
+        Some(Value::Bool(_)) => match raw {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(format!("expected true or false, got `{raw}`")),
+        },
+        Some(Value::Number(n)) if n.is_f64() => {
+            raw.trim().parse::<f64>().map(Value::from).map_err(|_| format!("expected a number, got `{raw}`"))
+        }
+        Some(Value::Number(_)) => {
+            raw.trim().parse::<i64>().map(Value::from).map_err(|_| format!("expected an integer, got `{raw}`"))
+        }
+        _ => Ok(Value::String(raw.to_string())),
+    }
+}
+
+fn first_sentence(msg: &str) -> String {
+    let one_line = msg.replace('\n', " ");
+    match one_line.find(", expected one of") {
+        Some(i) => one_line[..i].to_string(),
+        None => one_line,
+    }
+}
+
+fn validate(c: &Config) -> Result<(), String> {
+    let mut errors = Vec::new();
+    if c.listen.parse::<std::net::SocketAddr>().is_err() {
+        errors.push(format!("listen: `{}` is not an address like 127.0.0.1:3000", c.listen));
+    }
+    let url = c.database_url.expose();
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        errors.push("database_url: must start with sqlite:// or postgres://".to_string());
+    }
+    if !(2..=6).contains(&c.uid_prefix.len()) || !c.uid_prefix.chars().all(|ch| ch.is_ascii_alphabetic()) {
+        errors.push(format!("uid_prefix: `{}` must be 2 to 6 ASCII letters", c.uid_prefix));
+    }
+    for (key, value) in [
+        ("session_expire_time", c.session_expire_time),
+        ("jwt_expire_time", c.jwt_expire_time),
+        ("apikey_nonce_lifetime", c.apikey_nonce_lifetime),
+        ("session_max_lifetime", c.session_max_lifetime),
+    ] {
+        if value <= 0 {
+            errors.push(format!("{key}: must be positive"));
+        }
+    }
+    const ENDPOINTS: [&str; 4] = ["user_create", "session_create", "password_reset", "email_confirmation"];
+    for e in &c.captcha_protected_endpoints {
+        if !ENDPOINTS.contains(&e.as_str()) {
+            errors.push(format!("captcha_protected_endpoints: unknown endpoint `{e}`"));
+        }
+    }
+    if !["cloudflare", "akamai"].contains(&c.gateway.as_str()) {
+        errors.push(format!("gateway: `{}` must be cloudflare or akamai", c.gateway));
+    }
+    if fancy_regex::Regex::new(&c.password_regexp).is_err() {
+        errors.push("password_regexp: not a valid regular expression".into());
+    }
+    if c.mailer.transport == MailTransport::Smtp && c.mailer.smtp_url.is_empty() {
+        errors.push("mailer.smtp_url: required when mailer.transport is smtp".into());
+    }
+    if c.argon2.memory_kib < 8 || c.argon2.iterations < 1 || c.argon2.parallelism < 1 {
+        errors.push("argon2: memory_kib >= 8, iterations >= 1 and parallelism >= 1 are required".into());
+    }
+    if c.max_body_bytes < 1024 {
+        errors.push("max_body_bytes: must be at least 1024".into());
+    }
+    if let Err(e) = crate::http::request::Proxies::parse(&c.trusted_proxies) {
+        errors.push(e);
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
+}
+
+/// The effective configuration as YAML with secrets replaced, for `barongd config check`.
+pub fn redacted_yaml(c: &Config) -> String {
+    let mut c = c.clone();
+    let hide = |s: &mut Secret| {
+        if !s.is_empty() {
+            *s = Secret("[redacted]".into());
+        }
+    };
+    c.database_url = Secret(crate::store::redact_url(c.database_url.expose()));
+    hide(&mut c.recaptcha_secret_key);
+    hide(&mut c.geetest_key);
+    hide(&mut c.mailer.smtp_url);
+    serde_yaml::to_string(&c).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| m.get(k).cloned()
+    }
+
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().expect("tmp");
+        std::fs::write(f.path(), text).expect("write");
+        f
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let c = load(&Overrides::default(), &env_of(&[])).expect("defaults load");
+        assert_eq!(c.listen, "127.0.0.1:3000");
+        assert_eq!(c.database_url.expose(), "sqlite://./data/barong.db");
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file() {
+        let f = write("session_expire_time: 100\nlisten: 127.0.0.1:1\ncaptcha: none\n");
+        let flags =
+            Overrides { config: Some(f.path().into()), listen: Some("127.0.0.1:3".into()), ..Default::default() };
+        let c = load(&flags, &env_of(&[("BARONG_LISTEN", "127.0.0.1:2"), ("BARONG_SESSION_EXPIRE_TIME", "200")]))
+            .expect("loads");
+        assert_eq!(c.listen, "127.0.0.1:3");
+        assert_eq!(c.session_expire_time, 200);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let f = write("sesion_expire_time: 100\n");
+        let flags = Overrides { config: Some(f.path().into()), ..Default::default() };
+        let e = load(&flags, &env_of(&[])).expect_err("typo refused");
+        assert!(e.contains("sesion_expire_time"), "{e}");
+        assert!(!e.contains('\n'));
+        let e = load(&Overrides::default(), &env_of(&[("BARONG_CSRF_PROTECTION", "yes")])).expect_err("bool");
+        assert!(e.contains("BARONG_CSRF_PROTECTION"), "{e}");
+        let e = load(&Overrides { database_url: Some("mysql://x".into()), ..Default::default() }, &env_of(&[]))
+            .expect_err("scheme");
+        assert!(e.contains("database_url"), "{e}");
+        let missing = Overrides { config: Some("/nonexistent/barong.yml".into()), ..Default::default() };
+        assert!(load(&missing, &env_of(&[])).expect_err("missing").contains("/nonexistent/barong.yml"));
+    }
+
+    #[test]
+    fn the_example_file_is_valid_and_matches_the_defaults() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/barong.example.yml");
+        let flags = Overrides { config: Some(path.into()), ..Default::default() };
+        let c = load(&flags, &env_of(&[])).expect("example loads");
+        let d = load(&Overrides::default(), &env_of(&[])).expect("defaults load");
+        assert_eq!(redacted_yaml(&c), redacted_yaml(&d), "example and defaults agree");
+    }
+
+    #[test]
+    fn check_output_hides_secrets() {
+        let mut c = Config::default();
+        c.database_url = Secret("postgres://u:pw-secret@h/db".into());
+        c.recaptcha_secret_key = Secret("rc-secret".into());
+        let y = redacted_yaml(&c);
+        assert!(!y.contains("pw-secret") && !y.contains("rc-secret"), "{y}");
+    }
+}

@@ -1,0 +1,68 @@
+//! Building responses: JSON bodies, Barong's bare-number bodies, the session cookie, and the one
+//! place where service errors become Barong's `{"errors":[...]}`.
+
+use serde::Serialize;
+use warp::http::{HeaderValue, StatusCode, header};
+use warp::reply::Response;
+
+use crate::services::App;
+use crate::services::context::RequestContext;
+use crate::services::error::ServiceError;
+
+pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => raw_json(status, bytes),
+        Err(e) => {
+            tracing::error!(error = %e, "response serialisation failed");
+            raw_json(500, br#"{"errors":["server.internal_error"]}"#.to_vec())
+        }
+    }
+}
+
+pub fn raw_json(status: u16, bytes: Vec<u8>) -> Response {
+    let mut r = Response::new(bytes.into());
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// Barong endpoints that end with `status N` answer the bare number as their body.
+pub fn status_only(status: u16) -> Response {
+    raw_json(status, status.to_string().into_bytes())
+}
+
+/// Renders a service error. Internal errors are logged once with the request id and stay opaque.
+pub fn error(ctx: &RequestContext, e: ServiceError) -> Response {
+    match e {
+        ServiceError::Api { status, keys } => json(status, &serde_json::json!({ "errors": keys })),
+        ServiceError::Internal(detail) => {
+            tracing::error!(request_id = %ctx.request_id, error = %detail, "internal error");
+            json(500, &serde_json::json!({ "errors": ["server.internal_error"] }))
+        }
+    }
+}
+
+/// `Set-Cookie` for a new session id (HttpOnly, SameSite=Lax, Secure when configured).
+pub fn set_session_cookie(app: &App, resp: &mut Response, session_id: &str) {
+    let secure = if app.config.session_cookie_secure { "; Secure" } else { "" };
+    let cookie = format!(
+        "{}={session_id}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        app.config.session_name, app.config.session_max_lifetime
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// `Set-Cookie` that removes the session cookie from the browser.
+pub fn clear_session_cookie(app: &App, resp: &mut Response) {
+    let cookie = format!("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax", app.config.session_name);
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// `{"error":"Route is not found"}` — Grape's catch-all (singular `error`, kept for clients).
+pub fn route_not_found() -> Response {
+    raw_json(404, br#"{"error":"Route is not found"}"#.to_vec())
+}

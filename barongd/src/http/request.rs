@@ -1,0 +1,162 @@
+//! Turning a raw request into what handlers need: the client context (IP through trusted proxies,
+//! user agent, session cookie, request id) and the merged parameters, with a bounded body read.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use bytes::{Buf, Bytes, BytesMut};
+use futures::StreamExt;
+use ipnet::IpNet;
+use warp::Filter;
+use warp::http::{HeaderMap, Method};
+
+use super::params::Params;
+use crate::services::App;
+use crate::services::context::RequestContext;
+use crate::services::error::{ServiceError, ServiceResult};
+
+/// Everything a handler receives about its request.
+pub struct Incoming {
+    pub ctx: RequestContext,
+    pub params: ServiceResult<Params>,
+    pub headers: HeaderMap,
+    pub method: Method,
+}
+
+/// Trusted proxy networks, parsed once at start-up.
+pub struct Proxies(pub Vec<IpNet>);
+
+impl Proxies {
+    pub fn parse(list: &[String]) -> Result<Self, String> {
+        list.iter()
+            .map(|s| {
+                s.parse::<IpNet>()
+                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| format!("trusted_proxies: `{s}` is not an IP address or CIDR"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Proxies)
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|n| n.contains(&ip))
+    }
+
+    /// The client IP: the peer, unless the peer is a trusted proxy, in which case the right-most
+    /// untrusted address of `X-Forwarded-For` (or Akamai's `True-Client-IP` when configured).
+    pub fn client_ip(&self, peer: Option<SocketAddr>, headers: &HeaderMap, akamai: bool) -> String {
+        let Some(peer) = peer.map(|p| p.ip()) else { return "127.0.0.1".into() };
+        if !self.trusts(peer) {
+            return peer.to_string();
+        }
+        if akamai
+            && let Some(ip) = headers
+                .get("true-client-ip")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<IpAddr>().ok())
+        {
+            return ip.to_string();
+        }
+        let chain: Vec<IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .collect();
+        chain.iter().rev().find(|ip| !self.trusts(**ip)).or(chain.first()).copied().unwrap_or(peer).to_string()
+    }
+}
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(warp::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty() && v.len() <= 256)
+}
+
+/// Reads the body up to `limit` bytes; a longer body is a 413, whether or not it announced a length.
+async fn read_body<S, B>(mut stream: S, limit: usize) -> ServiceResult<Bytes>
+where
+    S: futures::Stream<Item = Result<B, warp::Error>> + Unpin,
+    B: Buf,
+{
+    let mut out = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let mut chunk = chunk.map_err(|_| ServiceError::new(400, "request.malformed_body"))?;
+        if out.len() + chunk.remaining() > limit {
+            return Err(ServiceError::new(413, "request.body_too_large"));
+        }
+        while chunk.has_remaining() {
+            let part = chunk.chunk();
+            out.extend_from_slice(part);
+            let n = part.len();
+            chunk.advance(n);
+        }
+    }
+    Ok(out.freeze())
+}
+
+/// The filter every handler starts from. Body problems travel in `params`, not as rejections.
+pub fn incoming(
+    app: Arc<App>,
+    proxies: Arc<Proxies>,
+) -> impl Filter<Extract = (Incoming,), Error = warp::Rejection> + Clone {
+    warp::any()
+        .and(warp::addr::remote())
+        .and(warp::method())
+        .and(warp::header::headers_cloned())
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+        .and(warp::body::stream())
+        .then(move |peer: Option<SocketAddr>, method: Method, headers: HeaderMap, query: String, body| {
+            let app = app.clone();
+            let proxies = proxies.clone();
+            async move {
+                let limit = app.config.max_body_bytes as usize;
+                let body = read_body(Box::pin(body), limit).await;
+                let content_type = headers.get(warp::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+                let query = if query.is_empty() { None } else { Some(query.as_str()) };
+                let params = body.and_then(|b| Params::parse(query, content_type, &b));
+                let ctx = RequestContext {
+                    ip: proxies.client_ip(peer, &headers, app.config.gateway == "akamai"),
+                    user_agent: headers
+                        .get(warp::http::header::USER_AGENT)
+                        .and_then(|v| v.to_str().ok())
+                        .map(|s| s.chars().take(512).collect()),
+                    session_id: cookie_value(&headers, &app.config.session_name),
+                    request_id: uuid::Uuid::new_v4().simple().to_string(),
+                };
+                Incoming { ctx, params, headers, method }
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let p = Proxies::parse(&["127.0.0.1/32".into(), "10.0.0.0/8".into()]).expect("parses");
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.9, 10.1.2.3".parse().expect("hv"));
+        let local: SocketAddr = "127.0.0.1:5000".parse().expect("addr");
+        let remote: SocketAddr = "198.51.100.7:5000".parse().expect("addr");
+        assert_eq!(p.client_ip(Some(local), &h, false), "203.0.113.9");
+        assert_eq!(p.client_ip(Some(remote), &h, false), "198.51.100.7");
+        assert!(Proxies::parse(&["nope".into()]).is_err());
+    }
+
+    #[test]
+    fn cookies_are_found_by_name() {
+        let mut h = HeaderMap::new();
+        h.insert("cookie", "a=1; _barong_session=abc; b=2".parse().expect("hv"));
+        assert_eq!(cookie_value(&h, "_barong_session").as_deref(), Some("abc"));
+        assert_eq!(cookie_value(&h, "missing"), None);
+    }
+}

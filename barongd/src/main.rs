@@ -1,0 +1,261 @@
+//! barongd: Barong's API in one binary. Start-up order matters: configuration, data dir and
+//! keys, database (migrations, first-start seeds), services, then the listeners.
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use common::config::Config;
+
+use barongd::http::request::Proxies;
+use barongd::services::{self, App, captcha, clock, mail, passwords, seal, tokens};
+use barongd::{admin, config, http, store};
+
+/// Barong-compatible authentication server.
+#[derive(Parser, Debug)]
+#[command(name = "barongd", version)]
+struct Cli {
+    /// YAML configuration file (see config/barong.example.yml).
+    #[arg(long, env = "BARONG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:3000 (port 0 picks a free port).
+    #[arg(long)]
+    listen: Option<String>,
+    /// Data directory (database, keys, outbox, uploads, admin socket).
+    #[arg(long)]
+    data_dir: Option<String>,
+    /// sqlite://PATH or postgres://USER@HOST/DB.
+    #[arg(long)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigAction {
+    /// Validate the configuration and print the effective settings (secrets redacted).
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let flags = config::Overrides {
+        config: cli.config.clone(),
+        listen: cli.listen.clone(),
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+    };
+    let config = match config::load(&flags, &|k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("barongd: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(Command::Config { action: ConfigAction::Check }) = cli.command {
+        print!("{}", config::redacted_yaml(&config));
+        eprintln!("barongd: configuration is valid");
+        return ExitCode::SUCCESS;
+    }
+    init_tracing(&config.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("barongd: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("barongd: {e}");
+            tracing::error!(error = %e, "barongd stopped");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn init_tracing(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Start-up failures: bad setup (exit 2) or a runtime failure (exit 1).
+enum Failure {
+    Setup(String),
+    Runtime(String),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Setup(_) => 2,
+            Failure::Runtime(_) => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Setup(m) | Failure::Runtime(m) => f.write_str(m),
+        }
+    }
+}
+
+fn private_dir(path: &Path) -> Result<(), Failure> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|e| Failure::Setup(format!("data dir {}: {e}", path.display())))
+}
+
+async fn run(config: Config) -> Result<(), Failure> {
+    let started = Instant::now();
+    let data_dir = PathBuf::from(&config.data_dir);
+    for dir in [data_dir.clone(), data_dir.join("keys"), data_dir.join("outbox"), data_dir.join("uploads")] {
+        private_dir(&dir)?;
+    }
+    let master = std::env::var("BARONG_MASTER_KEY").ok();
+    let sealer =
+        seal::Sealer::load(master.as_deref(), &data_dir.join("keys").join("master.key")).map_err(Failure::Setup)?;
+
+    let db_url = config.database_url.expose().to_string();
+    let database = store::redact_url(&db_url);
+    let store = store::open(&db_url, config.database_max_connections)
+        .await
+        .map_err(|e| Failure::Setup(format!("database {database}: {e}")))?;
+    let clock: Arc<dyn clock::Clock> = Arc::new(clock::SystemClock);
+    let applied = store.migrate(clock.now()).await.map_err(|e| Failure::Setup(format!("database {database}: {e}")))?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    services::seeds::seed_first_start(&store, clock.now()).await.map_err(Failure::Setup)?;
+
+    let import_pem = match std::env::var("JWT_PRIVATE_KEY_PATH") {
+        Ok(p) => {
+            Some(std::fs::read_to_string(&p).map_err(|e| Failure::Setup(format!("JWT_PRIVATE_KEY_PATH {p}: {e}")))?)
+        }
+        Err(_) => None,
+    };
+    let tokens = tokens::Tokens::load(&store, &sealer, import_pem, config.jwt_expire_time, clock.now())
+        .await
+        .map_err(Failure::Setup)?;
+    let hasher = passwords::Hasher::new(&config.argon2).map_err(Failure::Setup)?;
+    let policy = passwords::Policy::new(&config).map_err(Failure::Setup)?;
+    let captcha = captcha::Captcha::new(&config).map_err(Failure::Setup)?;
+    let mailer = mail::Mailer::new(&config.mailer, data_dir.join("outbox"), store.clone(), &config.default_language)
+        .map_err(Failure::Setup)?;
+    let proxies = Arc::new(Proxies::parse(&config.trusted_proxies).map_err(Failure::Setup)?);
+
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| Failure::Setup(format!("cannot listen on {}: {e}", config.listen)))?;
+    let bound = listener.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
+    let socket_path = data_dir.join(common::admin::SOCKET_FILE);
+    let admin_listener = admin::bind(&socket_path).map_err(Failure::Setup)?;
+
+    let app = Arc::new(App {
+        config: Arc::new(config),
+        store: store.clone(),
+        clock: clock.clone(),
+        hasher,
+        policy,
+        tokens,
+        sealer,
+        mailer,
+        captcha,
+        started,
+        listen: bound.to_string(),
+        database: database.clone(),
+    });
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mail_worker = app.mailer.spawn_worker(stop_rx.clone());
+    let admin_task = tokio::spawn(admin::serve(app.clone(), admin_listener, socket_path.clone()));
+    let janitor = tokio::spawn(janitor(store.clone(), clock.clone(), stop_rx.clone()));
+
+    tracing::info!(
+        "barongd {} listening on http://{bound} (database {database}, data dir {}, admin socket {})",
+        env!("CARGO_PKG_VERSION"),
+        data_dir.display(),
+        socket_path.display()
+    );
+
+    let routes = http::routes(app.clone(), proxies);
+    let mut stop_for_server = stop_rx.clone();
+    let server = warp::serve(routes)
+        .incoming(listener)
+        .graceful(async move {
+            let _ = stop_for_server.wait_for(|s| *s).await;
+        })
+        .run();
+    let mut server = std::pin::pin!(server);
+    tokio::select! {
+        _ = &mut server => {}
+        _ = shutdown_signal() => {
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = stop_tx.send(true);
+            // In-flight requests get a bounded grace period; idle keep-alive connections do not hold us.
+            if tokio::time::timeout(Duration::from_secs(10), &mut server).await.is_err() {
+                tracing::warn!("in-flight requests still running after 10 s; exiting anyway");
+            }
+        }
+    }
+    let _ = stop_tx.send(true);
+    admin_task.abort();
+    let _ = tokio::time::timeout(Duration::from_secs(5), mail_worker).await;
+    janitor.abort();
+    let _ = std::fs::remove_file(&socket_path);
+    tracing::info!("barongd stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => std::future::pending::<()>().await,
+    }
+}
+
+/// Removes expired sessions, used tokens and nonces once a minute.
+async fn janitor(store: store::DynStore, clock: Arc<dyn clock::Clock>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        match store.purge_expired(clock.now()).await {
+            Ok(n) if n > 0 => tracing::debug!(purged = n, "expired rows removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+        }
+    }
+}

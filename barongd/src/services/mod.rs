@@ -1,0 +1,46 @@
+//! Domain logic, free of HTTP and SQL: both the HTTP API and the admin socket call these.
+
+pub mod accounts;
+pub mod activity;
+pub mod admin_users;
+pub mod captcha;
+pub mod clock;
+pub mod context;
+pub mod email_format;
+pub mod entities;
+pub mod error;
+pub mod levels;
+pub mod login;
+pub mod mail;
+pub mod otp;
+pub mod password_strength;
+pub mod passwords;
+pub mod seal;
+pub mod seeds;
+pub mod sessions;
+pub mod tokens;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use common::config::Config;
+
+use crate::store::DynStore;
+
+/// Everything a service needs, built once at start-up and shared by reference.
+pub struct App {
+    pub config: Arc<Config>,
+    pub store: DynStore,
+    pub clock: Arc<dyn clock::Clock>,
+    pub hasher: passwords::Hasher,
+    pub policy: passwords::Policy,
+    pub tokens: tokens::Tokens,
+    pub sealer: seal::Sealer,
+    pub mailer: mail::Mailer,
+    pub captcha: captcha::Captcha,
+    pub started: Instant,
+    /// The address actually bound (port 0 resolved), for status output.
+    pub listen: String,
+    /// The database URL with any password removed.
+    pub database: String,
+}

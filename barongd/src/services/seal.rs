@@ -1,0 +1,125 @@
+//! Sealing secrets at rest (TOTP seeds, API-key secrets, JWT private keys, PII) with AES-256-GCM
+//! under the master key. The master key comes from `BARONG_MASTER_KEY` (64 hex chars, the same on
+//! every daemon sharing a database) or from `<data-dir>/keys/master.key`, generated when absent.
+
+use std::io::Write;
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, KeyInit, OsRng};
+use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
+
+const PREFIX: &str = "v1:";
+
+#[derive(Clone)]
+pub struct Sealer {
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer([redacted])")
+    }
+}
+
+impl Sealer {
+    pub fn from_key(key: &[u8; 32]) -> Self {
+        Sealer { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)) }
+    }
+
+    /// Loads the master key: env value if given, else the key file (created 0600 when absent).
+    pub fn load(env_value: Option<&str>, key_file: &Path) -> Result<Self, String> {
+        let hex_key = match env_value {
+            Some(v) => v.trim().to_string(),
+            None => {
+                if !key_file.exists() {
+                    let mut key = [0u8; 32];
+                    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+                    write_private_file(key_file, hex::encode(key).as_bytes())
+                        .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
+                }
+                std::fs::read_to_string(key_file)
+                    .map_err(|e| format!("cannot read {}: {e}", key_file.display()))?
+                    .trim()
+                    .to_string()
+            }
+        };
+        let bytes = hex::decode(&hex_key).map_err(|_| "master key: expected 64 hex characters".to_string())?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| "master key: expected 64 hex characters".to_string())?;
+        Ok(Sealer::from_key(&key))
+    }
+
+    pub fn seal(&self, plaintext: &[u8]) -> String {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        // Encryption with a fresh nonce and an in-memory buffer cannot fail.
+        let ct = self.cipher.encrypt(&nonce, plaintext).unwrap_or_default();
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        format!("{PREFIX}{}", B64.encode(out))
+    }
+
+    pub fn open(&self, sealed: &str) -> Result<Vec<u8>, String> {
+        let body = sealed.strip_prefix(PREFIX).ok_or("unknown sealed format")?;
+        let raw = B64.decode(body).map_err(|_| "sealed value is not base64")?;
+        if raw.len() < 12 + 16 {
+            return Err("sealed value too short".into());
+        }
+        let (nonce, ct) = raw.split_at(12);
+        self.cipher
+            .decrypt(Nonce::from_slice(nonce), ct)
+            .map_err(|_| "sealed value does not open with this master key".to_string())
+    }
+
+    pub fn open_string(&self, sealed: &str) -> Result<String, String> {
+        String::from_utf8(self.open(sealed)?).map_err(|_| "sealed value is not UTF-8".to_string())
+    }
+}
+
+/// Writes a file readable by its owner only; the mode is set at creation, never widened.
+pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(contents)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_round_trips_and_hides_the_plaintext() {
+        let s = Sealer::from_key(&[7u8; 32]);
+        let sealed = s.seal(b"JBSWY3DPEHPK3PXP");
+        assert!(!sealed.contains("JBSWY3DPEHPK3PXP"));
+        assert_eq!(s.open(&sealed).expect("opens"), b"JBSWY3DPEHPK3PXP");
+        assert_ne!(sealed, s.seal(b"JBSWY3DPEHPK3PXP"), "nonces differ");
+    }
+
+    #[test]
+    fn wrong_key_or_tampering_is_refused() {
+        let a = Sealer::from_key(&[1u8; 32]);
+        let b = Sealer::from_key(&[2u8; 32]);
+        let sealed = a.seal(b"secret");
+        assert!(b.open(&sealed).is_err());
+        let mut t = sealed.clone();
+        t.pop();
+        t.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        assert!(a.open(&t).is_err());
+        assert!(a.open("garbage").is_err());
+    }
+
+    #[test]
+    fn key_file_is_created_private_and_reused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("master.key");
+        let a = Sealer::load(None, &path).expect("creates");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let b = Sealer::load(None, &path).expect("reloads");
+        assert_eq!(b.open(&a.seal(b"x")).expect("same key"), b"x");
+        assert!(Sealer::load(Some("abc"), &path).is_err());
+    }
+}

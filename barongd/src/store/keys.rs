@@ -1,0 +1,61 @@
+//! signing_keys: the JWT signing keys, private halves sealed with the master key, shared by every
+//! daemon on the database.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+
+#[derive(Clone, sqlx::FromRow)]
+pub struct SigningKeyRow {
+    pub kid: String,
+    pub algorithm: String,
+    pub private_sealed: String,
+    pub public_pem: String,
+    pub state: String,
+    pub created_at: i64,
+}
+
+#[async_trait]
+pub trait SigningKeyStore {
+    /// Keys that are `active` or `previous`, newest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>>;
+    /// Inserts a key as `active` unless an active key already exists (several daemons may race on
+    /// a fresh database); returns whether this one was stored.
+    async fn insert_first_signing_key(&self, key: &SigningKeyRow) -> StoreResult<bool>;
+}
+
+macro_rules! impl_signing_key_store {
+    ($store:ty, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::keys::SigningKeyStore for $store {
+            async fn signing_keys(&self) -> $crate::store::StoreResult<Vec<$crate::store::keys::SigningKeyRow>> {
+                Ok(sqlx::query_as::<$db, $crate::store::keys::SigningKeyRow>(
+                    "SELECT kid, algorithm, private_sealed, public_pem, state, created_at FROM signing_keys \
+                     WHERE state IN ('active', 'previous') ORDER BY created_at DESC, kid",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn insert_first_signing_key(
+                &self,
+                k: &$crate::store::keys::SigningKeyRow,
+            ) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at) \
+                     SELECT $1, $2, $3, $4, 'active', $5 \
+                     WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE state = 'active')",
+                )
+                .bind(&k.kid)
+                .bind(&k.algorithm)
+                .bind(&k.private_sealed)
+                .bind(&k.public_pem)
+                .bind(k.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+        }
+    };
+}
+pub(crate) use impl_signing_key_store;

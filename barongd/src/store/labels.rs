@@ -1,0 +1,159 @@
+//! labels and levels: the inputs of the level/state engine.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LabelRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub key: String,
+    pub value: String,
+    pub scope: String,
+    pub description: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LevelRow {
+    pub id: i64,
+    pub key: String,
+    pub value: String,
+    pub description: Option<String>,
+}
+
+#[async_trait]
+pub trait LabelStore {
+    async fn labels_of(&self, user_id: i64) -> StoreResult<Vec<LabelRow>>;
+    /// Creates or overwrites the (user, key, scope) label.
+    async fn upsert_label(&self, user_id: i64, key: &str, value: &str, scope: &str, now: i64) -> StoreResult<()>;
+    /// Levels by id ascending.
+    async fn levels(&self) -> StoreResult<Vec<LevelRow>>;
+    /// Seeds a level unless one with that key:value exists; returns whether it was added.
+    async fn insert_level_if_absent(
+        &self,
+        id: i64,
+        key: &str,
+        value: &str,
+        description: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Whether any permission row names this role (Barong's `role.doesnt_exist` check).
+    async fn role_exists(&self, role: &str) -> StoreResult<bool>;
+    /// Seeds a permission unless the same (role, verb, path, action) exists.
+    async fn insert_permission_if_absent(
+        &self,
+        action: &str,
+        role: &str,
+        verb: &str,
+        path: &str,
+        topic: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool>;
+}
+
+macro_rules! impl_label_store {
+    ($store:ty, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::labels::LabelStore for $store {
+            async fn labels_of(&self, user_id: i64) -> $crate::store::StoreResult<Vec<$crate::store::labels::LabelRow>> {
+                Ok(sqlx::query_as::<$db, $crate::store::labels::LabelRow>(
+                    "SELECT id, user_id, key, value, scope, description, created_at, updated_at FROM labels \
+                     WHERE user_id = $1 ORDER BY id",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn upsert_label(
+                &self,
+                user_id: i64,
+                key: &str,
+                value: &str,
+                scope: &str,
+                now: i64,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query::<$db>(
+                    "INSERT INTO labels (user_id, key, value, scope, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) \
+                     ON CONFLICT (user_id, key, scope) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                )
+                .bind(user_id)
+                .bind(key)
+                .bind(value)
+                .bind(scope)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn levels(&self) -> $crate::store::StoreResult<Vec<$crate::store::labels::LevelRow>> {
+                Ok(sqlx::query_as::<$db, $crate::store::labels::LevelRow>(
+                    "SELECT id, key, value, description FROM levels ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn insert_level_if_absent(
+                &self,
+                id: i64,
+                key: &str,
+                value: &str,
+                description: &str,
+                now: i64,
+            ) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "INSERT INTO levels (id, key, value, description, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(id)
+                .bind(key)
+                .bind(value)
+                .bind(description)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn role_exists(&self, role: &str) -> $crate::store::StoreResult<bool> {
+                let found: Option<(i64,)> =
+                    sqlx::query_as::<$db, (i64,)>("SELECT id FROM permissions WHERE role = $1 LIMIT 1")
+                        .bind(role)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(found.is_some())
+            }
+
+            async fn insert_permission_if_absent(
+                &self,
+                action: &str,
+                role: &str,
+                verb: &str,
+                path: &str,
+                topic: Option<&str>,
+                now: i64,
+            ) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "INSERT INTO permissions (action, role, verb, path, topic, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT DO NOTHING",
+                )
+                .bind(action)
+                .bind(role)
+                .bind(verb)
+                .bind(path)
+                .bind(topic)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+        }
+    };
+}
+pub(crate) use impl_label_store;

@@ -1,0 +1,120 @@
+//! Storage: one trait per table family, each implemented for SQLite and PostgreSQL from the same
+//! SQL text (both accept `$n` placeholders, times are unix seconds in 64-bit integers), so the two
+//! backends cannot drift apart. The backend is chosen once, from the database URL.
+
+pub mod activities;
+pub mod keys;
+pub mod labels;
+pub mod mail;
+pub mod migrate;
+pub mod postgres;
+pub mod sessions;
+pub mod sqlite;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
+
+use std::sync::Arc;
+
+pub use activities::{ActivityStore, NewActivity};
+pub use keys::{SigningKeyRow, SigningKeyStore};
+pub use labels::{LabelRow, LabelStore, LevelRow};
+pub use mail::{MailRow, MailStore};
+pub use migrate::{MigrationState, Migrator};
+pub use sessions::{SessionRow, SessionStore};
+pub use throttle::ThrottleStore;
+pub use tokens::TokenStore;
+pub use users::{NewUser, UserRow, UserStore};
+
+/// Everything the services need from the database.
+pub trait Store:
+    UserStore
+    + LabelStore
+    + SessionStore
+    + TokenStore
+    + ActivityStore
+    + SigningKeyStore
+    + MailStore
+    + ThrottleStore
+    + Migrator
+    + Send
+    + Sync
+    + 'static
+{
+    /// `sqlite` or `postgres`, for status output.
+    fn backend(&self) -> &'static str;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Storage failures. `Unique` carries the violated constraint's text so the service can name the
+/// field (`email.taken`); everything else is opaque to clients.
+#[derive(Debug)]
+pub enum StoreError {
+    Unique(String),
+    Database(sqlx::Error),
+    Migration(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Unique(c) => write!(f, "unique constraint violated: {c}"),
+            StoreError::Database(e) => write!(f, "database error: {e}"),
+            StoreError::Migration(m) => write!(f, "migration error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            let what = db.constraint().map(str::to_string).unwrap_or_else(|| db.message().to_string());
+            return StoreError::Unique(what);
+        }
+        StoreError::Database(e)
+    }
+}
+
+/// Opens the database named by `url` (creating a SQLite file when absent) and returns its store.
+pub async fn open(url: &str, max_connections: u32) -> StoreResult<DynStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url, max_connections).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url, max_connections).await?))
+    } else {
+        Err(StoreError::Migration(format!("unsupported database URL scheme in {}", redact_url(url))))
+    }
+}
+
+/// The URL with any password replaced, for logs and status output.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_removed_from_urls() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://./data/barong.db"), "sqlite://./data/barong.db");
+    }
+}

@@ -1,0 +1,41 @@
+//! The PostgreSQL backend: for several daemons sharing one database.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+
+use super::{Store, StoreResult};
+
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let opts = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(PgStore { pool })
+    }
+}
+
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+super::users::impl_user_store!(PgStore, Postgres);
+super::labels::impl_label_store!(PgStore, Postgres);
+super::sessions::impl_session_store!(PgStore, Postgres);
+super::tokens::impl_token_store!(PgStore, Postgres);
+super::activities::impl_activity_store!(PgStore, Postgres);
+super::keys::impl_signing_key_store!(PgStore, Postgres);
+super::mail::impl_mail_store!(PgStore, Postgres);
+super::throttle::impl_throttle_store!(PgStore, Postgres);
+super::migrate::impl_migrator!(PgStore, Postgres, "postgres");

@@ -1,0 +1,44 @@
+//! The SQLite backend: the zero-configuration default (one file in the data dir).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool};
+
+use super::{Store, StoreResult};
+
+pub struct SqliteStore {
+    pub(crate) pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        // WAL lets readers proceed during a write; busy_timeout makes concurrent writers wait
+        // instead of failing with SQLITE_BUSY under a login flood.
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(opts).await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+super::users::impl_user_store!(SqliteStore, Sqlite);
+super::labels::impl_label_store!(SqliteStore, Sqlite);
+super::sessions::impl_session_store!(SqliteStore, Sqlite);
+super::tokens::impl_token_store!(SqliteStore, Sqlite);
+super::activities::impl_activity_store!(SqliteStore, Sqlite);
+super::keys::impl_signing_key_store!(SqliteStore, Sqlite);
+super::mail::impl_mail_store!(SqliteStore, Sqlite);
+super::throttle::impl_throttle_store!(SqliteStore, Sqlite);
+super::migrate::impl_migrator!(SqliteStore, Sqlite, "sqlite");

@@ -1,0 +1,277 @@
+//! users, and the per-user rows shown inside `UserWithFullInfo` (profiles, phones, data storages).
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+
+/// The column list of `UserRow`, as a macro so queries stay `&'static str` (sqlx audits dynamic SQL).
+macro_rules! user_columns {
+    () => {
+        "id, uid, username, email, email_key, password_digest, role, data, level, otp, state, referral_id, \
+         language, otp_secret_sealed, otp_last_step, claims_version, created_at, updated_at"
+    };
+}
+pub(crate) use user_columns;
+
+#[derive(Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub uid: String,
+    pub username: Option<String>,
+    pub email: String,
+    pub email_key: String,
+    pub password_digest: String,
+    pub role: String,
+    pub data: Option<String>,
+    pub level: i64,
+    pub otp: bool,
+    pub state: String,
+    pub referral_id: Option<i64>,
+    pub language: String,
+    pub otp_secret_sealed: Option<String>,
+    pub otp_last_step: Option<i64>,
+    pub claims_version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for UserRow {
+    // The digest and the sealed OTP seed stay out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("uid", &self.uid)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("state", &self.state)
+            .field("level", &self.level)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct NewUser {
+    pub uid: String,
+    pub username: Option<String>,
+    pub email: String,
+    pub email_key: String,
+    pub password_digest: String,
+    pub role: String,
+    pub data: Option<String>,
+    pub level: i64,
+    pub state: String,
+    pub referral_id: Option<i64>,
+    pub language: String,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProfileRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub first_name_sealed: Option<String>,
+    pub last_name_sealed: Option<String>,
+    pub dob_sealed: Option<String>,
+    pub address_sealed: Option<String>,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub state: i64,
+    pub metadata: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PhoneRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub country: String,
+    pub number_sealed: String,
+    pub validated_at: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DataStorageRow {
+    pub title: String,
+    pub data: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[async_trait]
+pub trait UserStore {
+    async fn insert_user(&self, user: &NewUser) -> StoreResult<UserRow>;
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>>;
+    async fn user_by_uid(&self, uid: &str) -> StoreResult<Option<UserRow>>;
+    async fn user_by_email_key(&self, email_key: &str) -> StoreResult<Option<UserRow>>;
+    async fn count_users(&self) -> StoreResult<i64>;
+    /// Newest first.
+    async fn list_users(&self, limit: i64, offset: i64) -> StoreResult<Vec<UserRow>>;
+    async fn update_password(&self, user_id: i64, digest: &str, now: i64) -> StoreResult<()>;
+    /// Saves a recomputed state/level and bumps `claims_version` so cached claims are dropped.
+    async fn update_state_level(&self, user_id: i64, state: &str, level: i64, now: i64) -> StoreResult<()>;
+    async fn update_role(&self, user_id: i64, role: &str, now: i64) -> StoreResult<()>;
+    /// Records a used TOTP step; false when that step (or a later one) was used already, so a
+    /// code is accepted once even by two daemons at the same moment.
+    async fn use_otp_step(&self, user_id: i64, step: i64) -> StoreResult<bool>;
+    async fn profiles_of(&self, user_id: i64) -> StoreResult<Vec<ProfileRow>>;
+    async fn phones_of(&self, user_id: i64) -> StoreResult<Vec<PhoneRow>>;
+    async fn data_storages_of(&self, user_id: i64) -> StoreResult<Vec<DataStorageRow>>;
+}
+
+macro_rules! impl_user_store {
+    ($store:ty, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::users::UserStore for $store {
+            async fn insert_user(
+                &self,
+                u: &$crate::store::users::NewUser,
+            ) -> $crate::store::StoreResult<$crate::store::users::UserRow> {
+                const SQL: &str = concat!(
+                    "INSERT INTO users (uid, username, email, email_key, password_digest, role, data, level, otp, \
+                     state, referral_id, language, claims_version, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9, $10, $11, 0, $12, $12) RETURNING ",
+                    $crate::store::users::user_columns!()
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::users::UserRow>(SQL)
+                    .bind(&u.uid)
+                    .bind(&u.username)
+                    .bind(&u.email)
+                    .bind(&u.email_key)
+                    .bind(&u.password_digest)
+                    .bind(&u.role)
+                    .bind(&u.data)
+                    .bind(u.level)
+                    .bind(&u.state)
+                    .bind(u.referral_id)
+                    .bind(&u.language)
+                    .bind(u.now)
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn user_by_id(&self, id: i64) -> $crate::store::StoreResult<Option<$crate::store::users::UserRow>> {
+                const SQL: &str = concat!("SELECT ", $crate::store::users::user_columns!(), " FROM users WHERE id = $1");
+                Ok(sqlx::query_as::<$db, $crate::store::users::UserRow>(SQL).bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn user_by_uid(&self, uid: &str) -> $crate::store::StoreResult<Option<$crate::store::users::UserRow>> {
+                const SQL: &str = concat!("SELECT ", $crate::store::users::user_columns!(), " FROM users WHERE uid = $1");
+                Ok(sqlx::query_as::<$db, $crate::store::users::UserRow>(SQL).bind(uid).fetch_optional(&self.pool).await?)
+            }
+
+            async fn user_by_email_key(
+                &self,
+                key: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::users::UserRow>> {
+                const SQL: &str = concat!("SELECT ", $crate::store::users::user_columns!(), " FROM users WHERE email_key = $1");
+                Ok(sqlx::query_as::<$db, $crate::store::users::UserRow>(SQL).bind(key).fetch_optional(&self.pool).await?)
+            }
+
+            async fn count_users(&self) -> $crate::store::StoreResult<i64> {
+                let (n,): (i64,) = sqlx::query_as::<$db, (i64,)>("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
+                Ok(n)
+            }
+
+            async fn list_users(
+                &self,
+                limit: i64,
+                offset: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::users::UserRow>> {
+                const SQL: &str = concat!("SELECT ", $crate::store::users::user_columns!(), " FROM users ORDER BY id DESC LIMIT $1 OFFSET $2");
+                Ok(sqlx::query_as::<$db, $crate::store::users::UserRow>(SQL)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn update_password(&self, user_id: i64, digest: &str, now: i64) -> $crate::store::StoreResult<()> {
+                sqlx::query::<$db>("UPDATE users SET password_digest = $1, updated_at = $2 WHERE id = $3")
+                    .bind(digest)
+                    .bind(now)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn update_state_level(
+                &self,
+                user_id: i64,
+                state: &str,
+                level: i64,
+                now: i64,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query::<$db>(
+                    "UPDATE users SET state = $1, level = $2, updated_at = $3, claims_version = claims_version + 1 \
+                     WHERE id = $4",
+                )
+                .bind(state)
+                .bind(level)
+                .bind(now)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn update_role(&self, user_id: i64, role: &str, now: i64) -> $crate::store::StoreResult<()> {
+                sqlx::query::<$db>(
+                    "UPDATE users SET role = $1, updated_at = $2, claims_version = claims_version + 1 WHERE id = $3",
+                )
+                .bind(role)
+                .bind(now)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn use_otp_step(&self, user_id: i64, step: i64) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "UPDATE users SET otp_last_step = $1 WHERE id = $2 AND (otp_last_step IS NULL OR otp_last_step < $1)",
+                )
+                .bind(step)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn profiles_of(&self, user_id: i64) -> $crate::store::StoreResult<Vec<$crate::store::users::ProfileRow>> {
+                Ok(sqlx::query_as::<$db, $crate::store::users::ProfileRow>(
+                    "SELECT id, user_id, first_name_sealed, last_name_sealed, dob_sealed, address_sealed, postcode, \
+                     city, country, state, metadata, created_at, updated_at FROM profiles WHERE user_id = $1 ORDER BY id",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn phones_of(&self, user_id: i64) -> $crate::store::StoreResult<Vec<$crate::store::users::PhoneRow>> {
+                Ok(sqlx::query_as::<$db, $crate::store::users::PhoneRow>(
+                    "SELECT id, user_id, country, number_sealed, validated_at, created_at FROM phones \
+                     WHERE user_id = $1 ORDER BY id",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn data_storages_of(
+                &self,
+                user_id: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::users::DataStorageRow>> {
+                Ok(sqlx::query_as::<$db, $crate::store::users::DataStorageRow>(
+                    "SELECT title, data, created_at, updated_at FROM data_storages WHERE user_id = $1 ORDER BY id",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+        }
+    };
+}
+pub(crate) use impl_user_store;

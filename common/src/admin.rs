@@ -1,0 +1,161 @@
+//! The admin-socket protocol: newline-delimited JSON, one request object and one reply object
+//! per line, at most [`MAX_FRAME`] bytes each. Every request carries the protocol version `v` so
+//! an old CLI talking to a new daemon gets a clear refusal instead of a misread.
+
+use serde::{Deserialize, Serialize};
+
+use crate::entities::{UserSummary, UserWithFullInfo};
+
+/// Protocol version spoken by this build.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Longest accepted line, in bytes; a longer frame is refused and the connection closed.
+pub const MAX_FRAME: usize = 1024 * 1024;
+/// File name of the socket inside the data dir.
+pub const SOCKET_FILE: &str = "barongd.sock";
+
+/// One request line: `{"v":1,"op":"user_create",...}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope {
+    pub v: u32,
+    #[serde(flatten)]
+    pub request: Request,
+}
+
+/// What the operator asks for.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Daemon health, version and counts.
+    Status,
+    /// Create a user directly (no email confirmation); the password is never echoed back.
+    UserCreate {
+        email: String,
+        password: String,
+        #[serde(default)]
+        username: Option<String>,
+        #[serde(default)]
+        role: Option<String>,
+        #[serde(default)]
+        state: Option<String>,
+        #[serde(default)]
+        level: Option<i64>,
+    },
+    /// List users, newest first.
+    UserList {
+        #[serde(default)]
+        page: Option<i64>,
+        #[serde(default)]
+        limit: Option<i64>,
+    },
+    /// One user by uid or email.
+    UserShow { user: String },
+    /// Applied and pending schema migrations.
+    MigrateStatus,
+    /// Apply pending migrations (the daemon also does this at start).
+    MigrateRun,
+}
+
+impl std::fmt::Debug for Request {
+    // Hand-written so that a password can never reach a log line through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Request::Status => f.write_str("Status"),
+            Request::UserCreate { email, role, state, level, .. } => f
+                .debug_struct("UserCreate")
+                .field("email", email)
+                .field("password", &"[redacted]")
+                .field("role", role)
+                .field("state", state)
+                .field("level", level)
+                .finish(),
+            Request::UserList { page, limit } => {
+                f.debug_struct("UserList").field("page", page).field("limit", limit).finish()
+            }
+            Request::UserShow { user } => f.debug_struct("UserShow").field("user", user).finish(),
+            Request::MigrateStatus => f.write_str("MigrateStatus"),
+            Request::MigrateRun => f.write_str("MigrateRun"),
+        }
+    }
+}
+
+/// The daemon's answer: `{"ok":true,"data":...}` or `{"ok":false,"error":{"code":..,"message":..}}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reply {
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub data: Option<ReplyData>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<AdminError>,
+}
+
+impl Reply {
+    pub fn ok(data: ReplyData) -> Self {
+        Reply { ok: true, data: Some(data), error: None }
+    }
+    pub fn err(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Reply { ok: false, data: None, error: Some(AdminError { code: code.into(), message: message.into() }) }
+    }
+}
+
+/// A refused operation: `code` is a stable machine key (Barong's error keys where one exists).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AdminError {
+    pub code: String,
+    pub message: String,
+}
+
+/// Payloads of successful replies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReplyData {
+    Status(StatusInfo),
+    User(Box<UserWithFullInfo>),
+    Users { total: i64, page: i64, limit: i64, users: Vec<UserSummary> },
+    Migrations { migrations: Vec<MigrationInfo> },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StatusInfo {
+    pub version: String,
+    pub listen: String,
+    pub database: String,
+    pub uptime_seconds: u64,
+    pub users: i64,
+    pub pending_mail: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MigrationInfo {
+    pub version: i64,
+    pub name: String,
+    pub applied: bool,
+    pub applied_at: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_debug_never_shows_the_password() {
+        let r = Request::UserCreate {
+            email: "a@b.c".into(),
+            password: "Sup3r-Secret!".into(),
+            username: None,
+            role: None,
+            state: None,
+            level: None,
+        };
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("Sup3r-Secret!"), "{shown}");
+        assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn envelope_is_internally_tagged_and_versioned() {
+        let line = r#"{"v":1,"op":"user_show","user":"ID0000000001"}"#;
+        let env: Envelope = serde_json::from_str(line).expect("parses");
+        assert_eq!(env.v, 1);
+        assert!(matches!(env.request, Request::UserShow { ref user } if user == "ID0000000001"));
+    }
+}

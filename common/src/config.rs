@@ -1,0 +1,351 @@
+//! The daemon's configuration. Every Barong setting keeps its Barong name as a top-level key (and
+//! `BARONG_<KEY>` environment variable); settings new to barong-rs are nested by concern.
+//! Parsing and validation live in the daemon; this module only defines shapes and defaults.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A string that must not be printed: `Debug` shows `[redacted]` (or `""` when empty).
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() { f.write_str("\"\"") } else { f.write_str("[redacted]") }
+    }
+}
+
+/// Captcha mode (`captcha`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptchaMode {
+    None,
+    Recaptcha,
+    Geetest,
+}
+
+/// Mail transport (`mailer.transport`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// One `.eml` file per message under `<data-dir>/outbox/`.
+    File,
+    /// Send through `mailer.smtp_url`, retrying with back-off.
+    Smtp,
+}
+
+/// The whole configuration file. Unknown keys are an error, so a typo never silently falls back
+/// to a default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    // --- where the daemon runs ------------------------------------------------------------
+    /// Address the HTTP API listens on (`--listen`, `BARONG_LISTEN`).
+    pub listen: String,
+    /// Data directory: database (SQLite default), keys, outbox, uploads, admin socket.
+    pub data_dir: String,
+    /// `sqlite://...` or `postgres://...`; empty means `sqlite://<data_dir>/barong.db`.
+    pub database_url: Secret,
+    /// Maximum database connections of this daemon.
+    pub database_max_connections: u32,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `barongd=debug`.
+    pub log_level: String,
+
+    // --- Barong settings (identity-and-authz §3, resource-admin-kyc §15) ------------------
+    pub app_name: String,
+    /// Copied into email events and used for links when `frontend_url` is empty.
+    pub domain: String,
+    /// Base URL of the web front-end; email links are `<frontend_url>/accounts/...`.
+    pub frontend_url: String,
+    /// UID prefix, 2–6 ASCII letters; UIDs are this plus 10 upper-case hex characters.
+    pub uid_prefix: String,
+    pub session_name: String,
+    /// Sliding idle lifetime of a session, seconds.
+    pub session_expire_time: i64,
+    /// Lifetime of upstream JWTs and of confirmation/reset tokens, seconds.
+    pub jwt_expire_time: i64,
+    pub csrf_protection: bool,
+    /// Window for API-key nonces, milliseconds.
+    pub apikey_nonce_lifetime: i64,
+    /// `cloudflare` (default) or `akamai` (trust `True-Client-IP` from trusted proxies).
+    pub gateway: String,
+    /// First registered user becomes an active superadmin. Off by default (race on a fresh deploy).
+    pub first_registration_superadmin: bool,
+    pub captcha: CaptchaMode,
+    pub recaptcha_site_key: String,
+    pub recaptcha_secret_key: Secret,
+    /// Where reCAPTCHA answers are verified (configurable for tests and proxies).
+    pub recaptcha_verify_url: String,
+    pub geetest_id: String,
+    pub geetest_key: Secret,
+    /// Geetest API base (`/register.php`, `/validate.php` are appended).
+    pub geetest_api_url: String,
+    /// Endpoints guarded by the captcha: user_create, session_create, password_reset, email_confirmation.
+    pub captcha_protected_endpoints: Vec<String>,
+    /// Timeout for captcha verifiers, milliseconds (at most 5000).
+    pub captcha_timeout_ms: u64,
+    /// Ruby-syntax password regexp (lookaheads allowed). Matched against the whole password.
+    pub password_regexp: String,
+    pub password_min_entropy: f64,
+    pub password_use_dictionary: bool,
+    pub phone_verification: String,
+    pub api_data_masking_enabled: bool,
+    pub geoip_lang: String,
+    pub maxminddb_path: String,
+    pub authz_rules_file: String,
+    pub auth0_domain: String,
+    pub auth0_client_id: String,
+    pub kyc_provider: String,
+    pub default_language: String,
+    /// Comma-separated list of allowed CORS origins, or `*`.
+    pub api_cors_origins: String,
+    pub api_cors_allow_credentials: bool,
+    pub api_cors_max_age: u64,
+    /// Private labels that make a user `active` (default `{email: verified}`).
+    pub activation_requirements: BTreeMap<String, String>,
+    /// state -> label keys that force it; later entries win.
+    pub state_triggers: Vec<StateTrigger>,
+    pub user_storage_titles: Vec<String>,
+    pub document_types: Vec<String>,
+
+    // --- barong-rs settings ---------------------------------------------------------------
+    /// Email confirmation opens a session (Barong did; off by default: no login without password).
+    pub login_on_email_confirmation: bool,
+    /// Set the `Secure` attribute on the session cookie (turn on behind HTTPS).
+    pub session_cookie_secure: bool,
+    /// Hard cap on a session's total age regardless of activity, seconds.
+    pub session_max_lifetime: i64,
+    /// Proxies whose `X-Forwarded-For` is believed (CIDRs).
+    pub trusted_proxies: Vec<String>,
+    /// Largest accepted request body, bytes.
+    pub max_body_bytes: u64,
+    pub argon2: Argon2Settings,
+    pub mailer: MailerSettings,
+    pub login_throttle: ThrottleSettings,
+}
+
+/// One `state_triggers` entry, e.g. `{state: banned, labels: [ban, fraud]}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StateTrigger {
+    pub state: String,
+    pub labels: Vec<String>,
+}
+
+/// Password hashing cost (argon2id).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Argon2Settings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Hashes computed at once; 0 means "from memory": cores × 2, at most 256 MiB of argon2 memory.
+    pub max_concurrent: usize,
+}
+
+/// Outgoing mail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailerSettings {
+    pub transport: MailTransport,
+    /// `smtp://host:port`, `smtps://user:pass@host` (implicit TLS) or `smtp://...?tls=required` (STARTTLS).
+    pub smtp_url: Secret,
+    /// Sender address.
+    pub from: String,
+    /// Directory of templates (`<lang>/<name>.txt`); empty means the built-in ones.
+    pub templates_dir: String,
+    /// Attempts before a message is parked as failed (it stays in the queue table).
+    pub max_attempts: u32,
+    /// SMTP timeout per attempt, milliseconds.
+    pub timeout_ms: u64,
+}
+
+/// Brute-force protection for login (and other secret-guessing endpoints).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThrottleSettings {
+    /// Failed attempts per account inside `window_seconds` before it is refused for a while.
+    pub max_failures_per_account: i64,
+    /// Failed attempts per client IP inside `window_seconds`.
+    pub max_failures_per_ip: i64,
+    pub window_seconds: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:3000".into(),
+            data_dir: "./data".into(),
+            database_url: Secret::default(),
+            database_max_connections: 16,
+            log_level: "info".into(),
+            app_name: "Barong".into(),
+            domain: "barong.io".into(),
+            frontend_url: "http://localhost:3000".into(),
+            uid_prefix: "ID".into(),
+            session_name: "_barong_session".into(),
+            session_expire_time: 1800,
+            jwt_expire_time: 3600,
+            csrf_protection: true,
+            apikey_nonce_lifetime: 5000,
+            gateway: "cloudflare".into(),
+            first_registration_superadmin: false,
+            captcha: CaptchaMode::None,
+            recaptcha_site_key: String::new(),
+            recaptcha_secret_key: Secret::default(),
+            recaptcha_verify_url: "https://www.google.com/recaptcha/api/siteverify".into(),
+            geetest_id: String::new(),
+            geetest_key: Secret::default(),
+            geetest_api_url: "https://api.geetest.com".into(),
+            captcha_protected_endpoints: vec![
+                "user_create".into(),
+                "session_create".into(),
+                "password_reset".into(),
+                "email_confirmation".into(),
+            ],
+            captcha_timeout_ms: 5000,
+            password_regexp: r"^(?=.*[[:lower:]])(?=.*[[:upper:]])(?=.*[[:digit:]])(?=.*[[:graph:]]).{8,80}$".into(),
+            password_min_entropy: 14.0,
+            password_use_dictionary: true,
+            phone_verification: "mock".into(),
+            api_data_masking_enabled: true,
+            geoip_lang: "en".into(),
+            maxminddb_path: String::new(),
+            authz_rules_file: "config/authz_rules.yml".into(),
+            auth0_domain: String::new(),
+            auth0_client_id: String::new(),
+            kyc_provider: "local".into(),
+            default_language: "en".into(),
+            api_cors_origins: "*".into(),
+            api_cors_allow_credentials: false,
+            api_cors_max_age: 3600,
+            activation_requirements: BTreeMap::from([("email".to_string(), "verified".to_string())]),
+            state_triggers: vec![
+                StateTrigger { state: "banned".into(), labels: vec!["ban".into(), "fraud".into()] },
+                StateTrigger { state: "deleted".into(), labels: vec!["delete".into()] },
+                StateTrigger { state: "locked".into(), labels: vec!["suspicious".into(), "lock".into()] },
+            ],
+            user_storage_titles: Vec::new(),
+            document_types: [
+                "Passport",
+                "Identity card",
+                "Driver license",
+                "Utility Bill",
+                "Residental",
+                "Institutional",
+                "Address",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            login_on_email_confirmation: false,
+            session_cookie_secure: false,
+            session_max_lifetime: 86_400,
+            trusted_proxies: vec!["127.0.0.1/32".into(), "::1/128".into()],
+            max_body_bytes: 64 * 1024,
+            argon2: Argon2Settings::default(),
+            mailer: MailerSettings::default(),
+            login_throttle: ThrottleSettings::default(),
+        }
+    }
+}
+
+impl Default for Argon2Settings {
+    fn default() -> Self {
+        Argon2Settings { memory_kib: 19_456, iterations: 2, parallelism: 1, max_concurrent: 0 }
+    }
+}
+
+impl Default for MailerSettings {
+    fn default() -> Self {
+        MailerSettings {
+            transport: MailTransport::File,
+            smtp_url: Secret::default(),
+            from: "noreply@barong.io".into(),
+            templates_dir: String::new(),
+            max_attempts: 20,
+            timeout_ms: 5000,
+        }
+    }
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        ThrottleSettings { max_failures_per_account: 10, max_failures_per_ip: 50, window_seconds: 900 }
+    }
+}
+
+/// Top-level keys that may also come from `BARONG_<KEY>` environment variables (scalars only).
+pub const ENV_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_max_connections",
+    "log_level",
+    "app_name",
+    "domain",
+    "frontend_url",
+    "uid_prefix",
+    "session_name",
+    "session_expire_time",
+    "jwt_expire_time",
+    "csrf_protection",
+    "apikey_nonce_lifetime",
+    "gateway",
+    "first_registration_superadmin",
+    "captcha",
+    "recaptcha_site_key",
+    "recaptcha_secret_key",
+    "recaptcha_verify_url",
+    "geetest_id",
+    "geetest_key",
+    "geetest_api_url",
+    "captcha_timeout_ms",
+    "password_regexp",
+    "password_min_entropy",
+    "password_use_dictionary",
+    "phone_verification",
+    "api_data_masking_enabled",
+    "geoip_lang",
+    "maxminddb_path",
+    "authz_rules_file",
+    "auth0_domain",
+    "auth0_client_id",
+    "kyc_provider",
+    "default_language",
+    "api_cors_origins",
+    "api_cors_allow_credentials",
+    "api_cors_max_age",
+    "login_on_email_confirmation",
+    "session_cookie_secure",
+    "session_max_lifetime",
+    "max_body_bytes",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let mut c = Config::default();
+        c.recaptcha_secret_key = Secret("recaptcha-very-secret".into());
+        c.database_url = Secret("postgres://u:pgpass@h/db".into());
+        c.mailer.smtp_url = Secret("smtps://me:mailpass@smtp".into());
+        let shown = format!("{c:?}");
+        for s in ["recaptcha-very-secret", "pgpass", "mailpass"] {
+            assert!(!shown.contains(s), "{s} leaked");
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! API entities as Barong's Grape entities render them (field order and names are the contract).
+
+use serde::{Deserialize, Serialize};
+
+/// `API_V2_Entities_Label`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Label {
+    pub key: String,
+    pub value: String,
+    pub scope: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `API_V2_Entities_Phone` (number masked on the resource API).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Phone {
+    pub country: String,
+    pub number: String,
+    pub validated_at: Option<String>,
+}
+
+/// `API_V2_Entities_Profile` (last_name and dob masked on the resource API).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Profile {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub dob: Option<String>,
+    pub address: Option<String>,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub state: String,
+    pub metadata: Option<serde_json::Value>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `API_V2_Entities_DataStorage`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DataStorage {
+    pub title: String,
+    pub data: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `API_V2_Entities_UserWithFullInfo`. `csrf_token` is present only when the request opened a session.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UserWithFullInfo {
+    pub email: String,
+    pub uid: String,
+    pub role: String,
+    pub level: i64,
+    pub otp: bool,
+    pub state: String,
+    pub referral_uid: Option<String>,
+    pub data: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub csrf_token: Option<String>,
+    pub username: Option<String>,
+    pub labels: Vec<Label>,
+    pub phones: Vec<Phone>,
+    pub profiles: Vec<Profile>,
+    pub data_storages: Vec<DataStorage>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A short user row for operator listings (`barongctl user list`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UserSummary {
+    pub uid: String,
+    pub email: String,
+    pub username: Option<String>,
+    pub role: String,
+    pub level: i64,
+    pub state: String,
+    pub otp: bool,
+    pub created_at: String,
+}

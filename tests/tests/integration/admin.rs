@@ -1,0 +1,107 @@
+use super::*;
+
+both!(barongctl_users_status_and_migrations, |srv: TestServer| async move {
+    let (code, out, err) = srv.ctl(
+        &[
+            "--json",
+            "user",
+            "create",
+            "--email",
+            "Op@Example.com",
+            "--role",
+            "member",
+            "--level",
+            "1",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert_eq!(code, 0, "{err}");
+    let u: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        (u["email"].as_str(), u["level"].as_i64(), u["state"].as_str()),
+        (Some("Op@Example.com"), Some(1), Some("active"))
+    );
+    assert!(!out.contains(PASSWORD) && !err.contains(PASSWORD));
+    let uid = u["uid"].as_str().expect("uid").to_string();
+    // The operator-made user can log in.
+    let (s, _) =
+        post(&srv.client(), &srv.url("identity/sessions"), json!({"email": "op@example.com", "password": PASSWORD}))
+            .await;
+    assert_eq!(s, 200);
+
+    let (code, out, _) = srv.ctl(&["--json", "user", "list"], None);
+    assert_eq!(code, 0);
+    let list: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["users"][0]["uid"].as_str(), Some(uid.as_str()));
+    let (code, out, _) = srv.ctl(&["user", "list"], None);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&uid) && out.contains("op@example.com".to_ascii_lowercase().as_str())
+            || out.contains("Op@Example.com"),
+        "{out}"
+    );
+
+    let (code, out, _) = srv.ctl(&["--json", "user", "show", &uid], None);
+    assert_eq!(code, 0);
+    assert_eq!(serde_json::from_str::<Value>(&out).expect("json")["labels"][0]["key"], "email");
+    let (code, _, err) = srv.ctl(&["user", "show", "nobody@example.com"], None);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("record.not_found"));
+
+    let (code, out, _) = srv.ctl(&["--json", "status"], None);
+    assert_eq!(code, 0);
+    let st: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(st["users"], 1);
+    assert_eq!(st["listen"].as_str(), Some(srv.addr.as_str()));
+
+    let (code, out, _) = srv.ctl(&["--json", "migrate", "status"], None);
+    assert_eq!(code, 0);
+    let m: Value = serde_json::from_str(&out).expect("json");
+    assert!(m.as_array().expect("array").iter().all(|x| x["applied"] == true));
+    let (code, _, _) = srv.ctl(&["migrate", "run"], None);
+    assert_eq!(code, 0);
+
+    // Refusals and input errors.
+    let (code, _, err) =
+        srv.ctl(&["user", "create", "--email", "weak@example.com", "--password-stdin"], Some("Password1"));
+    assert_eq!(code, 1);
+    assert!(err.contains("password.weak"), "{err}");
+    let (code, _, err) = srv.ctl(&["user", "create", "--email", "x@example.com"], None);
+    assert_eq!(code, 2, "no TTY and no --password-stdin: {err}");
+    let (code, _, err) =
+        srv.ctl(&["user", "create", "--email", "r@example.com", "--role", "nope", "--password-stdin"], Some(PASSWORD));
+    assert_eq!(code, 1);
+    assert!(err.contains("role.doesnt_exist"), "{err}");
+    let (code, _, _) = srv.ctl(&["--output", "yaml", "status"], None);
+    assert_eq!(code, 2);
+    assert!(!srv.logs().contains(PASSWORD));
+});
+
+#[test]
+fn barongctl_without_a_daemon_says_why() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = std::process::Command::new(binary("barongctl"))
+        .args(["--data-dir", &dir.path().display().to_string(), "status"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is barongd running"), "{err}");
+}
+
+#[tokio::test]
+async fn the_admin_socket_survives_garbage() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let srv = TestServer::spawn(Backend::Sqlite).await.expect("sqlite");
+    let mut s = tokio::net::UnixStream::connect(srv.data_dir.join("barongd.sock")).await.expect("connect");
+    s.write_all(b"this is not json\n{\"v\":99,\"op\":\"status\"}\n").await.expect("write");
+    let mut lines = BufReader::new(s).lines();
+    let first: Value = serde_json::from_str(&lines.next_line().await.expect("read").expect("line")).expect("json");
+    assert_eq!(first["error"]["code"], "admin.bad_request");
+    let second: Value = serde_json::from_str(&lines.next_line().await.expect("read").expect("line")).expect("json");
+    assert_eq!(second["error"]["code"], "admin.version_mismatch");
+    let (code, _, _) = srv.ctl(&["status"], None);
+    assert_eq!(code, 0);
+}
