@@ -216,9 +216,11 @@ mod tests {
 
     #[test]
     fn check_output_hides_secrets() {
-        let mut c = Config::default();
-        c.database_url = Secret("postgres://u:pw-secret@h/db".into());
-        c.recaptcha_secret_key = Secret("rc-secret".into());
+        let c = Config {
+            database_url: Secret("postgres://u:pw-secret@h/db".into()),
+            recaptcha_secret_key: Secret("rc-secret".into()),
+            ..Default::default()
+        };
         let y = redacted_yaml(&c);
         assert!(!y.contains("pw-secret") && !y.contains("rc-secret"), "{y}");
     }

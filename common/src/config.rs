@@ -339,9 +339,11 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_in_debug() {
-        let mut c = Config::default();
-        c.recaptcha_secret_key = Secret("recaptcha-very-secret".into());
-        c.database_url = Secret("postgres://u:pgpass@h/db".into());
+        let mut c = Config {
+            recaptcha_secret_key: Secret("recaptcha-very-secret".into()),
+            database_url: Secret("postgres://u:pgpass@h/db".into()),
+            ..Default::default()
+        };
         c.mailer.smtp_url = Secret("smtps://me:mailpass@smtp".into());
         let shown = format!("{c:?}");
         for s in ["recaptcha-very-secret", "pgpass", "mailpass"] {

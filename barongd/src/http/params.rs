@@ -9,6 +9,10 @@ use crate::services::error::{ServiceError, ServiceResult};
 #[derive(Debug, Default, Clone)]
 pub struct Params(pub Map<String, Value>);
 
+/// A parameter of the wrong JSON type (an array or object where a scalar was expected).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongType;
+
 fn malformed() -> ServiceError {
     ServiceError::new(400, "request.malformed_body")
 }
@@ -47,23 +51,23 @@ impl Params {
 
     /// A scalar as text (numbers and booleans are coerced, as Grape does); `Err` for arrays and
     /// objects, `Ok(None)` when absent or null.
-    pub fn text(&self, name: &str) -> Result<Option<String>, ()> {
+    pub fn text(&self, name: &str) -> Result<Option<String>, WrongType> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(Value::Number(n)) => Ok(Some(n.to_string())),
             Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-            Some(_) => Err(()),
+            Some(_) => Err(WrongType),
         }
     }
 
     /// `captcha_response`: a string or an object; anything else is a type error.
-    pub fn captcha(&self) -> Result<Option<Answer>, ()> {
+    pub fn captcha(&self) -> Result<Option<Answer>, WrongType> {
         match self.0.get("captcha_response") {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(Answer::Text(s.clone()))),
             Some(Value::Object(o)) => Ok(Some(Answer::Fields(o.clone()))),
-            Some(_) => Err(()),
+            Some(_) => Err(WrongType),
         }
     }
 }
@@ -111,7 +115,7 @@ impl<'a> Check<'a> {
     fn typed(&mut self, name: &str) -> Option<Option<String>> {
         match self.params.text(name) {
             Ok(v) => Some(v),
-            Err(()) => {
+            Err(WrongType) => {
                 // Grape's coercion failure without a custom message: the last word of
                 // "<param> is invalid", which is what Barong clients receive.
                 self.push("invalid".to_string());
@@ -162,7 +166,7 @@ impl<'a> Check<'a> {
     pub fn captcha(&mut self, invalid_key: &str) -> Option<Answer> {
         match self.params.captcha() {
             Ok(a) => a,
-            Err(()) => {
+            Err(WrongType) => {
                 self.push(invalid_key.to_string());
                 None
             }

@@ -643,11 +643,11 @@ mod tests {
         let link = format!("https://example.com/accounts/confirmation?confirmation_token={token}&lang={lang}");
         let (subject, body) = templates()
             .render(lang, &MailKind::EmailConfirmation { link: link.clone() }, "alice@example.com")
-            .expect("value");
+            .expect("render");
         let to: Mailbox = "alice@example.com".parse().expect("parse");
         (
             build_message(&from(), to, "0b7e3f1c-1111-4222-8333-944455556666", &subject, &body, 1_700_000_000)
-                .expect("value"),
+                .expect("build_message"),
             link,
         )
     }
@@ -687,22 +687,22 @@ mod tests {
     #[test]
     fn unknown_language_falls_back_to_default_then_en() {
         let t = templates();
-        let (subject, body) = t.render("de", &MailKind::PasswordChanged, "a@b.io").expect("value");
+        let (subject, body) = t.render("de", &MailKind::PasswordChanged, "a@b.io").expect("render");
         assert_eq!(subject, "Your password has been changed");
         assert!(body.contains("a@b.io"));
 
         let ru_default = Templates::load("", "ru").expect("load");
-        let (subject, _) = ru_default.render("de", &MailKind::PasswordChanged, "a@b.io").expect("value");
+        let (subject, _) = ru_default.render("de", &MailKind::PasswordChanged, "a@b.io").expect("render");
         assert_eq!(subject, "Ваш пароль изменён");
 
         let bad_default = Templates::load("", "../etc").expect("load");
-        let (subject, _) = bad_default.render("xx", &MailKind::PasswordChanged, "a@b.io").expect("value");
+        let (subject, _) = bad_default.render("xx", &MailKind::PasswordChanged, "a@b.io").expect("render");
         assert_eq!(subject, "Your password has been changed");
     }
 
     #[test]
     fn region_falls_back_to_base_language() {
-        let (subject, _) = templates().render("ru-RU", &MailKind::PasswordChanged, "a@b.io").expect("value");
+        let (subject, _) = templates().render("ru-RU", &MailKind::PasswordChanged, "a@b.io").expect("render");
         assert_eq!(subject, "Ваш пароль изменён");
     }
 
@@ -724,7 +724,8 @@ mod tests {
         for bad in ["", "e", "EN", "eng", "en-us", "en_US", "../en", "en/..", "..", "en-BR1", "ru\0", "ру"] {
             assert_eq!(sanitize_lang(bad), None, "{bad:?}");
         }
-        let (subject, _) = templates().render("../../etc/passwd", &MailKind::PasswordChanged, "a@b.io").expect("value");
+        let (subject, _) =
+            templates().render("../../etc/passwd", &MailKind::PasswordChanged, "a@b.io").expect("render");
         assert_eq!(subject, "Your password has been changed");
     }
 
@@ -757,7 +758,7 @@ mod tests {
         for lang in ["en", "ru"] {
             let (eml, link) = confirmation_eml(lang, &token);
             let text = String::from_utf8(eml.clone()).expect("from_utf8");
-            let line = text.lines().find(|l| l.contains("confirmation_token=")).expect("value");
+            let line = text.lines().find(|l| l.contains("confirmation_token=")).expect("link line");
             assert_eq!(line.trim_end_matches('\r'), link, "{lang}: link not on one line");
             // What `grep -o 'confirmation_token=[^&[:space:]]*'` extracts.
             let start = text.find("confirmation_token=").expect("find") + "confirmation_token=".len();
@@ -810,10 +811,10 @@ mod tests {
         let b = write_eml(&outbox, "../../id-2", b"Subject: b\r\n\r\ny\r\n").expect("write_eml");
         assert_eq!(a.parent(), Some(outbox.as_path()));
         assert_eq!(b.parent(), Some(outbox.as_path()));
-        assert!(b.file_name().expect("value").to_str().expect("value").ends_with("-id-2.eml"));
+        assert!(b.file_name().expect("file name").to_str().expect("utf-8 name").ends_with("-id-2.eml"));
         let mut names: Vec<String> = std::fs::read_dir(&outbox)
-            .expect("value")
-            .map(|e| e.expect("value").file_name().into_string().expect("into_string"))
+            .expect("read_dir")
+            .map(|e| e.expect("dir entry").file_name().into_string().expect("into_string"))
             .collect();
         names.sort();
         assert_eq!(names.len(), 2, "{names:?}");
@@ -838,24 +839,25 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("en")).expect("create_dir_all");
         std::fs::create_dir_all(dir.path().join("de")).expect("create_dir_all");
         std::fs::create_dir_all(dir.path().join("..evil")).expect("create_dir_all");
-        std::fs::write(dir.path().join("en/password_changed.txt"), "Subject: Custom {{email}}\n\nHi\n").expect("value");
+        std::fs::write(dir.path().join("en/password_changed.txt"), "Subject: Custom {{email}}\n\nHi\n")
+            .expect("write template");
         std::fs::write(dir.path().join("de/password_changed.txt"), "Subject: Passwort geändert\n\nHallo\n")
-            .expect("value");
+            .expect("write template");
         let t = Templates::load(dir.path().to_str().expect("to_str"), "en").expect("load");
-        assert_eq!(t.render("en", &MailKind::PasswordChanged, "a@b.io").expect("value").0, "Custom a@b.io");
-        assert_eq!(t.render("de", &MailKind::PasswordChanged, "a@b.io").expect("value").0, "Passwort geändert");
+        assert_eq!(t.render("en", &MailKind::PasswordChanged, "a@b.io").expect("render").0, "Custom a@b.io");
+        assert_eq!(t.render("de", &MailKind::PasswordChanged, "a@b.io").expect("render").0, "Passwort geändert");
         // Missing in the directory: built-in of the same language, then the fallback chain.
         assert_eq!(
-            t.render("de", &MailKind::PasswordReset { link: "L".into() }, "a@b.io").expect("value").0,
+            t.render("de", &MailKind::PasswordReset { link: "L".into() }, "a@b.io").expect("render").0,
             "Reset your password"
         );
-        assert_eq!(t.render("ru", &MailKind::PasswordChanged, "a@b.io").expect("value").0, "Ваш пароль изменён");
+        assert_eq!(t.render("ru", &MailKind::PasswordChanged, "a@b.io").expect("render").0, "Ваш пароль изменён");
 
         std::fs::write(dir.path().join("en/new_login.txt"), "no subject line\n").expect("write");
-        let err = Templates::load(dir.path().to_str().expect("to_str"), "en").err().expect("value");
+        let err = Templates::load(dir.path().to_str().expect("to_str"), "en").err().expect("load must fail");
         assert!(err.starts_with("mailer.templates_dir: "), "{err}");
 
-        let err = Templates::load("/nonexistent/barong-templates", "en").err().expect("value");
+        let err = Templates::load("/nonexistent/barong-templates", "en").err().expect("load must fail");
         assert!(err.starts_with("mailer.templates_dir: "), "{err}");
     }
 
@@ -870,7 +872,7 @@ mod tests {
     #[test]
     fn smtp_url_errors_name_the_key_and_hide_the_password() {
         for url in ["smtpx://me:hunter2@mail.example.com", "smtp://me:hunter2@", "smtp://me:hunter2@host?tls=bogus"] {
-            let err = Transport::new(&smtp_settings(url), PathBuf::new()).err().expect("value");
+            let err = Transport::new(&smtp_settings(url), PathBuf::new()).err().expect("must fail");
             assert!(err.starts_with("mailer.smtp_url: "), "{err}");
             assert!(!err.contains("hunter2"), "{err}");
         }
@@ -937,7 +939,7 @@ mod tests {
         let port = listener.local_addr().expect("local_addr").port();
         let sink = tokio::spawn(smtp_sink(listener));
         let transport =
-            Transport::new(&smtp_settings(&format!("smtp://127.0.0.1:{port}")), PathBuf::new()).expect("value");
+            Transport::new(&smtp_settings(&format!("smtp://127.0.0.1:{port}")), PathBuf::new()).expect("transport");
         let token = "t".repeat(700);
         let (eml, _) = confirmation_eml("ru", &token);
         let row = MailRow {
@@ -949,7 +951,7 @@ mod tests {
         };
         transport.deliver(&from(), &row).await.expect("deliver");
         let (commands, data) =
-            tokio::time::timeout(Duration::from_secs(10), sink).await.expect("value").expect("value");
+            tokio::time::timeout(Duration::from_secs(10), sink).await.expect("sink in time").expect("sink task");
         assert!(commands.iter().any(|c| c.starts_with("MAIL FROM:<noreply@barong.io>")), "{commands:?}");
         assert!(commands.iter().any(|c| c == "RCPT TO:<alice@example.com>"), "{commands:?}");
         // lettre ends DATA with CRLF.CRLF even after a final CRLF: one extra empty line.
@@ -972,7 +974,8 @@ mod tests {
             next_attempt_at: 0,
         };
         transport.deliver(&from(), &row).await.expect("deliver");
-        let files: Vec<_> = std::fs::read_dir(&outbox).expect("value").map(|e| e.expect("value").path()).collect();
+        let files: Vec<_> =
+            std::fs::read_dir(&outbox).expect("read_dir").map(|e| e.expect("dir entry").path()).collect();
         assert_eq!(files.len(), 1);
         assert_eq!(std::fs::read(&files[0]).expect("read"), eml);
     }

@@ -161,7 +161,7 @@ impl Tokens {
         if int("iat").is_some_and(|iat| iat > now) {
             return Err(fail("iat"));
         }
-        if !claims.get("jti").and_then(Value::as_str).is_some_and(|j| !j.is_empty()) {
+        if claims.get("jti").and_then(Value::as_str).is_none_or(str::is_empty) {
             return Err(fail("jti"));
         }
         let aud_ok = match claims.get("aud") {

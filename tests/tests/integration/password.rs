@@ -3,17 +3,17 @@ use super::*;
 both!(password_reset_flow, |srv: TestServer| async move {
     let (old_session, _) = active_user(&srv, "rita@example.com").await;
     let c = srv.client();
-    let gen = srv.url("identity/users/password/generate_code");
+    let generate = srv.url("identity/users/password/generate_code");
     let confirm = srv.url("identity/users/password/confirm_code");
-    let (s, b) = post(&c, &gen, json!({"email": "nobody@example.com"})).await;
+    let (s, b) = post(&c, &generate, json!({"email": "nobody@example.com"})).await;
     assert_eq!((s, b), (201, json!(201)));
     let before = srv.outbox().len();
-    let (s, _) = post(&c, &gen, json!({"email": "rita@example.com"})).await;
+    let (s, _) = post(&c, &generate, json!({"email": "rita@example.com"})).await;
     assert_eq!(s, 201);
     assert_eq!(srv.wait_mail(before + 1, Duration::from_secs(10)).await.len(), before + 1);
     let first = mailed_token(&srv, "rita@example.com", "reset_token").await;
     // A second request makes the first token useless.
-    let (s, _) = post(&c, &gen, json!({"email": "rita@example.com"})).await;
+    let (s, _) = post(&c, &generate, json!({"email": "rita@example.com"})).await;
     assert_eq!(s, 201);
     srv.wait_mail(before + 2, Duration::from_secs(10)).await;
     let token = mailed_token(&srv, "rita@example.com", "reset_token").await;
@@ -30,11 +30,19 @@ both!(password_reset_flow, |srv: TestServer| async move {
     let (s, _) = get(&old_session, &srv.url("resource/users/me")).await;
     assert_eq!(s, 401);
     let login = srv.url("identity/sessions");
-    assert_err(&post(&srv.client(), &login, json!({"email": "rita@example.com", "password": PASSWORD})).await, 401, &["identity.session.invalid_params"]);
+    assert_err(
+        &post(&srv.client(), &login, json!({"email": "rita@example.com", "password": PASSWORD})).await,
+        401,
+        &["identity.session.invalid_params"],
+    );
     let (s, _) = post(&srv.client(), &login, json!({"email": "rita@example.com", "password": new})).await;
     assert_eq!(s, 200);
-    let acts = srv.sql_texts("SELECT action || ':' || result FROM activities WHERE topic = 'password' ORDER BY id").await;
-    assert!(acts.contains(&"password reset:failed".to_string()) && acts.contains(&"password reset:succeed".to_string()), "{acts:?}");
+    let acts =
+        srv.sql_texts("SELECT action || ':' || result FROM activities WHERE topic = 'password' ORDER BY id").await;
+    assert!(
+        acts.contains(&"password reset:failed".to_string()) && acts.contains(&"password reset:succeed".to_string()),
+        "{acts:?}"
+    );
 });
 
 both!(password_confirm_parameter_errors, |srv: TestServer| async move {
@@ -58,7 +66,12 @@ both!(password_confirm_parameter_errors, |srv: TestServer| async move {
         &["identity.user.empty_reset_password_token"],
     );
     assert_err(
-        &post(&c, &url, json!({"reset_password_token": "abc", "password": "Vei4ahch-Ohth", "confirm_password": "Vei4ahch-Ohth"})).await,
+        &post(
+            &c,
+            &url,
+            json!({"reset_password_token": "abc", "password": "Vei4ahch-Ohth", "confirm_password": "Vei4ahch-Ohth"}),
+        )
+        .await,
         422,
         &["jwt.decode_and_verify.segments"],
     );
@@ -69,6 +82,6 @@ both!(password_confirm_parameter_errors, |srv: TestServer| async move {
         422,
         &["jwt.decode_and_verify.confirmation"],
     );
-    let gen = srv.url("identity/users/password/generate_code");
-    assert_err(&post(&c, &gen, json!({"email": ""})).await, 422, &["identity.user.empty_email"]);
+    let generate = srv.url("identity/users/password/generate_code");
+    assert_err(&post(&c, &generate, json!({"email": ""})).await, 422, &["identity.user.empty_email"]);
 });

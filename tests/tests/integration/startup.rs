@@ -22,7 +22,8 @@ fn bad_configuration_is_one_line_and_exit_2() {
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = dir.path().join("barong.yml");
     std::fs::write(&cfg, "sesion_expire_time: 5\n").expect("write");
-    let cases: Vec<(Vec<String>, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (vec!["--config".into(), cfg.display().to_string()], vec![], "sesion_expire_time"),
         (vec!["--config".into(), "/nonexistent/barong.yml".into()], vec![], "/nonexistent/barong.yml"),
         (vec!["--database-url".into(), "mysql://x".into()], vec![], "database_url"),
