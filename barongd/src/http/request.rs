@@ -80,6 +80,10 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty() && v.len() <= 256)
 }
 
+/// Past the limit, this much more is read and discarded so the client, still sending, receives
+/// the 413 instead of a reset connection; beyond it the connection is dropped.
+const DRAIN_BYTES: usize = 16 * 1024 * 1024;
+
 /// Reads the body up to `limit` bytes; a longer body is a 413, whether or not it announced a length.
 async fn read_body<S, B>(mut stream: S, limit: usize) -> ServiceResult<Bytes>
 where
@@ -87,10 +91,16 @@ where
     B: Buf,
 {
     let mut out = BytesMut::new();
+    let mut seen = 0usize;
     while let Some(chunk) = stream.next().await {
         let mut chunk = chunk.map_err(|_| ServiceError::new(400, "request.malformed_body"))?;
-        if out.len() + chunk.remaining() > limit {
-            return Err(ServiceError::new(413, "request.body_too_large"));
+        seen += chunk.remaining();
+        if seen > limit {
+            if seen > limit + DRAIN_BYTES {
+                break;
+            }
+            chunk.advance(chunk.remaining());
+            continue;
         }
         while chunk.has_remaining() {
             let part = chunk.chunk();
@@ -98,6 +108,9 @@ where
             let n = part.len();
             chunk.advance(n);
         }
+    }
+    if seen > limit {
+        return Err(ServiceError::new(413, "request.body_too_large"));
     }
     Ok(out.freeze())
 }

@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -290,7 +291,7 @@ impl Transport {
     fn new(settings: &MailerSettings, outbox: PathBuf) -> Result<Transport, String> {
         match settings.transport {
             MailTransport::File => {
-                std::fs::create_dir_all(&outbox)
+                create_private_dir(&outbox)
                     .map_err(|e| format!("mail outbox {}: cannot create: {e}", outbox.display()))?;
                 Ok(Transport::File { outbox })
             }
@@ -379,14 +380,14 @@ fn mask(text: &str, secrets: &[String]) -> String {
 /// Writes `<dir>/<timestamp>-<id>.eml` through a hidden temporary file in the same directory and a
 /// rename, so a reader (or a `*.eml` glob) never sees a partial message.
 fn write_eml(dir: &Path, id: &str, message: &[u8]) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
+    create_private_dir(dir)?;
     // The id comes back from the database; keep the file name inside `dir` whatever it holds.
     let id: String = id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     let name = format!("{}-{id}.eml", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
     let path = dir.join(&name);
     let tmp = dir.join(format!(".{name}.tmp"));
     let written = (|| {
-        let mut f = std::fs::File::create_new(&tmp)?;
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
         f.write_all(message)?;
         f.sync_all()?;
         std::fs::rename(&tmp, &path)
@@ -400,6 +401,11 @@ fn write_eml(dir: &Path, id: &str, message: &[u8]) -> std::io::Result<PathBuf> {
         let _ = d.sync_all();
     }
     Ok(path)
+}
+
+/// The messages carry live tokens: owner-only, like the data directory.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 
 // --- messages ----------------------------------------------------------------------------------
@@ -820,6 +826,9 @@ mod tests {
         assert_eq!(names.len(), 2, "{names:?}");
         assert!(names.iter().all(|n| n.ends_with(".eml") && !n.starts_with('.')), "{names:?}");
         assert_eq!(std::fs::read(&a).expect("read"), b"Subject: a\r\n\r\nx\r\n");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&a).expect("metadata").permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(&outbox).expect("metadata").permissions().mode() & 0o777, 0o700);
     }
 
     #[test]
