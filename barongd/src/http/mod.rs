@@ -1,13 +1,6 @@
 //! The HTTP API: routes composed in one place, every handler behind the same request filter,
 //! panics caught and turned into 500s, and warp's own rejections rendered as Barong errors.
 
-pub mod general;
-pub mod identity;
-pub mod params;
-pub mod reply;
-pub mod request;
-pub mod resource;
-
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -23,7 +16,7 @@ use crate::services::App;
 use request::{Incoming, Proxies};
 
 /// Runs a handler with the panic guard, the request-id header and one access-log line.
-async fn run<Fut>(inc_meta: (String, String, String), fut: Fut) -> Response
+pub async fn run<Fut>(inc_meta: (String, String, String), fut: Fut) -> Response
 where
     Fut: std::future::Future<Output = Response>,
 {
@@ -46,6 +39,7 @@ where
 }
 
 /// Builds one endpoint: `method` + exact `path` + the shared request filter + `handler`.
+#[macro_export]
 macro_rules! endpoint {
     ($app:expr, $inc:expr, $method:expr, $path:expr, $handler:expr) => {{
         let app = $app.clone();
@@ -54,14 +48,23 @@ macro_rules! endpoint {
             .and(warp::path::end())
             .and(warp::path::full())
             .and($inc.clone())
-            .then(move |full: warp::path::FullPath, inc: Incoming| {
+            .then(move |full: warp::path::FullPath, inc: $crate::http::request::Incoming| {
                 let app = app.clone();
                 let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
-                async move { run(meta, $handler(&app, inc)).await }
+                async move { $crate::http::run(meta, $handler(&app, inc)).await }
             })
             .boxed()
     }};
 }
+
+pub mod account;
+pub mod general;
+pub mod identity;
+pub mod otp_keys;
+pub mod params;
+pub mod reply;
+pub mod request;
+pub mod resource;
 
 fn general_routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>, identity: bool) -> BoxedFilter<(Response,)> {
     use warp::{get, path, post};
@@ -139,6 +142,11 @@ fn public_routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<
 fn resource_routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
     use warp::{get, path};
     endpoint!(app, inc, get(), path("users").and(path("me")), resource::me)
+        .or(otp_keys::routes(app, inc))
+        .unify()
+        .or(account::routes(app, inc))
+        .unify()
+        .boxed()
 }
 
 /// All routes, served at the seed's `/api/v2/barong/...` paths and at Barong's internal

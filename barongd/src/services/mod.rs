@@ -1,11 +1,14 @@
 //! Domain logic, free of HTTP and SQL: both the HTTP API and the admin socket call these.
 
+pub mod account;
 pub mod accounts;
 pub mod activity;
 pub mod admin_users;
+pub mod api_keys;
 pub mod captcha;
 pub mod clock;
 pub mod context;
+pub mod data_storage;
 pub mod email_format;
 pub mod entities;
 pub mod error;
@@ -13,12 +16,15 @@ pub mod levels;
 pub mod login;
 pub mod mail;
 pub mod otp;
+pub mod otp_setup;
 pub mod password_strength;
 pub mod passwords;
 pub mod seal;
 pub mod seeds;
+pub mod service_accounts;
 pub mod sessions;
 pub mod tokens;
+pub mod user_labels;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -2,7 +2,9 @@
 //! SQL text (both accept `$n` placeholders, times are unix seconds in 64-bit integers), so the two
 //! backends cannot drift apart. The backend is chosen once, from the database URL.
 
+pub mod account;
 pub mod activities;
+pub mod api_keys;
 pub mod keys;
 pub mod labels;
 pub mod mail;
@@ -16,7 +18,9 @@ pub mod users;
 
 use std::sync::Arc;
 
+pub use account::AccountStore;
 pub use activities::{ActivityStore, NewActivity};
+pub use api_keys::ApiKeyStore;
 pub use keys::{SigningKeyRow, SigningKeyStore};
 pub use labels::{LabelRow, LabelStore, LevelRow};
 pub use mail::{MailRow, MailStore};
@@ -36,6 +40,8 @@ pub trait Store:
     + SigningKeyStore
     + MailStore
     + ThrottleStore
+    + ApiKeyStore
+    + AccountStore
     + Migrator
     + Send
     + Sync

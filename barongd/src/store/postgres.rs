@@ -38,4 +38,6 @@ super::activities::impl_activity_store!(PgStore, Postgres);
 super::keys::impl_signing_key_store!(PgStore, Postgres);
 super::mail::impl_mail_store!(PgStore, Postgres);
 super::throttle::impl_throttle_store!(PgStore, Postgres);
+super::api_keys::impl_api_key_store!(PgStore, Postgres);
+super::account::impl_account_store!(PgStore, Postgres);
 super::migrate::impl_migrator!(PgStore, Postgres, "postgres");

@@ -41,4 +41,6 @@ super::activities::impl_activity_store!(SqliteStore, Sqlite);
 super::keys::impl_signing_key_store!(SqliteStore, Sqlite);
 super::mail::impl_mail_store!(SqliteStore, Sqlite);
 super::throttle::impl_throttle_store!(SqliteStore, Sqlite);
+super::api_keys::impl_api_key_store!(SqliteStore, Sqlite);
+super::account::impl_account_store!(SqliteStore, Sqlite);
 super::migrate::impl_migrator!(SqliteStore, Sqlite, "sqlite");

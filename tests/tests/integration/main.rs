@@ -2,11 +2,14 @@
 //! drives it over HTTP, through its outbox, its database and barongctl. Every test in a
 //! `both!` block runs on SQLite and on PostgreSQL.
 
+mod account;
 mod admin;
+mod api_keys;
 mod bad_input;
 mod captcha;
 mod email;
 mod general;
+mod otp;
 mod password;
 mod register;
 mod sessions;

@@ -1,0 +1,1 @@
+//! A user's own account: password change, data, deletion, activity history (§2.1).

@@ -1,0 +1,1 @@
+//! User data storages (§2.10).

@@ -1,0 +1,1 @@
+//! Service accounts and their API keys (resource-admin-kyc §2.4).
