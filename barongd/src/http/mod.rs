@@ -58,6 +58,7 @@ macro_rules! endpoint {
 }
 
 pub mod account;
+pub mod cors;
 pub mod general;
 pub mod identity;
 pub mod otp_keys;
@@ -161,7 +162,30 @@ pub fn routes(app: Arc<App>, proxies: Arc<Proxies>) -> BoxedFilter<(Response,)> 
         .unify()
         .or(warp::path("resource").and(resource_routes(&app, &inc)))
         .unify();
-    api.and(families).recover(recover).unify().boxed()
+    let cors = Arc::new(cors::Cors::new(&app.config));
+    let preflight = {
+        let cors = cors.clone();
+        warp::method()
+            .and(warp::header::headers_cloned())
+            .and_then(move |method: warp::http::Method, headers: warp::http::HeaderMap| {
+                let cors = cors.clone();
+                async move {
+                    if cors::is_preflight(&method, &headers) {
+                        Ok(cors.preflight(&headers))
+                    } else {
+                        Err(warp::reject::not_found())
+                    }
+                }
+            })
+    };
+    let answered = preflight.or(api.and(families)).unify().recover(recover).unify();
+    warp::header::optional::<String>("origin")
+        .and(answered)
+        .map(move |origin: Option<String>, mut resp: Response| {
+            cors.decorate(origin.as_deref(), &mut resp);
+            resp
+        })
+        .boxed()
 }
 
 /// warp's own rejections (unknown route, wrong method) as Grape's catch-all answer.

@@ -59,3 +59,24 @@ both!(register_geetest_without_geetest_is_an_empty_string, |srv: TestServer| asy
     let (s, b) = get(&c, &srv.url("identity/users/register_geetest")).await;
     assert_eq!((s, b), (200, json!("")));
 });
+
+both!(cors_follows_the_configuration, |srv: TestServer| async move {
+    let c = srv.client();
+    let r = c
+        .request(reqwest::Method::OPTIONS, srv.url("identity/sessions"))
+        .header("origin", "https://exchange.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type, x-csrf-token")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), 200);
+    let h = r.headers();
+    assert_eq!(h.get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
+    assert!(h.get("access-control-allow-methods").and_then(|v| v.to_str().ok()).is_some_and(|m| m.contains("POST")));
+    assert_eq!(h.get("access-control-max-age").and_then(|v| v.to_str().ok()), Some("3600"));
+    let r = c.get(srv.url("identity/ping")).header("origin", "https://exchange.example").send().await.expect("req");
+    assert_eq!(r.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
+    let r = c.get(srv.url("identity/ping")).send().await.expect("req");
+    assert!(r.headers().get("access-control-allow-origin").is_none(), "no Origin, no CORS headers");
+});
