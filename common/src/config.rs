@@ -151,7 +151,7 @@ pub struct Argon2Settings {
     pub memory_kib: u32,
     pub iterations: u32,
     pub parallelism: u32,
-    /// Hashes computed at once; 0 means "from memory": cores × 2, at most 256 MiB of argon2 memory.
+    /// Hashing threads, each owning one argon2 memory block; 0 means one per core, at most 256 MiB.
     pub max_concurrent: usize,
 }
 

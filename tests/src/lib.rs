@@ -202,14 +202,15 @@ impl TestServer {
         let sink = logs.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                // Log first, then announce: a test that sees the address also sees the line.
+                if let Ok(mut l) = sink.lock() {
+                    l.push_str(&line);
+                    l.push('\n');
+                }
                 if let Some(i) = line.find("listening on http://") {
                     let rest = &line[i + "listening on http://".len()..];
                     let addr = rest.split_whitespace().next().unwrap_or_default().to_string();
                     let _ = tx.send(addr);
-                }
-                if let Ok(mut l) = sink.lock() {
-                    l.push_str(&line);
-                    l.push('\n');
                 }
             }
         });

@@ -17,8 +17,12 @@ const METHODS: &str = "GET, POST, DELETE, PUT, PATCH, OPTIONS, HEAD";
 
 impl Cors {
     pub fn new(c: &Config) -> Self {
-        let origins: Vec<String> =
-            c.api_cors_origins.split(',').map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect();
+        let origins: Vec<String> = c
+            .api_cors_origins
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
         Cors {
             any_origin: origins.iter().any(|o| o == "*"),
             origins,
@@ -52,7 +56,10 @@ impl Cors {
         if self.credentials {
             h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
         }
-        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Total, Per-Page, Page, Link, X-Request-Id"));
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Total, Per-Page, Page, Link, X-Request-Id"),
+        );
     }
 
     /// The answer to a preflight `OPTIONS` request.
@@ -85,7 +92,11 @@ mod tests {
     use super::*;
 
     fn cors(origins: &str, credentials: bool) -> Cors {
-        Cors::new(&Config { api_cors_origins: origins.into(), api_cors_allow_credentials: credentials, ..Default::default() })
+        Cors::new(&Config {
+            api_cors_origins: origins.into(),
+            api_cors_allow_credentials: credentials,
+            ..Default::default()
+        })
     }
 
     #[test]

@@ -33,7 +33,7 @@ where
         resp.headers_mut().insert("x-request-id", v);
     }
     // Only method and path: query strings may carry passwords and tokens.
-    tracing::info!(%request_id, %method, %path, status = resp.status().as_u16(),
+    tracing::info!(target: "access", %request_id, %method, %path, status = resp.status().as_u16(),
         micros = started.elapsed().as_micros() as u64, "request");
     resp
 }
@@ -165,9 +165,8 @@ pub fn routes(app: Arc<App>, proxies: Arc<Proxies>) -> BoxedFilter<(Response,)> 
     let cors = Arc::new(cors::Cors::new(&app.config));
     let preflight = {
         let cors = cors.clone();
-        warp::method()
-            .and(warp::header::headers_cloned())
-            .and_then(move |method: warp::http::Method, headers: warp::http::HeaderMap| {
+        warp::method().and(warp::header::headers_cloned()).and_then(
+            move |method: warp::http::Method, headers: warp::http::HeaderMap| {
                 let cors = cors.clone();
                 async move {
                     if cors::is_preflight(&method, &headers) {
@@ -176,7 +175,8 @@ pub fn routes(app: Arc<App>, proxies: Arc<Proxies>) -> BoxedFilter<(Response,)> 
                         Err(warp::reject::not_found())
                     }
                 }
-            })
+            },
+        )
     };
     let answered = preflight.or(api.and(families)).unify().recover(recover).unify();
     warp::header::optional::<String>("origin")

@@ -1,13 +1,14 @@
 //! Password hashing (argon2id on the blocking pool, behind a semaphore so a login flood cannot
 //! exhaust memory) and Barong's password policy (regexp, then entropy).
 
-use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use common::config::{Argon2Settings, Config};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 
 use super::error::{ServiceError, ServiceResult};
 use super::password_strength;
@@ -15,9 +16,23 @@ use super::password_strength;
 /// Upper bound on accepted password length, bytes: keeps hashing cost bounded for huge inputs.
 pub const MAX_PASSWORD_BYTES: usize = 4096;
 
+enum Work {
+    Hash(Vec<u8>),
+    Verify(Vec<u8>, String),
+}
+
+struct Job {
+    work: Work,
+    reply: oneshot::Sender<Result<String, String>>,
+}
+
+/// Argon2id on a fixed pool of hashing threads. Each thread owns one argon2 memory block and
+/// reuses it for every hash: allocating 19 MiB per hash left glibc holding hundreds of MiB after
+/// a login flood (freed blocks stay in per-thread arenas). The semaphore bounds jobs in flight,
+/// so a flood queues instead of growing memory.
 #[derive(Clone)]
 pub struct Hasher {
-    argon: Arc<Argon2<'static>>,
+    jobs: std_mpsc::Sender<Job>,
     permits: Arc<Semaphore>,
     /// A real hash of a random password: verifying unknown emails against it costs the same as a
     /// real check, so response time does not reveal which emails exist.
@@ -28,49 +43,107 @@ impl Hasher {
     pub fn new(s: &Argon2Settings) -> Result<Self, String> {
         let params = Params::new(s.memory_kib, s.iterations, s.parallelism, None)
             .map_err(|e| format!("argon2: invalid parameters: {e}"))?;
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let permits = if s.max_concurrent > 0 {
+        let workers = if s.max_concurrent > 0 {
             s.max_concurrent
         } else {
             let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
             let by_memory = (256 * 1024 / s.memory_kib.max(1) as usize).max(1);
-            (cores * 2).min(by_memory).max(1)
+            cores.min(by_memory).max(1)
         };
-        let salt = SaltString::generate(&mut OsRng);
+        let (tx, rx) = std_mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..workers {
+            let rx = rx.clone();
+            let params = params.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || worker(&rx, &params))
+                .map_err(|e| format!("argon2: cannot start a hashing thread: {e}"))?;
+        }
+        // Twice the workers in flight keeps every thread busy without an unbounded queue.
+        let permits = Arc::new(Semaphore::new(workers * 2));
         let mut pw = [0u8; 24];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut pw);
-        let dummy = argon.hash_password(&pw, &salt).map_err(|e| format!("argon2: {e}"))?.to_string();
-        Ok(Hasher { argon: Arc::new(argon), permits: Arc::new(Semaphore::new(permits)), dummy: Arc::new(dummy) })
+        let mut blocks = vec![Block::default(); params.block_count()];
+        let dummy = hash_with(&params, &pw, &mut blocks)?;
+        Ok(Hasher { jobs: tx, permits, dummy: Arc::new(dummy) })
+    }
+
+    async fn run(&self, work: Work) -> ServiceResult<Result<String, String>> {
+        let _permit = self.permits.acquire().await.map_err(ServiceError::internal)?;
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job { work, reply }).map_err(|_| ServiceError::internal("argon2 workers stopped"))?;
+        answer.await.map_err(|_| ServiceError::internal("argon2 worker dropped a job"))
     }
 
     pub async fn hash(&self, password: &str) -> ServiceResult<String> {
-        let _permit = self.permits.acquire().await.map_err(ServiceError::internal)?;
-        let argon = self.argon.clone();
-        let password = password.as_bytes().to_vec();
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon.hash_password(&password, &salt).map(|h| h.to_string())
-        })
-        .await
-        .map_err(ServiceError::internal)?
-        .map_err(ServiceError::internal)
+        self.run(Work::Hash(password.as_bytes().to_vec())).await?.map_err(ServiceError::internal)
     }
 
     /// Checks `password` against `digest`; with no digest, burns the same work and says no.
     pub async fn verify(&self, password: &str, digest: Option<&str>) -> ServiceResult<bool> {
-        let _permit = self.permits.acquire().await.map_err(ServiceError::internal)?;
-        let argon = self.argon.clone();
         let known = digest.is_some();
         let digest = digest.map(str::to_string).unwrap_or_else(|| self.dummy.as_str().to_string());
-        let password = password.as_bytes().to_vec();
-        let ok = tokio::task::spawn_blocking(move || match PasswordHash::new(&digest) {
-            Ok(parsed) => argon.verify_password(&password, &parsed).is_ok(),
-            Err(_) => false,
-        })
-        .await
-        .map_err(ServiceError::internal)?;
-        Ok(ok && known)
+        let ok = self.run(Work::Verify(password.as_bytes().to_vec(), digest)).await?;
+        Ok(ok.is_ok() && known)
     }
+}
+
+fn worker(rx: &Mutex<std_mpsc::Receiver<Job>>, params: &Params) {
+    let mut blocks = vec![Block::default(); params.block_count()];
+    loop {
+        // The lock is held only while taking a job, never while hashing.
+        let job = match rx.lock() {
+            Ok(guard) => guard.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        let result = match job.work {
+            Work::Hash(pw) => hash_with(params, &pw, &mut blocks),
+            Work::Verify(pw, digest) => verify_with(&pw, &digest, params, &mut blocks).map(|()| String::new()),
+        };
+        let _ = job.reply.send(result);
+    }
+}
+
+/// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) for `pw`, computed in `blocks`.
+fn hash_with(params: &Params, pw: &[u8], blocks: &mut [Block]) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_buf).map_err(|e| format!("argon2 salt: {e}"))?;
+    let mut out = [0u8; 32];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(pw, salt_bytes, &mut out, blocks)
+        .map_err(|e| format!("argon2: {e}"))?;
+    let phc = PasswordHash {
+        algorithm: ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| format!("argon2 params: {e}"))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| format!("argon2 output: {e}"))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Verifies against a stored PHC string; hashes made with other parameters get their own memory.
+fn verify_with(pw: &[u8], digest: &str, ours: &Params, blocks: &mut [Block]) -> Result<(), String> {
+    let parsed = PasswordHash::new(digest).map_err(|_| "unreadable digest".to_string())?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|_| "not argon2".to_string())?;
+    let version = parsed.version.map(Version::try_from).transpose().map_err(|_| "bad version".to_string())?;
+    let params = Params::try_from(&parsed).map_err(|_| "bad parameters".to_string())?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return Err("incomplete digest".into()) };
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_buf).map_err(|_| "bad salt".to_string())?;
+    let mut out = vec![0u8; expected.len()];
+    let argon = Argon2::new(algorithm, version.unwrap_or(Version::V0x13), params.clone());
+    let computed = if params.block_count() == ours.block_count() {
+        argon.hash_password_into_with_memory(pw, salt_bytes, &mut out, blocks)
+    } else {
+        argon.hash_password_into(pw, salt_bytes, &mut out)
+    };
+    computed.map_err(|_| "argon2 failed".to_string())?;
+    let same: bool = subtle::ConstantTimeEq::ct_eq(out.as_slice(), expected.as_bytes()).into();
+    if same { Ok(()) } else { Err("mismatch".into()) }
 }
 
 /// Barong's `password_regexp` + `password_min_entropy` policy.
@@ -134,6 +207,20 @@ mod tests {
         assert!(!h.verify("wrong", Some(&d)).await.expect("verify"));
         assert!(!h.verify("Tecohvi0!x", None).await.expect("dummy"));
         assert!(!h.verify("x", Some("not a hash")).await.expect("garbage digest"));
+    }
+
+    #[tokio::test]
+    async fn digests_from_the_argon2_crate_and_other_parameters_verify() {
+        use argon2::PasswordHasher as _;
+        let h = Hasher::new(&fast()).expect("hasher");
+        let salt = SaltString::generate(&mut OsRng);
+        let other = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(128, 2, 1, None).expect("params"));
+        let digest = other.hash_password(b"Tecohvi0!x", &salt).expect("hash").to_string();
+        assert!(h.verify("Tecohvi0!x", Some(&digest)).await.expect("verify"));
+        assert!(!h.verify("Tecohvi0!y", Some(&digest)).await.expect("verify"));
+        let ours = h.hash("pw").await.expect("hash");
+        let parsed = PasswordHash::new(&ours).expect("PHC");
+        assert!(argon2::PasswordVerifier::verify_password(&Argon2::default(), b"pw", &parsed).is_ok());
     }
 
     #[test]

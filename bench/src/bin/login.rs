@@ -59,11 +59,11 @@ fn start_daemon() -> Daemon {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let config = dir.path().join("bench.yml");
-    std::fs::write(&config, "listen: 127.0.0.1:0\nlog_level: warn,barongd=info\nlogin_throttle: {max_failures_per_account: 1000000, max_failures_per_ip: 1000000, window_seconds: 1}\n")
+    std::fs::write(&config, "listen: 127.0.0.1:0\nlog_level: \"info,access=warn\"\nlogin_throttle: {max_failures_per_account: 1000000, max_failures_per_ip: 1000000, window_seconds: 1}\n")
         .expect("config");
     let mut child = Command::new(release_binary("barongd"))
         .args(["--config", &config.display().to_string(), "--data-dir", &data.display().to_string()])
-        .env("RUST_LOG", "warn")
+        .env_remove("RUST_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
