@@ -51,6 +51,52 @@ enum Noun {
         #[command(subcommand)]
         verb: MigrateVerb,
     },
+    /// Service accounts: machine identities owned by a user, who manages their API keys.
+    ServiceAccount {
+        #[command(subcommand)]
+        verb: ServiceAccountVerb,
+    },
+    /// API keys of users and service accounts (secrets are never shown).
+    Apikey {
+        #[command(subcommand)]
+        verb: ApiKeyVerb,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ServiceAccountVerb {
+    /// Create a service account; it starts active.
+    Create {
+        /// The owning user, by uid or email.
+        #[arg(long)]
+        owner: String,
+        /// Role (must have permissions).
+        #[arg(long)]
+        role: String,
+        /// Default: <owner name>+<uid>@<owner domain>.
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// List service accounts, all or one owner's.
+    List {
+        /// Only this owner's (uid or email).
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Disable a service account and its active API keys.
+    Disable { uid: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum ApiKeyVerb {
+    /// A user's API keys and those of its service accounts.
+    List {
+        /// The user, by uid or email.
+        #[arg(long)]
+        user: String,
+    },
+    /// Disable one API key, whoever holds it.
+    Disable { kid: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -127,6 +173,13 @@ fn build_request(noun: Noun) -> Result<Request, String> {
         Noun::User { verb: UserVerb::Show { user } } => Request::UserShow { user },
         Noun::Migrate { verb: MigrateVerb::Status } => Request::MigrateStatus,
         Noun::Migrate { verb: MigrateVerb::Run } => Request::MigrateRun,
+        Noun::ServiceAccount { verb: ServiceAccountVerb::Create { owner, role, email } } => {
+            Request::ServiceAccountCreate { owner, role, email }
+        }
+        Noun::ServiceAccount { verb: ServiceAccountVerb::List { owner } } => Request::ServiceAccountList { owner },
+        Noun::ServiceAccount { verb: ServiceAccountVerb::Disable { uid } } => Request::ServiceAccountDisable { uid },
+        Noun::Apikey { verb: ApiKeyVerb::List { user } } => Request::ApiKeyList { user },
+        Noun::Apikey { verb: ApiKeyVerb::Disable { kid } } => Request::ApiKeyDisable { kid },
     })
 }
 

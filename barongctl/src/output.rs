@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use common::admin::{Reply, ReplyData};
-use common::entities::UserWithFullInfo;
+use common::admin::{ApiKeySummary, Reply, ReplyData};
+use common::entities::{ServiceAccount, UserWithFullInfo};
 
 use crate::Format;
 
@@ -26,6 +26,11 @@ pub fn print(reply: Reply, format: Format) -> ExitCode {
                 Ok(serde_json::json!({"total": total, "page": page, "limit": limit, "users": users}))
             }
             ReplyData::Migrations { migrations } => serde_json::to_value(migrations),
+            ReplyData::UserDetail(d) => serde_json::to_value(d),
+            ReplyData::ServiceAccount(sa) => serde_json::to_value(sa),
+            ReplyData::ServiceAccounts { service_accounts } => serde_json::to_value(service_accounts),
+            ReplyData::ApiKey(k) => serde_json::to_value(k),
+            ReplyData::ApiKeys { api_keys } => serde_json::to_value(api_keys),
         };
         match doc {
             Ok(v) => println!("{v}"),
@@ -73,8 +78,61 @@ pub fn print(reply: Reply, format: Format) -> ExitCode {
             }
             println!("{t}");
         }
+        ReplyData::UserDetail(d) => {
+            print_user(&d.user);
+            if !d.api_keys.is_empty() {
+                print_keys(&d.api_keys);
+            }
+            if !d.service_accounts.is_empty() {
+                print_service_accounts(&d.service_accounts);
+            }
+        }
+        ReplyData::ServiceAccount(sa) => print_service_accounts(&[sa]),
+        ReplyData::ServiceAccounts { service_accounts } => print_service_accounts(&service_accounts),
+        ReplyData::ApiKey(k) => print_keys(&[k]),
+        ReplyData::ApiKeys { api_keys } => print_keys(&api_keys),
     }
     ExitCode::SUCCESS
+}
+
+fn print_keys(keys: &[ApiKeySummary]) {
+    if keys.is_empty() {
+        println!("no API keys");
+        return;
+    }
+    let mut t = table(&["kid", "holder", "algorithm", "scope", "state", "created", "updated"]);
+    for k in keys {
+        t.add_row(vec![
+            k.kid.clone(),
+            format!("{} ({})", k.holder_uid, k.holder_type),
+            k.algorithm.clone(),
+            k.scope.join(","),
+            k.state.clone(),
+            k.created_at.clone(),
+            k.updated_at.clone(),
+        ]);
+    }
+    println!("{t}");
+}
+
+fn print_service_accounts(accounts: &[ServiceAccount]) {
+    if accounts.is_empty() {
+        println!("no service accounts");
+        return;
+    }
+    let mut t = table(&["uid", "owner id", "email", "role", "level", "state", "created"]);
+    for sa in accounts {
+        t.add_row(vec![
+            sa.uid.clone(),
+            sa.owner_id.map(|id| id.to_string()).unwrap_or_default(),
+            sa.email.clone(),
+            sa.role.clone(),
+            sa.level.to_string(),
+            sa.state.clone(),
+            sa.created_at.clone(),
+        ]);
+    }
+    println!("{t}");
 }
 
 fn table(header: &[&str]) -> Table {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{UserSummary, UserWithFullInfo};
+use crate::entities::{ServiceAccount, UserSummary, UserWithFullInfo};
 
 /// Protocol version spoken by this build.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -53,6 +53,25 @@ pub enum Request {
     MigrateStatus,
     /// Apply pending migrations (the daemon also does this at start).
     MigrateRun,
+    /// Create a service account owned by a user (uid or email). It starts `active`; `email`
+    /// defaults to `<owner name>+<uid>@<owner domain>`.
+    ServiceAccountCreate {
+        owner: String,
+        role: String,
+        #[serde(default)]
+        email: Option<String>,
+    },
+    /// Service accounts, all of them or one owner's (uid or email).
+    ServiceAccountList {
+        #[serde(default)]
+        owner: Option<String>,
+    },
+    /// Disable a service account; its active API keys are disabled with it.
+    ServiceAccountDisable { uid: String },
+    /// A user's API keys and those of its service accounts (never their secrets).
+    ApiKeyList { user: String },
+    /// Disable one API key, whoever holds it (a leaked key).
+    ApiKeyDisable { kid: String },
 }
 
 impl std::fmt::Debug for Request {
@@ -74,6 +93,20 @@ impl std::fmt::Debug for Request {
             Request::UserShow { user } => f.debug_struct("UserShow").field("user", user).finish(),
             Request::MigrateStatus => f.write_str("MigrateStatus"),
             Request::MigrateRun => f.write_str("MigrateRun"),
+            Request::ServiceAccountCreate { owner, role, email } => f
+                .debug_struct("ServiceAccountCreate")
+                .field("owner", owner)
+                .field("role", role)
+                .field("email", email)
+                .finish(),
+            Request::ServiceAccountList { owner } => {
+                f.debug_struct("ServiceAccountList").field("owner", owner).finish()
+            }
+            Request::ServiceAccountDisable { uid } => {
+                f.debug_struct("ServiceAccountDisable").field("uid", uid).finish()
+            }
+            Request::ApiKeyList { user } => f.debug_struct("ApiKeyList").field("user", user).finish(),
+            Request::ApiKeyDisable { kid } => f.debug_struct("ApiKeyDisable").field("kid", kid).finish(),
         }
     }
 }
@@ -110,8 +143,48 @@ pub struct AdminError {
 pub enum ReplyData {
     Status(StatusInfo),
     User(Box<UserWithFullInfo>),
-    Users { total: i64, page: i64, limit: i64, users: Vec<UserSummary> },
-    Migrations { migrations: Vec<MigrationInfo> },
+    Users {
+        total: i64,
+        page: i64,
+        limit: i64,
+        users: Vec<UserSummary>,
+    },
+    Migrations {
+        migrations: Vec<MigrationInfo>,
+    },
+    /// `user show`: the user with its API keys and service accounts.
+    UserDetail(Box<UserDetail>),
+    ServiceAccount(ServiceAccount),
+    ServiceAccounts {
+        service_accounts: Vec<ServiceAccount>,
+    },
+    ApiKey(ApiKeySummary),
+    ApiKeys {
+        api_keys: Vec<ApiKeySummary>,
+    },
+}
+
+/// A user as the operator sees it: the API entity plus what only the operator lists.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UserDetail {
+    #[serde(flatten)]
+    pub user: UserWithFullInfo,
+    pub api_keys: Vec<ApiKeySummary>,
+    pub service_accounts: Vec<ServiceAccount>,
+}
+
+/// An API key for the operator: its holder, never its secret.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ApiKeySummary {
+    pub kid: String,
+    /// `User` or `ServiceAccount`.
+    pub holder_type: String,
+    pub holder_uid: String,
+    pub algorithm: String,
+    pub scope: Vec<String>,
+    pub state: String,
+    pub created_at: String,
+    pub updated_at: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -149,6 +222,34 @@ mod tests {
         let shown = format!("{r:?}");
         assert!(!shown.contains("Sup3r-Secret!"), "{shown}");
         assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn user_detail_keeps_the_user_fields_at_the_top_level() {
+        let user = UserWithFullInfo {
+            email: "a@b.c".into(),
+            uid: "ID0000000001".into(),
+            role: "member".into(),
+            level: 1,
+            otp: true,
+            state: "active".into(),
+            referral_uid: None,
+            data: None,
+            csrf_token: None,
+            username: None,
+            labels: vec![],
+            phones: vec![],
+            profiles: vec![],
+            data_storages: vec![],
+            created_at: "2020-06-01T07:01:20Z".into(),
+            updated_at: "2020-06-01T07:01:20Z".into(),
+        };
+        let detail = UserDetail { user, api_keys: vec![], service_accounts: vec![] };
+        let reply = Reply::ok(ReplyData::UserDetail(Box::new(detail.clone())));
+        let line = serde_json::to_string(&reply).expect("encodes");
+        assert!(line.contains(r#""kind":"user_detail""#) && line.contains(r#""otp":true"#), "{line}");
+        let back: Reply = serde_json::from_str(&line).expect("decodes");
+        assert!(matches!(back.data, Some(ReplyData::UserDetail(d)) if *d == detail));
     }
 
     #[test]

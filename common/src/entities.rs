@@ -79,3 +79,44 @@ pub struct UserSummary {
     pub otp: bool,
     pub created_at: String,
 }
+
+/// `API_V2_Entities_APIKey`. `secret` is present only in the reply that created the key.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+pub struct ApiKey {
+    pub kid: String,
+    pub algorithm: String,
+    pub scope: Vec<String>,
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub secret: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl std::fmt::Debug for ApiKey {
+    // The secret is shown to its owner once, in the HTTP reply; never in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("scope", &self.scope)
+            .field("state", &self.state)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A service account as Barong returns it from `GET resource/service_accounts`: the raw model
+/// JSON (column order, times with milliseconds), not a Grape entity.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceAccount {
+    pub id: i64,
+    pub uid: String,
+    pub owner_id: Option<i64>,
+    pub email: String,
+    pub role: String,
+    pub level: i64,
+    pub state: String,
+    pub created_at: String,
+    pub updated_at: String,
+}

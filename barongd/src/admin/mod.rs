@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::admin::{
-    AdminError, Envelope, MAX_FRAME, MigrationInfo, PROTOCOL_VERSION, Reply, ReplyData, Request, StatusInfo,
+    AdminError, Envelope, MAX_FRAME, MigrationInfo, PROTOCOL_VERSION, Reply, ReplyData, Request, StatusInfo, UserDetail,
 };
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
@@ -16,6 +16,7 @@ use crate::services::App;
 use crate::services::admin_users::{self, NewAccount};
 use crate::services::clock::iso8601;
 use crate::services::error::ServiceError;
+use crate::services::{api_keys, entities, service_accounts};
 
 /// Binds the socket, replacing a stale one, with owner-only permissions.
 pub fn bind(path: &Path) -> Result<UnixListener, String> {
@@ -128,17 +129,42 @@ pub async fn handle(app: &App, request: Request) -> Reply {
                 users,
             })
         }
-        Request::UserShow { user } => admin_users::show(app, &user).await.map(|u| ReplyData::User(Box::new(u))),
+        Request::UserShow { user } => user_detail(app, &user).await,
         Request::MigrateStatus => migrations(app).await,
         Request::MigrateRun => match app.store.migrate(app.clock.now()).await {
             Ok(_) => migrations(app).await,
             Err(e) => Err(e.into()),
         },
+        Request::ServiceAccountCreate { owner, role, email } => {
+            service_accounts::create(app, &owner, &role, email.as_deref()).await.map(ReplyData::ServiceAccount)
+        }
+        Request::ServiceAccountList { owner } => service_accounts::list(app, owner.as_deref())
+            .await
+            .map(|service_accounts| ReplyData::ServiceAccounts { service_accounts }),
+        Request::ServiceAccountDisable { uid } => {
+            service_accounts::disable(app, &uid).await.map(ReplyData::ServiceAccount)
+        }
+        Request::ApiKeyList { user } => match admin_users::find(app, &user).await {
+            Ok(u) => api_keys::of_user(app, &u).await.map(|api_keys| ReplyData::ApiKeys { api_keys }),
+            Err(e) => Err(e),
+        },
+        Request::ApiKeyDisable { kid } => api_keys::disable_by_kid(app, &kid).await.map(ReplyData::ApiKey),
     };
     match result {
         Ok(data) => Reply::ok(data),
         Err(e) => refused(e),
     }
+}
+
+/// `user show`: the user, its keys (never secrets) and its service accounts.
+async fn user_detail(app: &App, who: &str) -> Result<ReplyData, ServiceError> {
+    let user = admin_users::find(app, who).await?;
+    let detail = UserDetail {
+        user: entities::user_with_full_info(app, &user).await?,
+        api_keys: api_keys::of_user(app, &user).await?,
+        service_accounts: service_accounts::list_owned(app, &user).await?,
+    };
+    Ok(ReplyData::UserDetail(Box::new(detail)))
 }
 
 async fn status(app: &App) -> Result<ReplyData, ServiceError> {

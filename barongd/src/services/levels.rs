@@ -54,9 +54,13 @@ pub async fn recompute(app: &App, user: &UserRow) -> ServiceResult<UserRow> {
     if level != user.level || state != user.state {
         let now = app.clock.now();
         app.store.update_state_level(user.id, &state, level, now).await?;
+        let state_changed = state != user.state;
         user.level = level;
         user.state = state;
         user.updated_at = now;
+        if state_changed {
+            super::service_accounts::cascade_owner_state(app, &user).await?;
+        }
     }
     Ok(user)
 }

@@ -1,14 +1,554 @@
-//! api_keys and service_accounts.
+//! The account-security tables: API keys, service accounts, and the users' TOTP columns that
+//! 2FA set-up changes. Secrets and TOTP seeds arrive here sealed; this layer never sees them clear.
 
 use async_trait::async_trait;
 
+use super::StoreResult;
+
+/// The column list of `ApiKeyRow`, as a macro so queries stay `&'static str`.
+macro_rules! api_key_columns {
+    () => {
+        "id, key_holder_account_id, key_holder_account_type, kid, algorithm, scope, secret_sealed, state, \
+         created_at, updated_at"
+    };
+}
+pub(crate) use api_key_columns;
+
+/// The column list of `ServiceAccountRow`.
+macro_rules! service_account_columns {
+    () => {
+        "id, uid, owner_id, email, role, level, state, created_at, updated_at"
+    };
+}
+pub(crate) use service_account_columns;
+
+/// Who holds a key: Barong's polymorphic `key_holder_account` (type `User` or `ServiceAccount`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    User(i64),
+    ServiceAccount(i64),
+}
+
+impl Holder {
+    /// The `key_holder_account_type` value, Barong's class name.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Holder::User(_) => "User",
+            Holder::ServiceAccount(_) => "ServiceAccount",
+        }
+    }
+
+    pub fn id(self) -> i64 {
+        match self {
+            Holder::User(id) | Holder::ServiceAccount(id) => id,
+        }
+    }
+}
+
+#[derive(Clone, sqlx::FromRow)]
+pub struct ApiKeyRow {
+    pub id: i64,
+    pub key_holder_account_id: i64,
+    pub key_holder_account_type: String,
+    pub kid: String,
+    pub algorithm: String,
+    /// JSON array of strings.
+    pub scope: String,
+    pub secret_sealed: String,
+    pub state: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for ApiKeyRow {
+    // Even sealed, the secret stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeyRow")
+            .field("id", &self.id)
+            .field("holder", &(&self.key_holder_account_type, self.key_holder_account_id))
+            .field("kid", &self.kid)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct NewApiKey<'a> {
+    pub holder: Holder,
+    pub kid: &'a str,
+    pub algorithm: &'a str,
+    /// JSON array of strings.
+    pub scope: &'a str,
+    pub secret_sealed: &'a str,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServiceAccountRow {
+    pub id: i64,
+    pub uid: String,
+    pub owner_id: Option<i64>,
+    pub email: String,
+    pub role: String,
+    pub level: i64,
+    pub state: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub struct NewServiceAccount<'a> {
+    pub uid: &'a str,
+    pub owner_id: i64,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub level: i64,
+    pub state: &'a str,
+    pub now: i64,
+}
+
+/// Columns a key list may be ordered by. Barong accepts any `apikeys` column name; the sealed
+/// secret is left out (ordering by ciphertext means nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyColumn {
+    Id,
+    KeyHolderAccountId,
+    KeyHolderAccountType,
+    Kid,
+    Algorithm,
+    Scope,
+    State,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl KeyColumn {
+    const ALL: [KeyColumn; 9] = [
+        KeyColumn::Id,
+        KeyColumn::KeyHolderAccountId,
+        KeyColumn::KeyHolderAccountType,
+        KeyColumn::Kid,
+        KeyColumn::Algorithm,
+        KeyColumn::Scope,
+        KeyColumn::State,
+        KeyColumn::CreatedAt,
+        KeyColumn::UpdatedAt,
+    ];
+
+    /// The column named `name` exactly (Barong compares case-sensitively), if orderable.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The SQL column name; only these static names ever reach an ORDER BY.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyColumn::Id => "id",
+            KeyColumn::KeyHolderAccountId => "key_holder_account_id",
+            KeyColumn::KeyHolderAccountType => "key_holder_account_type",
+            KeyColumn::Kid => "kid",
+            KeyColumn::Algorithm => "algorithm",
+            KeyColumn::Scope => "scope",
+            KeyColumn::State => "state",
+            KeyColumn::CreatedAt => "created_at",
+            KeyColumn::UpdatedAt => "updated_at",
+        }
+    }
+}
+
+/// One page of a key list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyPage {
+    pub order_by: KeyColumn,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// `SELECT` of one page of a holder's keys. The ORDER BY pieces are static strings chosen by
+/// `KeyColumn`, never client text; `id` breaks ties so pages do not overlap.
+pub(crate) fn key_page_sql(page: &KeyPage) -> String {
+    let dir = if page.descending { "DESC" } else { "ASC" };
+    format!(
+        concat!(
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys WHERE key_holder_account_type = $1 AND key_holder_account_id = $2 \
+             ORDER BY {col} {dir}, id {dir} LIMIT $3 OFFSET $4"
+        ),
+        col = page.order_by.name(),
+        dir = dir
+    )
+}
+
 #[async_trait]
-pub trait ApiKeyStore {}
+pub trait ApiKeyStore {
+    /// Stores a new sealed TOTP seed and forgets the last used step, unless 2FA is on; false
+    /// when it is (the seed of an enabled 2FA is never replaced).
+    async fn replace_otp_secret(&self, user_id: i64, sealed: &str) -> StoreResult<bool>;
+    /// Turns 2FA on, provided the seed is still `sealed` (the one the code was checked against,
+    /// not one a concurrent `generate_qrcode` put in its place); false otherwise.
+    async fn enable_otp(&self, user_id: i64, sealed: &str, now: i64) -> StoreResult<bool>;
+    /// Turns 2FA off in one transaction: `users.otp`, the private `otp` label, and the active
+    /// keys of the user and of its service accounts (disabled). False when it was off already.
+    async fn disable_otp(&self, user_id: i64, now: i64) -> StoreResult<bool>;
+
+    async fn insert_api_key(&self, key: &NewApiKey<'_>) -> StoreResult<ApiKeyRow>;
+    async fn api_keys_of(&self, holder: Holder, page: KeyPage) -> StoreResult<Vec<ApiKeyRow>>;
+    async fn count_api_keys(&self, holder: Holder) -> StoreResult<i64>;
+    /// A key by kid, only if `holder` holds it.
+    async fn api_key_of(&self, holder: Holder, kid: &str) -> StoreResult<Option<ApiKeyRow>>;
+    async fn api_key_by_kid(&self, kid: &str) -> StoreResult<Option<ApiKeyRow>>;
+    /// Changes scope and/or state in one statement (`None` keeps the stored value, so an omitted
+    /// field is never reset); `None` when the key is gone.
+    async fn update_api_key(
+        &self,
+        id: i64,
+        scope: Option<&str>,
+        state: Option<&str>,
+        now: i64,
+    ) -> StoreResult<Option<ApiKeyRow>>;
+    async fn delete_api_key(&self, id: i64) -> StoreResult<bool>;
+
+    async fn insert_service_account(&self, sa: &NewServiceAccount<'_>) -> StoreResult<ServiceAccountRow>;
+    async fn service_account_by_uid(&self, uid: &str) -> StoreResult<Option<ServiceAccountRow>>;
+    async fn service_account_by_id(&self, id: i64) -> StoreResult<Option<ServiceAccountRow>>;
+    /// Whether a service account uses this email, compared case-insensitively.
+    async fn service_account_email_taken(&self, email: &str) -> StoreResult<bool>;
+    /// The service accounts of `owner_id` (every one when `None`), oldest first.
+    async fn service_accounts(&self, owner_id: Option<i64>) -> StoreResult<Vec<ServiceAccountRow>>;
+    /// Sets a service account's state; leaving `active` disables its active keys in the same
+    /// transaction (§6: a disabled service account deactivates its own keys).
+    async fn set_service_account_state(&self, id: i64, state: &str, now: i64)
+    -> StoreResult<Option<ServiceAccountRow>>;
+    /// §6's owner cascade: a user whose state is not `active` passes it to its service accounts
+    /// and loses its and their active keys, in one transaction. Returns the keys disabled.
+    async fn cascade_owner_state(&self, owner_id: i64, state: &str, now: i64) -> StoreResult<u64>;
+}
+
+/// Disables the active keys of user `$1` and of its service accounts (`$2` = now).
+pub(crate) const DISABLE_KEYS_OF_OWNER: &str = "UPDATE api_keys SET state = 'disabled', updated_at = $2 \
+     WHERE state = 'active' AND ((key_holder_account_type = 'User' AND key_holder_account_id = $1) OR \
+     (key_holder_account_type = 'ServiceAccount' AND key_holder_account_id IN \
+     (SELECT id FROM service_accounts WHERE owner_id = $1)))";
 
 macro_rules! impl_api_key_store {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
-        impl $crate::store::api_keys::ApiKeyStore for $store {}
+        impl $crate::store::api_keys::ApiKeyStore for $store {
+            async fn replace_otp_secret(&self, user_id: i64, sealed: &str) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "UPDATE users SET otp_secret_sealed = $1, otp_last_step = NULL WHERE id = $2 AND otp = FALSE",
+                )
+                .bind(sealed)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn enable_otp(&self, user_id: i64, sealed: &str, now: i64) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "UPDATE users SET otp = TRUE, updated_at = $2 WHERE id = $1 AND otp = FALSE AND otp_secret_sealed = $3",
+                )
+                .bind(user_id)
+                .bind(now)
+                .bind(sealed)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn disable_otp(&self, user_id: i64, now: i64) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let r = sqlx::query::<$db>("UPDATE users SET otp = FALSE, updated_at = $2 WHERE id = $1 AND otp = TRUE")
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                if r.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                sqlx::query::<$db>("DELETE FROM labels WHERE user_id = $1 AND key = 'otp' AND scope = 'private'")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query::<$db>($crate::store::api_keys::DISABLE_KEYS_OF_OWNER)
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn insert_api_key(
+                &self,
+                k: &$crate::store::api_keys::NewApiKey<'_>,
+            ) -> $crate::store::StoreResult<$crate::store::api_keys::ApiKeyRow> {
+                const SQL: &str = concat!(
+                    "INSERT INTO api_keys (key_holder_account_id, key_holder_account_type, kid, algorithm, scope, \
+                     secret_sealed, state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7) \
+                     RETURNING ",
+                    $crate::store::api_keys::api_key_columns!()
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::api_keys::ApiKeyRow>(SQL)
+                    .bind(k.holder.id())
+                    .bind(k.holder.kind())
+                    .bind(k.kid)
+                    .bind(k.algorithm)
+                    .bind(k.scope)
+                    .bind(k.secret_sealed)
+                    .bind(k.now)
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn api_keys_of(
+                &self,
+                holder: $crate::store::api_keys::Holder,
+                page: $crate::store::api_keys::KeyPage,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::api_keys::ApiKeyRow>> {
+                // Only static column names and directions enter this text (see `key_page_sql`).
+                let sql = sqlx::AssertSqlSafe($crate::store::api_keys::key_page_sql(&page));
+                Ok(sqlx::query_as::<$db, $crate::store::api_keys::ApiKeyRow>(sql)
+                    .bind(holder.kind())
+                    .bind(holder.id())
+                    .bind(page.limit)
+                    .bind(page.offset)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn count_api_keys(&self, holder: $crate::store::api_keys::Holder) -> $crate::store::StoreResult<i64> {
+                let (n,): (i64,) = sqlx::query_as::<$db, (i64,)>(
+                    "SELECT COUNT(*) FROM api_keys WHERE key_holder_account_type = $1 AND key_holder_account_id = $2",
+                )
+                .bind(holder.kind())
+                .bind(holder.id())
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(n)
+            }
+
+            async fn api_key_of(
+                &self,
+                holder: $crate::store::api_keys::Holder,
+                kid: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::ApiKeyRow>> {
+                const SQL: &str = concat!(
+                    "SELECT ",
+                    $crate::store::api_keys::api_key_columns!(),
+                    " FROM api_keys WHERE kid = $1 AND key_holder_account_type = $2 AND key_holder_account_id = $3"
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::api_keys::ApiKeyRow>(SQL)
+                    .bind(kid)
+                    .bind(holder.kind())
+                    .bind(holder.id())
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn api_key_by_kid(
+                &self,
+                kid: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::ApiKeyRow>> {
+                const SQL: &str =
+                    concat!("SELECT ", $crate::store::api_keys::api_key_columns!(), " FROM api_keys WHERE kid = $1");
+                Ok(sqlx::query_as::<$db, $crate::store::api_keys::ApiKeyRow>(SQL)
+                    .bind(kid)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn update_api_key(
+                &self,
+                id: i64,
+                scope: Option<&str>,
+                state: Option<&str>,
+                now: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::ApiKeyRow>> {
+                const SQL: &str = concat!(
+                    "UPDATE api_keys SET scope = COALESCE($1, scope), state = COALESCE($2, state), updated_at = $3 \
+                     WHERE id = $4 RETURNING ",
+                    $crate::store::api_keys::api_key_columns!()
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::api_keys::ApiKeyRow>(SQL)
+                    .bind(scope)
+                    .bind(state)
+                    .bind(now)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn delete_api_key(&self, id: i64) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>("DELETE FROM api_keys WHERE id = $1").bind(id).execute(&self.pool).await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn insert_service_account(
+                &self,
+                sa: &$crate::store::api_keys::NewServiceAccount<'_>,
+            ) -> $crate::store::StoreResult<$crate::store::api_keys::ServiceAccountRow> {
+                const SQL: &str = concat!(
+                    "INSERT INTO service_accounts (uid, owner_id, email, role, level, state, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING ",
+                    $crate::store::api_keys::service_account_columns!()
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(SQL)
+                    .bind(sa.uid)
+                    .bind(sa.owner_id)
+                    .bind(sa.email)
+                    .bind(sa.role)
+                    .bind(sa.level)
+                    .bind(sa.state)
+                    .bind(sa.now)
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn service_account_by_uid(
+                &self,
+                uid: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::ServiceAccountRow>> {
+                const SQL: &str = concat!(
+                    "SELECT ",
+                    $crate::store::api_keys::service_account_columns!(),
+                    " FROM service_accounts WHERE uid = $1"
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(SQL)
+                    .bind(uid)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn service_account_by_id(
+                &self,
+                id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::ServiceAccountRow>> {
+                const SQL: &str = concat!(
+                    "SELECT ",
+                    $crate::store::api_keys::service_account_columns!(),
+                    " FROM service_accounts WHERE id = $1"
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(SQL)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn service_account_email_taken(&self, email: &str) -> $crate::store::StoreResult<bool> {
+                let found: Option<(i64,)> =
+                    sqlx::query_as::<$db, (i64,)>("SELECT id FROM service_accounts WHERE LOWER(email) = LOWER($1) LIMIT 1")
+                        .bind(email)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(found.is_some())
+            }
+
+            async fn service_accounts(
+                &self,
+                owner_id: Option<i64>,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::api_keys::ServiceAccountRow>> {
+                const OWNED: &str = concat!(
+                    "SELECT ",
+                    $crate::store::api_keys::service_account_columns!(),
+                    " FROM service_accounts WHERE owner_id = $1 ORDER BY id"
+                );
+                const ALL: &str = concat!(
+                    "SELECT ",
+                    $crate::store::api_keys::service_account_columns!(),
+                    " FROM service_accounts ORDER BY id"
+                );
+                let rows = match owner_id {
+                    Some(owner) => {
+                        sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(OWNED)
+                            .bind(owner)
+                            .fetch_all(&self.pool)
+                            .await?
+                    }
+                    None => {
+                        sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(ALL)
+                            .fetch_all(&self.pool)
+                            .await?
+                    }
+                };
+                Ok(rows)
+            }
+
+            async fn set_service_account_state(
+                &self,
+                id: i64,
+                state: &str,
+                now: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::ServiceAccountRow>> {
+                const SQL: &str = concat!(
+                    "UPDATE service_accounts SET state = $1, updated_at = $2 WHERE id = $3 RETURNING ",
+                    $crate::store::api_keys::service_account_columns!()
+                );
+                let mut tx = self.pool.begin().await?;
+                let row = sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(SQL)
+                    .bind(state)
+                    .bind(now)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if row.is_some() && state != "active" {
+                    sqlx::query::<$db>(
+                        "UPDATE api_keys SET state = 'disabled', updated_at = $2 WHERE state = 'active' \
+                         AND key_holder_account_type = 'ServiceAccount' AND key_holder_account_id = $1",
+                    )
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(row)
+            }
+
+            async fn cascade_owner_state(&self, owner_id: i64, state: &str, now: i64) -> $crate::store::StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
+                let keys = sqlx::query::<$db>($crate::store::api_keys::DISABLE_KEYS_OF_OWNER)
+                    .bind(owner_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                sqlx::query::<$db>(
+                    "UPDATE service_accounts SET state = $1, updated_at = $2 WHERE owner_id = $3 AND state <> $1",
+                )
+                .bind(state)
+                .bind(now)
+                .bind(owner_id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(keys)
+            }
+        }
     };
 }
 pub(crate) use impl_api_key_store;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_by_accepts_column_names_only() {
+        assert_eq!(KeyColumn::from_name("created_at"), Some(KeyColumn::CreatedAt));
+        assert_eq!(KeyColumn::from_name("id"), Some(KeyColumn::Id));
+        assert_eq!(KeyColumn::from_name("secret_sealed"), None);
+        assert_eq!(KeyColumn::from_name("ID"), None);
+        assert_eq!(KeyColumn::from_name("id; DROP TABLE users"), None);
+        for c in KeyColumn::ALL {
+            assert_eq!(KeyColumn::from_name(c.name()), Some(c));
+        }
+    }
+
+    #[test]
+    fn page_sql_uses_the_whitelisted_column_and_a_tie_breaker() {
+        let sql = key_page_sql(&KeyPage { order_by: KeyColumn::Kid, descending: true, limit: 10, offset: 0 });
+        assert!(sql.contains("ORDER BY kid DESC, id DESC LIMIT $3 OFFSET $4"), "{sql}");
+    }
+}
