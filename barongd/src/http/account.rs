@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::{HeaderValue, StatusCode};
+use warp::http::HeaderValue;
 use warp::reply::Response;
 
 use super::params::{Check, Params};
@@ -18,38 +18,6 @@ use super::resource::authenticate;
 use crate::services::account::{self, ActivityQuery};
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::{App, data_storage, user_labels};
-
-/// As `endpoint!`, for routes ending in one path parameter (`labels/{key}`), which the handler
-/// receives percent-decoded as its third argument.
-macro_rules! keyed {
-    ($app:expr, $inc:expr, $method:expr, $path:expr, $handler:expr) => {{
-        let app = $app.clone();
-        $method
-            .and($path)
-            .and(warp::path::param::<String>())
-            .and(warp::path::end())
-            .and(warp::path::full())
-            .and($inc.clone())
-            .then(move |raw: String, full: warp::path::FullPath, inc: Incoming| {
-                let app = app.clone();
-                let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
-                async move { $crate::http::run(meta, keyed_call(&app, inc, raw, $handler)).await }
-            })
-            .boxed()
-    }};
-}
-
-/// Decodes the path parameter (an undecodable one matches no record) and calls the handler.
-async fn keyed_call<'a, F, Fut>(app: &'a App, inc: Incoming, raw: String, handler: F) -> Response
-where
-    F: FnOnce(&'a App, Incoming, String) -> Fut,
-    Fut: std::future::Future<Output = Response>,
-{
-    match percent_encoding::percent_decode_str(&raw).decode_utf8() {
-        Ok(param) => handler(app, inc, param.into_owned()).await,
-        Err(_) => reply::route_not_found(),
-    }
-}
 
 /// Routes under `resource/`.
 pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
@@ -61,43 +29,28 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .unify()
         .or(crate::endpoint!(app, inc, delete(), users().and(path("me")), delete_me))
         .unify()
-        .or(keyed!(app, inc, get(), users().and(path("activity")), activity))
+        .or(crate::param_endpoint!(app, inc, get(), users().and(path("activity")), activity))
         .unify()
         .or(crate::endpoint!(app, inc, get(), labels(), list_labels))
         .unify()
         .or(crate::endpoint!(app, inc, post(), labels(), create_label))
         .unify()
-        .or(keyed!(app, inc, get(), labels(), get_label))
+        .or(crate::param_endpoint!(app, inc, get(), labels(), get_label))
         .unify()
-        .or(keyed!(app, inc, patch(), labels(), update_label))
+        .or(crate::param_endpoint!(app, inc, patch(), labels(), update_label))
         .unify()
-        .or(keyed!(app, inc, delete(), labels(), delete_label))
+        .or(crate::param_endpoint!(app, inc, delete(), labels(), delete_label))
         .unify()
         .or(crate::endpoint!(app, inc, post(), path("data_storage"), create_data_storage))
         .unify()
         .boxed()
 }
 
-/// Renders a handler's outcome: its own response, or the service error.
-fn respond(inc: &Incoming, r: ServiceResult<Response>) -> Response {
-    r.unwrap_or_else(|e| reply::error(&inc.ctx, e))
-}
-
-fn params(inc: &Incoming) -> ServiceResult<&Params> {
-    inc.params.as_ref().map_err(Clone::clone)
-}
-
-fn no_content() -> Response {
-    let mut r = Response::new(Vec::new().into());
-    *r.status_mut() = StatusCode::NO_CONTENT;
-    r
-}
-
 /// `PUT users/password` → 201 with body `201`.
 pub async fn change_password(app: &App, inc: Incoming) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut c = Check::new(params(&inc)?, "resource.user");
+        let mut c = Check::new(inc.params()?, "resource.user");
         let old = c.required_filled("old_password");
         let new = c.required_filled("new_password");
         let confirm = c.required_filled("confirm_password");
@@ -106,27 +59,27 @@ pub async fn change_password(app: &App, inc: Incoming) -> Response {
         account::change_password(app, &user, &inc.ctx, &old, &new, &confirm).await?;
         Ok(reply::status_only(201))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 /// `PUT users/me` → 200 `UserWithFullInfo`.
 pub async fn update_me(app: &App, inc: Incoming) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut c = Check::new(params(&inc)?, "resource.user");
+        let mut c = Check::new(inc.params()?, "resource.user");
         let data = c.required_filled("data");
         c.finish()?;
         let entity = account::update_data(app, &user, &data.unwrap_or_default()).await?;
         Ok(reply::json(200, &entity))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 /// `DELETE users/me` → 200 with body `200`; the session cookie is cleared (every session ended).
 pub async fn delete_me(app: &App, inc: Incoming) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut c = Check::new(params(&inc)?, "resource.user");
+        let mut c = Check::new(inc.params()?, "resource.user");
         let password = c.required_filled("password");
         // `optional :otp_code, allow_blank: false`: present but blank is a validation error.
         let otp_code = c.optional("otp_code");
@@ -138,7 +91,7 @@ pub async fn delete_me(app: &App, inc: Incoming) -> Response {
         reply::clear_session_cookie(app, &mut resp);
         Ok(resp)
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 /// `Check::finish` plus one more key declared after the checked parameters.
@@ -254,7 +207,7 @@ fn activity_query(p: &Params, topic: String) -> ServiceResult<ActivityQuery> {
 pub async fn activity(app: &App, inc: Incoming, topic: String) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let q = activity_query(params(&inc)?, topic)?;
+        let q = activity_query(inc.params()?, topic)?;
         let page = account::activities(app, &user, &q).await?;
         let mut resp = reply::json(200, &page.items);
         let h = resp.headers_mut();
@@ -265,14 +218,14 @@ pub async fn activity(app: &App, inc: Incoming, topic: String) -> Response {
         }
         Ok(resp)
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 /// `GET labels` → 200 `[Label]`, `ordering` asc|desc (default desc) by creation time.
 pub async fn list_labels(app: &App, inc: Incoming) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let ascending = match params(&inc)?.text("ordering") {
+        let ascending = match inc.params()?.text("ordering") {
             Ok(None) => false,
             Ok(Some(o)) if o == "desc" => false,
             Ok(Some(o)) if o == "asc" => true,
@@ -281,7 +234,7 @@ pub async fn list_labels(app: &App, inc: Incoming) -> Response {
         };
         Ok(reply::json(200, &user_labels::list(app, &user, ascending).await?))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 /// `GET labels/:key` → 200 `Label` | 404.
@@ -290,33 +243,33 @@ pub async fn get_label(app: &App, inc: Incoming, key: String) -> Response {
         let user = authenticate(app, &inc).await?;
         Ok(reply::json(200, &user_labels::get(app, &user, &key).await?))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 /// `POST labels` → 201 `Label` (scope public).
 pub async fn create_label(app: &App, inc: Incoming) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut c = Check::new(params(&inc)?, "resource.label");
+        let mut c = Check::new(inc.params()?, "resource.label");
         let key = c.required_filled("key");
         let value = c.required_filled("value");
         c.finish()?;
         let label = user_labels::create(app, &user, &key.unwrap_or_default(), &value.unwrap_or_default()).await?;
         Ok(reply::json(201, &label))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 /// `PATCH labels/:key` → 200 `Label` | 404 | 400 `resource.labels.private` | 422.
 pub async fn update_label(app: &App, inc: Incoming, key: String) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut c = Check::new(params(&inc)?, "resource.label");
+        let mut c = Check::new(inc.params()?, "resource.label");
         let value = c.required_filled("value");
         c.finish()?;
         Ok(reply::json(200, &user_labels::update(app, &user, &key, &value.unwrap_or_default()).await?))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 /// `DELETE labels/:key` → 204 | 404 | 400 `resource.labels.private`.
@@ -324,23 +277,23 @@ pub async fn delete_label(app: &App, inc: Incoming, key: String) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
         user_labels::delete(app, &user, &key).await?;
-        Ok(no_content())
+        Ok(reply::no_content())
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 /// `POST data_storage` → 201 with body `201`.
 pub async fn create_data_storage(app: &App, inc: Incoming) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut c = Check::new(params(&inc)?, "resource.datastorage");
+        let mut c = Check::new(inc.params()?, "resource.datastorage");
         let title = c.required_filled("title");
         let data = c.required_filled("data");
         c.finish()?;
         data_storage::create(app, &user, &inc.ctx, &title.unwrap_or_default(), &data.unwrap_or_default()).await?;
         Ok(reply::status_only(201))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 #[cfg(test)]

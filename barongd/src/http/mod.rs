@@ -58,6 +58,33 @@ macro_rules! endpoint {
 }
 
 pub mod account;
+/// As `endpoint!`, for paths ending in one parameter (`labels/{key}`, `api_keys/{kid}`): the
+/// segment is percent-decoded and handed to the handler as its third argument; a segment that
+/// is not UTF-8 can name no record, so it answers as an unknown route.
+#[macro_export]
+macro_rules! param_endpoint {
+    ($app:expr, $inc:expr, $method:expr, $path:expr, $handler:expr) => {{
+        let app = $app.clone();
+        $method
+            .and($path)
+            .and(warp::path::param::<String>())
+            .and(warp::path::end())
+            .and(warp::path::full())
+            .and($inc.clone())
+            .then(move |raw: String, full: warp::path::FullPath, inc: $crate::http::request::Incoming| {
+                let app = app.clone();
+                let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
+                async move {
+                    match percent_encoding::percent_decode_str(&raw).decode_utf8() {
+                        Ok(param) => $crate::http::run(meta, $handler(&app, inc, param.into_owned())).await,
+                        Err(_) => $crate::http::run(meta, async { $crate::http::reply::route_not_found() }).await,
+                    }
+                }
+            })
+            .boxed()
+    }};
+}
+
 pub mod cors;
 pub mod general;
 pub mod identity;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::{HeaderValue, header};
+use warp::http::HeaderValue;
 use warp::reply::Response;
 
 use super::params::{Params, WrongType};
@@ -19,25 +19,6 @@ use crate::services::api_keys::{
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::{App, otp_setup, service_accounts};
 use crate::store::api_keys::KeyColumn;
-
-/// As `endpoint!`, for `<prefix>/{kid}` routes: the handler also receives the kid.
-macro_rules! kid_endpoint {
-    ($app:expr, $inc:expr, $method:expr, $prefix:expr, $handler:expr) => {{
-        let app = $app.clone();
-        $method
-            .and($prefix)
-            .and(warp::path::param::<String>())
-            .and(warp::path::end())
-            .and(warp::path::full())
-            .and($inc.clone())
-            .then(move |kid: String, full: warp::path::FullPath, inc: Incoming| {
-                let app = app.clone();
-                let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
-                async move { $crate::http::run(meta, $handler(&app, inc, kid)).await }
-            })
-            .boxed()
-    }};
-}
 
 /// Routes under `resource/`.
 pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
@@ -55,9 +36,9 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .unify()
         .or(endpoint!(app, inc, post(), path("api_keys"), create_key))
         .unify()
-        .or(kid_endpoint!(app, inc, patch(), path("api_keys"), update_key))
+        .or(crate::param_endpoint!(app, inc, patch(), path("api_keys"), update_key))
         .unify()
-        .or(kid_endpoint!(app, inc, delete(), path("api_keys"), delete_key))
+        .or(crate::param_endpoint!(app, inc, delete(), path("api_keys"), delete_key))
         .unify()
         .or(endpoint!(app, inc, get(), path("service_accounts"), list_service_accounts))
         .unify()
@@ -65,26 +46,11 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .unify()
         .or(endpoint!(app, inc, post(), sa_keys(), create_sa_key))
         .unify()
-        .or(kid_endpoint!(app, inc, put(), sa_keys(), update_sa_key))
+        .or(crate::param_endpoint!(app, inc, put(), sa_keys(), update_sa_key))
         .unify()
-        .or(kid_endpoint!(app, inc, delete(), sa_keys(), delete_sa_key))
+        .or(crate::param_endpoint!(app, inc, delete(), sa_keys(), delete_sa_key))
         .unify()
         .boxed()
-}
-
-fn respond(inc: &Incoming, r: ServiceResult<Response>) -> Response {
-    r.unwrap_or_else(|e| reply::error(&inc.ctx, e))
-}
-
-fn params(inc: &Incoming) -> ServiceResult<&Params> {
-    inc.params.as_ref().map_err(Clone::clone)
-}
-
-/// 204 with no body (Barong's `status 204`).
-fn no_content() -> Response {
-    let mut r = reply::raw_json(204, Vec::new());
-    r.headers_mut().remove(header::CONTENT_TYPE);
-    r
 }
 
 /// Grape's checks as these endpoints declare them, keys collected in declaration order. Unlike
@@ -204,7 +170,7 @@ impl<'a> Form<'a> {
 
 /// The `code` of the otp endpoints.
 fn otp_code(inc: &Incoming) -> ServiceResult<String> {
-    let mut f = Form::new(params(inc)?);
+    let mut f = Form::new(inc.params()?);
     let code = f.required_filled("code", "resource.otp.missing_code", "resource.otp.empty_code");
     f.finish()?;
     Ok(code.unwrap_or_default())
@@ -216,7 +182,7 @@ pub async fn generate_qrcode(app: &App, inc: Incoming) -> Response {
         let qr = otp_setup::generate_qrcode(app, &user, &inc.ctx).await?;
         Ok(reply::json(201, &qr))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 pub async fn otp_enable(app: &App, inc: Incoming) -> Response {
@@ -226,7 +192,7 @@ pub async fn otp_enable(app: &App, inc: Incoming) -> Response {
         // Grape's default 201 for a POST, with the block's value `200` as the body.
         Ok(reply::raw_json(201, b"200".to_vec()))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 pub async fn otp_disable(app: &App, inc: Incoming) -> Response {
@@ -235,7 +201,7 @@ pub async fn otp_disable(app: &App, inc: Incoming) -> Response {
         otp_setup::disable(app, &user, &otp_code(&inc)?, &inc.ctx).await?;
         Ok(reply::status_only(200))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 pub async fn otp_verify(app: &App, inc: Incoming) -> Response {
@@ -245,7 +211,7 @@ pub async fn otp_verify(app: &App, inc: Incoming) -> Response {
         // The block ends in an `unless`, whose nil Grape renders as `null`.
         Ok(reply::raw_json(201, b"null".to_vec()))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 /// A page of keys with api-pagination's headers.
@@ -262,18 +228,18 @@ fn listed(l: Listed) -> Response {
 pub async fn list_keys(app: &App, inc: Incoming) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(params(&inc)?);
+        let mut f = Form::new(inc.params()?);
         let q = f.list_query("resource.api_key");
         f.finish()?;
         Ok(listed(api_keys::list(app, KeyHolder::User(&user), q).await?))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 pub async fn create_key(app: &App, inc: Incoming) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(params(&inc)?);
+        let mut f = Form::new(inc.params()?);
         let algorithm =
             f.required_filled("algorithm", "resource.apikey.missing_algorithm", "resource.apikey.empty_algorithm");
         let scope = f.optional_filled("scope", "resource.apikey.empty_scope");
@@ -285,13 +251,13 @@ pub async fn create_key(app: &App, inc: Incoming) -> Response {
         let key = api_keys::create(app, holder, &algorithm.unwrap_or_default(), scope.as_deref()).await?;
         Ok(reply::json(201, &key))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 pub async fn update_key(app: &App, inc: Incoming, kid: String) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(params(&inc)?);
+        let mut f = Form::new(inc.params()?);
         let scope = f.optional_filled("scope", "resource.apikey.empty_scope");
         let state = f.optional_filled("state", "resource.apikey.empty_state");
         let totp =
@@ -301,21 +267,21 @@ pub async fn update_key(app: &App, inc: Incoming, kid: String) -> Response {
         let key = api_keys::update(app, KeyHolder::User(&user), &kid, scope.as_deref(), state.as_deref()).await?;
         Ok(reply::json(200, &key))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 pub async fn delete_key(app: &App, inc: Incoming, kid: String) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(params(&inc)?);
+        let mut f = Form::new(inc.params()?);
         let totp =
             f.required_filled("totp_code", "resource.apikey.missing_totp_code", "resource.apikey.empty_totp_code");
         f.finish()?;
         api_keys::otp_protected(app, &user, &totp.unwrap_or_default(), USER_OTP_KEYS).await?;
         api_keys::delete(app, KeyHolder::User(&user), &kid).await?;
-        Ok(no_content())
+        Ok(reply::no_content())
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 pub async fn list_service_accounts(app: &App, inc: Incoming) -> Response {
@@ -323,7 +289,7 @@ pub async fn list_service_accounts(app: &App, inc: Incoming) -> Response {
         let user = authenticate(app, &inc).await?;
         Ok(reply::json(200, &service_accounts::list_owned(app, &user).await?))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 const SA_UID: &str = "service_account_uid";
@@ -334,14 +300,14 @@ const SA_UID_NOT_STRING: &str = "resource.service_account.non_string_service_acc
 pub async fn list_sa_keys(app: &App, inc: Incoming) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(params(&inc)?);
+        let mut f = Form::new(inc.params()?);
         let q = f.list_query("resource.service_accounts");
         let uid = f.required(SA_UID, SA_UID_MISSING, SA_UID_NOT_STRING);
         f.finish()?;
         let sa = service_accounts::owned(app, &user, &uid.unwrap_or_default()).await?;
         Ok(listed(api_keys::list(app, KeyHolder::ServiceAccount(&sa), q).await?))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 /// Ownership is checked before the second factor on every service-account key write (Barong's
@@ -349,7 +315,7 @@ pub async fn list_sa_keys(app: &App, inc: Incoming) -> Response {
 pub async fn create_sa_key(app: &App, inc: Incoming) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(params(&inc)?);
+        let mut f = Form::new(inc.params()?);
         let uid = f.required(SA_UID, SA_UID_MISSING, SA_UID_NOT_STRING);
         let algorithm = f.required_filled(
             "algorithm",
@@ -369,13 +335,13 @@ pub async fn create_sa_key(app: &App, inc: Incoming) -> Response {
         let key = api_keys::create(app, holder, &algorithm.unwrap_or_default(), scope.as_deref()).await?;
         Ok(reply::json(201, &key))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 pub async fn update_sa_key(app: &App, inc: Incoming, kid: String) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(params(&inc)?);
+        let mut f = Form::new(inc.params()?);
         let uid = f.required(SA_UID, SA_UID_MISSING, SA_UID_NOT_STRING);
         let scope = f.optional_filled("scope", "resource.serviceaccount.empty_scope");
         let state = f.optional_filled("state", "resource.serviceaccount.empty_state");
@@ -391,13 +357,13 @@ pub async fn update_sa_key(app: &App, inc: Incoming, kid: String) -> Response {
         let key = api_keys::update(app, holder, &kid, scope.as_deref(), state.as_deref()).await?;
         Ok(reply::json(200, &key))
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 pub async fn delete_sa_key(app: &App, inc: Incoming, kid: String) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(params(&inc)?);
+        let mut f = Form::new(inc.params()?);
         let uid = f.required(SA_UID, SA_UID_MISSING, SA_UID_NOT_STRING);
         let totp = f.required_filled(
             "totp_code",
@@ -408,9 +374,9 @@ pub async fn delete_sa_key(app: &App, inc: Incoming, kid: String) -> Response {
         let sa = service_accounts::owned(app, &user, &uid.unwrap_or_default()).await?;
         api_keys::otp_protected(app, &user, &totp.unwrap_or_default(), SERVICE_ACCOUNT_OTP_KEYS).await?;
         api_keys::delete(app, KeyHolder::ServiceAccount(&sa), &kid).await?;
-        Ok(no_content())
+        Ok(reply::no_content())
     };
-    respond(&inc, r.await)
+    reply::respond(&inc.ctx, r.await)
 }
 
 #[cfg(test)]

@@ -66,3 +66,15 @@ pub fn clear_session_cookie(app: &App, resp: &mut Response) {
 pub fn route_not_found() -> Response {
     raw_json(404, br#"{"error":"Route is not found"}"#.to_vec())
 }
+
+/// A handler's outcome: its own response, or the rendered service error.
+pub fn respond(ctx: &RequestContext, r: Result<Response, ServiceError>) -> Response {
+    r.unwrap_or_else(|e| error(ctx, e))
+}
+
+/// 204 with no body (Barong's `status 204`).
+pub fn no_content() -> Response {
+    let mut r = Response::new(Vec::new().into());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    r
+}

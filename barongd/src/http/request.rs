@@ -23,6 +23,13 @@ pub struct Incoming {
     pub method: Method,
 }
 
+impl Incoming {
+    /// The parsed parameters, or the body error to answer with.
+    pub fn params(&self) -> ServiceResult<&Params> {
+        self.params.as_ref().map_err(Clone::clone)
+    }
+}
+
 /// Trusted proxy networks, parsed once at start-up.
 pub struct Proxies(pub Vec<IpNet>);
 
