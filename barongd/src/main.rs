@@ -167,6 +167,8 @@ async fn run(config: Config) -> Result<(), Failure> {
     let captcha = captcha::Captcha::new(&config).map_err(Failure::Setup)?;
     let mailer = mail::Mailer::new(&config.mailer, data_dir.join("outbox"), store.clone(), &config.default_language)
         .map_err(Failure::Setup)?;
+    let authz = services::authz::Authz::load(&config, &store).await.map_err(Failure::Setup)?;
+    let restrictions = services::restrictions::Restrictions::load(&config, &store).await.map_err(Failure::Setup)?;
     let proxies = Arc::new(Proxies::parse(&config.trusted_proxies).map_err(Failure::Setup)?);
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -186,6 +188,8 @@ async fn run(config: Config) -> Result<(), Failure> {
         sealer,
         mailer,
         captcha,
+        authz,
+        restrictions,
         started,
         listen: bound.to_string(),
         database: database.clone(),

@@ -85,6 +85,7 @@ macro_rules! param_endpoint {
     }};
 }
 
+pub mod authz;
 pub mod cors;
 pub mod general;
 pub mod identity;
@@ -93,6 +94,7 @@ pub mod params;
 pub mod reply;
 pub mod request;
 pub mod resource;
+pub mod restrictions;
 
 fn general_routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>, identity: bool) -> BoxedFilter<(Response,)> {
     use warp::{get, path, post};
@@ -116,6 +118,8 @@ fn identity_routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilte
     use warp::{delete, get, path, post};
     let users = || path("users");
     general_routes(app, inc, true)
+        .or(restrictions::identity_routes(app, inc))
+        .unify()
         .or(endpoint!(app, inc, post(), users(), identity::register))
         .unify()
         .or(endpoint!(app, inc, get(), users().and(path("register_geetest")), identity::register_geetest))
@@ -188,6 +192,8 @@ pub fn routes(app: Arc<App>, proxies: Arc<Proxies>) -> BoxedFilter<(Response,)> 
         .or(warp::path("public").and(public_routes(&app, &inc)))
         .unify()
         .or(warp::path("resource").and(resource_routes(&app, &inc)))
+        .unify()
+        .or(warp::path("auth").and(authz::routes(&app, &inc)))
         .unify();
     let cors = Arc::new(cors::Cors::new(&app.config));
     let preflight = {
@@ -205,7 +211,7 @@ pub fn routes(app: Arc<App>, proxies: Arc<Proxies>) -> BoxedFilter<(Response,)> 
             },
         )
     };
-    let answered = preflight.or(api.and(families)).unify().recover(recover).unify();
+    let answered = preflight.or(authz::jwks(&app, &inc)).unify().or(api.and(families)).unify().recover(recover).unify();
     warp::header::optional::<String>("origin")
         .and(answered)
         .map(move |origin: Option<String>, mut resp: Response| {

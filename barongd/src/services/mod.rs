@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activity;
 pub mod admin_users;
 pub mod api_keys;
+pub mod authz;
 pub mod captcha;
 pub mod clock;
 pub mod context;
@@ -19,6 +20,7 @@ pub mod otp;
 pub mod otp_setup;
 pub mod password_strength;
 pub mod passwords;
+pub mod restrictions;
 pub mod seal;
 pub mod seeds;
 pub mod service_accounts;
@@ -44,6 +46,8 @@ pub struct App {
     pub sealer: seal::Sealer,
     pub mailer: mail::Mailer,
     pub captcha: captcha::Captcha,
+    pub authz: authz::Authz,
+    pub restrictions: restrictions::Restrictions,
     pub started: Instant,
     /// The address actually bound (port 0 resolved), for status output.
     pub listen: String,

@@ -5,11 +5,13 @@
 pub mod account;
 pub mod activities;
 pub mod api_keys;
+pub mod authz;
 pub mod keys;
 pub mod labels;
 pub mod mail;
 pub mod migrate;
 pub mod postgres;
+pub mod restrictions;
 pub mod sessions;
 pub mod sqlite;
 pub mod throttle;
@@ -21,10 +23,12 @@ use std::sync::Arc;
 pub use account::AccountStore;
 pub use activities::{ActivityStore, NewActivity};
 pub use api_keys::ApiKeyStore;
+pub use authz::AuthzStore;
 pub use keys::{SigningKeyRow, SigningKeyStore};
 pub use labels::{LabelRow, LabelStore, LevelRow};
 pub use mail::{MailRow, MailStore};
 pub use migrate::{MigrationState, Migrator};
+pub use restrictions::RestrictionStore;
 pub use sessions::{SessionRow, SessionStore};
 pub use throttle::ThrottleStore;
 pub use tokens::TokenStore;
@@ -42,6 +46,8 @@ pub trait Store:
     + ThrottleStore
     + ApiKeyStore
     + AccountStore
+    + AuthzStore
+    + RestrictionStore
     + Migrator
     + Send
     + Sync

@@ -40,4 +40,6 @@ super::mail::impl_mail_store!(PgStore, Postgres);
 super::throttle::impl_throttle_store!(PgStore, Postgres);
 super::api_keys::impl_api_key_store!(PgStore, Postgres);
 super::account::impl_account_store!(PgStore, Postgres);
+super::authz::impl_authz_store!(PgStore, Postgres);
+super::restrictions::impl_restrictions_store!(PgStore, Postgres);
 super::migrate::impl_migrator!(PgStore, Postgres, "postgres");

@@ -43,4 +43,6 @@ super::mail::impl_mail_store!(SqliteStore, Sqlite);
 super::throttle::impl_throttle_store!(SqliteStore, Sqlite);
 super::api_keys::impl_api_key_store!(SqliteStore, Sqlite);
 super::account::impl_account_store!(SqliteStore, Sqlite);
+super::authz::impl_authz_store!(SqliteStore, Sqlite);
+super::restrictions::impl_restrictions_store!(SqliteStore, Sqlite);
 super::migrate::impl_migrator!(SqliteStore, Sqlite, "sqlite");

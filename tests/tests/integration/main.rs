@@ -5,6 +5,7 @@
 mod account;
 mod admin;
 mod api_keys;
+mod authz;
 mod bad_input;
 mod captcha;
 mod email;
@@ -12,6 +13,7 @@ mod general;
 mod otp;
 mod password;
 mod register;
+mod restrictions;
 mod sessions;
 mod smtp;
 mod startup;
