@@ -3,7 +3,9 @@
 //! daemon, 2 usage or input error, 3 daemon unreachable.
 
 mod client;
+mod gateway;
 mod output;
+mod restriction;
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -60,6 +62,21 @@ enum Noun {
     Apikey {
         #[command(subcommand)]
         verb: ApiKeyVerb,
+    },
+    /// Restrictions (whitelist, maintenance, blacklist, blocklogin) and whitelink tokens.
+    Restriction {
+        #[command(subcommand)]
+        verb: restriction::RestrictionVerb,
+    },
+    /// The JWT signing keys the gateway signs upstream tokens with.
+    Keys {
+        #[command(subcommand)]
+        verb: gateway::KeysVerb,
+    },
+    /// Gateway permissions: role × verb × path prefix → accept, drop or audit.
+    Permission {
+        #[command(subcommand)]
+        verb: gateway::PermissionVerb,
     },
 }
 
@@ -180,6 +197,9 @@ fn build_request(noun: Noun) -> Result<Request, String> {
         Noun::ServiceAccount { verb: ServiceAccountVerb::Disable { uid } } => Request::ServiceAccountDisable { uid },
         Noun::Apikey { verb: ApiKeyVerb::List { user } } => Request::ApiKeyList { user },
         Noun::Apikey { verb: ApiKeyVerb::Disable { kid } } => Request::ApiKeyDisable { kid },
+        Noun::Restriction { verb } => restriction::request(verb),
+        Noun::Keys { verb } => gateway::keys_request(verb),
+        Noun::Permission { verb } => gateway::permission_request(verb)?,
     })
 }
 

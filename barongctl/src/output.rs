@@ -31,6 +31,16 @@ pub fn print(reply: Reply, format: Format) -> ExitCode {
             ReplyData::ServiceAccounts { service_accounts } => serde_json::to_value(service_accounts),
             ReplyData::ApiKey(k) => serde_json::to_value(k),
             ReplyData::ApiKeys { api_keys } => serde_json::to_value(api_keys),
+            ReplyData::Restriction(r) => serde_json::to_value(r),
+            ReplyData::Restrictions { restrictions } => serde_json::to_value(restrictions),
+            ReplyData::Whitelink(w) => serde_json::to_value(w),
+            ReplyData::SigningKey(k) => serde_json::to_value(k),
+            ReplyData::SigningKeys { keys } => serde_json::to_value(keys),
+            ReplyData::Permission(p) => serde_json::to_value(p),
+            ReplyData::Permissions { permissions } => serde_json::to_value(permissions),
+            ReplyData::PermissionsLoaded { added, existing } => {
+                Ok(serde_json::json!({"added": added, "existing": existing}))
+            }
         };
         match doc {
             Ok(v) => println!("{v}"),
@@ -91,6 +101,16 @@ pub fn print(reply: Reply, format: Format) -> ExitCode {
         ReplyData::ServiceAccounts { service_accounts } => print_service_accounts(&service_accounts),
         ReplyData::ApiKey(k) => print_keys(&[k]),
         ReplyData::ApiKeys { api_keys } => print_keys(&api_keys),
+        ReplyData::Restriction(r) => crate::restriction::print_restrictions(&[r]),
+        ReplyData::Restrictions { restrictions } => crate::restriction::print_restrictions(&restrictions),
+        ReplyData::Whitelink(w) => crate::restriction::print_whitelink(&w),
+        ReplyData::SigningKey(k) => crate::gateway::print_keys(&[k]),
+        ReplyData::SigningKeys { keys } => crate::gateway::print_keys(&keys),
+        ReplyData::Permission(p) => crate::gateway::print_permissions(&[p]),
+        ReplyData::Permissions { permissions } => crate::gateway::print_permissions(&permissions),
+        ReplyData::PermissionsLoaded { added, existing } => {
+            println!("{added} permissions added, {existing} already present")
+        }
     }
     ExitCode::SUCCESS
 }
@@ -135,7 +155,7 @@ fn print_service_accounts(accounts: &[ServiceAccount]) {
     println!("{t}");
 }
 
-fn table(header: &[&str]) -> Table {
+pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_header(header.to_vec());
     t

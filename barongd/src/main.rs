@@ -199,6 +199,8 @@ async fn run(config: Config) -> Result<(), Failure> {
     let mail_worker = app.mailer.spawn_worker(stop_rx.clone());
     let admin_task = tokio::spawn(admin::serve(app.clone(), admin_listener, socket_path.clone()));
     let janitor = tokio::spawn(janitor(store.clone(), clock.clone(), stop_rx.clone()));
+    let restrictions_refresh = tokio::spawn(services::restrictions::refresh_loop(app.clone(), stop_rx.clone()));
+    let authz_poller = services::authz::spawn_poller(app.clone(), stop_rx.clone());
 
     tracing::info!(
         "barongd {} listening on http://{bound} (database {database}, data dir {}, admin socket {})",
@@ -231,6 +233,8 @@ async fn run(config: Config) -> Result<(), Failure> {
     admin_task.abort();
     let _ = tokio::time::timeout(Duration::from_secs(5), mail_worker).await;
     janitor.abort();
+    restrictions_refresh.abort();
+    authz_poller.abort();
     let _ = std::fs::remove_file(&socket_path);
     tracing::info!("barongd stopped");
     Ok(())

@@ -72,6 +72,42 @@ pub enum Request {
     ApiKeyList { user: String },
     /// Disable one API key, whoever holds it (a leaked key).
     ApiKeyDisable { kid: String },
+    /// Every restriction, with whether this daemon enforces it now.
+    RestrictionList,
+    /// Add a restriction (category whitelist/maintenance/blacklist/blocklogin, scope
+    /// all/ip/ip_subnet/continent/country); `code` defaults per Barong, `state` to enabled.
+    RestrictionAdd {
+        category: String,
+        scope: String,
+        value: String,
+        #[serde(default)]
+        code: Option<i64>,
+        #[serde(default)]
+        state: Option<String>,
+    },
+    /// Delete a restriction by id.
+    RestrictionRemove { id: i64 },
+    /// Set a restriction's state: `enabled` or `disabled`.
+    RestrictionSetState { id: i64, state: String },
+    /// Issue a one-time whitelink token valid for `days` or `hours` (1–30; default one day).
+    RestrictionWhitelink {
+        #[serde(default)]
+        days: Option<i64>,
+        #[serde(default)]
+        hours: Option<i64>,
+    },
+    /// The JWT signing keys (active first, then the previous ones that still verify).
+    KeysList,
+    /// Make a fresh signing key the active one; the old one verifies until its tokens expire.
+    KeysRotate,
+    /// Gateway permissions.
+    PermissionList,
+    /// Add one permission.
+    PermissionAdd(PermissionSpec),
+    /// Delete a permission by id.
+    PermissionRemove { id: i64 },
+    /// Add every permission of a list (the CLI reads the file), skipping the ones that exist.
+    PermissionLoad { permissions: Vec<PermissionSpec> },
 }
 
 impl std::fmt::Debug for Request {
@@ -107,6 +143,30 @@ impl std::fmt::Debug for Request {
             }
             Request::ApiKeyList { user } => f.debug_struct("ApiKeyList").field("user", user).finish(),
             Request::ApiKeyDisable { kid } => f.debug_struct("ApiKeyDisable").field("kid", kid).finish(),
+            Request::RestrictionList => f.write_str("RestrictionList"),
+            Request::RestrictionAdd { category, scope, value, code, state } => f
+                .debug_struct("RestrictionAdd")
+                .field("category", category)
+                .field("scope", scope)
+                .field("value", value)
+                .field("code", code)
+                .field("state", state)
+                .finish(),
+            Request::RestrictionRemove { id } => f.debug_struct("RestrictionRemove").field("id", id).finish(),
+            Request::RestrictionSetState { id, state } => {
+                f.debug_struct("RestrictionSetState").field("id", id).field("state", state).finish()
+            }
+            Request::RestrictionWhitelink { days, hours } => {
+                f.debug_struct("RestrictionWhitelink").field("days", days).field("hours", hours).finish()
+            }
+            Request::KeysList => f.write_str("KeysList"),
+            Request::KeysRotate => f.write_str("KeysRotate"),
+            Request::PermissionList => f.write_str("PermissionList"),
+            Request::PermissionAdd(p) => f.debug_tuple("PermissionAdd").field(p).finish(),
+            Request::PermissionRemove { id } => f.debug_struct("PermissionRemove").field("id", id).finish(),
+            Request::PermissionLoad { permissions } => {
+                f.debug_struct("PermissionLoad").field("count", &permissions.len()).finish()
+            }
         }
     }
 }
@@ -162,6 +222,25 @@ pub enum ReplyData {
     ApiKeys {
         api_keys: Vec<ApiKeySummary>,
     },
+    Restriction(RestrictionInfo),
+    Restrictions {
+        restrictions: Vec<RestrictionInfo>,
+    },
+    /// A new whitelink token, shown once.
+    Whitelink(Whitelink),
+    SigningKey(SigningKeyInfo),
+    SigningKeys {
+        keys: Vec<SigningKeyInfo>,
+    },
+    Permission(PermissionInfo),
+    Permissions {
+        permissions: Vec<PermissionInfo>,
+    },
+    /// `permission load`: how many rows were added and how many existed.
+    PermissionsLoaded {
+        added: usize,
+        existing: usize,
+    },
 }
 
 /// A user as the operator sees it: the API entity plus what only the operator lists.
@@ -185,6 +264,69 @@ pub struct ApiKeySummary {
     pub state: String,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A gateway permission: role × verb × path prefix → action (identity-and-authz §8.7).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionSpec {
+    pub role: String,
+    /// GET, POST, PUT, PATCH, DELETE, HEAD or ALL (any case).
+    pub verb: String,
+    /// Path prefix without a leading slash, e.g. `api/v2/peatio/admin`.
+    pub path: String,
+    /// accept, drop or audit (any case).
+    pub action: String,
+    #[serde(default)]
+    pub topic: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PermissionInfo {
+    pub id: i64,
+    pub role: String,
+    pub verb: String,
+    pub path: String,
+    pub action: String,
+    pub topic: Option<String>,
+}
+
+/// A JWT signing key (its public half only).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SigningKeyInfo {
+    pub kid: String,
+    pub algorithm: String,
+    /// `active` (signs) or `previous` (verifies until its tokens expire).
+    pub state: String,
+    pub created_at: String,
+}
+
+/// A restriction as the operator sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RestrictionInfo {
+    pub id: i64,
+    pub category: String,
+    pub scope: String,
+    pub value: String,
+    pub code: i64,
+    pub state: String,
+    /// Whether the answering daemon enforces it now (enabled, and its cache has caught up).
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A whitelink token for `POST identity/users/access`; only its hash is stored.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+pub struct Whitelink {
+    pub token: String,
+    pub expires_at: String,
+}
+
+impl std::fmt::Debug for Whitelink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Whitelink").field("token", &"[redacted]").field("expires_at", &self.expires_at).finish()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

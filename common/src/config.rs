@@ -131,6 +131,9 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// Largest accepted request body, bytes.
     pub max_body_bytes: u64,
+    /// How long the authz gateway reuses an upstream JWT for the same session or API key, seconds
+    /// (never past the token's `exp`; dropped at once when the holder changes). 0 signs every time.
+    pub authz_jwt_reuse_seconds: i64,
     pub argon2: Argon2Settings,
     pub mailer: MailerSettings,
     pub login_throttle: ThrottleSettings,
@@ -255,6 +258,7 @@ impl Default for Config {
             session_max_lifetime: 86_400,
             trusted_proxies: vec!["127.0.0.1/32".into(), "::1/128".into()],
             max_body_bytes: 64 * 1024,
+            authz_jwt_reuse_seconds: 30,
             argon2: Argon2Settings::default(),
             mailer: MailerSettings::default(),
             login_throttle: ThrottleSettings::default(),
@@ -331,6 +335,7 @@ pub const ENV_KEYS: &[&str] = &[
     "session_cookie_secure",
     "session_max_lifetime",
     "max_body_bytes",
+    "authz_jwt_reuse_seconds",
 ];
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::services::App;
 use crate::services::admin_users::{self, NewAccount};
 use crate::services::clock::iso8601;
 use crate::services::error::ServiceError;
+use crate::services::restrictions;
 use crate::services::{api_keys, entities, service_accounts};
 
 /// Binds the socket, replacing a stale one, with owner-only permissions.
@@ -149,6 +150,33 @@ pub async fn handle(app: &App, request: Request) -> Reply {
             Err(e) => Err(e),
         },
         Request::ApiKeyDisable { kid } => api_keys::disable_by_kid(app, &kid).await.map(ReplyData::ApiKey),
+        Request::RestrictionList => {
+            restrictions::list(app).await.map(|restrictions| ReplyData::Restrictions { restrictions })
+        }
+        Request::RestrictionAdd { category, scope, value, code, state } => {
+            restrictions::add(app, restrictions::NewRule { category, scope, value, code, state })
+                .await
+                .map(ReplyData::Restriction)
+        }
+        Request::RestrictionRemove { id } => restrictions::remove(app, id).await.map(ReplyData::Restriction),
+        Request::RestrictionSetState { id, state } => {
+            restrictions::set_state(app, id, &state).await.map(ReplyData::Restriction)
+        }
+        Request::RestrictionWhitelink { days, hours } => {
+            restrictions::create_whitelink(app, days, hours).await.map(ReplyData::Whitelink)
+        }
+        Request::KeysList => crate::services::authz::admin::keys(app).await.map(|keys| ReplyData::SigningKeys { keys }),
+        Request::KeysRotate => crate::services::authz::admin::rotate(app).await.map(ReplyData::SigningKey),
+        Request::PermissionList => crate::services::authz::admin::permissions(app)
+            .await
+            .map(|permissions| ReplyData::Permissions { permissions }),
+        Request::PermissionAdd(p) => crate::services::authz::admin::add(app, p).await.map(ReplyData::Permission),
+        Request::PermissionRemove { id } => {
+            crate::services::authz::admin::remove(app, id).await.map(ReplyData::Permission)
+        }
+        Request::PermissionLoad { permissions } => crate::services::authz::admin::load(app, permissions)
+            .await
+            .map(|(added, existing)| ReplyData::PermissionsLoaded { added, existing }),
     };
     match result {
         Ok(data) => Reply::ok(data),

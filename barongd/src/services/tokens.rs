@@ -60,20 +60,72 @@ impl Tokens {
             store.insert_first_signing_key(&row).await.map_err(|e| e.to_string())?;
             rows = store.signing_keys().await.map_err(|e| e.to_string())?;
         }
-        let mut keys = Vec::new();
-        // Active key first: it signs; the others only verify until their tokens expire.
-        rows.sort_by_key(|r| r.state != "active");
-        for r in rows {
-            let pem = sealer
-                .open_string(&r.private_sealed)
-                .map_err(|e| format!("signing key {}: {e} (is BARONG_MASTER_KEY the same on every daemon?)", r.kid))?;
-            let encoding =
-                EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| format!("signing key {}: {e}", r.kid))?;
-            let decoding = DecodingKey::from_rsa_pem(r.public_pem.as_bytes())
-                .map_err(|e| format!("signing key {}: {e}", r.kid))?;
-            keys.push(Arc::new(LoadedKey { kid: r.kid, encoding, decoding, public_pem: r.public_pem }));
-        }
+        let keys = ring(rows, sealer)?;
         Ok(Tokens { keys: Arc::new(RwLock::new(keys)), expire })
+    }
+
+    /// Re-reads the key ring (after a rotation here or on another daemon).
+    pub async fn reload(&self, store: &DynStore, sealer: &Sealer) -> Result<(), String> {
+        let rows = store.signing_keys().await.map_err(|e| e.to_string())?;
+        let keys = ring(rows, sealer)?;
+        if keys.is_empty() {
+            return Err("no signing key in the database".into());
+        }
+        *self.keys.write().map_err(|_| "key ring lock poisoned".to_string())? = keys;
+        Ok(())
+    }
+
+    /// Makes a fresh RS256 key the active one. The previous key keeps verifying until the tokens
+    /// it signed have expired; every daemon picks the new key up from the change feed.
+    pub async fn rotate(&self, store: &DynStore, sealer: &Sealer, now: i64) -> Result<String, String> {
+        let private_pem =
+            tokio::task::spawn_blocking(generate_rsa_pem).await.map_err(|e| format!("key generation: {e}"))??;
+        let public_pem = public_pem_of(&private_pem)?;
+        let kid = hex::encode(&Sha256::digest(public_pem.as_bytes())[..10]);
+        let row = SigningKeyRow {
+            kid: kid.clone(),
+            algorithm: "RS256".into(),
+            private_sealed: sealer.seal(private_pem.as_bytes()),
+            public_pem,
+            state: "active".into(),
+            created_at: now,
+        };
+        store.rotate_signing_key(&row, now - self.expire).await.map_err(|e| e.to_string())?;
+        self.reload(store, sealer).await?;
+        Ok(kid)
+    }
+
+    /// The JSON Web Key Set of every key that still verifies (RFC 7517), active first.
+    pub fn jwks(&self) -> Value {
+        use base64::Engine;
+        use rsa::pkcs8::DecodePublicKey;
+        use rsa::traits::PublicKeyParts;
+        let b64 = |b: Vec<u8>| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let keys: Vec<Value> = self
+            .keys
+            .read()
+            .map(|ring| {
+                ring.iter()
+                    .filter_map(|k| {
+                        let public = rsa::RsaPublicKey::from_public_key_pem(&k.public_pem).ok()?;
+                        Some(json!({
+                            "kty": "RSA",
+                            "use": "sig",
+                            "alg": "RS256",
+                            "kid": k.kid,
+                            "n": b64(public.n().to_bytes_be()),
+                            "e": b64(public.e().to_bytes_be()),
+                        }))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        json!({ "keys": keys })
+    }
+
+    /// When a token signed now expires.
+    pub fn expire(&self) -> i64 {
+        self.expire
     }
 
     fn active(&self) -> ServiceResult<Arc<LoadedKey>> {
@@ -178,6 +230,23 @@ impl Tokens {
             None => Err(fail("sub")),
         }
     }
+}
+
+/// Opens the private halves; the active key comes first: it signs, the others only verify until
+/// their tokens expire.
+fn ring(mut rows: Vec<SigningKeyRow>, sealer: &Sealer) -> Result<Vec<Arc<LoadedKey>>, String> {
+    let mut keys = Vec::new();
+    rows.sort_by_key(|r| r.state != "active");
+    for r in rows {
+        let pem = sealer
+            .open_string(&r.private_sealed)
+            .map_err(|e| format!("signing key {}: {e} (is BARONG_MASTER_KEY the same on every daemon?)", r.kid))?;
+        let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| format!("signing key {}: {e}", r.kid))?;
+        let decoding =
+            DecodingKey::from_rsa_pem(r.public_pem.as_bytes()).map_err(|e| format!("signing key {}: {e}", r.kid))?;
+        keys.push(Arc::new(LoadedKey { kid: r.kid, encoding, decoding, public_pem: r.public_pem }));
+    }
+    Ok(keys)
 }
 
 fn generate_rsa_pem() -> Result<String, String> {

@@ -1,14 +1,170 @@
-//! permissions, API-key nonces and the change feed the authz gateway reads.
+//! permissions, API-key nonces, the change feed the authz gateway reads, and signing-key rotation.
 
 use async_trait::async_trait;
 
+use super::StoreResult;
+use super::keys::SigningKeyRow;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PermissionRow {
+    pub id: i64,
+    /// `ACCEPT`, `DROP` or `AUDIT`.
+    pub action: String,
+    pub role: String,
+    /// An HTTP method in upper case, or `ALL`.
+    pub verb: String,
+    /// A path prefix without a leading slash.
+    pub path: String,
+    pub topic: Option<String>,
+}
+
+/// One row of the change feed (written by triggers, see migration 0004).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChangeRow {
+    pub id: i64,
+    pub kind: String,
+    pub subject: String,
+}
+
 #[async_trait]
-pub trait AuthzStore {}
+pub trait AuthzStore {
+    async fn permissions(&self) -> StoreResult<Vec<PermissionRow>>;
+    /// Adds a permission; a duplicate (role, verb, path, action) is `StoreError::Unique`.
+    async fn add_permission(
+        &self,
+        action: &str,
+        role: &str,
+        verb: &str,
+        path: &str,
+        topic: Option<&str>,
+        now: i64,
+    ) -> StoreResult<PermissionRow>;
+    /// Returns whether a row was deleted.
+    async fn delete_permission(&self, id: i64) -> StoreResult<bool>;
+    /// Records a used API-key nonce; `false` when it was already used (a replay).
+    async fn use_nonce(&self, kid: &str, nonce: i64, expires_at: i64) -> StoreResult<bool>;
+    /// The newest change id (0 when the feed is empty).
+    async fn last_change_id(&self) -> StoreResult<i64>;
+    /// Changes with an id above `after`, oldest first.
+    async fn changes_after(&self, after: i64) -> StoreResult<Vec<ChangeRow>>;
+    /// Forgets changes older than `before` (unix seconds).
+    async fn purge_changes(&self, before: i64) -> StoreResult<u64>;
+    /// Makes `key` the active signing key: the active one becomes `previous` (it still verifies),
+    /// and previous keys replaced before `retire_before` (their tokens have expired) are retired.
+    async fn rotate_signing_key(&self, key: &SigningKeyRow, retire_before: i64) -> StoreResult<()>;
+}
 
 macro_rules! impl_authz_store {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
-        impl $crate::store::authz::AuthzStore for $store {}
+        impl $crate::store::authz::AuthzStore for $store {
+            async fn permissions(&self) -> $crate::store::StoreResult<Vec<$crate::store::authz::PermissionRow>> {
+                Ok(sqlx::query_as::<$db, $crate::store::authz::PermissionRow>(
+                    "SELECT id, action, role, verb, path, topic FROM permissions ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn add_permission(
+                &self,
+                action: &str,
+                role: &str,
+                verb: &str,
+                path: &str,
+                topic: Option<&str>,
+                now: i64,
+            ) -> $crate::store::StoreResult<$crate::store::authz::PermissionRow> {
+                Ok(sqlx::query_as::<$db, $crate::store::authz::PermissionRow>(
+                    "INSERT INTO permissions (action, role, verb, path, topic, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id, action, role, verb, path, topic",
+                )
+                .bind(action)
+                .bind(role)
+                .bind(verb)
+                .bind(path)
+                .bind(topic)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn delete_permission(&self, id: i64) -> $crate::store::StoreResult<bool> {
+                let r =
+                    sqlx::query::<$db>("DELETE FROM permissions WHERE id = $1").bind(id).execute(&self.pool).await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn use_nonce(&self, kid: &str, nonce: i64, expires_at: i64) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "INSERT INTO api_key_nonces (kid, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(kid)
+                .bind(nonce)
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn last_change_id(&self) -> $crate::store::StoreResult<i64> {
+                let (id,): (Option<i64>,) =
+                    sqlx::query_as::<$db, (Option<i64>,)>("SELECT MAX(id) FROM changes").fetch_one(&self.pool).await?;
+                Ok(id.unwrap_or(0))
+            }
+
+            async fn changes_after(
+                &self,
+                after: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::authz::ChangeRow>> {
+                Ok(sqlx::query_as::<$db, $crate::store::authz::ChangeRow>(
+                    "SELECT id, kind, subject FROM changes WHERE id > $1 ORDER BY id LIMIT 10000",
+                )
+                .bind(after)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn purge_changes(&self, before: i64) -> $crate::store::StoreResult<u64> {
+                let r = sqlx::query::<$db>("DELETE FROM changes WHERE created_at < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected())
+            }
+
+            async fn rotate_signing_key(
+                &self,
+                k: &$crate::store::keys::SigningKeyRow,
+                retire_before: i64,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query::<$db>(
+                    "UPDATE signing_keys SET state = 'retired' WHERE state = 'previous' AND EXISTS \
+                     (SELECT 1 FROM signing_keys n WHERE n.created_at > signing_keys.created_at \
+                      AND n.state IN ('active', 'previous') AND n.created_at < $1)",
+                )
+                .bind(retire_before)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query::<$db>("UPDATE signing_keys SET state = 'previous' WHERE state = 'active'")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query::<$db>(
+                    "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at) \
+                     VALUES ($1, $2, $3, $4, 'active', $5)",
+                )
+                .bind(&k.kid)
+                .bind(&k.algorithm)
+                .bind(&k.private_sealed)
+                .bind(&k.public_pem)
+                .bind(k.created_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
     };
 }
 pub(crate) use impl_authz_store;

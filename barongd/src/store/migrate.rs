@@ -24,8 +24,12 @@ macro_rules! migration {
 }
 
 /// Every migration, in order. File names are identical in `migrations/sqlite` and `migrations/postgres`.
-pub const MIGRATIONS: &[Migration] =
-    &[migration!(1, "0001_initial.sql"), migration!(2, "0002_api_keys.sql"), migration!(3, "0003_account.sql")];
+pub const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_initial.sql"),
+    migration!(2, "0002_api_keys.sql"),
+    migration!(3, "0003_account.sql"),
+    migration!(4, "0004_authz.sql"),
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MigrationState {

@@ -158,3 +158,111 @@ pub fn keys_in_order(raw: &str, fields: &[&str]) -> bool {
     let at: Vec<Option<usize>> = fields.iter().map(|f| raw.find(&format!("\"{f}\":"))).collect();
     at.iter().all(Option::is_some) && at.windows(2).all(|w| w[0] < w[1])
 }
+
+// --- authz helpers ---
+
+/// `<base>/api/v2/auth/<path>`: where a gateway asks.
+pub fn auth_url(srv: &TestServer, path: &str) -> String {
+    format!("{}/api/v2/auth/{path}", srv.base)
+}
+
+/// A gateway call: (status, the `Authorization` header, the body as JSON or text, content type).
+pub async fn authz_call(
+    c: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    headers: &[(&str, String)],
+) -> (u16, Option<String>, Value, Option<String>) {
+    let mut r = c.request(method, url);
+    for (k, v) in headers {
+        r = r.header(*k, v);
+    }
+    let resp = r.send().await.expect("request");
+    let auth = resp.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let ctype = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (status, body) = read(resp).await;
+    (status, auth, body, ctype)
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64
+}
+
+/// Barong's API-key headers for `kid`/`secret` and a nonce.
+pub fn signed_headers(kid: &str, secret: &str, nonce: i64) -> Vec<(&'static str, String)> {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("hmac key");
+    mac.update(format!("{nonce}{kid}").as_bytes());
+    vec![
+        ("X-Auth-Apikey", kid.to_string()),
+        ("X-Auth-Nonce", nonce.to_string()),
+        ("X-Auth-Signature", hex::encode(mac.finalize().into_bytes())),
+    ]
+}
+
+/// Creates an HS256 API key for a 2FA user; returns (kid, secret).
+pub async fn create_api_key(
+    srv: &TestServer,
+    c: &reqwest::Client,
+    csrf: &str,
+    totp: &totp_rs::TOTP,
+) -> (String, String) {
+    let code = fresh_code(srv, totp).await;
+    let body = json!({"algorithm": "HS256", "totp_code": code});
+    let (s, key) = send_json(c, reqwest::Method::POST, &srv.url("resource/api_keys"), Some(csrf), Some(body)).await;
+    assert_eq!(s, 201, "api key: {key}");
+    (key["kid"].as_str().expect("kid").to_string(), key["secret"].as_str().expect("secret").to_string())
+}
+
+/// Retries `check` until it returns true, for at most `within`; returns how long it took.
+pub async fn eventually<F, Fut>(within: Duration, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if check().await {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < within, "not seen within {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Verifies an upstream JWT with the daemon's JWKS, independently of barongd's code.
+pub async fn verify_with_jwks(srv: &TestServer, token: &str) -> Value {
+    let (s, jwks) = get(&srv.client(), &format!("{}/.well-known/jwks.json", srv.base)).await;
+    assert_eq!(s, 200, "jwks: {jwks}");
+    let header = jsonwebtoken::decode_header(token).expect("header");
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
+    let kid = header.kid.expect("kid in header");
+    let jwk = jwks["keys"].as_array().expect("keys").iter().find(|k| k["kid"] == kid.as_str()).expect("kid in JWKS");
+    let key =
+        jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str().expect("n"), jwk["e"].as_str().expect("e"))
+            .expect("rsa key");
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(&["peatio"]);
+    v.set_issuer(&["barong"]);
+    v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    jsonwebtoken::decode::<Value>(token, &key, &v).expect("valid JWT").claims
+}
+
+/// Logs in on `srv` and returns a client that always sends that session cookie (whatever later
+/// replies set, as a thief replaying it would), plus the CSRF token.
+pub async fn fixed_cookie_client(srv: &TestServer, email: &str) -> (reqwest::Client, String) {
+    let login = reqwest::Client::builder().user_agent(TEST_UA).build().expect("client");
+    let resp = login
+        .post(srv.url("identity/sessions"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    let cookie = resp.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_string();
+    let (s, body) = read(resp).await;
+    assert_eq!(s, 200, "login: {body}");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().expect("cookie header"));
+    let c = reqwest::Client::builder().user_agent(TEST_UA).default_headers(headers).build().expect("client");
+    (c, body["csrf_token"].as_str().expect("csrf").to_string())
+}

@@ -1,1 +1,240 @@
+//! Restrictions through barongctl, the whitelink endpoint, propagation between two daemons,
+//! and the GeoIP start-up check.
 
+use super::*;
+
+/// `barongctl --json ARGS` that must succeed; returns its JSON document.
+fn ctl_ok(srv: &TestServer, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let (code, out, err) = srv.ctl(&all, None);
+    assert_eq!(code, 0, "barongctl {args:?}: {err}");
+    serde_json::from_str(&out).expect("json")
+}
+
+/// `barongctl --json ARGS` that the daemon refuses; returns the error code.
+fn ctl_refused(srv: &TestServer, args: &[&str]) -> String {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let (code, out, err) = srv.ctl(&all, None);
+    assert_eq!(code, 1, "barongctl {args:?}: {out} {err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    v["error"]["code"].as_str().expect("code").to_string()
+}
+
+fn whitelink(srv: &TestServer) -> String {
+    ctl_ok(srv, &["restriction", "whitelink", "--hours", "2"])["token"].as_str().expect("token").to_string()
+}
+
+async fn access(srv: &TestServer, token: &str, forwarded_for: Option<&str>) -> (u16, Value) {
+    let mut r = srv.client().post(srv.url("identity/users/access")).json(&json!({ "whitelink_token": token }));
+    if let Some(ip) = forwarded_for {
+        r = r.header("X-Forwarded-For", ip);
+    }
+    read(r.send().await.expect("request")).await
+}
+
+both!(whitelink_tokens_whitelist_the_caller_once, |srv: TestServer| async move {
+    let c = srv.client();
+    let url = srv.url("identity/users/access");
+    let got = post(&c, &url, json!({})).await;
+    assert_err(&got, 422, &["identity.user.missing_whitelink_token", "identity.user.empty_whitelink_token"]);
+    let got = post(&c, &url, json!({"whitelink_token": "  "})).await;
+    assert_err(&got, 422, &["identity.user.empty_whitelink_token"]);
+    assert_err(&access(&srv, "nope", None).await, 422, &["identity.user.access.invalid_token"]);
+
+    let token = whitelink(&srv);
+    assert_eq!(token.len(), 64, "{token}");
+    // Stored hashed, never in clear.
+    assert!(srv.sql_texts("SELECT token_hash FROM whitelinks").await.iter().all(|h| *h != token));
+    assert_eq!(access(&srv, &token, None).await, (201, json!(201)));
+    let list = ctl_ok(&srv, &["restriction", "list"]);
+    let w = &list[0];
+    assert_eq!((&w["category"], &w["scope"], &w["value"]), (&json!("whitelist"), &json!("ip"), &json!("127.0.0.1")));
+    assert_eq!((&w["state"], &w["code"], &w["active"]), (&json!("enabled"), &json!(401), &json!(true)));
+    // Consumed on use (Barong's stayed valid until expiry).
+    assert_err(&access(&srv, &token, None).await, 422, &["identity.user.access.invalid_token"]);
+
+    // The same IP again: value.taken, and that token stays usable.
+    let second = whitelink(&srv);
+    assert_err(&access(&srv, &second, None).await, 422, &["value.taken"]);
+    // IPv6 clients can be whitelisted too (through a trusted proxy here).
+    assert_eq!(access(&srv, &second, Some("2001:DB8:0::7")).await, (201, json!(201)));
+    let values: Vec<Value> =
+        ctl_ok(&srv, &["restriction", "list"]).as_array().expect("list").iter().map(|r| r["value"].clone()).collect();
+    assert_eq!(values, vec![json!("127.0.0.1"), json!("2001:db8::7")]);
+
+    // An expired token is refused.
+    let third = whitelink(&srv);
+    srv.sql("UPDATE whitelinks SET expires_at = 1").await;
+    assert_err(&access(&srv, &third, Some("192.0.2.9")).await, 422, &["identity.user.access.invalid_token"]);
+
+    assert_eq!(ctl_refused(&srv, &["restriction", "whitelink", "--days", "31"]), "admin.restriction.invalid_expire");
+    assert_eq!(ctl_refused(&srv, &["restriction", "whitelink", "--hours", "0"]), "admin.restriction.invalid_expire");
+    // The table output prints the token on stdout, and only there.
+    let (code, out, err) = srv.ctl(&["restriction", "whitelink"], None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim().len(), 64, "{out}");
+    assert!(err.contains("shown only this once"), "{err}");
+});
+
+both!(barongctl_manages_restrictions, |srv: TestServer| async move {
+    let r = ctl_ok(&srv, &["restriction", "add", "--category", "maintenance", "--scope", "all", "--value", "all"]);
+    assert_eq!((&r["code"], &r["state"], &r["active"]), (&json!(471), &json!("enabled"), &json!(true)));
+    let id = r["id"].as_i64().expect("id").to_string();
+    let args = ["restriction", "add", "--category", "blacklist", "--scope", "ip_subnet", "--value", "2001:db8::5/32"];
+    let r = ctl_ok(&srv, &args);
+    assert_eq!((&r["value"], &r["code"]), (&json!("2001:db8::/32"), &json!(403)));
+    let r = ctl_ok(
+        &srv,
+        &["restriction", "add", "--category", "whitelist", "--scope", "ip", "--value", "::1", "--code", "499"],
+    );
+    assert_eq!(r["code"], 401, "whitelist codes are always the default");
+    let r = ctl_ok(
+        &srv,
+        &[
+            "restriction",
+            "add",
+            "--category",
+            "blacklist",
+            "--scope",
+            "country",
+            "--value",
+            "US",
+            "--code",
+            "451",
+            "--state",
+            "disabled",
+        ],
+    );
+    assert_eq!((&r["code"], &r["state"], &r["active"]), (&json!(451), &json!("disabled"), &json!(false)));
+    let country = r["id"].as_i64().expect("id").to_string();
+
+    let add = |c: &str, s: &str, v: &str| {
+        ctl_refused(&srv, &["restriction", "add", "--category", c, "--scope", s, "--value", v])
+    };
+    assert_eq!(add("maintenance", "all", "all"), "value.taken");
+    assert_eq!(add("blacklist", "ip", "300.1.1.1"), "value.invalid");
+    assert_eq!(add("blacklist", "ip_subnet", "10.0.0.1"), "value.invalid");
+    assert_eq!(add("greylist", "ip", "1.1.1.1"), "admin.restriction.invalid_category");
+    assert_eq!(add("blacklist", "planet", "mars"), "admin.restriction.invalid_scope");
+
+    let r = ctl_ok(&srv, &["restriction", "disable", &id]);
+    assert_eq!((&r["state"], &r["active"]), (&json!("disabled"), &json!(false)));
+    let r = ctl_ok(&srv, &["restriction", "enable", &country]);
+    assert_eq!(r["state"], "enabled");
+    let r = ctl_ok(&srv, &["restriction", "remove", &id]);
+    assert_eq!(r["category"], "maintenance");
+    assert_eq!(ctl_refused(&srv, &["restriction", "remove", &id]), "admin.restriction.doesnt_exist");
+    assert_eq!(ctl_refused(&srv, &["restriction", "enable", "999"]), "admin.restriction.doesnt_exist");
+    assert_eq!(ctl_ok(&srv, &["restriction", "list"]).as_array().map(Vec::len), Some(3));
+    // Every change is in the change feed.
+    let kinds = srv.sql_texts("SELECT kind FROM changes WHERE kind = 'restrictions'").await;
+    assert_eq!(kinds.len(), 7, "{kinds:?}");
+    let (code, out, _) = srv.ctl(&["restriction", "list"], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("2001:db8::/32") && out.contains("country"), "{out}");
+});
+
+both!(changes_reach_a_second_daemon_within_a_second, |srv: TestServer| async move {
+    let other = srv.sibling("").await;
+    let r = ctl_ok(&srv, &["restriction", "add", "--category", "blacklist", "--scope", "ip", "--value", "192.0.2.1"]);
+    let id = r["id"].as_i64().expect("id");
+    let active_on_other = |want: bool| {
+        let list = ctl_ok(&other, &["restriction", "list"]);
+        list.as_array().expect("list").iter().any(|r| r["id"] == id && r["active"] == want)
+    };
+    let started = std::time::Instant::now();
+    while !active_on_other(true) {
+        assert!(started.elapsed() < Duration::from_millis(1500), "not enforced by the second daemon in time");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ctl_ok(&other, &["restriction", "disable", &id.to_string()]);
+    let started = std::time::Instant::now();
+    loop {
+        let list = ctl_ok(&srv, &["restriction", "list"]);
+        if list[0]["active"] == json!(false) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_millis(1500), "disable not seen by the first daemon in time");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+});
+
+both!(enabling_blocklogin_ends_only_the_sessions_it_matches, |srv: TestServer| async move {
+    let (c, _) = active_user(&srv, "blocked@example.com").await;
+    let me = srv.url("resource/users/me");
+    assert_eq!(get(&c, &me).await.0, 200);
+    ctl_ok(&srv, &["restriction", "add", "--category", "blocklogin", "--scope", "ip", "--value", "192.0.2.1"]);
+    assert_eq!(get(&c, &me).await.0, 200, "a session from elsewhere survives");
+    let r = ctl_ok(
+        &srv,
+        &[
+            "restriction",
+            "add",
+            "--category",
+            "blocklogin",
+            "--scope",
+            "ip_subnet",
+            "--value",
+            "127.0.0.0/8",
+            "--state",
+            "disabled",
+        ],
+    );
+    assert_eq!(get(&c, &me).await.0, 200, "a disabled restriction ends nothing");
+    ctl_ok(&srv, &["restriction", "enable", &r["id"].as_i64().expect("id").to_string()]);
+    assert_eq!(get(&c, &me).await.0, 401, "the matching session ended");
+});
+
+#[test]
+fn a_missing_geoip_database_stops_start_up_with_exit_2() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("barong.yml");
+    std::fs::write(&cfg, "maxminddb_path: /nonexistent/GeoLite2-Country.mmdb\n").expect("write");
+    let out = std::process::Command::new(binary("barongd"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("maxminddb_path /nonexistent/GeoLite2-Country.mmdb"), "{err}");
+}
+
+/// `GET /api/v2/auth/<path>` from `ip` (through the trusted loopback proxy).
+async fn gateway(srv: &TestServer, path: &str, ip: &str) -> (u16, Value) {
+    let url = format!("{}/api/v2/auth/{path}", srv.base);
+    read(srv.client().get(url).header("X-Forwarded-For", ip).send().await.expect("request")).await
+}
+
+both!(the_gateway_applies_restrictions_first, |srv: TestServer| async move {
+    let public = "api/v2/barong/public/ping";
+    assert_eq!(gateway(&srv, public, "192.0.2.1").await.0, 200);
+    let add = |args: &[&str]| {
+        let mut all = vec!["restriction", "add"];
+        all.extend_from_slice(args);
+        ctl_ok(&srv, &all)
+    };
+    add(&["--category", "blocklogin", "--scope", "ip", "--value", "192.0.2.1"]);
+    for login in ["api/v2/barong/identity/sessions", "api/v2/barong/identity/sessions/auth0"] {
+        assert_err(&gateway(&srv, login, "192.0.2.1").await, 401, &["authz.restrict.blocklogin"]);
+    }
+    assert_eq!(gateway(&srv, public, "192.0.2.1").await.0, 200, "blocklogin only blocks logins");
+    add(&["--category", "blacklist", "--scope", "ip_subnet", "--value", "2001:db8::/32"]);
+    assert_err(&gateway(&srv, public, "2001:db8::9").await, 403, &["authz.restrict.blacklist"]);
+    let m = add(&["--category", "maintenance", "--scope", "all", "--value", "all"]);
+    assert_err(&gateway(&srv, public, "198.51.100.1").await, 471, &["authz.restrict.maintenance"]);
+    // The whitelink endpoint stays reachable during maintenance, and whitelists the caller.
+    assert_eq!(gateway(&srv, "api/v2/barong/identity/users/access", "198.51.100.1").await.0, 200);
+    let token = whitelink(&srv);
+    assert_eq!(access(&srv, &token, Some("198.51.100.1")).await, (201, json!(201)));
+    assert_eq!(gateway(&srv, public, "198.51.100.1").await.0, 200, "whitelisted past maintenance");
+    assert_err(&gateway(&srv, public, "198.51.100.2").await, 471, &["authz.restrict.maintenance"]);
+    ctl_ok(&srv, &["restriction", "disable", &m["id"].as_i64().expect("id").to_string()]);
+    assert_eq!(gateway(&srv, public, "198.51.100.2").await.0, 200);
+});

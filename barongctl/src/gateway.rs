@@ -1,0 +1,92 @@
+//! `barongctl keys ...` and `barongctl permission ...`: the authz gateway's signing keys and
+//! permissions. Changes reach every daemon on the database within a second.
+
+use clap::Subcommand;
+use common::admin::{PermissionInfo, PermissionSpec, Request, SigningKeyInfo};
+use serde::Deserialize;
+
+#[derive(Subcommand, Debug)]
+pub enum KeysVerb {
+    /// The signing keys: the active one and the previous ones that still verify.
+    List,
+    /// Make a fresh key the active one; tokens signed by the old key stay valid until they expire.
+    Rotate,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PermissionVerb {
+    /// Every permission.
+    List,
+    /// Add a permission.
+    Add {
+        #[arg(long)]
+        role: String,
+        /// GET, POST, PUT, PATCH, DELETE, HEAD or ALL.
+        #[arg(long)]
+        verb: String,
+        /// Path prefix without a leading slash, matched on whole segments.
+        #[arg(long)]
+        path: String,
+        /// accept, drop or audit.
+        #[arg(long)]
+        action: String,
+        /// Topic of the admin activity an `audit` row writes.
+        #[arg(long)]
+        topic: Option<String>,
+    },
+    /// Delete a permission by id.
+    Remove { id: i64 },
+    /// Add the permissions of a YAML file (`permissions: [{role, verb, path, action, topic}]`, the
+    /// seeds format), skipping those that exist.
+    Load { file: std::path::PathBuf },
+}
+
+pub fn keys_request(verb: KeysVerb) -> Request {
+    match verb {
+        KeysVerb::List => Request::KeysList,
+        KeysVerb::Rotate => Request::KeysRotate,
+    }
+}
+
+#[derive(Deserialize)]
+struct PermissionFile {
+    permissions: Vec<PermissionSpec>,
+}
+
+pub fn permission_request(verb: PermissionVerb) -> Result<Request, String> {
+    Ok(match verb {
+        PermissionVerb::List => Request::PermissionList,
+        PermissionVerb::Add { role, verb, path, action, topic } => {
+            Request::PermissionAdd(PermissionSpec { role, verb, path, action, topic })
+        }
+        PermissionVerb::Remove { id } => Request::PermissionRemove { id },
+        PermissionVerb::Load { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let parsed: PermissionFile = serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+            Request::PermissionLoad { permissions: parsed.permissions }
+        }
+    })
+}
+
+pub fn print_keys(keys: &[SigningKeyInfo]) {
+    let mut t = crate::output::table(&["kid", "algorithm", "state", "created"]);
+    for k in keys {
+        t.add_row(vec![k.kid.clone(), k.algorithm.clone(), k.state.clone(), k.created_at.clone()]);
+    }
+    println!("{t}");
+}
+
+pub fn print_permissions(list: &[PermissionInfo]) {
+    let mut t = crate::output::table(&["id", "role", "verb", "path", "action", "topic"]);
+    for p in list {
+        t.add_row(vec![
+            p.id.to_string(),
+            p.role.clone(),
+            p.verb.clone(),
+            p.path.clone(),
+            p.action.clone(),
+            p.topic.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("{t}");
+}

@@ -1,0 +1,271 @@
+//! Gateway decisions per second with 64 connections on loopback: the cookie flow, the API-key
+//! flow and a denied request, next to the same daemon's `public/ping`. See bench/README.md.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hmac::Mac;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "Zahsh8ei-Quoo";
+const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+const USERS: usize = 8;
+/// A key takes at most ~1,000 distinct nonces a second (ms, each once, within the nonce window).
+const KEY_USERS: usize = 32;
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn release_binary(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target/release").join(name);
+    if !path.exists() {
+        eprintln!("{} is missing: run `cargo build --release -p barongd -p barongctl` first", path.display());
+        std::process::exit(2);
+    }
+    path
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+struct Daemon {
+    child: Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_daemon() -> Daemon {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("bench.yml");
+    std::fs::write(&config, "listen: 127.0.0.1:0\nlog_level: \"info,access=warn\"\n").expect("config");
+    let mut child = Command::new(release_binary("barongd"))
+        .args(["--config", &config.display().to_string(), "--data-dir", &data.display().to_string()])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("barongd starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(i) = line.find("listening on http://") {
+                let addr = line[i + 20..].split_whitespace().next().unwrap_or_default().to_string();
+                let _ = tx.send(addr);
+            }
+        }
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(60)).expect("barongd listening");
+    Daemon { child, addr, _dir: dir, data }
+}
+
+fn create_user(d: &Daemon, email: &str) {
+    let mut ctl = Command::new(release_binary("barongctl"))
+        .args(["--data-dir", &d.data.display().to_string(), "user", "create", "--email", email])
+        .args(["--level", "1", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("barongctl runs");
+    if let Some(mut s) = ctl.stdin.take() {
+        let _ = s.write_all(PASSWORD.as_bytes());
+    }
+    assert!(ctl.wait().expect("barongctl").success(), "user create failed");
+}
+
+/// A logged-in client (its own session).
+async fn login(base: &str, email: &str) -> (reqwest::Client, String) {
+    let c = reqwest::Client::builder().cookie_store(true).user_agent(UA).build().expect("client");
+    let r = c
+        .post(format!("{base}/api/v2/barong/identity/sessions"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status().as_u16(), 200, "login");
+    let body: Value = r.json().await.expect("json");
+    (c, body["csrf_token"].as_str().expect("csrf").to_string())
+}
+
+/// 2FA on and one HS256 key: (kid, secret). The current step enables 2FA, the next creates the key.
+async fn api_key(base: &str, email: &str) -> (String, String) {
+    let (c, csrf) = login(base, email).await;
+    let r = c.post(format!("{base}/api/v2/barong/resource/otp/generate_qrcode")).header("X-CSRF-Token", &csrf);
+    let body: Value = r.send().await.expect("qrcode").json().await.expect("json");
+    let totp = totp_rs::TOTP::from_url_unchecked(body["data"]["url"].as_str().expect("url")).expect("otpauth");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let r = c
+        .post(format!("{base}/api/v2/barong/resource/otp/enable"))
+        .header("X-CSRF-Token", &csrf)
+        .json(&json!({"code": totp.generate(now)}));
+    assert_eq!(r.send().await.expect("enable").status().as_u16(), 201, "otp/enable");
+    let r = c
+        .post(format!("{base}/api/v2/barong/resource/api_keys"))
+        .header("X-CSRF-Token", &csrf)
+        .json(&json!({"algorithm": "HS256", "totp_code": totp.generate(now + 30)}));
+    let key: Value = r.send().await.expect("api key").json().await.expect("json");
+    (key["kid"].as_str().expect("kid").to_string(), key["secret"].as_str().expect("secret").to_string())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64
+}
+
+#[derive(Clone)]
+enum Flow {
+    Ping,
+    Cookie(Vec<reqwest::Client>),
+    ApiKey(Arc<Vec<(String, String, AtomicI64)>>),
+    Denied,
+}
+
+struct Run {
+    ok: u64,
+    unexpected: u64,
+    rate: f64,
+    latencies: Vec<Duration>,
+}
+
+async fn run(base: &str, flow: Flow, clients: usize, seconds: u64) -> Run {
+    let ok = Arc::new(AtomicU64::new(0));
+    let bad = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for i in 0..clients {
+        let (ok, bad, stop, flow) = (ok.clone(), bad.clone(), stop.clone(), flow.clone());
+        let base = base.to_string();
+        tasks.push(tokio::spawn(async move {
+            let plain = reqwest::Client::builder().user_agent(UA).build().expect("client");
+            let (client, url, expect) = match &flow {
+                Flow::Ping => (plain, format!("{base}/api/v2/barong/public/ping"), 200),
+                Flow::Cookie(cs) => {
+                    (cs[i % cs.len()].clone(), format!("{base}/api/v2/auth/api/v2/peatio/account/balances"), 200)
+                }
+                Flow::ApiKey(_) => (plain, format!("{base}/api/v2/auth/api/v2/peatio/account/balances"), 200),
+                Flow::Denied => (plain, format!("{base}/api/v2/auth/api/v2/peatio/account/balances"), 401),
+            };
+            let mut latencies = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let mut req = client.get(&url);
+                if let Flow::ApiKey(keys) = &flow {
+                    let (kid, secret, counter) = &keys[i % keys.len()];
+                    // Nonces are single-use per key: a per-key counter that never falls behind the clock.
+                    let floor = now_ms() - 4000;
+                    let nonce = counter.fetch_add(1, Ordering::SeqCst).max(floor);
+                    counter.fetch_max(nonce + 1, Ordering::SeqCst);
+                    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+                    mac.update(format!("{nonce}{kid}").as_bytes());
+                    req = req
+                        .header("X-Auth-Apikey", kid)
+                        .header("X-Auth-Nonce", nonce.to_string())
+                        .header("X-Auth-Signature", hex::encode(mac.finalize().into_bytes()));
+                }
+                let t = Instant::now();
+                match req.send().await {
+                    Ok(r) if r.status().as_u16() == expect => {
+                        let _ = r.bytes().await;
+                        ok.fetch_add(1, Ordering::Relaxed);
+                        latencies.push(t.elapsed());
+                    }
+                    _ => {
+                        bad.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap_or_default());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let ok = ok.load(Ordering::Relaxed);
+    Run { ok, unexpected: bad.load(Ordering::Relaxed), rate: ok as f64 / elapsed, latencies }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds = arg("--seconds", 5);
+    let clients = arg("--clients", 64) as usize;
+    let daemon = start_daemon();
+    let base = format!("http://{}", daemon.addr);
+    // Separate users for sessions and keys: enabling 2FA ends the user's other sessions.
+    let emails: Vec<String> = (0..USERS).map(|i| format!("bench{i}@example.com")).collect();
+    let key_emails: Vec<String> = (0..KEY_USERS).map(|i| format!("keys{i}@example.com")).collect();
+    for e in emails.iter().chain(&key_emails) {
+        create_user(&daemon, e);
+    }
+    let mut sessions = Vec::new();
+    for i in 0..clients {
+        sessions.push(login(&base, &emails[i % USERS]).await.0);
+    }
+    let mut keys = Vec::new();
+    for e in &key_emails {
+        let (kid, secret) = api_key(&base, e).await;
+        keys.push((kid, secret, AtomicI64::new(now_ms() - 4000)));
+    }
+    let keys = Arc::new(keys);
+    let idle = rss_kib(daemon.child.id());
+    let ping = run(&base, Flow::Ping, clients, seconds).await;
+    let cookie = run(&base, Flow::Cookie(sessions), clients, seconds).await;
+    let apikey = run(&base, Flow::ApiKey(keys), clients, seconds).await;
+    let denied = run(&base, Flow::Denied, clients, seconds).await;
+    let after = rss_kib(daemon.child.id());
+    drop(daemon);
+    println!("bench/authz: {clients} connections, {seconds} s per flow, SQLite, loopback");
+    for (name, r, target) in [
+        ("public/ping", &ping, None),
+        ("cookie flow", &cookie, Some(0.5)),
+        ("API-key flow", &apikey, Some(0.4)),
+        ("denied (no session)", &denied, None),
+    ] {
+        let ratio = r.rate / ping.rate.max(1.0);
+        let target = target.map(|t| format!("target >= {t}")).unwrap_or_default();
+        println!(
+            "  {name:<20} {:>9.0}/s  x{ratio:.2} of ping {target:<12}  p50 {:.2} ms  p99 {:.2} ms  ({} ok, {} unexpected)",
+            r.rate,
+            percentile(&r.latencies, 0.5),
+            percentile(&r.latencies, 0.99),
+            r.ok,
+            r.unexpected
+        );
+    }
+    println!("  RSS before / after   {:.1} / {:.1} MiB", idle as f64 / 1024.0, after as f64 / 1024.0);
+}
