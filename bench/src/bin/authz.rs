@@ -1,9 +1,6 @@
 //! Gateway decisions per second with 64 connections on loopback: the cookie flow, the API-key
 //! flow and a denied request, next to the same daemon's `public/ping`. See bench/README.md.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -11,91 +8,13 @@ use std::time::{Duration, Instant};
 use hmac::Mac;
 use serde_json::{Value, json};
 
+use barong_bench::{arg, create_user, rss_kib, start_daemon};
+
 const PASSWORD: &str = "Zahsh8ei-Quoo";
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
 const USERS: usize = 8;
 /// A key takes at most ~1,000 distinct nonces a second (ms, each once, within the nonce window).
 const KEY_USERS: usize = 32;
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn release_binary(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target/release").join(name);
-    if !path.exists() {
-        eprintln!("{} is missing: run `cargo build --release -p barongd -p barongctl` first", path.display());
-        std::process::exit(2);
-    }
-    path
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-struct Daemon {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-    data: PathBuf,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_daemon() -> Daemon {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let config = dir.path().join("bench.yml");
-    std::fs::write(&config, "listen: 127.0.0.1:0\nlog_level: \"info,access=warn\"\n").expect("config");
-    let mut child = Command::new(release_binary("barongd"))
-        .args(["--config", &config.display().to_string(), "--data-dir", &data.display().to_string()])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("barongd starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(i) = line.find("listening on http://") {
-                let addr = line[i + 20..].split_whitespace().next().unwrap_or_default().to_string();
-                let _ = tx.send(addr);
-            }
-        }
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(60)).expect("barongd listening");
-    Daemon { child, addr, _dir: dir, data }
-}
-
-fn create_user(d: &Daemon, email: &str) {
-    let mut ctl = Command::new(release_binary("barongctl"))
-        .args(["--data-dir", &d.data.display().to_string(), "user", "create", "--email", email])
-        .args(["--level", "1", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("barongctl runs");
-    if let Some(mut s) = ctl.stdin.take() {
-        let _ = s.write_all(PASSWORD.as_bytes());
-    }
-    assert!(ctl.wait().expect("barongctl").success(), "user create failed");
-}
 
 /// A logged-in client (its own session).
 async fn login(base: &str, email: &str) -> (reqwest::Client, String) {
@@ -224,13 +143,13 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 async fn main() {
     let seconds = arg("--seconds", 5);
     let clients = arg("--clients", 64) as usize;
-    let daemon = start_daemon();
+    let daemon = start_daemon("");
     let base = format!("http://{}", daemon.addr);
     // Separate users for sessions and keys: enabling 2FA ends the user's other sessions.
     let emails: Vec<String> = (0..USERS).map(|i| format!("bench{i}@example.com")).collect();
     let key_emails: Vec<String> = (0..KEY_USERS).map(|i| format!("keys{i}@example.com")).collect();
     for e in emails.iter().chain(&key_emails) {
-        create_user(&daemon, e);
+        create_user(&daemon, e, PASSWORD);
     }
     let mut sessions = Vec::new();
     for i in 0..clients {

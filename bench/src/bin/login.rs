@@ -1,9 +1,6 @@
 //! Sign-ins per second with 32 concurrent clients, next to raw argon2id verifications per second
 //! with the same parameters on the same machine. See bench/README.md.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -12,89 +9,9 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+use barong_bench::{arg, create_user, rss_kib, start_daemon};
+
 const PASSWORD: &str = "Zahsh8ei-Quoo";
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn release_binary(name: &str) -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let path = root.join("target/release").join(name);
-    if !path.exists() {
-        eprintln!("{} is missing: run `cargo build --release -p barongd -p barongctl` first", path.display());
-        std::process::exit(2);
-    }
-    path
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-struct Daemon {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-    data: PathBuf,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_daemon() -> Daemon {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let config = dir.path().join("bench.yml");
-    std::fs::write(&config, "listen: 127.0.0.1:0\nlog_level: \"info,access=warn\"\nlogin_throttle: {max_failures_per_account: 1000000, max_failures_per_ip: 1000000, window_seconds: 1}\n")
-        .expect("config");
-    let mut child = Command::new(release_binary("barongd"))
-        .args(["--config", &config.display().to_string(), "--data-dir", &data.display().to_string()])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("barongd starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(i) = line.find("listening on http://") {
-                let addr = line[i + 20..].split_whitespace().next().unwrap_or_default().to_string();
-                let _ = tx.send(addr);
-            }
-        }
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(60)).expect("barongd listening");
-    Daemon { child, addr, _dir: dir, data }
-}
-
-fn create_user(d: &Daemon) {
-    let mut ctl = Command::new(release_binary("barongctl"))
-        .args(["--data-dir", &d.data.display().to_string(), "user", "create", "--email", "bench@example.com"])
-        .args(["--level", "1", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("barongctl runs");
-    if let Some(mut s) = ctl.stdin.take() {
-        let _ = s.write_all(PASSWORD.as_bytes());
-    }
-    assert!(ctl.wait().expect("barongctl").success(), "user create failed");
-}
 
 async fn logins(addr: &str, clients: usize, seconds: u64) -> (u64, u64, Vec<Duration>) {
     let ok = Arc::new(AtomicU64::new(0));
@@ -171,8 +88,10 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 async fn main() {
     let seconds = arg("--seconds", 10);
     let clients = arg("--clients", 32) as usize;
-    let daemon = start_daemon();
-    create_user(&daemon);
+    let daemon = start_daemon(
+        "login_throttle: {max_failures_per_account: 1000000, max_failures_per_ip: 1000000, window_seconds: 1}",
+    );
+    create_user(&daemon, "bench@example.com", PASSWORD);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle = rss_kib(daemon.child.id());
     let started = Instant::now();

@@ -1,0 +1,89 @@
+//! Shared pieces of the benchmarks: the release binaries, a throw-away daemon, RSS readings.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+pub fn release_binary(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target/release").join(name);
+    if !path.exists() {
+        eprintln!("{} is missing: run `cargo build --release -p barongd -p barongctl` first", path.display());
+        std::process::exit(2);
+    }
+    path
+}
+
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+pub struct Daemon {
+    pub child: Child,
+    pub addr: String,
+    _dir: tempfile::TempDir,
+    pub data: PathBuf,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the release barongd on a fresh data dir; `extra_config` is appended to its YAML.
+pub fn start_daemon(extra_config: &str) -> Daemon {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let config = dir.path().join("bench.yml");
+    std::fs::write(&config, format!("listen: 127.0.0.1:0\nlog_level: \"info,access=warn\"\n{extra_config}\n"))
+        .expect("config");
+    let mut child = Command::new(release_binary("barongd"))
+        .args(["--config", &config.display().to_string(), "--data-dir", &data.display().to_string()])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("barongd starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(i) = line.find("listening on http://") {
+                let addr = line[i + 20..].split_whitespace().next().unwrap_or_default().to_string();
+                let _ = tx.send(addr);
+            }
+        }
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(60)).expect("barongd listening");
+    Daemon { child, addr, _dir: dir, data }
+}
+
+/// Creates an active level-1 user with barongctl.
+pub fn create_user(d: &Daemon, email: &str, password: &str) {
+    let mut ctl = Command::new(release_binary("barongctl"))
+        .args(["--data-dir", &d.data.display().to_string(), "user", "create", "--email", email])
+        .args(["--level", "1", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("barongctl runs");
+    if let Some(mut s) = ctl.stdin.take() {
+        let _ = s.write_all(password.as_bytes());
+    }
+    assert!(ctl.wait().expect("barongctl").success(), "user create failed");
+}
