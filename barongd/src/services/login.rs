@@ -35,7 +35,8 @@ pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceRe
     let window_start = now - throttle.window_seconds;
     let account_bucket = format!("login:account:{key}");
     let ip_bucket = format!("login:ip:{}", ctx.ip);
-    if app.store.failures(&account_bucket, window_start).await? >= throttle.max_failures_per_account
+    let account_failures = app.store.failures(&account_bucket, window_start).await?;
+    if account_failures >= throttle.max_failures_per_account
         || app.store.failures(&ip_bucket, window_start).await? >= throttle.max_failures_per_ip
     {
         return Err(ServiceError::new(429, "identity.session.too_many_attempts"));
@@ -70,7 +71,10 @@ pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceRe
     } else {
         "login"
     };
-    app.store.clear_failures(&account_bucket).await?;
+    // Most logins follow no failure: skip the write then (it costs under a login flood).
+    if account_failures > 0 {
+        app.store.clear_failures(&account_bucket).await?;
+    }
     activity::record(app, ctx, user.id, "session", action, Outcome::Succeed, None).await;
     let session = sessions::open(app, &user, ctx).await?;
     let mut entity = entities::user_with_full_info(app, &user).await?;
