@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{Value, json};
 
+pub mod mmdb;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

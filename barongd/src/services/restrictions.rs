@@ -71,6 +71,12 @@ impl Restrictions {
         self.current().check(path, ip, self.geo.as_deref())
     }
 
+    /// The country `ip` is in, by name, for `user_ip_country`; `None` without a GeoIP database.
+    pub fn country_name(&self, ip: &str) -> Option<String> {
+        let ip = ip.parse().ok()?;
+        self.geo.as_ref()?.locate(ip)?.country_name
+    }
+
     fn current(&self) -> Arc<Snapshot> {
         match self.snapshot.read() {
             Ok(s) => s.clone(),

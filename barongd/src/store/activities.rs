@@ -1,5 +1,7 @@
 //! activities: the audit trail of what users did and what was refused.
 
+use std::borrow::Cow;
+
 use async_trait::async_trait;
 
 use super::StoreResult;
@@ -12,7 +14,8 @@ pub struct NewActivity {
     pub user_ip: String,
     pub user_ip_country: Option<String>,
     pub user_agent: Option<String>,
-    pub topic: &'static str,
+    /// Fixed for user activities; a permission's topic (from the database) for admin ones.
+    pub topic: Cow<'static, str>,
     pub action: &'static str,
     pub result: &'static str,
     pub data: Option<String>,
@@ -59,7 +62,7 @@ macro_rules! impl_activity_store {
                 .bind(&a.user_ip)
                 .bind(&a.user_ip_country)
                 .bind(&a.user_agent)
-                .bind(a.topic)
+                .bind(a.topic.as_ref())
                 .bind(a.action)
                 .bind(a.result)
                 .bind(&a.data)

@@ -251,3 +251,47 @@ async fn two_daemons_on_one_postgres_see_each_other_within_a_second() {
     })
     .await;
 }
+
+both!(a_service_account_key_through_the_barong_prefixed_gateway, |srv: TestServer| async move {
+    let (c, csrf, totp) = two_factor_user(&srv, "owner@example.com").await;
+    let (code, out, err) =
+        srv.ctl(&["--json", "service-account", "create", "--owner", "owner@example.com", "--role", "member"], None);
+    assert_eq!(code, 0, "{err}");
+    let sa: Value = serde_json::from_str(&out).expect("json");
+    let sa_uid = sa["uid"].as_str().expect("uid").to_string();
+    let body = json!({"service_account_uid": sa_uid, "algorithm": "HS256", "totp_code": fresh_code(&srv, &totp).await});
+    let sa_keys = srv.url("resource/service_accounts/api_keys");
+    let (s, key) = send_json(&c, Method::POST, &sa_keys, Some(&csrf), Some(body)).await;
+    assert_eq!(s, 201, "{key}");
+    let (kid, secret) =
+        (key["kid"].as_str().expect("kid").to_string(), key["secret"].as_str().expect("secret").to_string());
+
+    // The gateway also answers under /api/v2/barong/auth/ (Barong's own mount point).
+    let bare = reqwest::Client::new();
+    let url = format!("{}/api/v2/barong/auth/{PEATIO}", srv.base);
+    let call = |path: String| {
+        let (bare, kid, secret) = (bare.clone(), kid.clone(), secret.clone());
+        async move { authz_call(&bare, Method::GET, &path, &signed_headers(&kid, &secret, now_ms())).await }
+    };
+    let r = call(url.clone()).await;
+    assert_eq!(r.0, 200, "{:?}", r.2);
+    let token = r.1.expect("Authorization").strip_prefix("Bearer ").expect("Bearer").to_string();
+    let claims = verify_with_jwks(&srv, &token).await;
+    // The token is the service account's, not its owner's.
+    assert_eq!((claims["uid"].as_str(), claims["role"].as_str()), (Some(sa_uid.as_str()), Some("member")));
+    assert_eq!(claims["email"].as_str(), sa["email"].as_str());
+    assert_eq!(claims["sub"], "session");
+    // A service account has no 2FA of its own: its owner turning 2FA off does not stop it.
+    srv.sql("UPDATE users SET otp = false WHERE email = 'owner@example.com'").await;
+    assert_eq!(call(url.clone()).await.0, 200);
+    // A permission the service account's role lacks: denied, and no admin activity for it.
+    let admin = format!("{}/api/v2/barong/auth/api/v2/barong/admin/users", srv.base);
+    assert_denied(&call(admin).await, 401, "authz.invalid_permission");
+    // Its state is checked on every call and seen within a second.
+    srv.sql(&format!("UPDATE service_accounts SET state = 'disabled' WHERE uid = '{sa_uid}'")).await;
+    eventually(Duration::from_secs(1), || async { errors(&call(url.clone()).await.2) == ["authz.invalid_session"] })
+        .await;
+    srv.sql(&format!("UPDATE service_accounts SET state = 'active' WHERE uid = '{sa_uid}'")).await;
+    eventually(Duration::from_secs(1), || async { call(url.clone()).await.0 == 200 }).await;
+    assert!(srv.sql_texts("SELECT topic FROM activities WHERE category = 'admin'").await.is_empty());
+});

@@ -238,3 +238,96 @@ both!(the_gateway_applies_restrictions_first, |srv: TestServer| async move {
     ctl_ok(&srv, &["restriction", "disable", &m["id"].as_i64().expect("id").to_string()]);
     assert_eq!(gateway(&srv, public, "198.51.100.2").await.0, 200);
 });
+
+/// A real MaxMind database (written by the testkit) with a Japanese and an American network.
+fn geo_options(dir: &std::path::Path) -> Options {
+    use barong_tests::mmdb::{GeoEntry, write_country_db};
+    let path = dir.join("GeoLite2-Country.mmdb");
+    write_country_db(
+        &path,
+        &[
+            GeoEntry {
+                network: "203.0.113.0/24",
+                country_iso: "JP",
+                country_names: &[("en", "Japan"), ("ru", "Япония")],
+                continent_code: "AS",
+                continent_name: "Asia",
+            },
+            GeoEntry {
+                network: "198.51.100.0/24",
+                country_iso: "US",
+                country_names: &[("en", "United States"), ("ru", "США")],
+                continent_code: "NA",
+                continent_name: "North America",
+            },
+        ],
+    )
+    .expect("mmdb");
+    Options { config: format!("maxminddb_path: {}\ngeoip_lang: ru\n", path.display()), ..Default::default() }
+}
+
+async fn geoip(srv: TestServer) {
+    // Activities carry the country of the client, named in geoip_lang.
+    let (c, _) = active_user(&srv, "geo@example.com").await;
+    let login = c
+        .post(srv.url("identity/sessions"))
+        .header("X-Forwarded-For", "198.51.100.9")
+        .json(&json!({"email": "geo@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), 200);
+    // Sessions stay with the /16 they logged in from, so the rest comes through the same proxy.
+    let r = c.get(srv.url("resource/users/activity/session")).header("X-Forwarded-For", "198.51.100.10");
+    let (s, list) = read(r.send().await.expect("activity")).await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!((&list[0]["user_ip"], &list[0]["user_ip_country"]), (&json!("198.51.100.9"), &json!("США")));
+    assert_eq!(list[1]["user_ip_country"], Value::Null, "loopback is nowhere");
+    // So do the admin activities the gateway writes for a denied permission.
+    let admin = auth_url(&srv, "api/v2/barong/admin/users");
+    let r = authz_call(&c, reqwest::Method::GET, &admin, &[("X-Forwarded-For", "198.51.100.11".into())]).await;
+    assert_eq!((r.0, errors(&r.2)), (401, vec!["authz.invalid_permission".to_string()]));
+    let started = std::time::Instant::now();
+    while srv.sql_texts("SELECT user_ip_country FROM activities WHERE category = 'admin'").await != ["США"] {
+        assert!(started.elapsed() < Duration::from_secs(5), "no admin activity with a country");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Country rules by ISO code and by name (localized or English), continent rules by code or
+    // name; their default code is 423.
+    let public = "api/v2/barong/public/ping";
+    let add = |scope: &str, value: &str| {
+        ctl_ok(&srv, &["restriction", "add", "--category", "blacklist", "--scope", scope, "--value", value])
+    };
+    let jp = add("country", "jp");
+    assert_err(&gateway(&srv, public, "203.0.113.7").await, 423, &["authz.restrict.blacklist"]);
+    assert_eq!(gateway(&srv, public, "198.51.100.9").await.0, 200);
+    assert_eq!(gateway(&srv, public, "192.0.2.1").await.0, 200, "an address the database does not know");
+    ctl_ok(&srv, &["restriction", "remove", &jp["id"].as_i64().expect("id").to_string()]);
+    assert_eq!(gateway(&srv, public, "203.0.113.7").await.0, 200);
+    for (scope, value) in [("country", "Япония"), ("country", "japan"), ("continent", "AS"), ("continent", "asia")]
+    {
+        let r = add(scope, value);
+        assert_err(&gateway(&srv, public, "203.0.113.7").await, 423, &["authz.restrict.blacklist"]);
+        assert_eq!(gateway(&srv, public, "198.51.100.9").await.0, 200, "{scope} {value}");
+        ctl_ok(&srv, &["restriction", "remove", &r["id"].as_i64().expect("id").to_string()]);
+    }
+}
+
+mod geoip_from_a_maxmind_database {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let Some(srv) = TestServer::spawn_with(Backend::Sqlite, geo_options(dir.path())).await else { return };
+        geoip(srv).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let Some(srv) = TestServer::spawn_with(Backend::Postgres, geo_options(dir.path())).await else { return };
+        geoip(srv).await;
+    }
+}

@@ -368,9 +368,9 @@ fn audit(app: &App, req: &AuthzRequest<'_>, user: &crate::store::UserRow, topic:
         target_uid: Some(target_uid),
         category: "admin",
         user_ip: req.ctx.ip.clone(),
-        user_ip_country: None,
+        user_ip_country: app.restrictions.country_name(&req.ctx.ip),
         user_agent: req.ctx.user_agent.clone(),
-        topic: intern(topic),
+        topic: topic.into(),
         action,
         result,
         data: Some(Value::Object(data).to_string()),
@@ -383,22 +383,6 @@ fn audit(app: &App, req: &AuthzRequest<'_>, user: &crate::store::UserRow, topic:
             tracing::warn!(%request_id, error = %e, "admin activity not recorded");
         }
     });
-}
-
-/// Activity topics are `&'static str`; permission topics come from the database, so each
-/// distinct one is leaked once (there are a handful).
-fn intern(s: String) -> &'static str {
-    static SEEN: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
-    let Ok(mut seen) = SEEN.lock() else { return "general" };
-    if let Some(t) = seen.iter().find(|t| **t == s) {
-        return t;
-    }
-    if seen.len() >= 1024 {
-        return "general";
-    }
-    let t: &'static str = Box::leak(s.into_boxed_str());
-    seen.push(t);
-    t
 }
 
 // --- the upstream JWT (§6), reused per session or key ---

@@ -12,6 +12,9 @@ use serde::Deserialize;
 pub struct Location {
     pub country: Vec<String>,
     pub continent: Vec<String>,
+    /// The country's name in `geoip_lang` (English when the database has none), as activities
+    /// record it in `user_ip_country`.
+    pub country_name: Option<String>,
 }
 
 pub trait GeoLookup: Send + Sync {
@@ -50,6 +53,10 @@ struct Place {
 }
 
 impl Place {
+    fn name(&self, lang: &str) -> Option<String> {
+        self.names.get(lang).or_else(|| self.names.get("en")).cloned()
+    }
+
     fn aliases(&self, lang: &str) -> Vec<String> {
         let names = [self.names.get(lang), self.names.get("en")];
         let mut out: Vec<String> = [self.code.as_ref(), self.iso_code.as_ref()]
@@ -74,6 +81,7 @@ impl GeoLookup for MaxMind {
             }
         };
         Some(Location {
+            country_name: record.country.as_ref().and_then(|p| p.name(&self.lang)),
             country: record.country.map(|p| p.aliases(&self.lang)).unwrap_or_default(),
             continent: record.continent.map(|p| p.aliases(&self.lang)).unwrap_or_default(),
         })

@@ -22,6 +22,7 @@ impl GeoLookup for FakeGeo {
         Some(Location {
             country: country.iter().map(|s| s.to_string()).collect(),
             continent: continent.iter().map(|s| s.to_string()).collect(),
+            country_name: Some(country[1].to_string()),
         })
     }
 }
