@@ -159,9 +159,10 @@ async fn run(config: Config) -> Result<(), Failure> {
         }
         Err(_) => None,
     };
-    let tokens = tokens::Tokens::load(&store, &sealer, import_pem, config.jwt_expire_time, clock.now())
-        .await
-        .map_err(Failure::Setup)?;
+    let tokens =
+        tokens::Tokens::load(&store, &sealer, import_pem, config.jwt_algorithm, config.jwt_expire_time, clock.now())
+            .await
+            .map_err(Failure::Setup)?;
     let hasher = passwords::Hasher::new(&config.argon2).map_err(Failure::Setup)?;
     let policy = passwords::Policy::new(&config).map_err(Failure::Setup)?;
     let captcha = captcha::Captcha::new(&config).map_err(Failure::Setup)?;

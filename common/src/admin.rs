@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::JwtAlgorithm;
 use crate::entities::{ServiceAccount, UserSummary, UserWithFullInfo};
 
 /// Protocol version spoken by this build.
@@ -99,7 +100,12 @@ pub enum Request {
     /// The JWT signing keys (active first, then the previous ones that still verify).
     KeysList,
     /// Make a fresh signing key the active one; the old one verifies until its tokens expire.
-    KeysRotate,
+    KeysRotate {
+        /// Algorithm of the new key; `None` means the daemon's `jwt_algorithm`. The next start
+        /// rotates back to `jwt_algorithm` when they differ.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        algorithm: Option<JwtAlgorithm>,
+    },
     /// Gateway permissions.
     PermissionList,
     /// Add one permission.
@@ -160,7 +166,7 @@ impl std::fmt::Debug for Request {
                 f.debug_struct("RestrictionWhitelink").field("days", days).field("hours", hours).finish()
             }
             Request::KeysList => f.write_str("KeysList"),
-            Request::KeysRotate => f.write_str("KeysRotate"),
+            Request::KeysRotate { algorithm } => f.debug_struct("KeysRotate").field("algorithm", algorithm).finish(),
             Request::PermissionList => f.write_str("PermissionList"),
             Request::PermissionAdd(p) => f.debug_tuple("PermissionAdd").field(p).finish(),
             Request::PermissionRemove { id } => f.debug_struct("PermissionRemove").field("id", id).finish(),
@@ -392,6 +398,17 @@ mod tests {
         assert!(line.contains(r#""kind":"user_detail""#) && line.contains(r#""otp":true"#), "{line}");
         let back: Reply = serde_json::from_str(&line).expect("decodes");
         assert!(matches!(back.data, Some(ReplyData::UserDetail(d)) if *d == detail));
+    }
+
+    #[test]
+    fn keys_rotate_names_its_algorithm_only_when_asked() {
+        let plain: Envelope = serde_json::from_str(r#"{"v":1,"op":"keys_rotate"}"#).expect("parses");
+        assert!(matches!(plain.request, Request::KeysRotate { algorithm: None }));
+        let line = serde_json::to_string(&plain).expect("encodes");
+        assert_eq!(line, r#"{"v":1,"op":"keys_rotate"}"#);
+        let es: Envelope = serde_json::from_str(r#"{"v":1,"op":"keys_rotate","algorithm":"ES256"}"#).expect("parses");
+        assert!(matches!(es.request, Request::KeysRotate { algorithm: Some(JwtAlgorithm::Es256) }));
+        assert!(serde_json::from_str::<Envelope>(r#"{"v":1,"op":"keys_rotate","algorithm":"HS256"}"#).is_err());
     }
 
     #[test]

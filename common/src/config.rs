@@ -46,6 +46,63 @@ pub enum MailTransport {
     Smtp,
 }
 
+/// Signature algorithm of the JWTs barongd issues (`jwt_algorithm`). A token never chooses its own
+/// algorithm: each signing key has one, and a token is checked only with its key's algorithm.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(try_from = "String", into = "String")]
+pub enum JwtAlgorithm {
+    /// RSA 2048, PKCS#1 v1.5 with SHA-256: Barong's algorithm, what every Peatio understands.
+    #[default]
+    Rs256,
+    /// ECDSA on P-256 with SHA-256: short keys and signatures.
+    Es256,
+    /// Ed25519 (RFC 8037): short keys and signatures, deterministic.
+    EdDsa,
+}
+
+impl JwtAlgorithm {
+    pub const ALL: [JwtAlgorithm; 3] = [JwtAlgorithm::Rs256, JwtAlgorithm::Es256, JwtAlgorithm::EdDsa];
+
+    /// The JOSE name (`alg` of the JWT header and of the JWK).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JwtAlgorithm::Rs256 => "RS256",
+            JwtAlgorithm::Es256 => "ES256",
+            JwtAlgorithm::EdDsa => "EdDSA",
+        }
+    }
+}
+
+impl fmt::Display for JwtAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for JwtAlgorithm {
+    type Err = String;
+    /// Exactly the JOSE names: `HS256` or `rs256` are refused, so a typo cannot weaken the tokens.
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| format!("jwt_algorithm: unknown algorithm `{s}` (use RS256, ES256 or EdDSA)"))
+    }
+}
+
+impl TryFrom<String> for JwtAlgorithm {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<JwtAlgorithm> for String {
+    fn from(a: JwtAlgorithm) -> String {
+        a.as_str().to_string()
+    }
+}
+
 /// The whole configuration file. Unknown keys are an error, so a typo never silently falls back
 /// to a default.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,6 +133,9 @@ pub struct Config {
     pub session_expire_time: i64,
     /// Lifetime of upstream JWTs and of confirmation/reset tokens, seconds.
     pub jwt_expire_time: i64,
+    /// Algorithm of new signing keys: `RS256` (default), `ES256` or `EdDSA`. When the active key
+    /// has another one, start-up rotates to a fresh key; the old key verifies until its tokens expire.
+    pub jwt_algorithm: JwtAlgorithm,
     pub csrf_protection: bool,
     /// Window for API-key nonces, milliseconds.
     pub apikey_nonce_lifetime: i64,
@@ -201,6 +261,7 @@ impl Default for Config {
             session_name: "_barong_session".into(),
             session_expire_time: 1800,
             jwt_expire_time: 3600,
+            jwt_algorithm: JwtAlgorithm::Rs256,
             csrf_protection: true,
             apikey_nonce_lifetime: 5000,
             gateway: "cloudflare".into(),
@@ -304,6 +365,7 @@ pub const ENV_KEYS: &[&str] = &[
     "session_name",
     "session_expire_time",
     "jwt_expire_time",
+    "jwt_algorithm",
     "csrf_protection",
     "apikey_nonce_lifetime",
     "gateway",
@@ -354,5 +416,19 @@ mod tests {
         for s in ["recaptcha-very-secret", "pgpass", "mailpass"] {
             assert!(!shown.contains(s), "{s} leaked");
         }
+    }
+
+    #[test]
+    fn jwt_algorithm_takes_exactly_the_jose_names() {
+        for a in JwtAlgorithm::ALL {
+            assert_eq!(a.as_str().parse::<JwtAlgorithm>(), Ok(a));
+            assert_eq!(serde_json::to_value(a).ok(), Some(serde_json::Value::from(a.as_str())));
+        }
+        for bad in ["HS256", "none", "rs256", "EDDSA", ""] {
+            let e = bad.parse::<JwtAlgorithm>().expect_err("refused");
+            assert!(e.contains("RS256, ES256 or EdDSA"), "{e}");
+            assert!(serde_json::from_value::<JwtAlgorithm>(bad.into()).is_err());
+        }
+        assert_eq!(Config::default().jwt_algorithm, JwtAlgorithm::Rs256);
     }
 }

@@ -166,7 +166,9 @@ pub async fn handle(app: &App, request: Request) -> Reply {
             restrictions::create_whitelink(app, days, hours).await.map(ReplyData::Whitelink)
         }
         Request::KeysList => crate::services::authz::admin::keys(app).await.map(|keys| ReplyData::SigningKeys { keys }),
-        Request::KeysRotate => crate::services::authz::admin::rotate(app).await.map(ReplyData::SigningKey),
+        Request::KeysRotate { algorithm } => {
+            crate::services::authz::admin::rotate(app, algorithm).await.map(ReplyData::SigningKey)
+        }
         Request::PermissionList => crate::services::authz::admin::permissions(app)
             .await
             .map(|permissions| ReplyData::Permissions { permissions }),

@@ -5,8 +5,9 @@
 
 use std::sync::{Arc, RwLock};
 
+use common::config::JwtAlgorithm;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -16,11 +17,16 @@ use crate::store::{DynStore, SigningKeyRow};
 
 pub type Claims = Map<String, Value>;
 
+/// One key of the ring, ready to sign and verify. Its algorithm is fixed here, when the key is
+/// loaded: a token's header never chooses how it is checked.
 struct LoadedKey {
     kid: String,
+    algorithm: JwtAlgorithm,
     encoding: EncodingKey,
     decoding: DecodingKey,
     public_pem: String,
+    /// The public half as a JSON Web Key (RFC 7517/7518/8037).
+    jwk: Value,
 }
 
 #[derive(Clone)]
@@ -30,38 +36,41 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    /// Loads the key ring from the database, creating the first RS256 key when there is none.
-    /// `import_pem` (Barong's `JWT_PRIVATE_KEY_PATH`) seeds the first key instead of a fresh one.
+    /// Loads the key ring from the database, creating the first key (of `algorithm`) when there is
+    /// none. `import_pem` (Barong's `JWT_PRIVATE_KEY_PATH`: RSA, P-256 or Ed25519) seeds the first
+    /// key instead of a fresh one. When the active key's algorithm is not `algorithm` (the setting
+    /// changed, or the imported key is of another kind), a fresh key of `algorithm` takes over; the
+    /// old one verifies until its tokens expire, as after any rotation.
     pub async fn load(
         store: &DynStore,
         sealer: &Sealer,
         import_pem: Option<String>,
+        algorithm: JwtAlgorithm,
         expire: i64,
         now: i64,
     ) -> Result<Self, String> {
         let mut rows = store.signing_keys().await.map_err(|e| e.to_string())?;
         if !rows.iter().any(|r| r.state == "active") {
-            let private_pem = match import_pem {
-                Some(p) => p,
-                None => tokio::task::spawn_blocking(generate_rsa_pem)
-                    .await
-                    .map_err(|e| format!("key generation: {e}"))??,
+            let key = match import_pem {
+                Some(pem) => SigningKey::from_pem(&zeroize::Zeroizing::new(pem))?,
+                None => SigningKey::generate_blocking(algorithm).await?,
             };
-            let public_pem = public_pem_of(&private_pem)?;
-            let kid = hex::encode(&Sha256::digest(public_pem.as_bytes())[..10]);
-            let row = SigningKeyRow {
-                kid,
-                algorithm: "RS256".into(),
-                private_sealed: sealer.seal(private_pem.as_bytes()),
-                public_pem,
-                state: "active".into(),
-                created_at: now,
-            };
-            store.insert_first_signing_key(&row).await.map_err(|e| e.to_string())?;
+            store.insert_first_signing_key(&key.row(sealer, now)?).await.map_err(|e| e.to_string())?;
             rows = store.signing_keys().await.map_err(|e| e.to_string())?;
         }
-        let keys = ring(rows, sealer)?;
-        Ok(Tokens { keys: Arc::new(RwLock::new(keys)), expire })
+        let tokens = Tokens { keys: Arc::new(RwLock::new(ring(rows, sealer)?)), expire };
+        let active = tokens.active().map_err(|_| "no active signing key in the database".to_string())?;
+        if active.algorithm != algorithm {
+            let kid = tokens.rotate(store, sealer, algorithm, now).await?;
+            tracing::info!(
+                from = %active.algorithm,
+                to = %algorithm,
+                %kid,
+                "jwt_algorithm differs from the active signing key: a fresh key signs from now on, \
+                 the old one verifies until its tokens expire"
+            );
+        }
+        Ok(tokens)
     }
 
     /// Re-reads the key ring (after a rotation here or on another daemon).
@@ -75,51 +84,25 @@ impl Tokens {
         Ok(())
     }
 
-    /// Makes a fresh RS256 key the active one. The previous key keeps verifying until the tokens
-    /// it signed have expired; every daemon picks the new key up from the change feed.
-    pub async fn rotate(&self, store: &DynStore, sealer: &Sealer, now: i64) -> Result<String, String> {
-        let private_pem =
-            tokio::task::spawn_blocking(generate_rsa_pem).await.map_err(|e| format!("key generation: {e}"))??;
-        let public_pem = public_pem_of(&private_pem)?;
-        let kid = hex::encode(&Sha256::digest(public_pem.as_bytes())[..10]);
-        let row = SigningKeyRow {
-            kid: kid.clone(),
-            algorithm: "RS256".into(),
-            private_sealed: sealer.seal(private_pem.as_bytes()),
-            public_pem,
-            state: "active".into(),
-            created_at: now,
-        };
+    /// Makes a fresh key of `algorithm` the active one. The previous key keeps verifying until the
+    /// tokens it signed have expired; every daemon picks the new key up from the change feed.
+    pub async fn rotate(
+        &self,
+        store: &DynStore,
+        sealer: &Sealer,
+        algorithm: JwtAlgorithm,
+        now: i64,
+    ) -> Result<String, String> {
+        let row = SigningKey::generate_blocking(algorithm).await?.row(sealer, now)?;
         store.rotate_signing_key(&row, now - self.expire).await.map_err(|e| e.to_string())?;
         self.reload(store, sealer).await?;
-        Ok(kid)
+        Ok(row.kid)
     }
 
     /// The JSON Web Key Set of every key that still verifies (RFC 7517), active first.
     pub fn jwks(&self) -> Value {
-        use base64::Engine;
-        use rsa::pkcs8::DecodePublicKey;
-        use rsa::traits::PublicKeyParts;
-        let b64 = |b: Vec<u8>| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
-        let keys: Vec<Value> = self
-            .keys
-            .read()
-            .map(|ring| {
-                ring.iter()
-                    .filter_map(|k| {
-                        let public = rsa::RsaPublicKey::from_public_key_pem(&k.public_pem).ok()?;
-                        Some(json!({
-                            "kty": "RSA",
-                            "use": "sig",
-                            "alg": "RS256",
-                            "kid": k.kid,
-                            "n": b64(public.n().to_bytes_be()),
-                            "e": b64(public.e().to_bytes_be()),
-                        }))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let keys: Vec<Value> =
+            self.keys.read().map(|ring| ring.iter().map(|k| k.jwk.clone()).collect()).unwrap_or_default();
         json!({ "keys": keys })
     }
 
@@ -153,7 +136,7 @@ impl Tokens {
             payload.entry(k).or_insert(v);
         }
         let key = self.active()?;
-        let mut header = Header::new(Algorithm::RS256);
+        let mut header = Header::new(jose(key.algorithm));
         header.kid = Some(key.kid.clone());
         jsonwebtoken::encode(&header, &payload, &key.encoding).map_err(ServiceError::internal)
     }
@@ -165,23 +148,33 @@ impl Tokens {
             return Err(fail("segments"));
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| fail("encoding"))?;
-        if header.alg != Algorithm::RS256 {
-            return Err(fail("algorithm"));
-        }
         let keys: Vec<Arc<LoadedKey>> =
             self.keys.read().map_err(|_| ServiceError::internal("key ring lock poisoned"))?.clone();
+        // The key decides the algorithm, never the token: a header naming another algorithm than
+        // its key's (HS256 with the public key as the secret, or any other switch) is refused here.
         let candidates: Vec<&Arc<LoadedKey>> = match &header.kid {
-            Some(kid) => keys.iter().filter(|k| &k.kid == kid).collect(),
-            None => keys.iter().collect(),
+            Some(kid) => match keys.iter().find(|k| &k.kid == kid) {
+                Some(k) if jose(k.algorithm) == header.alg => vec![k],
+                Some(_) => return Err(fail("algorithm")),
+                None => Vec::new(),
+            },
+            // Tokens without `kid` (Barong's own) are tried with the keys of the header's algorithm.
+            None => {
+                let same: Vec<&Arc<LoadedKey>> = keys.iter().filter(|k| jose(k.algorithm) == header.alg).collect();
+                if same.is_empty() {
+                    return Err(fail("algorithm"));
+                }
+                same
+            }
         };
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims.clear();
         let mut claims = None;
         let mut last = fail("raised");
         for k in candidates {
+            let mut validation = Validation::new(jose(k.algorithm));
+            validation.validate_exp = false;
+            validation.validate_nbf = false;
+            validation.validate_aud = false;
+            validation.required_spec_claims.clear();
             match jsonwebtoken::decode::<Claims>(token, &k.decoding, &validation) {
                 Ok(data) => {
                     claims = Some(data.claims);
@@ -238,29 +231,185 @@ fn ring(mut rows: Vec<SigningKeyRow>, sealer: &Sealer) -> Result<Vec<Arc<LoadedK
     let mut keys = Vec::new();
     rows.sort_by_key(|r| r.state != "active");
     for r in rows {
-        let pem = sealer
-            .open_string(&r.private_sealed)
-            .map_err(|e| format!("signing key {}: {e} (is BARONG_MASTER_KEY the same on every daemon?)", r.kid))?;
-        let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| format!("signing key {}: {e}", r.kid))?;
-        let decoding =
-            DecodingKey::from_rsa_pem(r.public_pem.as_bytes()).map_err(|e| format!("signing key {}: {e}", r.kid))?;
-        keys.push(Arc::new(LoadedKey { kid: r.kid, encoding, decoding, public_pem: r.public_pem }));
+        let pem = zeroize::Zeroizing::new(
+            sealer
+                .open_string(&r.private_sealed)
+                .map_err(|e| format!("signing key {}: {e} (is BARONG_MASTER_KEY the same on every daemon?)", r.kid))?,
+        );
+        let key = SigningKey::from_pem(&pem).map_err(|e| format!("signing key {}: {e}", r.kid))?;
+        if key.algorithm().as_str() != r.algorithm {
+            return Err(format!(
+                "signing key {}: stored as {} but holds a {} key",
+                r.kid,
+                r.algorithm,
+                key.algorithm()
+            ));
+        }
+        keys.push(Arc::new(key.loaded(r.kid)?));
     }
     Ok(keys)
 }
 
-fn generate_rsa_pem() -> Result<String, String> {
-    let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|e| format!("RSA key generation: {e}"))?;
-    key.to_pkcs8_pem(LineEnding::LF).map(|p| p.to_string()).map_err(|e| format!("RSA key encoding: {e}"))
+/// jsonwebtoken's name of an algorithm.
+fn jose(algorithm: JwtAlgorithm) -> Algorithm {
+    match algorithm {
+        JwtAlgorithm::Rs256 => Algorithm::RS256,
+        JwtAlgorithm::Es256 => Algorithm::ES256,
+        JwtAlgorithm::EdDsa => Algorithm::EdDSA,
+    }
 }
 
-fn public_pem_of(private_pem: &str) -> Result<String, String> {
-    use rsa::pkcs1::DecodeRsaPrivateKey;
-    use rsa::pkcs8::DecodePrivateKey;
-    let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_pem)
-        .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(private_pem))
-        .map_err(|_| "JWT private key: not an RSA private key in PEM".to_string())?;
-    key.to_public_key().to_public_key_pem(LineEnding::LF).map_err(|e| format!("RSA public key encoding: {e}"))
+/// A private signing key of one of the supported algorithms: generated, or read from PEM (the
+/// algorithm is the key's kind), and written back as PKCS#8.
+enum SigningKey {
+    Rsa(Box<rsa::RsaPrivateKey>),
+    P256(p256::SecretKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
+}
+
+impl SigningKey {
+    fn generate(algorithm: JwtAlgorithm) -> Result<Self, String> {
+        let mut rng = rand::rngs::OsRng;
+        Ok(match algorithm {
+            JwtAlgorithm::Rs256 => SigningKey::Rsa(Box::new(
+                rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(|e| format!("RSA key generation: {e}"))?,
+            )),
+            JwtAlgorithm::Es256 => SigningKey::P256(p256::SecretKey::random(&mut rng)),
+            JwtAlgorithm::EdDsa => SigningKey::Ed25519(Box::new(ed25519_dalek::SigningKey::generate(&mut rng))),
+        })
+    }
+
+    /// Generation off the async threads (an RSA key takes a while).
+    async fn generate_blocking(algorithm: JwtAlgorithm) -> Result<Self, String> {
+        tokio::task::spawn_blocking(move || Self::generate(algorithm))
+            .await
+            .map_err(|e| format!("key generation: {e}"))?
+    }
+
+    /// An RSA (PKCS#8 or PKCS#1), P-256 (PKCS#8 or SEC1) or Ed25519 (PKCS#8) private key. Other
+    /// blocks of the file (`EC PARAMETERS` from `openssl ecparam -genkey`, a public key after the
+    /// private one) are skipped. The error never quotes the input.
+    fn from_pem(file: &str) -> Result<Self, String> {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        let pem = private_key_block(file)?;
+        let pem = pem.as_str();
+        if let Ok(k) = rsa::RsaPrivateKey::from_pkcs8_pem(pem).or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem)) {
+            return Ok(SigningKey::Rsa(Box::new(k)));
+        }
+        if let Ok(k) = p256::SecretKey::from_pkcs8_pem(pem).or_else(|_| p256::SecretKey::from_sec1_pem(pem)) {
+            return Ok(SigningKey::P256(k));
+        }
+        if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_pem(pem) {
+            return Ok(SigningKey::Ed25519(Box::new(k)));
+        }
+        Err("JWT private key: not an unencrypted RSA, P-256 or Ed25519 private key in PEM \
+             (PKCS#8, PKCS#1 or SEC1)"
+            .into())
+    }
+
+    fn algorithm(&self) -> JwtAlgorithm {
+        match self {
+            SigningKey::Rsa(_) => JwtAlgorithm::Rs256,
+            SigningKey::P256(_) => JwtAlgorithm::Es256,
+            SigningKey::Ed25519(_) => JwtAlgorithm::EdDsa,
+        }
+    }
+
+    fn private_pem(&self) -> Result<zeroize::Zeroizing<String>, String> {
+        match self {
+            SigningKey::Rsa(k) => k.to_pkcs8_pem(LineEnding::LF),
+            SigningKey::P256(k) => k.to_pkcs8_pem(LineEnding::LF),
+            SigningKey::Ed25519(k) => k.to_pkcs8_pem(LineEnding::LF),
+        }
+        .map_err(|e| format!("private key encoding: {e}"))
+    }
+
+    /// The public half as SPKI PEM.
+    fn public_pem(&self) -> Result<String, String> {
+        match self {
+            SigningKey::Rsa(k) => k.to_public_key().to_public_key_pem(LineEnding::LF),
+            SigningKey::P256(k) => k.public_key().to_public_key_pem(LineEnding::LF),
+            SigningKey::Ed25519(k) => k.verifying_key().to_public_key_pem(LineEnding::LF),
+        }
+        .map_err(|e| format!("public key encoding: {e}"))
+    }
+
+    /// The database row: the private half sealed, the kid derived from the public half.
+    fn row(&self, sealer: &Sealer, now: i64) -> Result<SigningKeyRow, String> {
+        let public_pem = self.public_pem()?;
+        Ok(SigningKeyRow {
+            kid: hex::encode(&Sha256::digest(public_pem.as_bytes())[..10]),
+            algorithm: self.algorithm().as_str().into(),
+            private_sealed: sealer.seal(self.private_pem()?.as_bytes()),
+            public_pem,
+            state: "active".into(),
+            created_at: now,
+        })
+    }
+
+    fn loaded(&self, kid: String) -> Result<LoadedKey, String> {
+        use base64::Engine;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let fail = |e: &dyn std::fmt::Display| format!("signing key {kid}: {e}");
+        let algorithm = self.algorithm();
+        let (encoding, decoding, jwk) = match self {
+            SigningKey::Rsa(k) => {
+                use rsa::pkcs1::EncodeRsaPrivateKey;
+                use rsa::traits::PublicKeyParts;
+                let der = k.to_pkcs1_der().map_err(|e| fail(&e))?;
+                let (n, e) = (k.n().to_bytes_be(), k.e().to_bytes_be());
+                let jwk = json!({"kty": "RSA", "n": b64(&n), "e": b64(&e)});
+                (EncodingKey::from_rsa_der(der.as_bytes()), DecodingKey::from_rsa_raw_components(&n, &e), jwk)
+            }
+            SigningKey::P256(k) => {
+                use p256::elliptic_curve::sec1::ToEncodedPoint;
+                let der = k.to_pkcs8_der().map_err(|e| fail(&e))?;
+                let point = k.public_key().to_encoded_point(false);
+                let (Some(x), Some(y)) = (point.x(), point.y()) else {
+                    return Err(fail(&"P-256 public key without coordinates"));
+                };
+                let jwk = json!({"kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y)});
+                (EncodingKey::from_ec_der(der.as_bytes()), DecodingKey::from_ec_der(point.as_bytes()), jwk)
+            }
+            SigningKey::Ed25519(k) => {
+                let der = k.to_pkcs8_der().map_err(|e| fail(&e))?;
+                let x = k.verifying_key().to_bytes();
+                let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": b64(&x)});
+                (EncodingKey::from_ed_der(der.as_bytes()), DecodingKey::from_ed_der(&x), jwk)
+            }
+        };
+        let mut jwk = jwk;
+        if let Value::Object(m) = &mut jwk {
+            m.insert("use".into(), json!("sig"));
+            m.insert("alg".into(), json!(algorithm.as_str()));
+            m.insert("kid".into(), json!(kid));
+        }
+        Ok(LoadedKey { kid, algorithm, encoding, decoding, public_pem: self.public_pem()?, jwk })
+    }
+}
+
+/// The one `... PRIVATE KEY` block of a PEM file.
+fn private_key_block(file: &str) -> Result<zeroize::Zeroizing<String>, String> {
+    let mut found: Option<zeroize::Zeroizing<String>> = None;
+    let mut current: Option<(&str, zeroize::Zeroizing<String>)> = None;
+    for line in file.lines().map(str::trim) {
+        if let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|l| l.strip_suffix("-----")) {
+            current = Some((label, zeroize::Zeroizing::new(String::with_capacity(file.len()))));
+        }
+        let Some((label, text)) = current.as_mut() else { continue };
+        text.push_str(line);
+        text.push('\n');
+        if line.strip_prefix("-----END ").and_then(|l| l.strip_suffix("-----")) == Some(*label) {
+            if label.ends_with("PRIVATE KEY") {
+                if found.is_some() {
+                    return Err("JWT private key: the PEM file holds more than one private key".into());
+                }
+                found = current.take().map(|(_, t)| t);
+            }
+            current = None;
+        }
+    }
+    found.ok_or_else(|| "JWT private key: no PRIVATE KEY block in the PEM file".into())
 }
 
 /// `n` random bytes as lowercase hex (Barong's jti, csrf and reset tokens).
@@ -268,4 +417,229 @@ pub fn random_hex(n: usize) -> String {
     let mut b = vec![0u8; n];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
     hex::encode(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn key(algorithm: JwtAlgorithm) -> SigningKey {
+        SigningKey::generate(algorithm).expect("generates")
+    }
+
+    /// A ring without a database: kids `k0`, `k1`, ... in order, the first one active.
+    fn ring_of(keys: &[&SigningKey]) -> Tokens {
+        let loaded =
+            keys.iter().enumerate().map(|(i, k)| Arc::new(k.loaded(format!("k{i}")).expect("loads"))).collect();
+        Tokens { keys: Arc::new(RwLock::new(loaded)), expire: 3600 }
+    }
+
+    fn claims() -> Claims {
+        let mut c = Claims::new();
+        c.insert("uid".into(), json!("ID0000000001"));
+        c
+    }
+
+    fn header_of(token: &str) -> Value {
+        let part = token.split('.').next().expect("header");
+        serde_json::from_slice(&B64.decode(part).expect("base64url")).expect("JSON")
+    }
+
+    /// The token with another header; payload and signature unchanged.
+    fn with_header(token: &str, header: &Value) -> String {
+        let rest = token.split_once('.').expect("segments").1;
+        format!("{}.{rest}", B64.encode(header.to_string()))
+    }
+
+    fn refusal(r: ServiceResult<Claims>) -> String {
+        r.err().map(|e| e.key().to_string()).unwrap_or_else(|| "accepted".into())
+    }
+
+    #[test]
+    fn every_algorithm_signs_and_verifies_with_its_own_header() {
+        for algorithm in JwtAlgorithm::ALL {
+            let k = key(algorithm);
+            let tokens = ring_of(&[&k]);
+            let token = tokens.sign(claims(), NOW).expect("signs");
+            let header = header_of(&token);
+            assert_eq!((header["alg"].as_str(), header["kid"].as_str()), (Some(algorithm.as_str()), Some("k0")));
+            let got = tokens.verify(&token, "session", NOW + 1).expect("verifies");
+            assert_eq!(got["uid"], "ID0000000001");
+            assert_eq!(refusal(tokens.verify(&token, "session", NOW + 3600)), "jwt.decode_and_verify.expired");
+            // Another key of the same algorithm under the same kid: the signature fails.
+            let other = ring_of(&[&key(algorithm)]);
+            assert_eq!(refusal(other.verify(&token, "session", NOW + 1)), "jwt.decode_and_verify.raised");
+        }
+    }
+
+    #[test]
+    fn a_header_naming_another_algorithm_than_its_key_is_refused() {
+        let (es, rs, ed) = (key(JwtAlgorithm::Es256), key(JwtAlgorithm::Rs256), key(JwtAlgorithm::EdDsa));
+        let tokens = ring_of(&[&es, &rs, &ed]);
+        let token = tokens.sign(claims(), NOW).expect("signs");
+        let header = header_of(&token);
+        for alg in ["RS256", "EdDSA", "HS256", "PS256", "ES384"] {
+            let mut h = header.clone();
+            h["alg"] = json!(alg);
+            assert_eq!(
+                refusal(tokens.verify(&with_header(&token, &h), "session", NOW)),
+                "jwt.decode_and_verify.algorithm"
+            );
+        }
+        // Relabelled for another key of the ring: that key's check fails.
+        for (kid, alg) in [("k1", "RS256"), ("k2", "EdDSA")] {
+            let h = json!({"alg": alg, "kid": kid, "typ": "JWT"});
+            assert_eq!(
+                refusal(tokens.verify(&with_header(&token, &h), "session", NOW)),
+                "jwt.decode_and_verify.raised"
+            );
+        }
+        // HS256 keyed with the public key (the classic confusion) gets nowhere near an HMAC check.
+        use hmac::Mac;
+        let h = json!({"alg": "HS256", "kid": "k0", "typ": "JWT"});
+        let input = format!("{}.{}", B64.encode(h.to_string()), token.split('.').nth(1).expect("payload"));
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(es.public_pem().expect("pem").as_bytes()).expect("key");
+        mac.update(input.as_bytes());
+        let forged = format!("{input}.{}", B64.encode(mac.finalize().into_bytes()));
+        assert_eq!(refusal(tokens.verify(&forged, "session", NOW)), "jwt.decode_and_verify.algorithm");
+        // Without a kid (Barong's tokens): tried with the keys of the header's algorithm only.
+        let mut payload = claims();
+        for (k, v) in
+            [("sub", json!("session")), ("iss", json!("barong")), ("aud", json!("peatio")), ("jti", json!("j"))]
+        {
+            payload.insert(k.into(), v);
+        }
+        let active = tokens.active().expect("active");
+        let kidless = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &payload, &active.encoding).expect("signs");
+        assert!(tokens.verify(&kidless, "session", NOW).is_ok(), "kid-less ES256 verifies");
+        let mut h = header_of(&kidless);
+        h["alg"] = json!("HS256");
+        assert_eq!(
+            refusal(tokens.verify(&with_header(&kidless, &h), "session", NOW)),
+            "jwt.decode_and_verify.algorithm"
+        );
+        h["alg"] = json!("EdDSA");
+        assert_eq!(refusal(tokens.verify(&with_header(&kidless, &h), "session", NOW)), "jwt.decode_and_verify.raised");
+    }
+
+    #[test]
+    fn jwks_members_follow_rfc_7518_and_8037() {
+        let (rs, es, ed) = (key(JwtAlgorithm::Rs256), key(JwtAlgorithm::Es256), key(JwtAlgorithm::EdDsa));
+        let jwks = ring_of(&[&rs, &es, &ed]).jwks();
+        let members = |i: usize| {
+            let mut m: Vec<String> = jwks["keys"][i].as_object().expect("jwk").keys().cloned().collect();
+            m.sort();
+            m.join(",")
+        };
+        assert_eq!(members(0), "alg,e,kid,kty,n,use");
+        assert_eq!(members(1), "alg,crv,kid,kty,use,x,y");
+        assert_eq!(members(2), "alg,crv,kid,kty,use,x");
+        let k = &jwks["keys"];
+        assert_eq!(
+            (k[0]["kty"].as_str(), k[0]["alg"].as_str(), k[0]["e"].as_str()),
+            (Some("RSA"), Some("RS256"), Some("AQAB"))
+        );
+        assert_eq!(
+            (k[1]["kty"].as_str(), k[1]["crv"].as_str(), k[1]["alg"].as_str()),
+            (Some("EC"), Some("P-256"), Some("ES256"))
+        );
+        assert_eq!(
+            (k[2]["kty"].as_str(), k[2]["crv"].as_str(), k[2]["alg"].as_str()),
+            (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+        );
+        for (i, f) in [(1, "x"), (1, "y"), (2, "x")] {
+            let raw = B64.decode(k[i][f].as_str().expect("coordinate")).expect("base64url without padding");
+            assert_eq!(raw.len(), 32, "{f} of key {i}");
+        }
+        assert_eq!(k.as_array().map(|a| a.iter().all(|j| j["use"] == "sig")), Some(true));
+    }
+
+    #[test]
+    fn imported_pem_keys_bring_their_algorithm() {
+        use p256::pkcs8::EncodePrivateKey as _;
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        let rsa = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("rsa");
+        let p256 = p256::SecretKey::random(&mut rand::rngs::OsRng);
+        let ed = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+        let pems = [
+            (rsa.to_pkcs8_pem(LineEnding::LF).expect("pkcs8").to_string(), JwtAlgorithm::Rs256),
+            (rsa.to_pkcs1_pem(LineEnding::LF).expect("pkcs1").to_string(), JwtAlgorithm::Rs256),
+            (p256.to_pkcs8_pem(LineEnding::LF).expect("pkcs8").to_string(), JwtAlgorithm::Es256),
+            (p256.to_sec1_pem(LineEnding::LF).expect("sec1").to_string(), JwtAlgorithm::Es256),
+            (ed.to_pkcs8_pem(LineEnding::LF).expect("pkcs8").to_string(), JwtAlgorithm::EdDsa),
+        ];
+        for (pem, algorithm) in &pems {
+            let k = SigningKey::from_pem(pem).expect("imports");
+            assert_eq!(k.algorithm(), *algorithm);
+            // Stored as PKCS#8, which reads back as the same key.
+            let again = SigningKey::from_pem(&k.private_pem().expect("pkcs8")).expect("reads back");
+            assert_eq!(again.public_pem().ok(), k.public_pem().ok());
+            assert!(k.private_pem().expect("pkcs8").starts_with("-----BEGIN PRIVATE KEY-----"));
+        }
+        // What `openssl ecparam -genkey` writes (parameters first), and a key followed by its public half.
+        let sec1 = &pems[3].0;
+        let with_params =
+            format!("-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n{sec1}");
+        assert_eq!(SigningKey::from_pem(&with_params).map(|k| k.algorithm()).ok(), Some(JwtAlgorithm::Es256));
+        let ed_public = SigningKey::Ed25519(Box::new(ed.clone())).public_pem().expect("spki");
+        let with_public = format!("{}{ed_public}", pems[4].0);
+        assert_eq!(SigningKey::from_pem(&with_public).map(|k| k.algorithm()).ok(), Some(JwtAlgorithm::EdDsa));
+        let two = format!("{}{}", pems[0].0, pems[4].0);
+        assert!(SigningKey::from_pem(&two).err().unwrap_or_default().contains("more than one"));
+        let public = SigningKey::P256(p256).public_pem().expect("spki");
+        assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"));
+        for bad in [public.as_str(), "secret"] {
+            let e = SigningKey::from_pem(bad).err().unwrap_or_default();
+            assert!(e.contains("no PRIVATE KEY block") && !e.contains("secret"), "{e}");
+        }
+        let e = SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").err();
+        let e = e.unwrap_or_default();
+        assert!(e.contains("RSA, P-256 or Ed25519") && !e.contains("AAAA"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn load_rotates_once_when_the_configured_algorithm_changes() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = crate::store::open(&format!("sqlite://{}/t.db", dir.path().display()), 2).await.expect("store");
+        store.migrate(NOW).await.expect("migrate");
+        let sealer = Sealer::from_key(&[7u8; 32]);
+        let algorithms = |t: &Tokens| -> Vec<String> {
+            t.jwks()["keys"].as_array().map(|a| a.iter().map(|k| k["alg"].to_string()).collect()).unwrap_or_default()
+        };
+        let first = Tokens::load(&store, &sealer, None, JwtAlgorithm::EdDsa, 3600, NOW).await.expect("loads");
+        assert_eq!(algorithms(&first), ["\"EdDSA\""]);
+        let old = first.sign(claims(), NOW).expect("signs");
+        let second = Tokens::load(&store, &sealer, None, JwtAlgorithm::Es256, 3600, NOW + 10).await.expect("loads");
+        assert_eq!(algorithms(&second), ["\"ES256\"", "\"EdDSA\""]);
+        assert!(second.verify(&old, "session", NOW + 20).is_ok(), "the old key verifies until its tokens expire");
+        assert_eq!(header_of(&second.sign(claims(), NOW + 20).expect("signs"))["alg"], "ES256");
+        let third = Tokens::load(&store, &sealer, None, JwtAlgorithm::Es256, 3600, NOW + 30).await.expect("loads");
+        assert_eq!(third.jwks(), second.jwks(), "no second rotation");
+        // An operator rotation with an explicit algorithm.
+        third.rotate(&store, &sealer, JwtAlgorithm::Rs256, NOW + 40).await.expect("rotates");
+        assert_eq!(algorithms(&third), ["\"RS256\"", "\"ES256\"", "\"EdDSA\""]);
+        let rows = store.signing_keys().await.expect("rows");
+        let stored: Vec<(&str, &str)> = rows.iter().map(|r| (r.algorithm.as_str(), r.state.as_str())).collect();
+        assert_eq!(stored, [("RS256", "active"), ("ES256", "previous"), ("EdDSA", "previous")]);
+    }
+
+    #[tokio::test]
+    async fn an_imported_key_of_another_algorithm_is_rotated_away_at_once() {
+        use p256::pkcs8::EncodePrivateKey as _;
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = crate::store::open(&format!("sqlite://{}/t.db", dir.path().display()), 2).await.expect("store");
+        store.migrate(NOW).await.expect("migrate");
+        let sealer = Sealer::from_key(&[7u8; 32]);
+        let p256 = p256::SecretKey::random(&mut rand::rngs::OsRng);
+        let pem = p256.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string();
+        let tokens = Tokens::load(&store, &sealer, Some(pem), JwtAlgorithm::EdDsa, 3600, NOW).await.expect("loads");
+        let jwks = tokens.jwks();
+        assert_eq!((jwks["keys"][0]["alg"].as_str(), jwks["keys"][1]["alg"].as_str()), (Some("EdDSA"), Some("ES256")));
+        let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&p256.public_key(), false);
+        assert_eq!(jwks["keys"][1]["x"].as_str(), point.x().map(|x| B64.encode(x)).as_deref(), "the imported key");
+    }
 }

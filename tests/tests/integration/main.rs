@@ -10,6 +10,7 @@ mod bad_input;
 mod captcha;
 mod email;
 mod general;
+mod jwt_algorithms;
 mod otp;
 mod password;
 mod register;
@@ -230,22 +231,59 @@ where
     }
 }
 
-/// Verifies an upstream JWT with the daemon's JWKS, independently of barongd's code.
+/// Verifies an upstream JWT with the daemon's JWKS, independently of barongd's code: jwt-simple
+/// (not barongd's jsonwebtoken) checks the signature with the public key built from the JWK alone.
+/// The header's `kid` must be published, its `alg` must be that JWK's `alg`, and the claims must
+/// have a future `exp`, `iss` barong, `peatio` among `aud`, and a `sub`. Returns the claims.
 pub async fn verify_with_jwks(srv: &TestServer, token: &str) -> Value {
+    use jwt_simple::prelude::ECDSAP256PublicKeyLike;
+    use jwt_simple::prelude::{
+        Base64UrlSafeNoPadding, ES256PublicKey, Ed25519PublicKey, EdDSAPublicKeyLike, JWTClaims, RS256PublicKey,
+        RSAPublicKeyLike, Token, VerificationOptions,
+    };
+    use jwt_simple::reexports::ct_codecs::Decoder as _;
     let (s, jwks) = get(&srv.client(), &format!("{}/.well-known/jwks.json", srv.base)).await;
     assert_eq!(s, 200, "jwks: {jwks}");
-    let header = jsonwebtoken::decode_header(token).expect("header");
-    assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
-    let kid = header.kid.expect("kid in header");
-    let jwk = jwks["keys"].as_array().expect("keys").iter().find(|k| k["kid"] == kid.as_str()).expect("kid in JWKS");
-    let key =
-        jsonwebtoken::DecodingKey::from_rsa_components(jwk["n"].as_str().expect("n"), jwk["e"].as_str().expect("e"))
-            .expect("rsa key");
-    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    v.set_audience(&["peatio"]);
-    v.set_issuer(&["barong"]);
-    v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    jsonwebtoken::decode::<Value>(token, &key, &v).expect("valid JWT").claims
+    let meta = Token::decode_metadata(token).expect("JWT header");
+    let kid = meta.key_id().expect("kid in header").to_string();
+    let keys = jwks["keys"].as_array().expect("keys");
+    let jwk = keys.iter().find(|k| k["kid"] == kid.as_str()).unwrap_or_else(|| panic!("kid {kid} not in {jwks}"));
+    assert_eq!(Some(meta.algorithm()), jwk["alg"].as_str(), "the header's alg is the JWK's: {jwk}");
+    assert_eq!(jwk["use"], "sig", "{jwk}");
+    let part = |f: &str| {
+        let text = jwk[f].as_str().unwrap_or_else(|| panic!("{f} in {jwk}"));
+        Base64UrlSafeNoPadding::decode_to_vec(text, None).unwrap_or_else(|e| panic!("{f} is not base64url: {e}"))
+    };
+    let options = VerificationOptions {
+        required_key_id: Some(kid.clone()),
+        allowed_issuers: Some(["barong".to_string()].into()),
+        allowed_audiences: Some(["peatio".to_string()].into()),
+        time_tolerance: Some(jwt_simple::prelude::Duration::from_secs(5)),
+        ..Default::default()
+    };
+    type Custom = serde_json::Map<String, Value>;
+    let verified: Result<JWTClaims<Custom>, _> = match (jwk["kty"].as_str(), jwk["crv"].as_str()) {
+        (Some("RSA"), None) => {
+            RS256PublicKey::from_components(&part("n"), &part("e")).expect("RSA JWK").verify_token(token, Some(options))
+        }
+        (Some("EC"), Some("P-256")) => {
+            let (x, y) = (part("x"), part("y"));
+            assert_eq!((x.len(), y.len()), (32, 32), "P-256 coordinates: {jwk}");
+            let point = [&[4u8][..], &x, &y].concat();
+            ES256PublicKey::from_bytes(&point).expect("EC JWK").verify_token(token, Some(options))
+        }
+        (Some("OKP"), Some("Ed25519")) => {
+            Ed25519PublicKey::from_bytes(&part("x")).expect("OKP JWK").verify_token(token, Some(options))
+        }
+        _ => panic!("unexpected JWK {jwk}"),
+    };
+    let claims = verified.unwrap_or_else(|e| panic!("JWT does not verify with {jwk}: {e}"));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    assert!(claims.expires_at.is_some_and(|exp| exp.as_secs() > now), "exp in the future");
+    assert!(claims.subject.as_deref().is_some_and(|s| !s.is_empty()), "sub");
+    // The payload as sent (jwt-simple's typed claims drop the JSON types of iat/exp).
+    let payload = token.split('.').nth(1).expect("payload");
+    serde_json::from_slice(&Base64UrlSafeNoPadding::decode_to_vec(payload, None).expect("base64url")).expect("JSON")
 }
 
 /// Logs in on `srv` and returns a client that always sends that session cookie (whatever later

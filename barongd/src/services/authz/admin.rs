@@ -3,6 +3,7 @@
 //! this daemon applies it before answering.
 
 use common::admin::{PermissionInfo, PermissionSpec, SigningKeyInfo};
+use common::config::JwtAlgorithm;
 
 use crate::services::App;
 use crate::services::clock::iso8601;
@@ -38,10 +39,13 @@ pub async fn keys(app: &App) -> ServiceResult<Vec<SigningKeyInfo>> {
         .collect())
 }
 
-pub async fn rotate(app: &App) -> ServiceResult<SigningKeyInfo> {
-    let kid = app.tokens.rotate(&app.store, &app.sealer, app.clock.now()).await.map_err(ServiceError::internal)?;
+/// `keys rotate`: a fresh key of `algorithm`, or of the configured `jwt_algorithm`.
+pub async fn rotate(app: &App, algorithm: Option<JwtAlgorithm>) -> ServiceResult<SigningKeyInfo> {
+    let algorithm = algorithm.unwrap_or(app.config.jwt_algorithm);
+    let kid =
+        app.tokens.rotate(&app.store, &app.sealer, algorithm, app.clock.now()).await.map_err(ServiceError::internal)?;
     applied(app).await;
-    tracing::info!(%kid, "signing key rotated by the operator");
+    tracing::info!(%kid, %algorithm, "signing key rotated by the operator");
     keys(app).await?.into_iter().find(|k| k.kid == kid).ok_or_else(|| ServiceError::internal("rotated key not found"))
 }
 
