@@ -45,6 +45,21 @@ pub struct DataStorage {
     pub updated_at: String,
 }
 
+/// `API_V2_Entities_Activity`: one row of the user's own activity history.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Activity {
+    pub id: i64,
+    pub user_ip: String,
+    pub user_ip_country: Option<String>,
+    pub user_agent: Option<String>,
+    pub topic: String,
+    pub action: String,
+    pub result: String,
+    /// The row's JSON text as stored (`{"reason":..}`), as Barong returns it.
+    pub data: Option<String>,
+    pub created_at: String,
+}
+
 /// `API_V2_Entities_UserWithFullInfo`. `csrf_token` is present only when the request opened a session.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct UserWithFullInfo {

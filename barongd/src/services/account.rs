@@ -1,8 +1,7 @@
 //! A user's own account: password change, data, deletion, activity history (§2.1).
 //! Domain logic, free of HTTP and SQL: both the HTTP API and the admin socket call these.
 
-use common::entities::UserWithFullInfo;
-use serde::Serialize;
+use common::entities::{Activity, UserWithFullInfo};
 use serde_json::Value;
 
 use super::activity::{self, Outcome};
@@ -18,37 +17,6 @@ use crate::store::activities::ActivityRow;
 
 /// Topics a user may list (`GET users/activity/:topic`).
 pub const ACTIVITY_TOPICS: [&str; 5] = ["all", "session", "otp", "password", "account"];
-
-/// `API_V2_Entities_Activity`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Activity {
-    pub id: i64,
-    pub user_ip: String,
-    pub user_ip_country: Option<String>,
-    pub user_agent: Option<String>,
-    pub topic: String,
-    pub action: String,
-    pub result: String,
-    /// The row's JSON text as stored (`{"reason":..}`), as Barong returns it.
-    pub data: Option<String>,
-    pub created_at: String,
-}
-
-impl From<ActivityRow> for Activity {
-    fn from(a: ActivityRow) -> Self {
-        Activity {
-            id: a.id,
-            user_ip: a.user_ip,
-            user_ip_country: a.user_ip_country,
-            user_agent: a.user_agent,
-            topic: a.topic,
-            action: a.action,
-            result: a.result,
-            data: a.data,
-            created_at: iso8601(a.created_at),
-        }
-    }
-}
 
 /// `PUT users/password`, after parameter validation. Checks in Barong's order; every refusal is
 /// recorded as act(password, "password change", failed) with Barong's reason.
@@ -201,7 +169,22 @@ pub async fn activities(app: &App, user: &UserRow, q: &ActivityQuery) -> Service
     }
     let offset = q.page.saturating_sub(1).saturating_mul(q.limit);
     let rows = app.store.activities_page(user.id, &filter, q.limit, offset).await?;
-    Ok(ActivityPage { items: rows.into_iter().map(Activity::from).collect(), total })
+    Ok(ActivityPage { items: rows.into_iter().map(activity_entity).collect(), total })
+}
+
+/// The API entity of a stored row (its category and user id stay internal).
+fn activity_entity(a: ActivityRow) -> Activity {
+    Activity {
+        id: a.id,
+        user_ip: a.user_ip,
+        user_ip_country: a.user_ip_country,
+        user_agent: a.user_agent,
+        topic: a.topic,
+        action: a.action,
+        result: a.result,
+        data: a.data,
+        created_at: iso8601(a.created_at),
+    }
 }
 
 #[cfg(test)]

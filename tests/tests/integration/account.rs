@@ -247,6 +247,15 @@ both!(activity_listing, |srv: TestServer| async move {
     let ((s, sessions), _) = list("session").await;
     assert_eq!(s, 200);
     assert!(sessions.as_array().expect("array").iter().all(|r| r["topic"] == "session"));
+    // One topic: its rows only, and the Total header counts those alone.
+    let ((s, password), headers) = list("password").await;
+    assert_eq!((s, password.as_array().map(Vec::len), headers.0), (200, Some(1), "1".to_string()), "{password}");
+    assert_eq!(
+        (password[0]["action"].as_str(), password[0]["result"].as_str()),
+        (Some("password change"), Some("failed"))
+    );
+    assert_eq!(list("password?result=failed").await.1.0, "1");
+    assert_err(&list("password?result=succeed").await.0, 422, &["resource.user.no_activity"]);
     let ((_, failed), _) = list("all?result=failed").await;
     assert_eq!(failed.as_array().map(Vec::len), Some(1));
     let ((_, old), _) = list("all?time_to=1001").await;
