@@ -59,14 +59,6 @@ pub trait AccountStore {
     async fn delete_other_sessions(&self, user_id: i64, keep_id_hash: &str) -> StoreResult<u64>;
 }
 
-/// The column list of `LabelRow`, as a macro so queries stay `&'static str`.
-macro_rules! label_columns {
-    () => {
-        "id, user_id, key, value, scope, description, created_at, updated_at"
-    };
-}
-pub(crate) use label_columns;
-
 /// The filters shared by the activity page and its count (`$1` user, `$2`..`$5` filters).
 macro_rules! activity_filter {
     () => {
@@ -97,12 +89,12 @@ macro_rules! impl_account_store {
             ) -> $crate::store::StoreResult<Vec<$crate::store::LabelRow>> {
                 const ASC: &str = concat!(
                     "SELECT ",
-                    $crate::store::account::label_columns!(),
+                    $crate::store::labels::label_columns!(),
                     " FROM labels WHERE user_id = $1 ORDER BY created_at ASC, id ASC"
                 );
                 const DESC: &str = concat!(
                     "SELECT ",
-                    $crate::store::account::label_columns!(),
+                    $crate::store::labels::label_columns!(),
                     " FROM labels WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
                 );
                 Ok(sqlx::query_as::<$db, $crate::store::LabelRow>(if ascending { ASC } else { DESC })
@@ -116,16 +108,7 @@ macro_rules! impl_account_store {
                 user_id: i64,
                 key: &str,
             ) -> $crate::store::StoreResult<Option<$crate::store::LabelRow>> {
-                const SQL: &str = concat!(
-                    "SELECT ",
-                    $crate::store::account::label_columns!(),
-                    " FROM labels WHERE user_id = $1 AND key = $2 ORDER BY id LIMIT 1"
-                );
-                Ok(sqlx::query_as::<$db, $crate::store::LabelRow>(SQL)
-                    .bind(user_id)
-                    .bind(key)
-                    .fetch_optional(&self.pool)
-                    .await?)
+                self.label_with_key(user_id, key, None).await
             }
 
             async fn public_label(
@@ -133,16 +116,7 @@ macro_rules! impl_account_store {
                 user_id: i64,
                 key: &str,
             ) -> $crate::store::StoreResult<Option<$crate::store::LabelRow>> {
-                const SQL: &str = concat!(
-                    "SELECT ",
-                    $crate::store::account::label_columns!(),
-                    " FROM labels WHERE user_id = $1 AND key = $2 AND scope = 'public'"
-                );
-                Ok(sqlx::query_as::<$db, $crate::store::LabelRow>(SQL)
-                    .bind(user_id)
-                    .bind(key)
-                    .fetch_optional(&self.pool)
-                    .await?)
+                self.label_with_key(user_id, key, Some("public")).await
             }
 
             async fn insert_public_label(
@@ -155,7 +129,7 @@ macro_rules! impl_account_store {
                 const SQL: &str = concat!(
                     "INSERT INTO labels (user_id, key, value, scope, created_at, updated_at) \
                      VALUES ($1, $2, $3, 'public', $4, $4) RETURNING ",
-                    $crate::store::account::label_columns!()
+                    $crate::store::labels::label_columns!()
                 );
                 Ok(sqlx::query_as::<$db, $crate::store::LabelRow>(SQL)
                     .bind(user_id)
@@ -174,7 +148,7 @@ macro_rules! impl_account_store {
             ) -> $crate::store::StoreResult<Option<$crate::store::LabelRow>> {
                 const SQL: &str = concat!(
                     "UPDATE labels SET value = $2, updated_at = $3 WHERE id = $1 AND scope = 'public' RETURNING ",
-                    $crate::store::account::label_columns!()
+                    $crate::store::labels::label_columns!()
                 );
                 Ok(sqlx::query_as::<$db, $crate::store::LabelRow>(SQL)
                     .bind(id)
@@ -267,16 +241,11 @@ macro_rules! impl_account_store {
             }
 
             async fn disable_api_keys_of_user(&self, user_id: i64, now: i64) -> $crate::store::StoreResult<u64> {
-                let r = sqlx::query::<$db>(
-                    "UPDATE api_keys SET state = 'disabled', updated_at = $2 WHERE state = 'active' AND (\
-                     (key_holder_account_type = 'User' AND key_holder_account_id = $1) OR \
-                     (key_holder_account_type = 'ServiceAccount' AND key_holder_account_id IN \
-                     (SELECT id FROM service_accounts WHERE owner_id = $1)))",
-                )
-                .bind(user_id)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
+                let r = sqlx::query::<$db>($crate::store::api_keys::DISABLE_KEYS_OF_OWNER)
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(r.rows_affected())
             }
 
@@ -287,6 +256,29 @@ macro_rules! impl_account_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(r.rows_affected())
+            }
+        }
+
+        impl $store {
+            /// The user's oldest label with this key: in `scope`, or in any scope when `None`
+            /// (there is at most one per scope).
+            async fn label_with_key(
+                &self,
+                user_id: i64,
+                key: &str,
+                scope: Option<&str>,
+            ) -> $crate::store::StoreResult<Option<$crate::store::LabelRow>> {
+                const SQL: &str = concat!(
+                    "SELECT ",
+                    $crate::store::labels::label_columns!(),
+                    " FROM labels WHERE user_id = $1 AND key = $2 AND ($3 IS NULL OR scope = $3) ORDER BY id LIMIT 1"
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::LabelRow>(SQL)
+                    .bind(user_id)
+                    .bind(key)
+                    .bind(scope)
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
         }
     };

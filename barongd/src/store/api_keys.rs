@@ -449,30 +449,15 @@ macro_rules! impl_api_key_store {
                 &self,
                 owner_id: Option<i64>,
             ) -> $crate::store::StoreResult<Vec<$crate::store::api_keys::ServiceAccountRow>> {
-                const OWNED: &str = concat!(
+                const SQL: &str = concat!(
                     "SELECT ",
                     $crate::store::api_keys::service_account_columns!(),
-                    " FROM service_accounts WHERE owner_id = $1 ORDER BY id"
+                    " FROM service_accounts WHERE ($1 IS NULL OR owner_id = $1) ORDER BY id"
                 );
-                const ALL: &str = concat!(
-                    "SELECT ",
-                    $crate::store::api_keys::service_account_columns!(),
-                    " FROM service_accounts ORDER BY id"
-                );
-                let rows = match owner_id {
-                    Some(owner) => {
-                        sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(OWNED)
-                            .bind(owner)
-                            .fetch_all(&self.pool)
-                            .await?
-                    }
-                    None => {
-                        sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(ALL)
-                            .fetch_all(&self.pool)
-                            .await?
-                    }
-                };
-                Ok(rows)
+                Ok(sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(SQL)
+                    .bind(owner_id)
+                    .fetch_all(&self.pool)
+                    .await?)
             }
 
             async fn set_service_account_state(

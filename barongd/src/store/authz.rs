@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 
-use super::StoreResult;
 use super::keys::SigningKeyRow;
+use super::{StoreError, StoreResult};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PermissionRow {
@@ -17,6 +17,14 @@ pub struct PermissionRow {
     pub path: String,
     pub topic: Option<String>,
 }
+
+/// The column list of `PermissionRow`, as a macro so queries stay `&'static str`.
+macro_rules! permission_columns {
+    () => {
+        "id, action, role, verb, path, topic"
+    };
+}
+pub(crate) use permission_columns;
 
 /// One row of the change feed (written by triggers, see migration 0004).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -39,6 +47,26 @@ pub trait AuthzStore {
         topic: Option<&str>,
         now: i64,
     ) -> StoreResult<PermissionRow>;
+    /// Seeds a permission unless the same (role, verb, path, action) exists; whether it was added.
+    /// The admin API's INSERT, its unique violation read as "already there" (as `permission load`
+    /// reads it), so the seeds and the admin API share one statement.
+    async fn insert_permission_if_absent(
+        &self,
+        action: &str,
+        role: &str,
+        verb: &str,
+        path: &str,
+        topic: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        match self.add_permission(action, role, verb, path, topic, now).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::Unique(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+    /// Whether any permission row names this role (Barong's `role.doesnt_exist` check).
+    async fn role_exists(&self, role: &str) -> StoreResult<bool>;
     /// Returns whether a row was deleted.
     async fn delete_permission(&self, id: i64) -> StoreResult<bool>;
     /// Records a used API-key nonce; `false` when it was already used (a replay).
@@ -59,11 +87,9 @@ macro_rules! impl_authz_store {
         #[async_trait::async_trait]
         impl $crate::store::authz::AuthzStore for $store {
             async fn permissions(&self) -> $crate::store::StoreResult<Vec<$crate::store::authz::PermissionRow>> {
-                Ok(sqlx::query_as::<$db, $crate::store::authz::PermissionRow>(
-                    "SELECT id, action, role, verb, path, topic FROM permissions ORDER BY id",
-                )
-                .fetch_all(&self.pool)
-                .await?)
+                const SQL: &str =
+                    concat!("SELECT ", $crate::store::authz::permission_columns!(), " FROM permissions ORDER BY id");
+                Ok(sqlx::query_as::<$db, $crate::store::authz::PermissionRow>(SQL).fetch_all(&self.pool).await?)
             }
 
             async fn add_permission(
@@ -75,18 +101,29 @@ macro_rules! impl_authz_store {
                 topic: Option<&str>,
                 now: i64,
             ) -> $crate::store::StoreResult<$crate::store::authz::PermissionRow> {
-                Ok(sqlx::query_as::<$db, $crate::store::authz::PermissionRow>(
+                const SQL: &str = concat!(
                     "INSERT INTO permissions (action, role, verb, path, topic, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id, action, role, verb, path, topic",
-                )
-                .bind(action)
-                .bind(role)
-                .bind(verb)
-                .bind(path)
-                .bind(topic)
-                .bind(now)
-                .fetch_one(&self.pool)
-                .await?)
+                     VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ",
+                    $crate::store::authz::permission_columns!()
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::authz::PermissionRow>(SQL)
+                    .bind(action)
+                    .bind(role)
+                    .bind(verb)
+                    .bind(path)
+                    .bind(topic)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn role_exists(&self, role: &str) -> $crate::store::StoreResult<bool> {
+                let found: Option<(i64,)> =
+                    sqlx::query_as::<$db, (i64,)>("SELECT id FROM permissions WHERE role = $1 LIMIT 1")
+                        .bind(role)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(found.is_some())
             }
 
             async fn delete_permission(&self, id: i64) -> $crate::store::StoreResult<bool> {

@@ -16,6 +16,14 @@ pub struct LabelRow {
     pub updated_at: i64,
 }
 
+/// The column list of `LabelRow`, as a macro so queries stay `&'static str`.
+macro_rules! label_columns {
+    () => {
+        "id, user_id, key, value, scope, description, created_at, updated_at"
+    };
+}
+pub(crate) use label_columns;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LevelRow {
     pub id: i64,
@@ -40,18 +48,6 @@ pub trait LabelStore {
         description: &str,
         now: i64,
     ) -> StoreResult<bool>;
-    /// Whether any permission row names this role (Barong's `role.doesnt_exist` check).
-    async fn role_exists(&self, role: &str) -> StoreResult<bool>;
-    /// Seeds a permission unless the same (role, verb, path, action) exists.
-    async fn insert_permission_if_absent(
-        &self,
-        action: &str,
-        role: &str,
-        verb: &str,
-        path: &str,
-        topic: Option<&str>,
-        now: i64,
-    ) -> StoreResult<bool>;
 }
 
 macro_rules! impl_label_store {
@@ -59,13 +55,12 @@ macro_rules! impl_label_store {
         #[async_trait::async_trait]
         impl $crate::store::labels::LabelStore for $store {
             async fn labels_of(&self, user_id: i64) -> $crate::store::StoreResult<Vec<$crate::store::labels::LabelRow>> {
-                Ok(sqlx::query_as::<$db, $crate::store::labels::LabelRow>(
-                    "SELECT id, user_id, key, value, scope, description, created_at, updated_at FROM labels \
-                     WHERE user_id = $1 ORDER BY id",
-                )
-                .bind(user_id)
-                .fetch_all(&self.pool)
-                .await?)
+                const SQL: &str =
+                    concat!("SELECT ", $crate::store::labels::label_columns!(), " FROM labels WHERE user_id = $1 ORDER BY id");
+                Ok(sqlx::query_as::<$db, $crate::store::labels::LabelRow>(SQL)
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?)
             }
 
             async fn upsert_label(
@@ -115,39 +110,6 @@ macro_rules! impl_label_store {
                 .bind(key)
                 .bind(value)
                 .bind(description)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-                Ok(r.rows_affected() > 0)
-            }
-
-            async fn role_exists(&self, role: &str) -> $crate::store::StoreResult<bool> {
-                let found: Option<(i64,)> =
-                    sqlx::query_as::<$db, (i64,)>("SELECT id FROM permissions WHERE role = $1 LIMIT 1")
-                        .bind(role)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                Ok(found.is_some())
-            }
-
-            async fn insert_permission_if_absent(
-                &self,
-                action: &str,
-                role: &str,
-                verb: &str,
-                path: &str,
-                topic: Option<&str>,
-                now: i64,
-            ) -> $crate::store::StoreResult<bool> {
-                let r = sqlx::query::<$db>(
-                    "INSERT INTO permissions (action, role, verb, path, topic, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT DO NOTHING",
-                )
-                .bind(action)
-                .bind(role)
-                .bind(verb)
-                .bind(path)
-                .bind(topic)
                 .bind(now)
                 .execute(&self.pool)
                 .await?;

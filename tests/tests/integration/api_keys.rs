@@ -119,6 +119,26 @@ both!(api_key_refusals_and_pagination, |srv: TestServer| async move {
     let mut sorted = kids.clone();
     sorted.sort();
     assert_eq!(kids_of(&body), sorted);
+    sorted.reverse();
+    assert_eq!(kids_of(&page("order_by=kid&ordering=desc").await.1), sorted);
+    // Every other orderable column, both ways: the three keys share their holder, algorithm,
+    // scope and state, and their times follow creation, so `id` decides the order each time.
+    let newest_first: Vec<String> = kids.iter().rev().cloned().collect();
+    for column in [
+        "id",
+        "key_holder_account_id",
+        "key_holder_account_type",
+        "algorithm",
+        "scope",
+        "state",
+        "created_at",
+        "updated_at",
+    ] {
+        let (s, body, headers) = page(&format!("order_by={column}")).await;
+        assert_eq!((s, kids_of(&body), headers.0), (200, kids.clone(), "3".to_string()), "{column}");
+        let (s, body, _) = page(&format!("order_by={column}&ordering=desc")).await;
+        assert_eq!((s, kids_of(&body)), (200, newest_first.clone()), "{column} desc");
+    }
     for (query, key) in [
         ("page=-1", "non_positive_page"),
         ("page=0", "non_positive_page"),
@@ -244,7 +264,6 @@ both!(service_accounts_and_their_keys, |srv: TestServer| async move {
         422,
         &["resource.serviceaccount.missing_totp_code", "resource.serviceaccount.empty_totp_code"],
     );
-
     // A stranger: ownership is checked before the second factor, and without 2FA they get no key.
     let (c2, csrf2) = active_user(&srv, "stan@example.com").await;
     let body = json!({"service_account_uid": sa_uid, "algorithm": "HS256", "totp_code": "123456"});
@@ -337,4 +356,25 @@ both!(an_owner_leaving_active_takes_its_service_accounts_along, |srv: TestServer
     assert_eq!(s, 200, "{b}");
     assert_eq!(srv.sql_texts("SELECT state FROM service_accounts").await, ["deleted"]);
     assert_eq!(srv.sql_texts("SELECT state FROM api_keys").await, ["disabled"]);
+});
+
+both!(reseeding_keeps_one_copy_of_each_permission, |srv: TestServer| async move {
+    let owner_email = "rhea@example.com";
+    active_user(&srv, owner_email).await;
+    let owner_uid = uid_of(&srv, owner_email).await;
+    let count = |table: &'static str| {
+        let srv = &srv;
+        async move { srv.sql_texts(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}")).await.remove(0) }
+    };
+    let permissions = count("permissions").await;
+    assert_ne!(permissions, "0");
+
+    // A start that finds no levels seeds again: the levels come back, and every seeded
+    // permission is found already there rather than failing the start or being doubled.
+    srv.sql("DELETE FROM levels").await;
+    let sibling = srv.sibling("").await;
+    assert_ne!(count("levels").await, "0");
+    assert_eq!(count("permissions").await, permissions);
+    let sa = ctl_json(&sibling, &["service-account", "create", "--owner", &owner_uid, "--role", "member"]);
+    assert_eq!(sa["role"], "member");
 });
