@@ -14,17 +14,20 @@ use super::reply;
 use super::request::Incoming;
 use super::resource::authenticate;
 use crate::services::api_keys::{
-    self, KeyHolder, ListQuery, Listed, MAX_LIMIT, SERVICE_ACCOUNT_OTP_KEYS, USER_OTP_KEYS,
+    self, KeyHolder, ListQuery, Listed, MAX_LIMIT, OtpKeys, SERVICE_ACCOUNT_OTP_KEYS, USER_OTP_KEYS,
 };
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::{App, otp_setup, service_accounts};
-use crate::store::api_keys::KeyColumn;
+use crate::store::UserRow;
+use crate::store::api_keys::{KeyColumn, ServiceAccountRow};
 
 /// Routes under `resource/`.
 pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
     use warp::{delete, get, patch, path, post, put};
     let otp = || path("otp");
+    let keys = || path("api_keys");
     let sa_keys = || path("service_accounts").and(path("api_keys"));
+    let (own, sa) = (Family::User, Family::ServiceAccount);
     endpoint!(app, inc, post(), otp().and(path("generate_qrcode")), generate_qrcode)
         .or(endpoint!(app, inc, post(), otp().and(path("enable")), otp_enable))
         .unify()
@@ -32,23 +35,23 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .unify()
         .or(endpoint!(app, inc, post(), otp().and(path("verify")), otp_verify))
         .unify()
-        .or(endpoint!(app, inc, get(), path("api_keys"), list_keys))
+        .or(endpoint!(app, inc, get(), keys(), |app, inc| list_keys(app, inc, own)))
         .unify()
-        .or(endpoint!(app, inc, post(), path("api_keys"), create_key))
+        .or(endpoint!(app, inc, post(), keys(), |app, inc| create_key(app, inc, own)))
         .unify()
-        .or(crate::param_endpoint!(app, inc, patch(), path("api_keys"), update_key))
+        .or(crate::param_endpoint!(app, inc, patch(), keys(), |app, inc, kid| update_key(app, inc, kid, own)))
         .unify()
-        .or(crate::param_endpoint!(app, inc, delete(), path("api_keys"), delete_key))
+        .or(crate::param_endpoint!(app, inc, delete(), keys(), |app, inc, kid| delete_key(app, inc, kid, own)))
         .unify()
         .or(endpoint!(app, inc, get(), path("service_accounts"), list_service_accounts))
         .unify()
-        .or(endpoint!(app, inc, get(), sa_keys(), list_sa_keys))
+        .or(endpoint!(app, inc, get(), sa_keys(), |app, inc| list_keys(app, inc, sa)))
         .unify()
-        .or(endpoint!(app, inc, post(), sa_keys(), create_sa_key))
+        .or(endpoint!(app, inc, post(), sa_keys(), |app, inc| create_key(app, inc, sa)))
         .unify()
-        .or(crate::param_endpoint!(app, inc, put(), sa_keys(), update_sa_key))
+        .or(crate::param_endpoint!(app, inc, put(), sa_keys(), |app, inc, kid| update_key(app, inc, kid, sa)))
         .unify()
-        .or(crate::param_endpoint!(app, inc, delete(), sa_keys(), delete_sa_key))
+        .or(crate::param_endpoint!(app, inc, delete(), sa_keys(), |app, inc, kid| delete_key(app, inc, kid, sa)))
         .unify()
         .boxed()
 }
@@ -225,60 +228,178 @@ fn listed(l: Listed) -> Response {
     r
 }
 
-pub async fn list_keys(app: &App, inc: Incoming) -> Response {
+/// Whose keys an endpoint manages: the user's own (`api_keys`) or those of a service account
+/// it owns (`service_accounts/api_keys`). The two families share their logic; only Barong's
+/// spellings of their error keys, and the service account's uid, differ.
+#[derive(Debug, Clone, Copy)]
+enum Family {
+    User,
+    ServiceAccount,
+}
+
+/// The error keys of one family.
+struct FamilyKeys {
+    /// The prefix of the list's `invalid_ordering` / `invalid_attribute`.
+    list: &'static str,
+    missing_algorithm: &'static str,
+    empty_algorithm: &'static str,
+    empty_scope: &'static str,
+    empty_state: &'static str,
+    /// Barong's `message:` on create replaces only the missing key, hence a spelling of its own.
+    create_missing_totp: &'static str,
+    missing_totp: &'static str,
+    empty_totp: &'static str,
+    otp: OtpKeys,
+}
+
+const USER_KEYS: FamilyKeys = FamilyKeys {
+    list: "resource.api_key",
+    missing_algorithm: "resource.apikey.missing_algorithm",
+    empty_algorithm: "resource.apikey.empty_algorithm",
+    empty_scope: "resource.apikey.empty_scope",
+    empty_state: "resource.apikey.empty_state",
+    create_missing_totp: "resource.api_key.missing_totp",
+    missing_totp: "resource.apikey.missing_totp_code",
+    empty_totp: "resource.apikey.empty_totp_code",
+    otp: USER_OTP_KEYS,
+};
+
+const SERVICE_ACCOUNT_KEYS: FamilyKeys = FamilyKeys {
+    list: "resource.service_accounts",
+    missing_algorithm: "resource.serviceaccount.missing_algorithm",
+    empty_algorithm: "resource.serviceaccount.empty_algorithm",
+    empty_scope: "resource.serviceaccount.empty_scope",
+    empty_state: "resource.serviceaccount.empty_state",
+    create_missing_totp: "resource.service_accounts.missing_totp",
+    missing_totp: "resource.serviceaccount.missing_totp_code",
+    empty_totp: "resource.serviceaccount.empty_totp_code",
+    otp: SERVICE_ACCOUNT_OTP_KEYS,
+};
+
+const SA_UID: &str = "service_account_uid";
+const SA_UID_MISSING: &str = "resource.serviceaccount.missing_service_account_uid";
+/// Barong's `type: {value: String, message: ...}`, singular unlike the other keys of the family.
+const SA_UID_NOT_STRING: &str = "resource.service_account.non_string_service_account_uid";
+
+impl Family {
+    fn keys(self) -> &'static FamilyKeys {
+        match self {
+            Family::User => &USER_KEYS,
+            Family::ServiceAccount => &SERVICE_ACCOUNT_KEYS,
+        }
+    }
+}
+
+impl Form<'_> {
+    /// The service account's uid (`requires :service_account_uid`) on that family; `None` on the
+    /// user's. A missing uid fails `finish`, so the empty default never reaches a lookup.
+    fn target(&mut self, family: Family) -> Option<String> {
+        match family {
+            Family::User => None,
+            Family::ServiceAccount => {
+                Some(self.required(SA_UID, SA_UID_MISSING, SA_UID_NOT_STRING).unwrap_or_default())
+            }
+        }
+    }
+}
+
+/// The authenticated user and, on the service-account family, the account it owns whose keys
+/// the request is about.
+struct Acting {
+    user: UserRow,
+    service_account: Option<ServiceAccountRow>,
+}
+
+impl Acting {
+    /// Ownership of the named service account: a stranger's uid is a 404.
+    async fn resolve(app: &App, user: UserRow, target: Option<String>) -> ServiceResult<Self> {
+        let service_account = match target {
+            Some(uid) => Some(service_accounts::owned(app, &user, &uid).await?),
+            None => None,
+        };
+        Ok(Acting { user, service_account })
+    }
+
+    fn holder(&self) -> KeyHolder<'_> {
+        match &self.service_account {
+            Some(sa) => KeyHolder::ServiceAccount(sa),
+            None => KeyHolder::User(&self.user),
+        }
+    }
+}
+
+/// A key write's checks, in Barong's order: authentication; Grape's parameter checks (the
+/// service account's uid, then the endpoint's `fields`, then `totp_code`); ownership of the
+/// service account, before the second factor (a stranger's uid is a 404 even without 2FA); then
+/// `otp_protected!`.
+async fn authorize_write<T>(
+    app: &App,
+    inc: &Incoming,
+    family: Family,
+    missing_totp: &str,
+    fields: impl FnOnce(&mut Form) -> T,
+) -> ServiceResult<(Acting, T)> {
+    let user = authenticate(app, inc).await?;
+    let k = family.keys();
+    let mut f = Form::new(inc.params()?);
+    let target = f.target(family);
+    let values = fields(&mut f);
+    let totp = f.required_filled("totp_code", missing_totp, k.empty_totp);
+    f.finish()?;
+    let acting = Acting::resolve(app, user, target).await?;
+    api_keys::otp_protected(app, &acting.user, &totp.unwrap_or_default(), k.otp).await?;
+    Ok((acting, values))
+}
+
+/// `GET api_keys` and `GET service_accounts/api_keys`: no second factor.
+async fn list_keys(app: &App, inc: Incoming, family: Family) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
         let mut f = Form::new(inc.params()?);
-        let q = f.list_query("resource.api_key");
+        let q = f.list_query(family.keys().list);
+        // Declared after the pagination params, so its key comes last.
+        let target = f.target(family);
         f.finish()?;
-        Ok(listed(api_keys::list(app, KeyHolder::User(&user), q).await?))
+        let acting = Acting::resolve(app, user, target).await?;
+        Ok(listed(api_keys::list(app, acting.holder(), q).await?))
     };
     reply::respond(&inc.ctx, r.await)
 }
 
-pub async fn create_key(app: &App, inc: Incoming) -> Response {
+/// `POST api_keys` and `POST service_accounts/api_keys`: the secret is in this reply only.
+async fn create_key(app: &App, inc: Incoming, family: Family) -> Response {
+    let k = family.keys();
     let r = async {
-        let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(inc.params()?);
-        let algorithm =
-            f.required_filled("algorithm", "resource.apikey.missing_algorithm", "resource.apikey.empty_algorithm");
-        let scope = f.optional_filled("scope", "resource.apikey.empty_scope");
-        // Barong's `message:` replaces only the missing key, hence the two spellings.
-        let totp = f.required_filled("totp_code", "resource.api_key.missing_totp", "resource.apikey.empty_totp_code");
-        f.finish()?;
-        api_keys::otp_protected(app, &user, &totp.unwrap_or_default(), USER_OTP_KEYS).await?;
-        let holder = KeyHolder::User(&user);
-        let key = api_keys::create(app, holder, &algorithm.unwrap_or_default(), scope.as_deref()).await?;
+        let (acting, (algorithm, scope)) = authorize_write(app, &inc, family, k.create_missing_totp, |f| {
+            let algorithm = f.required_filled("algorithm", k.missing_algorithm, k.empty_algorithm);
+            (algorithm, f.optional_filled("scope", k.empty_scope))
+        })
+        .await?;
+        let key = api_keys::create(app, acting.holder(), &algorithm.unwrap_or_default(), scope.as_deref()).await?;
         Ok(reply::json(201, &key))
     };
     reply::respond(&inc.ctx, r.await)
 }
 
-pub async fn update_key(app: &App, inc: Incoming, kid: String) -> Response {
+/// `PATCH api_keys/:kid` and `PUT service_accounts/api_keys/:kid`.
+async fn update_key(app: &App, inc: Incoming, kid: String, family: Family) -> Response {
+    let k = family.keys();
     let r = async {
-        let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(inc.params()?);
-        let scope = f.optional_filled("scope", "resource.apikey.empty_scope");
-        let state = f.optional_filled("state", "resource.apikey.empty_state");
-        let totp =
-            f.required_filled("totp_code", "resource.apikey.missing_totp_code", "resource.apikey.empty_totp_code");
-        f.finish()?;
-        api_keys::otp_protected(app, &user, &totp.unwrap_or_default(), USER_OTP_KEYS).await?;
-        let key = api_keys::update(app, KeyHolder::User(&user), &kid, scope.as_deref(), state.as_deref()).await?;
+        let (acting, (scope, state)) = authorize_write(app, &inc, family, k.missing_totp, |f| {
+            (f.optional_filled("scope", k.empty_scope), f.optional_filled("state", k.empty_state))
+        })
+        .await?;
+        let key = api_keys::update(app, acting.holder(), &kid, scope.as_deref(), state.as_deref()).await?;
         Ok(reply::json(200, &key))
     };
     reply::respond(&inc.ctx, r.await)
 }
 
-pub async fn delete_key(app: &App, inc: Incoming, kid: String) -> Response {
+/// `DELETE api_keys/:kid` and `DELETE service_accounts/api_keys/:kid`.
+async fn delete_key(app: &App, inc: Incoming, kid: String, family: Family) -> Response {
     let r = async {
-        let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(inc.params()?);
-        let totp =
-            f.required_filled("totp_code", "resource.apikey.missing_totp_code", "resource.apikey.empty_totp_code");
-        f.finish()?;
-        api_keys::otp_protected(app, &user, &totp.unwrap_or_default(), USER_OTP_KEYS).await?;
-        api_keys::delete(app, KeyHolder::User(&user), &kid).await?;
+        let (acting, ()) = authorize_write(app, &inc, family, family.keys().missing_totp, |_| ()).await?;
+        api_keys::delete(app, acting.holder(), &kid).await?;
         Ok(reply::no_content())
     };
     reply::respond(&inc.ctx, r.await)
@@ -288,93 +409,6 @@ pub async fn list_service_accounts(app: &App, inc: Incoming) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
         Ok(reply::json(200, &service_accounts::list_owned(app, &user).await?))
-    };
-    reply::respond(&inc.ctx, r.await)
-}
-
-const SA_UID: &str = "service_account_uid";
-const SA_UID_MISSING: &str = "resource.serviceaccount.missing_service_account_uid";
-/// Barong's `type: {value: String, message: ...}`, singular unlike the other keys of the family.
-const SA_UID_NOT_STRING: &str = "resource.service_account.non_string_service_account_uid";
-
-pub async fn list_sa_keys(app: &App, inc: Incoming) -> Response {
-    let r = async {
-        let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(inc.params()?);
-        let q = f.list_query("resource.service_accounts");
-        let uid = f.required(SA_UID, SA_UID_MISSING, SA_UID_NOT_STRING);
-        f.finish()?;
-        let sa = service_accounts::owned(app, &user, &uid.unwrap_or_default()).await?;
-        Ok(listed(api_keys::list(app, KeyHolder::ServiceAccount(&sa), q).await?))
-    };
-    reply::respond(&inc.ctx, r.await)
-}
-
-/// Ownership is checked before the second factor on every service-account key write (Barong's
-/// order: a stranger's uid is a 404 even without 2FA).
-pub async fn create_sa_key(app: &App, inc: Incoming) -> Response {
-    let r = async {
-        let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(inc.params()?);
-        let uid = f.required(SA_UID, SA_UID_MISSING, SA_UID_NOT_STRING);
-        let algorithm = f.required_filled(
-            "algorithm",
-            "resource.serviceaccount.missing_algorithm",
-            "resource.serviceaccount.empty_algorithm",
-        );
-        let scope = f.optional_filled("scope", "resource.serviceaccount.empty_scope");
-        let totp = f.required_filled(
-            "totp_code",
-            "resource.service_accounts.missing_totp",
-            "resource.serviceaccount.empty_totp_code",
-        );
-        f.finish()?;
-        let sa = service_accounts::owned(app, &user, &uid.unwrap_or_default()).await?;
-        api_keys::otp_protected(app, &user, &totp.unwrap_or_default(), SERVICE_ACCOUNT_OTP_KEYS).await?;
-        let holder = KeyHolder::ServiceAccount(&sa);
-        let key = api_keys::create(app, holder, &algorithm.unwrap_or_default(), scope.as_deref()).await?;
-        Ok(reply::json(201, &key))
-    };
-    reply::respond(&inc.ctx, r.await)
-}
-
-pub async fn update_sa_key(app: &App, inc: Incoming, kid: String) -> Response {
-    let r = async {
-        let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(inc.params()?);
-        let uid = f.required(SA_UID, SA_UID_MISSING, SA_UID_NOT_STRING);
-        let scope = f.optional_filled("scope", "resource.serviceaccount.empty_scope");
-        let state = f.optional_filled("state", "resource.serviceaccount.empty_state");
-        let totp = f.required_filled(
-            "totp_code",
-            "resource.serviceaccount.missing_totp_code",
-            "resource.serviceaccount.empty_totp_code",
-        );
-        f.finish()?;
-        let sa = service_accounts::owned(app, &user, &uid.unwrap_or_default()).await?;
-        api_keys::otp_protected(app, &user, &totp.unwrap_or_default(), SERVICE_ACCOUNT_OTP_KEYS).await?;
-        let holder = KeyHolder::ServiceAccount(&sa);
-        let key = api_keys::update(app, holder, &kid, scope.as_deref(), state.as_deref()).await?;
-        Ok(reply::json(200, &key))
-    };
-    reply::respond(&inc.ctx, r.await)
-}
-
-pub async fn delete_sa_key(app: &App, inc: Incoming, kid: String) -> Response {
-    let r = async {
-        let user = authenticate(app, &inc).await?;
-        let mut f = Form::new(inc.params()?);
-        let uid = f.required(SA_UID, SA_UID_MISSING, SA_UID_NOT_STRING);
-        let totp = f.required_filled(
-            "totp_code",
-            "resource.serviceaccount.missing_totp_code",
-            "resource.serviceaccount.empty_totp_code",
-        );
-        f.finish()?;
-        let sa = service_accounts::owned(app, &user, &uid.unwrap_or_default()).await?;
-        api_keys::otp_protected(app, &user, &totp.unwrap_or_default(), SERVICE_ACCOUNT_OTP_KEYS).await?;
-        api_keys::delete(app, KeyHolder::ServiceAccount(&sa), &kid).await?;
-        Ok(reply::no_content())
     };
     reply::respond(&inc.ctx, r.await)
 }

@@ -264,6 +264,29 @@ both!(service_accounts_and_their_keys, |srv: TestServer| async move {
         422,
         &["resource.serviceaccount.missing_totp_code", "resource.serviceaccount.empty_totp_code"],
     );
+    // The family's own spellings for blank values, on every write.
+    let blank = json!({"service_account_uid": sa_uid, "algorithm": " ", "scope": "", "totp_code": "1"});
+    assert_err(
+        &call(Method::POST, sa_keys.clone(), blank).await,
+        422,
+        &["resource.serviceaccount.empty_algorithm", "resource.serviceaccount.empty_scope"],
+    );
+    let blank = json!({"service_account_uid": sa_uid, "scope": "", "state": "", "totp_code": ""});
+    assert_err(
+        &call(Method::PUT, kid_url.clone(), blank).await,
+        422,
+        &[
+            "resource.serviceaccount.empty_scope",
+            "resource.serviceaccount.empty_state",
+            "resource.serviceaccount.empty_totp_code",
+        ],
+    );
+    assert_err(
+        &call(Method::DELETE, kid_url.clone(), json!({"service_account_uid": sa_uid})).await,
+        422,
+        &["resource.serviceaccount.missing_totp_code", "resource.serviceaccount.empty_totp_code"],
+    );
+
     // A stranger: ownership is checked before the second factor, and without 2FA they get no key.
     let (c2, csrf2) = active_user(&srv, "stan@example.com").await;
     let body = json!({"service_account_uid": sa_uid, "algorithm": "HS256", "totp_code": "123456"});
