@@ -4,5 +4,6 @@
 pub mod admin;
 pub mod config;
 pub mod http;
+pub mod memory;
 pub mod services;
 pub mod store;

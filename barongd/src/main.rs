@@ -14,6 +14,10 @@ use barongd::http::request::Proxies;
 use barongd::services::{self, App, captcha, clock, mail, passwords, seal, tokens};
 use barongd::{admin, config, http, store};
 
+/// See `barongd::memory`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Barong-compatible authentication server.
 #[derive(Parser, Debug)]
 #[command(name = "barongd", version)]

@@ -115,7 +115,8 @@ pub struct Config {
     pub data_dir: String,
     /// `sqlite://...` or `postgres://...`; empty means `sqlite://<data_dir>/barong.db`.
     pub database_url: Secret,
-    /// Maximum database connections of this daemon.
+    /// Maximum database connections of this daemon; 0 picks by backend: 4 for SQLite (one
+    /// writer at a time, and each connection keeps its own cache and thread), 16 for PostgreSQL.
     pub database_max_connections: u32,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `barongd=debug`.
     pub log_level: String,
@@ -252,7 +253,7 @@ impl Default for Config {
             listen: "127.0.0.1:3000".into(),
             data_dir: "./data".into(),
             database_url: Secret::default(),
-            database_max_connections: 16,
+            database_max_connections: 0,
             log_level: "info".into(),
             app_name: "Barong".into(),
             domain: "barong.io".into(),

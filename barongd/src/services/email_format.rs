@@ -19,8 +19,12 @@ static LOCAL_PART: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Labels are alphanumeric with inner hyphens and an optional trailing dot; the string must end
 /// in 1–63 letters. `regex` runs this in linear time, so the nested repetition is harmless.
+///
+/// The gem's `\p{L}{1,63}` is written `\p{L}+`: it accepts the same strings (when the final run
+/// of letters is longer than 63, the labels can take the extra letters) and compiles to a small
+/// automaton instead of 63 copies of the Unicode letter class (~7 MB of matcher state per thread).
 static DOMAIN_PART: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[\p{L}0-9](?:[\p{L}0-9\-]*[\p{L}0-9])?\.?)*\p{L}{1,63}$").expect("static domain pattern compiles")
+    Regex::new(r"^(?:[\p{L}0-9](?:[\p{L}0-9\-]*[\p{L}0-9])?\.?)*\p{L}+$").expect("static domain pattern compiles")
 });
 
 /// Ruby's `\s` (ASCII whitespace with vertical tab): what the validator strips. Unicode spaces

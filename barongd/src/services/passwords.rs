@@ -1,8 +1,8 @@
-//! Password hashing (argon2id on the blocking pool, behind a semaphore so a login flood cannot
+//! Password hashing (argon2id on its own threads, behind a semaphore so a login flood cannot
 //! exhaust memory) and Barong's password policy (regexp, then entropy).
 
-use std::sync::mpsc as std_mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
@@ -26,13 +26,13 @@ struct Job {
     reply: oneshot::Sender<Result<String, String>>,
 }
 
-/// Argon2id on a fixed pool of hashing threads. Each thread owns one argon2 memory block and
-/// reuses it for every hash: allocating 19 MiB per hash left glibc holding hundreds of MiB after
-/// a login flood (freed blocks stay in per-thread arenas). The semaphore bounds jobs in flight,
-/// so a flood queues instead of growing memory.
+/// Argon2id on a fixed pool of hashing threads. Each thread allocates one argon2 memory block on
+/// its first job and reuses it while work keeps coming (allocating 19 MiB per hash left glibc
+/// holding hundreds of MiB after a login flood), and frees it after a few idle seconds. The
+/// semaphore bounds jobs in flight, so a flood queues instead of growing memory.
 #[derive(Clone)]
 pub struct Hasher {
-    jobs: std_mpsc::Sender<Job>,
+    jobs: flume::Sender<Job>,
     permits: Arc<Semaphore>,
     /// A real hash of a random password: verifying unknown emails against it costs the same as a
     /// real check, so response time does not reveal which emails exist.
@@ -50,8 +50,9 @@ impl Hasher {
             let by_memory = (256 * 1024 / s.memory_kib.max(1) as usize).max(1);
             cores.min(by_memory).max(1)
         };
-        let (tx, rx) = std_mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
+        // Each worker waits on the queue itself (no shared lock), so each one notices its own
+        // idleness and frees its block.
+        let (tx, rx) = flume::unbounded::<Job>();
         for i in 0..workers {
             let rx = rx.clone();
             let params = params.clone();
@@ -89,18 +90,27 @@ impl Hasher {
     }
 }
 
-fn worker(rx: &Mutex<std_mpsc::Receiver<Job>>, params: &Params) {
-    let mut blocks = vec![Block::default(); params.block_count()];
+/// How long a hashing thread keeps its memory block without work. A login flood reuses the
+/// blocks; an idle daemon gives the memory back (19 MiB a thread at the default cost).
+const KEEP_BLOCKS_IDLE: Duration = Duration::from_secs(5);
+
+fn worker(rx: &flume::Receiver<Job>, params: &Params) {
+    let mut blocks: Option<Vec<Block>> = None;
     loop {
-        // The lock is held only while taking a job, never while hashing.
-        let job = match rx.lock() {
-            Ok(guard) => guard.recv(),
-            Err(_) => return,
+        let job = match rx.recv_timeout(KEEP_BLOCKS_IDLE) {
+            Ok(job) => job,
+            Err(flume::RecvTimeoutError::Timeout) => {
+                if blocks.take().is_some() {
+                    crate::memory::give_back(true);
+                }
+                continue;
+            }
+            Err(flume::RecvTimeoutError::Disconnected) => return,
         };
-        let Ok(job) = job else { return };
+        let blocks = blocks.get_or_insert_with(|| vec![Block::default(); params.block_count()]);
         let result = match job.work {
-            Work::Hash(pw) => hash_with(params, &pw, &mut blocks),
-            Work::Verify(pw, digest) => verify_with(&pw, &digest, params, &mut blocks).map(|()| String::new()),
+            Work::Hash(pw) => hash_with(params, &pw, blocks),
+            Work::Verify(pw, digest) => verify_with(&pw, &digest, params, blocks).map(|()| String::new()),
         };
         let _ = job.reply.send(result);
     }
