@@ -131,6 +131,53 @@ async fn run(base: &str, flow: Flow, clients: usize, seconds: u64) -> Run {
     Run { ok, unexpected: bad.load(Ordering::Relaxed), rate: ok as f64 / elapsed, latencies }
 }
 
+/// Logs in `n` distinct sessions (real sign-ins, production argon2 cost) and makes one gateway
+/// call with each, so every session sits in the gateway's caches; returns how many calls passed.
+async fn distinct_sessions(base: &str, emails: &[String], n: usize) -> usize {
+    let c = reqwest::Client::builder().user_agent(UA).build().expect("client");
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (c, next, base, emails) = (c.clone(), next.clone(), base.to_string(), emails.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let mut passed = 0;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                if i >= n {
+                    return passed;
+                }
+                let r = c
+                    .post(format!("{base}/api/v2/barong/identity/sessions"))
+                    .json(&json!({"email": emails[i % emails.len()], "password": PASSWORD}))
+                    .send()
+                    .await
+                    .expect("login");
+                let cookie = r
+                    .headers()
+                    .get("set-cookie")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(';').next())
+                    .map(str::to_string)
+                    .expect("session cookie");
+                let r = c
+                    .get(format!("{base}/api/v2/auth/api/v2/peatio/account/balances"))
+                    .header("Cookie", cookie)
+                    .send()
+                    .await
+                    .expect("gateway");
+                if r.status().as_u16() == 200 {
+                    passed += 1;
+                }
+            }
+        }));
+    }
+    let mut passed = 0;
+    for t in tasks {
+        passed += t.await.unwrap_or(0);
+    }
+    passed
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -168,6 +215,23 @@ async fn main() {
     let denied = run(&base, Flow::Denied, clients, seconds).await;
     let after = rss_kib(daemon.child.id());
     drop(daemon);
+    // Memory is measured on a fresh daemon, so the figure is what 10,000 sessions cost and not
+    // what the flood above left in the allocator (printed above as "after").
+    let daemon = start_daemon("");
+    for e in &emails {
+        create_user(&daemon, e, PASSWORD);
+    }
+    let base = format!("http://{}", daemon.addr);
+    let n = arg("--sessions", 10_000) as usize;
+    let started = Instant::now();
+    let passed = distinct_sessions(&base, &emails, n).await;
+    let took = started.elapsed().as_secs_f64();
+    let with_sessions = rss_kib(daemon.child.id());
+    // The argon2 threads give their memory blocks back after 5 idle seconds, the cache sweeper
+    // runs every 10 s.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let settled = rss_kib(daemon.child.id());
+    drop(daemon);
     println!("bench/authz: {clients} connections, {seconds} s per flow, SQLite, loopback");
     for (name, r, target) in [
         ("public/ping", &ping, None),
@@ -186,5 +250,13 @@ async fn main() {
             r.unexpected
         );
     }
-    println!("  RSS before / after   {:.1} / {:.1} MiB", idle as f64 / 1024.0, after as f64 / 1024.0);
+    let mib = |k: u64| k as f64 / 1024.0;
+    let mb = |k: u64| k as f64 * 1024.0 / 1e6;
+    println!("  RSS before / after   {:.1} / {:.1} MiB", mib(idle), mib(after));
+    println!(
+        "  fresh daemon, {n} sessions ({passed} passed the gateway, {took:.0} s of sign-ins): RSS {:.1} MB at \
+         once, {:.1} MB 12 s later (target < 64 MB)",
+        mb(with_sessions),
+        mb(settled)
+    );
 }

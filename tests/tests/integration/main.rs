@@ -185,8 +185,14 @@ pub async fn authz_call(
     (status, auth, body, ctype)
 }
 
+/// The clock in ms, strictly increasing across calls: a nonce is accepted once per key, and two
+/// calls in the same millisecond must not look like a replay.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let clock = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64;
+    let prev = LAST.fetch_max(clock, Ordering::SeqCst);
+    if prev >= clock { LAST.fetch_add(1, Ordering::SeqCst) + 1 } else { clock }
 }
 
 /// Barong's API-key headers for `kid`/`secret` and a nonce.

@@ -107,15 +107,9 @@ pub async fn decide(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Decision
     if rules.passes(req.path) {
         return Ok(Decision::Pass);
     }
-    let (cache_key, holder) = if req.uses_api_key() {
-        let (kid, holder) = api_key_flow(app, req).await?;
-        (format!("k:{kid}"), holder)
-    } else {
-        let (id_hash, holder) = cookie_flow(app, req).await?;
-        (format!("s:{id_hash}"), holder)
-    };
+    let holder = if req.uses_api_key() { api_key_flow(app, req).await?.1 } else { cookie_flow(app, req).await?.1 };
     permit(app, req, &holder).await?;
-    token(app, cache_key, &holder).map(Decision::Token)
+    token(app, &holder).map(Decision::Token)
 }
 
 /// The API-key flow alone (the resource API accepts these headers directly).
@@ -385,14 +379,22 @@ fn audit(app: &App, req: &AuthzRequest<'_>, user: &crate::store::UserRow, topic:
     });
 }
 
-// --- the upstream JWT (§6), reused per session or key ---
+// --- the upstream JWT (§6), reused per account ---
 
-fn token(app: &App, cache_key: String, holder: &Holder) -> ServiceResult<Arc<str>> {
+/// The claims depend only on the account (never on the session or key that authenticated it),
+/// so one token per account is reused: 10,000 sessions of a few accounts cost a few tokens, not
+/// 10,000. Any change to the account drops its token; the session or key was checked already.
+fn token(app: &App, holder: &Holder) -> ServiceResult<Arc<str>> {
     let authz = &app.authz;
     let now = app.clock.now();
-    if let Some(t) = authz.caches.jwts.read().ok().and_then(|m| {
-        m.get(&cache_key).filter(|t| now < t.reuse_until && t.subject == holder.subject()).map(|t| t.token.clone())
-    }) {
+    let subject = holder.subject();
+    if let Some(t) = authz
+        .caches
+        .jwts
+        .read()
+        .ok()
+        .and_then(|m| m.get(&subject).filter(|t| now < t.reuse_until).map(|t| t.token.clone()))
+    {
         return Ok(t);
     }
     let generation = authz.generation.load(Ordering::SeqCst);
@@ -400,8 +402,8 @@ fn token(app: &App, cache_key: String, holder: &Holder) -> ServiceResult<Arc<str
     let reuse = authz.reuse_seconds();
     if reuse > 0 {
         let reuse_until = (now + reuse).min(now + app.tokens.expire());
-        let entry = CachedJwt { token: token.clone(), reuse_until, subject: holder.subject() };
-        authz.fill(&authz.caches.jwts, generation, cache_key, entry);
+        let entry = CachedJwt { token: token.clone(), reuse_until };
+        authz.fill(&authz.caches.jwts, generation, subject, entry);
     }
     Ok(token)
 }

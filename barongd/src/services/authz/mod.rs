@@ -60,7 +60,6 @@ pub(crate) enum Subject {
 pub(crate) struct CachedJwt {
     pub token: Arc<str>,
     pub reuse_until: i64,
-    pub subject: Subject,
 }
 
 #[derive(Default)]
@@ -70,11 +69,36 @@ pub(crate) struct Caches {
     pub service_accounts: RwLock<HashMap<i64, Arc<ServiceAccountRow>>>,
     pub keys: RwLock<HashMap<String, Arc<CachedKey>>>,
     pub permissions: RwLock<Option<Arc<Vec<PermissionRow>>>>,
-    pub jwts: RwLock<HashMap<String, CachedJwt>>,
+    /// The upstream JWT of each account, reused for `authz_jwt_reuse_seconds`.
+    pub jwts: RwLock<HashMap<Subject, CachedJwt>>,
 }
 
 /// (kid, nonce) pairs, and the same with their expiry in insertion (= expiry) order.
 type UsedNonces = (HashSet<(String, i64)>, std::collections::VecDeque<(i64, String, i64)>);
+
+/// A map that emptied out after a burst gives its table back.
+fn shrink<K: std::hash::Hash + Eq, V>(m: &mut HashMap<K, V>) {
+    if m.capacity() > 64 && m.len() < m.capacity() / 4 {
+        m.shrink_to_fit();
+    }
+}
+
+fn forget_expired_nonces(
+    seen: &mut HashSet<(String, i64)>,
+    queue: &mut std::collections::VecDeque<(i64, String, i64)>,
+    now: i64,
+) {
+    while queue.front().is_some_and(|(exp, _, _)| *exp <= now) {
+        if let Some((_, k, n)) = queue.pop_front() {
+            seen.remove(&(k, n));
+        }
+    }
+    if queue.is_empty() && seen.capacity() > 1024 {
+        // After a burst the table keeps its size; start small again.
+        *seen = HashSet::new();
+        *queue = std::collections::VecDeque::new();
+    }
+}
 
 /// The gateway's state, built at start-up.
 pub struct Authz {
@@ -119,11 +143,7 @@ impl Authz {
     pub(crate) fn use_nonce_locally(&self, kid: &str, nonce: i64, now: i64, expires_at: i64) -> bool {
         let Ok(mut guard) = self.nonces.lock() else { return false };
         let (seen, queue) = &mut *guard;
-        while queue.front().is_some_and(|(exp, _, _)| *exp <= now) {
-            if let Some((_, k, n)) = queue.pop_front() {
-                seen.remove(&(k, n));
-            }
-        }
+        forget_expired_nonces(seen, queue, now);
         if !seen.insert((kid.to_string(), nonce)) {
             return false;
         }
@@ -216,11 +236,7 @@ impl Authz {
             if *reload_keys {
                 m.clear();
             } else {
-                m.retain(|k, v| {
-                    !subjects.contains(&v.subject)
-                        && !k.strip_prefix("s:").is_some_and(|h| sessions.contains(h))
-                        && !k.strip_prefix("k:").is_some_and(|kid| kids.contains(kid))
-                });
+                m.retain(|subject, _| !subjects.contains(subject));
             }
         }
     }
@@ -264,6 +280,24 @@ impl Authz {
         let _ = c.jwts.write().map(|mut m| m.clear());
     }
 
+    /// Drops what can no longer be used: tokens past their reuse time, sessions past their
+    /// expiry and nonces past the window (an entry would be refused anyway, and only holds
+    /// memory).
+    fn sweep(&self, now: i64) {
+        if let Ok(mut guard) = self.nonces.lock() {
+            let (seen, queue) = &mut *guard;
+            forget_expired_nonces(seen, queue, now);
+        }
+        if let Ok(mut m) = self.caches.jwts.write() {
+            m.retain(|_, t| t.reuse_until > now);
+            shrink(&mut m);
+        }
+        if let Ok(mut m) = self.caches.sessions.write() {
+            m.retain(|_, s| s.expires_at.load(Ordering::Relaxed) > now && s.row.absolute_expires_at > now);
+            shrink(&mut m);
+        }
+    }
+
     fn reload_rules(&self) {
         let fresh = self.rules_file.lock().ok().and_then(|mut f| f.reload_if_changed());
         if let Some(r) = fresh
@@ -274,8 +308,8 @@ impl Authz {
     }
 }
 
-/// Polls the change feed every 100 ms (the rules file once a second, old changes away once a
-/// minute) until `stop` turns true.
+/// Polls the change feed every 100 ms (the rules file once a second, expired cache entries away
+/// every 10 s, old changes once a minute) until `stop` turns true.
 pub fn spawn_poller(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(POLL_EVERY);
@@ -296,6 +330,9 @@ pub fn spawn_poller(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>)
             }
             if n.is_multiple_of(10) {
                 app.authz.reload_rules();
+            }
+            if n.is_multiple_of(100) {
+                app.authz.sweep(app.clock.now());
             }
             if n.is_multiple_of(600)
                 && let Err(e) = app.store.purge_changes(app.clock.now() - 3600).await
