@@ -115,7 +115,7 @@ pub struct Config {
     pub data_dir: String,
     /// `sqlite://...` or `postgres://...`; empty means `sqlite://<data_dir>/barong.db`.
     pub database_url: Secret,
-    /// Maximum database connections of this daemon; 0 picks by backend: 4 for SQLite (one
+    /// Maximum database connections of this daemon; 0 picks by backend: 2 for SQLite (one
     /// writer at a time, and each connection keeps its own cache and thread), 16 for PostgreSQL.
     pub database_max_connections: u32,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `barongd=debug`.

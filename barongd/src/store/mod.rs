@@ -102,8 +102,8 @@ pub async fn open(url: &str, max_connections: u32) -> StoreResult<DynStore> {
         Ok(Arc::new(postgres::PgStore::connect(url, or(16)).await?))
     } else if url.starts_with("sqlite:") {
         // SQLite writes one at a time; more connections mostly multiply page caches and threads
-        // (16 of them cost ~25 MB of RSS in bench/authz).
-        Ok(Arc::new(sqlite::SqliteStore::connect(url, or(4)).await?))
+        // (16 of them cost ~25 MB of RSS in bench/authz, 4 still ~7 MB more than 2).
+        Ok(Arc::new(sqlite::SqliteStore::connect(url, or(2)).await?))
     } else {
         Err(StoreError::Migration(format!("unsupported database URL scheme in {}", redact_url(url))))
     }
