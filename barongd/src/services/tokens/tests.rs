@@ -1,0 +1,210 @@
+//! Signing and verification with every algorithm, JWKS members, imported keys, rotation.
+
+use super::*;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+
+const NOW: i64 = 1_700_000_000;
+
+fn key(algorithm: JwtAlgorithm) -> SigningKey {
+    SigningKey::generate(algorithm).expect("generates")
+}
+
+/// A ring without a database: kids `k0`, `k1`, ... in order, the first one active.
+fn ring_of(keys: &[&SigningKey]) -> Tokens {
+    let loaded = keys.iter().enumerate().map(|(i, k)| Arc::new(k.loaded(format!("k{i}")).expect("loads"))).collect();
+    Tokens { keys: Arc::new(RwLock::new(loaded)), expire: 3600 }
+}
+
+fn claims() -> Claims {
+    let mut c = Claims::new();
+    c.insert("uid".into(), json!("ID0000000001"));
+    c
+}
+
+fn header_of(token: &str) -> Value {
+    let part = token.split('.').next().expect("header");
+    serde_json::from_slice(&B64.decode(part).expect("base64url")).expect("JSON")
+}
+
+/// The token with another header; payload and signature unchanged.
+fn with_header(token: &str, header: &Value) -> String {
+    let rest = token.split_once('.').expect("segments").1;
+    format!("{}.{rest}", B64.encode(header.to_string()))
+}
+
+fn refusal(r: ServiceResult<Claims>) -> String {
+    r.err().map(|e| e.key().to_string()).unwrap_or_else(|| "accepted".into())
+}
+
+#[test]
+fn every_algorithm_signs_and_verifies_with_its_own_header() {
+    for algorithm in JwtAlgorithm::ALL {
+        let k = key(algorithm);
+        let tokens = ring_of(&[&k]);
+        let token = tokens.sign(claims(), NOW).expect("signs");
+        let header = header_of(&token);
+        assert_eq!((header["alg"].as_str(), header["kid"].as_str()), (Some(algorithm.as_str()), Some("k0")));
+        let got = tokens.verify(&token, "session", NOW + 1).expect("verifies");
+        assert_eq!(got["uid"], "ID0000000001");
+        assert_eq!(refusal(tokens.verify(&token, "session", NOW + 3600)), "jwt.decode_and_verify.expired");
+        // Another key of the same algorithm under the same kid: the signature fails.
+        let other = ring_of(&[&key(algorithm)]);
+        assert_eq!(refusal(other.verify(&token, "session", NOW + 1)), "jwt.decode_and_verify.raised");
+    }
+}
+
+#[test]
+fn a_header_naming_another_algorithm_than_its_key_is_refused() {
+    let (es, rs, ed) = (key(JwtAlgorithm::Es256), key(JwtAlgorithm::Rs256), key(JwtAlgorithm::EdDsa));
+    let tokens = ring_of(&[&es, &rs, &ed]);
+    let token = tokens.sign(claims(), NOW).expect("signs");
+    let header = header_of(&token);
+    for alg in ["RS256", "EdDSA", "HS256", "PS256", "ES384"] {
+        let mut h = header.clone();
+        h["alg"] = json!(alg);
+        assert_eq!(refusal(tokens.verify(&with_header(&token, &h), "session", NOW)), "jwt.decode_and_verify.algorithm");
+    }
+    // Relabelled for another key of the ring: that key's check fails.
+    for (kid, alg) in [("k1", "RS256"), ("k2", "EdDSA")] {
+        let h = json!({"alg": alg, "kid": kid, "typ": "JWT"});
+        assert_eq!(refusal(tokens.verify(&with_header(&token, &h), "session", NOW)), "jwt.decode_and_verify.raised");
+    }
+    // HS256 keyed with the public key (the classic confusion) gets nowhere near an HMAC check.
+    use hmac::Mac;
+    let h = json!({"alg": "HS256", "kid": "k0", "typ": "JWT"});
+    let input = format!("{}.{}", B64.encode(h.to_string()), token.split('.').nth(1).expect("payload"));
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(es.public_pem().expect("pem").as_bytes()).expect("key");
+    mac.update(input.as_bytes());
+    let forged = format!("{input}.{}", B64.encode(mac.finalize().into_bytes()));
+    assert_eq!(refusal(tokens.verify(&forged, "session", NOW)), "jwt.decode_and_verify.algorithm");
+    // Without a kid (Barong's tokens): tried with the keys of the header's algorithm only.
+    let mut payload = claims();
+    for (k, v) in [("sub", json!("session")), ("iss", json!("barong")), ("aud", json!("peatio")), ("jti", json!("j"))] {
+        payload.insert(k.into(), v);
+    }
+    let active = tokens.active().expect("active");
+    let kidless = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &payload, &active.encoding).expect("signs");
+    assert!(tokens.verify(&kidless, "session", NOW).is_ok(), "kid-less ES256 verifies");
+    let mut h = header_of(&kidless);
+    h["alg"] = json!("HS256");
+    assert_eq!(refusal(tokens.verify(&with_header(&kidless, &h), "session", NOW)), "jwt.decode_and_verify.algorithm");
+    h["alg"] = json!("EdDSA");
+    assert_eq!(refusal(tokens.verify(&with_header(&kidless, &h), "session", NOW)), "jwt.decode_and_verify.raised");
+}
+
+#[test]
+fn jwks_members_follow_rfc_7518_and_8037() {
+    let (rs, es, ed) = (key(JwtAlgorithm::Rs256), key(JwtAlgorithm::Es256), key(JwtAlgorithm::EdDsa));
+    let jwks = ring_of(&[&rs, &es, &ed]).jwks();
+    let members = |i: usize| {
+        let mut m: Vec<String> = jwks["keys"][i].as_object().expect("jwk").keys().cloned().collect();
+        m.sort();
+        m.join(",")
+    };
+    assert_eq!(members(0), "alg,e,kid,kty,n,use");
+    assert_eq!(members(1), "alg,crv,kid,kty,use,x,y");
+    assert_eq!(members(2), "alg,crv,kid,kty,use,x");
+    let k = &jwks["keys"];
+    assert_eq!(
+        (k[0]["kty"].as_str(), k[0]["alg"].as_str(), k[0]["e"].as_str()),
+        (Some("RSA"), Some("RS256"), Some("AQAB"))
+    );
+    assert_eq!(
+        (k[1]["kty"].as_str(), k[1]["crv"].as_str(), k[1]["alg"].as_str()),
+        (Some("EC"), Some("P-256"), Some("ES256"))
+    );
+    assert_eq!(
+        (k[2]["kty"].as_str(), k[2]["crv"].as_str(), k[2]["alg"].as_str()),
+        (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+    );
+    for (i, f) in [(1, "x"), (1, "y"), (2, "x")] {
+        let raw = B64.decode(k[i][f].as_str().expect("coordinate")).expect("base64url without padding");
+        assert_eq!(raw.len(), 32, "{f} of key {i}");
+    }
+    assert_eq!(k.as_array().map(|a| a.iter().all(|j| j["use"] == "sig")), Some(true));
+}
+
+#[test]
+fn imported_pem_keys_bring_their_algorithm() {
+    use p256::pkcs8::EncodePrivateKey as _;
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    let rsa = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("rsa");
+    let p256 = p256::SecretKey::random(&mut rand::rngs::OsRng);
+    let ed = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let pems = [
+        (rsa.to_pkcs8_pem(LineEnding::LF).expect("pkcs8").to_string(), JwtAlgorithm::Rs256),
+        (rsa.to_pkcs1_pem(LineEnding::LF).expect("pkcs1").to_string(), JwtAlgorithm::Rs256),
+        (p256.to_pkcs8_pem(LineEnding::LF).expect("pkcs8").to_string(), JwtAlgorithm::Es256),
+        (p256.to_sec1_pem(LineEnding::LF).expect("sec1").to_string(), JwtAlgorithm::Es256),
+        (ed.to_pkcs8_pem(LineEnding::LF).expect("pkcs8").to_string(), JwtAlgorithm::EdDsa),
+    ];
+    for (pem, algorithm) in &pems {
+        let k = SigningKey::from_pem(pem).expect("imports");
+        assert_eq!(k.algorithm(), *algorithm);
+        // Stored as PKCS#8, which reads back as the same key.
+        let again = SigningKey::from_pem(&k.private_pem().expect("pkcs8")).expect("reads back");
+        assert_eq!(again.public_pem().ok(), k.public_pem().ok());
+        assert!(k.private_pem().expect("pkcs8").starts_with("-----BEGIN PRIVATE KEY-----"));
+    }
+    // What `openssl ecparam -genkey` writes (parameters first), and a key followed by its public half.
+    let sec1 = &pems[3].0;
+    let with_params = format!("-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n{sec1}");
+    assert_eq!(SigningKey::from_pem(&with_params).map(|k| k.algorithm()).ok(), Some(JwtAlgorithm::Es256));
+    let ed_public = SigningKey::Ed25519(Box::new(ed.clone())).public_pem().expect("spki");
+    let with_public = format!("{}{ed_public}", pems[4].0);
+    assert_eq!(SigningKey::from_pem(&with_public).map(|k| k.algorithm()).ok(), Some(JwtAlgorithm::EdDsa));
+    let two = format!("{}{}", pems[0].0, pems[4].0);
+    assert!(SigningKey::from_pem(&two).err().unwrap_or_default().contains("more than one"));
+    let public = SigningKey::P256(p256).public_pem().expect("spki");
+    assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"));
+    for bad in [public.as_str(), "secret"] {
+        let e = SigningKey::from_pem(bad).err().unwrap_or_default();
+        assert!(e.contains("no PRIVATE KEY block") && !e.contains("secret"), "{e}");
+    }
+    let e = SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").err();
+    let e = e.unwrap_or_default();
+    assert!(e.contains("RSA, P-256 or Ed25519") && !e.contains("AAAA"), "{e}");
+}
+
+#[tokio::test]
+async fn load_rotates_once_when_the_configured_algorithm_changes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = crate::store::open(&format!("sqlite://{}/t.db", dir.path().display()), 2).await.expect("store");
+    store.migrate(NOW).await.expect("migrate");
+    let sealer = Sealer::from_key(&[7u8; 32]);
+    let algorithms = |t: &Tokens| -> Vec<String> {
+        t.jwks()["keys"].as_array().map(|a| a.iter().map(|k| k["alg"].to_string()).collect()).unwrap_or_default()
+    };
+    let first = Tokens::load(&store, &sealer, None, JwtAlgorithm::EdDsa, 3600, NOW).await.expect("loads");
+    assert_eq!(algorithms(&first), ["\"EdDSA\""]);
+    let old = first.sign(claims(), NOW).expect("signs");
+    let second = Tokens::load(&store, &sealer, None, JwtAlgorithm::Es256, 3600, NOW + 10).await.expect("loads");
+    assert_eq!(algorithms(&second), ["\"ES256\"", "\"EdDSA\""]);
+    assert!(second.verify(&old, "session", NOW + 20).is_ok(), "the old key verifies until its tokens expire");
+    assert_eq!(header_of(&second.sign(claims(), NOW + 20).expect("signs"))["alg"], "ES256");
+    let third = Tokens::load(&store, &sealer, None, JwtAlgorithm::Es256, 3600, NOW + 30).await.expect("loads");
+    assert_eq!(third.jwks(), second.jwks(), "no second rotation");
+    // An operator rotation with an explicit algorithm.
+    third.rotate(&store, &sealer, JwtAlgorithm::Rs256, NOW + 40).await.expect("rotates");
+    assert_eq!(algorithms(&third), ["\"RS256\"", "\"ES256\"", "\"EdDSA\""]);
+    let rows = store.signing_keys().await.expect("rows");
+    let stored: Vec<(&str, &str)> = rows.iter().map(|r| (r.algorithm.as_str(), r.state.as_str())).collect();
+    assert_eq!(stored, [("RS256", "active"), ("ES256", "previous"), ("EdDSA", "previous")]);
+}
+
+#[tokio::test]
+async fn an_imported_key_of_another_algorithm_is_rotated_away_at_once() {
+    use p256::pkcs8::EncodePrivateKey as _;
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = crate::store::open(&format!("sqlite://{}/t.db", dir.path().display()), 2).await.expect("store");
+    store.migrate(NOW).await.expect("migrate");
+    let sealer = Sealer::from_key(&[7u8; 32]);
+    let p256 = p256::SecretKey::random(&mut rand::rngs::OsRng);
+    let pem = p256.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string();
+    let tokens = Tokens::load(&store, &sealer, Some(pem), JwtAlgorithm::EdDsa, 3600, NOW).await.expect("loads");
+    let jwks = tokens.jwks();
+    assert_eq!((jwks["keys"][0]["alg"].as_str(), jwks["keys"][1]["alg"].as_str()), (Some("EdDSA"), Some("ES256")));
+    let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&p256.public_key(), false);
+    assert_eq!(jwks["keys"][1]["x"].as_str(), point.x().map(|x| B64.encode(x)).as_deref(), "the imported key");
+}
