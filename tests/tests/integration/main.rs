@@ -9,6 +9,7 @@ mod authz;
 mod bad_input;
 mod captcha;
 mod email;
+mod gateway_proxies;
 mod general;
 mod jwt_algorithms;
 mod otp;
