@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use hmac::Mac;
 use serde_json::{Value, json};
 
-use barong_bench::{arg, create_user, rss_kib, start_daemon};
+use barong_bench::{arg, create_user, percentile, rss_kib, start_daemon};
 
 const PASSWORD: &str = "Zahsh8ei-Quoo";
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
@@ -176,14 +176,6 @@ async fn distinct_sessions(base: &str, emails: &[String], n: usize) -> usize {
         passed += t.await.unwrap_or(0);
     }
     passed
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
 }
 
 #[tokio::main]

@@ -9,7 +9,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
-use barong_bench::{arg, create_user, rss_kib, start_daemon};
+use barong_bench::{arg, create_user, percentile, rss_kib, start_daemon};
 
 const PASSWORD: &str = "Zahsh8ei-Quoo";
 
@@ -74,14 +74,6 @@ fn raw_argon2(seconds: u64) -> f64 {
         let _ = h.join();
     }
     count.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
 }
 
 #[tokio::main]

@@ -107,14 +107,14 @@ pub async fn decide(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Decision
     if rules.passes(req.path) {
         return Ok(Decision::Pass);
     }
-    let holder = if req.uses_api_key() { api_key_flow(app, req).await?.1 } else { cookie_flow(app, req).await?.1 };
+    let holder = if req.uses_api_key() { api_key_flow(app, req).await? } else { cookie_flow(app, req).await? };
     permit(app, req, &holder).await?;
     token(app, &holder).map(Decision::Token)
 }
 
 /// The API-key flow alone (the resource API accepts these headers directly).
 pub async fn api_key_user(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Option<crate::store::UserRow>> {
-    let (_, holder) = api_key_flow(app, req).await?;
+    let holder = api_key_flow(app, req).await?;
     Ok(match holder {
         Holder::User(u) => Some(u.row.clone()),
         Holder::ServiceAccount(_) => None,
@@ -123,7 +123,7 @@ pub async fn api_key_user(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Op
 
 // --- cookie flow (§8.5) ---
 
-async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<(String, Holder)> {
+async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder> {
     let id_hash = req.ctx.session_id.as_deref().map(hash_id);
     let session = match &id_hash {
         Some(h) => session(app, h).await?,
@@ -168,7 +168,7 @@ async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<(String
         app.store.touch_session(&id_hash, now + lifetime).await?;
         session.expires_at.store(now + lifetime, Ordering::SeqCst);
     }
-    Ok((id_hash, Holder::User(user)))
+    Ok(Holder::User(user))
 }
 
 async fn session(app: &App, id_hash: &str) -> ServiceResult<Option<Arc<CachedSession>>> {
@@ -213,7 +213,7 @@ async fn service_account(app: &App, id: i64) -> ServiceResult<Option<Arc<Service
 
 // --- API-key flow (§8.6) ---
 
-async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<(String, Holder)> {
+async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder> {
     let filled = |h: Option<&str>| h.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let (Some(kid), Some(nonce), Some(signature)) = (filled(req.apikey), filled(req.nonce), filled(req.signature))
     else {
@@ -269,7 +269,7 @@ async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<(Strin
     {
         return Err(deny(401, "authz.nonce_reused"));
     }
-    Ok((kid, holder))
+    Ok(holder)
 }
 
 async fn api_key(app: &App, kid: &str) -> ServiceResult<Option<Arc<CachedKey>>> {
