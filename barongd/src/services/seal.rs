@@ -15,6 +15,9 @@ const PREFIX: &str = "v1:";
 #[derive(Clone)]
 pub struct Sealer {
     cipher: Aes256Gcm,
+    /// HMAC key for lookup indexes, derived from the master key so that one secret still
+    /// governs everything at rest, but distinct from the encryption key.
+    index_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Sealer {
@@ -25,7 +28,20 @@ impl std::fmt::Debug for Sealer {
 
 impl Sealer {
     pub fn from_key(key: &[u8; 32]) -> Self {
-        Sealer { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)) }
+        let index_key = hmac_sha256(key, b"barong-rs lookup index v1");
+        Sealer { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)), index_key }
+    }
+
+    /// A keyed lookup index of a sealed value (a phone number, a document number), so equal
+    /// values can be found without storing them in the clear. Barong used `crc32(value + salt)`
+    /// with an empty default salt (resource-admin-kyc §11, §17.12): 32 bits that anyone could
+    /// recompute. `domain` keeps indexes of different kinds apart.
+    pub fn blind_index(&self, domain: &str, value: &str) -> String {
+        let mut msg = Vec::with_capacity(domain.len() + 1 + value.len());
+        msg.extend_from_slice(domain.as_bytes());
+        msg.push(0);
+        msg.extend_from_slice(value.as_bytes());
+        hex::encode(hmac_sha256(&self.index_key, &msg))
     }
 
     /// Loads the master key: env value if given, else the key file (created 0600 when absent).
@@ -76,6 +92,14 @@ impl Sealer {
     }
 }
 
+fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(msg);
+    mac.finalize().into_bytes().into()
+}
+
 /// Writes a file readable by its owner only; the mode is set at creation, never widened.
 pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
@@ -87,6 +111,16 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blind_indexes_are_keyed_and_separated_by_domain() {
+        let s = Sealer::from_key(&[7u8; 32]);
+        let a = s.blind_index("phone", "447418084106");
+        assert_eq!(a, s.blind_index("phone", "447418084106"));
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, s.blind_index("document", "447418084106"));
+        assert_ne!(a, Sealer::from_key(&[8u8; 32]).blind_index("phone", "447418084106"));
+    }
 
     #[test]
     fn seal_round_trips_and_hides_the_plaintext() {

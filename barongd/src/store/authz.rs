@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 
+use super::StoreResult;
 use super::keys::SigningKeyRow;
-use super::{StoreError, StoreResult};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PermissionRow {
@@ -48,8 +48,8 @@ pub trait AuthzStore {
         now: i64,
     ) -> StoreResult<PermissionRow>;
     /// Seeds a permission unless the same (role, verb, path, action) exists; whether it was added.
-    /// The admin API's INSERT, its unique violation read as "already there" (as `permission load`
-    /// reads it), so the seeds and the admin API share one statement.
+    /// `ON CONFLICT DO NOTHING` rather than reading a unique violation, so a re-seed does not
+    /// make PostgreSQL log an ERROR per existing row.
     async fn insert_permission_if_absent(
         &self,
         action: &str,
@@ -58,13 +58,7 @@ pub trait AuthzStore {
         path: &str,
         topic: Option<&str>,
         now: i64,
-    ) -> StoreResult<bool> {
-        match self.add_permission(action, role, verb, path, topic, now).await {
-            Ok(_) => Ok(true),
-            Err(StoreError::Unique(_)) => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
+    ) -> StoreResult<bool>;
     /// Whether any permission row names this role (Barong's `role.doesnt_exist` check).
     async fn role_exists(&self, role: &str) -> StoreResult<bool>;
     /// Returns whether a row was deleted.
@@ -115,6 +109,30 @@ macro_rules! impl_authz_store {
                     .bind(now)
                     .fetch_one(&self.pool)
                     .await?)
+            }
+
+            async fn insert_permission_if_absent(
+                &self,
+                action: &str,
+                role: &str,
+                verb: &str,
+                path: &str,
+                topic: Option<&str>,
+                now: i64,
+            ) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "INSERT INTO permissions (action, role, verb, path, topic, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT DO NOTHING",
+                )
+                .bind(action)
+                .bind(role)
+                .bind(verb)
+                .bind(path)
+                .bind(topic)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
             }
 
             async fn role_exists(&self, role: &str) -> $crate::store::StoreResult<bool> {
