@@ -4,6 +4,8 @@
 
 mod client;
 mod gateway;
+mod kyc;
+mod label;
 mod output;
 mod restriction;
 
@@ -77,6 +79,16 @@ enum Noun {
     Permission {
         #[command(subcommand)]
         verb: gateway::PermissionVerb,
+    },
+    /// A user's labels: ban or lock an account, record checks, see what drives the level.
+    Label {
+        #[command(subcommand)]
+        verb: label::LabelVerb,
+    },
+    /// Local KYC review: the queue and the decisions on profiles, documents and addresses.
+    Kyc {
+        #[command(subcommand)]
+        verb: kyc::KycVerb,
     },
 }
 
@@ -200,6 +212,8 @@ fn build_request(noun: Noun) -> Result<Request, String> {
         Noun::Restriction { verb } => restriction::request(verb),
         Noun::Keys { verb } => gateway::keys_request(verb),
         Noun::Permission { verb } => gateway::permission_request(verb)?,
+        Noun::Kyc { verb } => kyc::request(verb),
+        Noun::Label { verb } => label::request(verb),
     })
 }
 

@@ -41,6 +41,9 @@ pub fn print(reply: Reply, format: Format) -> ExitCode {
             ReplyData::PermissionsLoaded { added, existing } => {
                 Ok(serde_json::json!({"added": added, "existing": existing}))
             }
+            ReplyData::Labels { labels } => serde_json::to_value(labels),
+            ReplyData::Profile(p) => serde_json::to_value(p),
+            ReplyData::KycQueue { items } => serde_json::to_value(items),
         };
         match doc {
             Ok(v) => println!("{v}"),
@@ -111,6 +114,9 @@ pub fn print(reply: Reply, format: Format) -> ExitCode {
         ReplyData::PermissionsLoaded { added, existing } => {
             println!("{added} permissions added, {existing} already present")
         }
+        ReplyData::Labels { labels } => crate::label::print_labels(&labels),
+        ReplyData::Profile(p) => crate::kyc::print_profile(&p),
+        ReplyData::KycQueue { items } => crate::kyc::print_queue(&items),
     }
     ExitCode::SUCCESS
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use common::config::{Config, ENV_KEYS, MailTransport, Secret};
+use common::config::{Config, ENV_KEYS, MailTransport, PhoneVerification, Secret};
 use serde_yaml::{Mapping, Value};
 
 /// What the command line can override.
@@ -119,6 +119,10 @@ fn validate(c: &Config) -> Result<(), String> {
             errors.push(format!("captcha_protected_endpoints: unknown endpoint `{e}`"));
         }
     }
+    if c.kyc_provider != "local" {
+        // KYCAID is not implemented: refusing it beats accepting documents nobody reviews.
+        errors.push(format!("kyc_provider: `{}` is not supported; use local", c.kyc_provider));
+    }
     if !["cloudflare", "akamai"].contains(&c.gateway.as_str()) {
         errors.push(format!("gateway: `{}` must be cloudflare or akamai", c.gateway));
     }
@@ -137,7 +141,79 @@ fn validate(c: &Config) -> Result<(), String> {
     if let Err(e) = crate::http::request::Proxies::parse(&c.trusted_proxies) {
         errors.push(e);
     }
+    upload_errors(c, &mut errors);
+    phone_errors(c, &mut errors);
     if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
+}
+
+/// Phone verification: a Twilio mode needs its credentials, and the code limits must be usable.
+fn phone_errors(c: &Config, errors: &mut Vec<String>) {
+    let needed: &[(&str, bool)] = match c.phone_verification {
+        PhoneVerification::TwilioSms => &[
+            ("twilio_account_sid", c.twilio_account_sid.is_empty()),
+            ("twilio_auth_token", c.twilio_auth_token.is_empty()),
+            ("twilio_phone_number", c.twilio_phone_number.is_empty()),
+        ],
+        PhoneVerification::TwilioVerify => &[
+            ("twilio_account_sid", c.twilio_account_sid.is_empty()),
+            ("twilio_auth_token", c.twilio_auth_token.is_empty()),
+            ("twilio_service_sid", c.twilio_service_sid.is_empty()),
+        ],
+        PhoneVerification::File | PhoneVerification::Mock => &[],
+    };
+    for (key, missing) in needed {
+        if *missing {
+            errors.push(format!("{key}: required when phone_verification is {}", c.phone_verification.as_str()));
+        }
+    }
+    for (key, url) in [("twilio_api_url", &c.twilio_api_url), ("twilio_verify_url", &c.twilio_verify_url)] {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            errors.push(format!("{key}: must start with https:// or http://"));
+        }
+    }
+    if !c.sms_content_template.contains("{{code}}") {
+        errors.push("sms_content_template: must contain {{code}}".into());
+    }
+    for (key, value, min) in [
+        ("phone_code_lifetime", c.phone_code_lifetime, 1),
+        ("phone_code_max_attempts", c.phone_code_max_attempts, 1),
+        ("phone_code_resend_interval", c.phone_code_resend_interval, 0),
+        ("phone_code_max_sends_per_hour", c.phone_code_max_sends_per_hour, 1),
+    ] {
+        if value < min {
+            errors.push(format!("{key}: must be at least {min}"));
+        }
+    }
+}
+
+/// Documents and uploads: every whitelisted extension must be one whose content we can check.
+fn upload_errors(c: &Config, errors: &mut Vec<String>) {
+    let list = crate::services::uploads::extensions(&c.upload_extension_whitelist);
+    if list.is_empty() {
+        errors.push("upload_extension_whitelist: must name at least one extension".into());
+    }
+    for ext in list {
+        if crate::services::uploads::Kind::of_extension(&ext).is_none() {
+            errors.push(format!(
+                "upload_extension_whitelist: `{ext}` has no content check; use {}",
+                crate::services::uploads::KNOWN_EXTENSIONS.join(", ")
+            ));
+        }
+    }
+    if c.doc_num_limit < 1 {
+        errors.push("doc_num_limit: must be at least 1".into());
+    }
+    if c.upload_size_max_range < 1 || c.upload_size_max_range > 1024 {
+        errors.push("upload_size_max_range: must be 1 to 1024 (MB)".into());
+    } else if c.upload_size_min_range > c.upload_size_max_range * 1024 * 1024 {
+        errors.push("upload_size_min_range: must not exceed upload_size_max_range (bytes vs MB)".into());
+    }
+    if c.upload_auth_url_expiration < 1 {
+        errors.push("upload_auth_url_expiration: must be at least 1 (minutes)".into());
+    }
+    if c.max_upload_request_bytes < c.max_body_bytes {
+        errors.push("max_upload_request_bytes: must be at least max_body_bytes".into());
+    }
 }
 
 /// The effective configuration as YAML with secrets replaced, for `barongd config check`.
@@ -152,6 +228,7 @@ pub fn redacted_yaml(c: &Config) -> String {
     hide(&mut c.recaptcha_secret_key);
     hide(&mut c.geetest_key);
     hide(&mut c.mailer.smtp_url);
+    hide(&mut c.twilio_auth_token);
     serde_yaml::to_string(&c).unwrap_or_default()
 }
 
@@ -212,6 +289,51 @@ mod tests {
         let c = load(&flags, &env_of(&[])).expect("example loads");
         let d = load(&Overrides::default(), &env_of(&[])).expect("defaults load");
         assert_eq!(redacted_yaml(&c), redacted_yaml(&d), "example and defaults agree");
+    }
+
+    #[test]
+    fn phone_verification_needs_its_credentials() {
+        let e =
+            load(&Overrides::default(), &env_of(&[("BARONG_PHONE_VERIFICATION", "twilio_sms")])).expect_err("creds");
+        assert!(e.contains("twilio_account_sid") && e.contains("twilio_phone_number"), "{e}");
+        assert!(!e.contains('\n'));
+        let e =
+            load(&Overrides::default(), &env_of(&[("BARONG_PHONE_VERIFICATION", "twilio_verify")])).expect_err("creds");
+        assert!(e.contains("twilio_service_sid"), "{e}");
+        let e =
+            load(&Overrides::default(), &env_of(&[("BARONG_PHONE_VERIFICATION", "carrier_pigeon")])).expect_err("mode");
+        assert!(e.contains("carrier_pigeon") && e.contains("phone_verification"), "{e}");
+        let ok = [
+            ("BARONG_PHONE_VERIFICATION", "twilio_verify"),
+            ("BARONG_TWILIO_ACCOUNT_SID", "AC1"),
+            ("BARONG_TWILIO_AUTH_TOKEN", "tw-secret"),
+            ("BARONG_TWILIO_SERVICE_SID", "VA1"),
+        ];
+        let c = load(&Overrides::default(), &env_of(&ok)).expect("complete");
+        assert_eq!(c.phone_verification, PhoneVerification::TwilioVerify);
+        assert!(!redacted_yaml(&c).contains("tw-secret"));
+        assert!(!format!("{c:?}").contains("tw-secret"));
+        assert_eq!(
+            load(&Overrides::default(), &env_of(&[])).expect("defaults").phone_verification,
+            PhoneVerification::File
+        );
+        let e = load(&Overrides::default(), &env_of(&[("BARONG_SMS_CONTENT_TEMPLATE", "no code")])).expect_err("tpl");
+        assert!(e.contains("sms_content_template"), "{e}");
+    }
+
+    #[test]
+    fn upload_settings_are_checked() {
+        let e = load(&Overrides::default(), &env_of(&[("BARONG_UPLOAD_EXTENSION_WHITELIST", "png, exe")]))
+            .expect_err("exe has no content check");
+        assert!(e.contains("upload_extension_whitelist") && e.contains("exe"), "{e}");
+        assert!(!e.contains('\n'));
+        let e = load(&Overrides::default(), &env_of(&[("BARONG_DOC_NUM_LIMIT", "0")])).expect_err("limit");
+        assert!(e.contains("doc_num_limit"), "{e}");
+        let e = load(&Overrides::default(), &env_of(&[("BARONG_MAX_UPLOAD_REQUEST_BYTES", "2048")])).expect_err("cap");
+        assert!(e.contains("max_upload_request_bytes"), "{e}");
+        let c = load(&Overrides::default(), &env_of(&[("BARONG_UPLOAD_EXTENSION_WHITELIST", " PNG ,pdf")]))
+            .expect("upper case and spaces are fine");
+        assert_eq!(crate::services::uploads::extensions(&c.upload_extension_whitelist), vec!["png", "pdf"]);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use common::config::Config;
 
 use barongd::http::request::Proxies;
-use barongd::services::{self, App, captcha, clock, mail, passwords, seal, tokens};
+use barongd::services::{self, App, captcha, clock, mail, passwords, seal, sms, tokens};
 use barongd::{admin, config, http, store};
 
 /// See `barongd::memory`.
@@ -170,6 +170,7 @@ async fn run(config: Config) -> Result<(), Failure> {
     let hasher = passwords::Hasher::new(&config.argon2).map_err(Failure::Setup)?;
     let policy = passwords::Policy::new(&config).map_err(Failure::Setup)?;
     let captcha = captcha::Captcha::new(&config).map_err(Failure::Setup)?;
+    let sms = sms::Sms::new(&config, data_dir.join("outbox")).map_err(Failure::Setup)?;
     let mailer = mail::Mailer::new(&config.mailer, data_dir.join("outbox"), store.clone(), &config.default_language)
         .map_err(Failure::Setup)?;
     let authz = services::authz::Authz::load(&config, &store).await.map_err(Failure::Setup)?;
@@ -193,6 +194,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         sealer,
         mailer,
         captcha,
+        sms,
         authz,
         restrictions,
         started,

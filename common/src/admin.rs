@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::JwtAlgorithm;
-use crate::entities::{ServiceAccount, UserSummary, UserWithFullInfo};
+use crate::entities::{Label, Profile, ServiceAccount, UserSummary, UserWithFullInfo};
 
 /// Protocol version spoken by this build.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -114,6 +114,21 @@ pub enum Request {
     PermissionRemove { id: i64 },
     /// Add every permission of a list (the CLI reads the file), skipping the ones that exist.
     PermissionLoad { permissions: Vec<PermissionSpec> },
+    /// A user's labels, every scope.
+    LabelList { user: String },
+    /// Create or overwrite a label (`scope` private or public); private ones set level and state.
+    LabelSet { user: String, key: String, value: String, scope: String },
+    /// Delete a label.
+    LabelRemove { user: String, key: String, scope: String },
+    /// The KYC review queue: submitted profiles and pending document/address checks, oldest first.
+    KycPending {
+        #[serde(default)]
+        limit: Option<i64>,
+    },
+    /// Decide a user's (uid or email) submitted profile: `verdict` is `verified` or `rejected`.
+    KycProfileReview { user: String, verdict: String },
+    /// Decide a user's pending `document` or `address` check (`verdict` as above).
+    KycCheckReview { user: String, check: String, verdict: String },
 }
 
 impl std::fmt::Debug for Request {
@@ -133,6 +148,27 @@ impl std::fmt::Debug for Request {
                 f.debug_struct("UserList").field("page", page).field("limit", limit).finish()
             }
             Request::UserShow { user } => f.debug_struct("UserShow").field("user", user).finish(),
+            Request::LabelList { user } => f.debug_struct("LabelList").field("user", user).finish(),
+            Request::LabelSet { user, key, value, scope } => f
+                .debug_struct("LabelSet")
+                .field("user", user)
+                .field("key", key)
+                .field("value", value)
+                .field("scope", scope)
+                .finish(),
+            Request::LabelRemove { user, key, scope } => {
+                f.debug_struct("LabelRemove").field("user", user).field("key", key).field("scope", scope).finish()
+            }
+            Request::KycPending { limit } => f.debug_struct("KycPending").field("limit", limit).finish(),
+            Request::KycProfileReview { user, verdict } => {
+                f.debug_struct("KycProfileReview").field("user", user).field("verdict", verdict).finish()
+            }
+            Request::KycCheckReview { user, check, verdict } => f
+                .debug_struct("KycCheckReview")
+                .field("user", user)
+                .field("check", check)
+                .field("verdict", verdict)
+                .finish(),
             Request::MigrateStatus => f.write_str("MigrateStatus"),
             Request::MigrateRun => f.write_str("MigrateRun"),
             Request::ServiceAccountCreate { owner, role, email } => f
@@ -247,6 +283,24 @@ pub enum ReplyData {
         added: usize,
         existing: usize,
     },
+    Labels {
+        labels: Vec<Label>,
+    },
+    /// A reviewed profile, in clear.
+    Profile(Box<Profile>),
+    KycQueue {
+        items: Vec<KycQueueItem>,
+    },
+}
+
+/// One entry of the KYC review queue.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KycQueueItem {
+    pub uid: String,
+    pub email: String,
+    /// `profile`, `document` or `address`.
+    pub check: String,
+    pub since: String,
 }
 
 /// A user as the operator sees it: the API entity plus what only the operator lists.

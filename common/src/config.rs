@@ -46,6 +46,54 @@ pub enum MailTransport {
     Smtp,
 }
 
+/// How phone verification codes are delivered and checked (`phone_verification`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String", into = "String")]
+pub enum PhoneVerification {
+    /// We make the code; the SMS becomes one `.txt` file under `<data-dir>/outbox/`.
+    File,
+    /// We make the code and send it through Twilio's Messages (or Calls) API.
+    TwilioSms,
+    /// Twilio Verify makes, sends and checks the code.
+    TwilioVerify,
+    /// Barong's test mode: nothing is sent and any code is accepted. Only when set explicitly.
+    Mock,
+}
+
+impl PhoneVerification {
+    pub const ALL: [PhoneVerification; 4] = [
+        PhoneVerification::File,
+        PhoneVerification::TwilioSms,
+        PhoneVerification::TwilioVerify,
+        PhoneVerification::Mock,
+    ];
+
+    /// The setting's value (Barong's names, plus `file`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhoneVerification::File => "file",
+            PhoneVerification::TwilioSms => "twilio_sms",
+            PhoneVerification::TwilioVerify => "twilio_verify",
+            PhoneVerification::Mock => "mock",
+        }
+    }
+}
+
+impl TryFrom<String> for PhoneVerification {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s).ok_or_else(|| {
+            format!("phone_verification: unknown mode `{s}` (use file, twilio_sms, twilio_verify or mock)")
+        })
+    }
+}
+
+impl From<PhoneVerification> for String {
+    fn from(m: PhoneVerification) -> String {
+        m.as_str().to_string()
+    }
+}
+
 /// Signature algorithm of the JWTs barongd issues (`jwt_algorithm`). A token never chooses its own
 /// algorithm: each signing key has one, and a token is checked only with its key's algorithm.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
@@ -161,7 +209,16 @@ pub struct Config {
     pub password_regexp: String,
     pub password_min_entropy: f64,
     pub password_use_dictionary: bool,
-    pub phone_verification: String,
+    /// `file` (default), `twilio_sms`, `twilio_verify` or `mock` (Barong's default: any code accepted).
+    pub phone_verification: PhoneVerification,
+    /// SMS text; `{{code}}` is replaced by the verification code.
+    pub sms_content_template: String,
+    /// Sender number for `twilio_sms`.
+    pub twilio_phone_number: String,
+    pub twilio_account_sid: String,
+    pub twilio_auth_token: Secret,
+    /// Twilio Verify service for `twilio_verify`.
+    pub twilio_service_sid: String,
     pub api_data_masking_enabled: bool,
     pub geoip_lang: String,
     pub maxminddb_path: String,
@@ -180,6 +237,19 @@ pub struct Config {
     pub state_triggers: Vec<StateTrigger>,
     pub user_storage_titles: Vec<String>,
     pub document_types: Vec<String>,
+    /// `POST resource/documents` requires a `doc_expire` date that has not passed.
+    pub required_docs_expire: bool,
+    /// Most documents (address documents included) one user may upload.
+    pub doc_num_limit: i64,
+    /// Comma-separated file extensions accepted for uploads (case-insensitive); each must be one
+    /// whose content barongd can check: jpg, jpeg, png, pdf, gif, webp, tif, tiff, bmp.
+    pub upload_extension_whitelist: String,
+    /// Smallest accepted upload, in bytes (Barong's unit for the minimum).
+    pub upload_size_min_range: u64,
+    /// Largest accepted upload, in MB (MiB; Barong's unit for the maximum).
+    pub upload_size_max_range: u64,
+    /// Minutes a signed document download URL stays valid.
+    pub upload_auth_url_expiration: i64,
 
     // --- barong-rs settings ---------------------------------------------------------------
     /// Email confirmation opens a session (Barong did; off by default: no login without password).
@@ -192,12 +262,27 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// Largest accepted request body, bytes.
     pub max_body_bytes: u64,
+    /// Largest accepted `multipart/form-data` body of `POST resource/documents` and
+    /// `resource/addresses`, bytes; every other request keeps `max_body_bytes`.
+    pub max_upload_request_bytes: u64,
     /// How long the authz gateway reuses an upstream JWT for the same session or API key, seconds
     /// (never past the token's `exp`; dropped at once when the holder changes). 0 signs every time.
     pub authz_jwt_reuse_seconds: i64,
     pub argon2: Argon2Settings,
     pub mailer: MailerSettings,
     pub login_throttle: ThrottleSettings,
+    /// Twilio REST API base (`/2010-04-01/Accounts/{sid}/Messages.json` is appended).
+    pub twilio_api_url: String,
+    /// Twilio Verify API base (`/v2/Services/{sid}/Verifications` is appended).
+    pub twilio_verify_url: String,
+    /// Seconds a phone verification code stays valid.
+    pub phone_code_lifetime: i64,
+    /// Wrong codes accepted before the code is void (until a new one is sent).
+    pub phone_code_max_attempts: i64,
+    /// Minimum seconds between two codes sent to one phone.
+    pub phone_code_resend_interval: i64,
+    /// Codes sent to one phone per hour at most.
+    pub phone_code_max_sends_per_hour: i64,
 }
 
 /// One `state_triggers` entry, e.g. `{state: banned, labels: [ban, fraud]}`.
@@ -284,7 +369,12 @@ impl Default for Config {
             password_regexp: r"^(?=.*[[:lower:]])(?=.*[[:upper:]])(?=.*[[:digit:]])(?=.*[[:graph:]]).{8,80}$".into(),
             password_min_entropy: 14.0,
             password_use_dictionary: true,
-            phone_verification: "mock".into(),
+            phone_verification: PhoneVerification::File,
+            sms_content_template: "Your verification code for Barong: {{code}}".into(),
+            twilio_phone_number: String::new(),
+            twilio_account_sid: String::new(),
+            twilio_auth_token: Secret::default(),
+            twilio_service_sid: String::new(),
             api_data_masking_enabled: true,
             geoip_lang: "en".into(),
             maxminddb_path: String::new(),
@@ -315,15 +405,28 @@ impl Default for Config {
             .iter()
             .map(|s| s.to_string())
             .collect(),
+            required_docs_expire: true,
+            doc_num_limit: 10,
+            upload_extension_whitelist: "jpg,jpeg,png,pdf".into(),
+            upload_size_min_range: 1,
+            upload_size_max_range: 10,
+            upload_auth_url_expiration: 1,
             login_on_email_confirmation: false,
             session_cookie_secure: false,
             session_max_lifetime: 86_400,
             trusted_proxies: vec!["127.0.0.1/32".into(), "::1/128".into()],
             max_body_bytes: 64 * 1024,
+            max_upload_request_bytes: 32 * 1024 * 1024,
             authz_jwt_reuse_seconds: 30,
             argon2: Argon2Settings::default(),
             mailer: MailerSettings::default(),
             login_throttle: ThrottleSettings::default(),
+            twilio_api_url: "https://api.twilio.com".into(),
+            twilio_verify_url: "https://verify.twilio.com".into(),
+            phone_code_lifetime: 600,
+            phone_code_max_attempts: 5,
+            phone_code_resend_interval: 60,
+            phone_code_max_sends_per_hour: 5,
         }
     }
 }
@@ -383,6 +486,17 @@ pub const ENV_KEYS: &[&str] = &[
     "password_min_entropy",
     "password_use_dictionary",
     "phone_verification",
+    "sms_content_template",
+    "twilio_phone_number",
+    "twilio_account_sid",
+    "twilio_auth_token",
+    "twilio_service_sid",
+    "twilio_api_url",
+    "twilio_verify_url",
+    "phone_code_lifetime",
+    "phone_code_max_attempts",
+    "phone_code_resend_interval",
+    "phone_code_max_sends_per_hour",
     "api_data_masking_enabled",
     "geoip_lang",
     "maxminddb_path",
@@ -398,6 +512,13 @@ pub const ENV_KEYS: &[&str] = &[
     "session_cookie_secure",
     "session_max_lifetime",
     "max_body_bytes",
+    "max_upload_request_bytes",
+    "required_docs_expire",
+    "doc_num_limit",
+    "upload_extension_whitelist",
+    "upload_size_min_range",
+    "upload_size_max_range",
+    "upload_auth_url_expiration",
     "authz_jwt_reuse_seconds",
 ];
 

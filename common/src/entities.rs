@@ -36,6 +36,22 @@ pub struct Profile {
     pub updated_at: String,
 }
 
+/// `API_V2_Entities_Document` as the resource API renders it: these four keys only
+/// (resource-admin-kyc §2.8), `doc_number` masked `AA****BB`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Document {
+    pub upload: UploadUrl,
+    pub doc_type: Option<String>,
+    pub doc_number: Option<String>,
+    pub doc_expire: Option<String>,
+}
+
+/// CarrierWave's `{"url": ...}` rendering of an upload; here a short-lived signed link.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UploadUrl {
+    pub url: String,
+}
+
 /// `API_V2_Entities_DataStorage`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DataStorage {

@@ -287,6 +287,20 @@ impl TestServer {
         files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
     }
 
+    /// The SMS `.txt` files in the outbox (`phone_verification: file`), oldest first.
+    pub fn sms_outbox(&self) -> Vec<String> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.data_dir.join("outbox"))
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
+    }
+
     /// Runs `barongctl --data-dir <dir> <args>` with `stdin` and returns (status, stdout, stderr).
     pub fn ctl(&self, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
         use std::io::Write;
@@ -447,6 +461,55 @@ pub async fn fake_http(status: u16, body: &'static str) -> (String, Arc<Mutex<Ve
                         if buf.len() >= end + 4 + len {
                             if let Ok(mut l) = log.lock() {
                                 l.push(text[end + 4..].to_string());
+                            }
+                            break;
+                        }
+                    }
+                }
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (format!("http://{addr}"), seen)
+}
+
+/// As [`fake_http`], but keeps each whole request (request line, headers and body), for tests
+/// that check the path and the credentials an external API received.
+pub async fn fake_http_requests(status: u16, body: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(n) = s.read(&mut chunk).await else { return };
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len {
+                            if let Ok(mut l) = log.lock() {
+                                l.push(text);
                             }
                             break;
                         }

@@ -17,7 +17,7 @@ use crate::services::admin_users::{self, NewAccount};
 use crate::services::clock::iso8601;
 use crate::services::error::ServiceError;
 use crate::services::restrictions;
-use crate::services::{api_keys, entities, service_accounts};
+use crate::services::{admin_labels, api_keys, entities, kyc_review, profiles, service_accounts};
 
 /// Binds the socket, replacing a stale one, with owner-only permissions.
 pub fn bind(path: &Path) -> Result<UnixListener, String> {
@@ -179,11 +179,43 @@ pub async fn handle(app: &App, request: Request) -> Reply {
         Request::PermissionLoad { permissions } => crate::services::authz::admin::load(app, permissions)
             .await
             .map(|(added, existing)| ReplyData::PermissionsLoaded { added, existing }),
+        Request::LabelList { user } => match admin_users::find(app, &user).await {
+            Ok(u) => admin_labels::list(app, &u).await.map(|labels| ReplyData::Labels { labels }),
+            Err(e) => Err(e),
+        },
+        Request::LabelSet { user, key, value, scope } => match admin_users::find(app, &user).await {
+            Ok(u) => admin_labels::set(app, &u, &key, &value, &scope).await.map(|u| ReplyData::User(Box::new(u))),
+            Err(e) => Err(e),
+        },
+        Request::LabelRemove { user, key, scope } => match admin_users::find(app, &user).await {
+            Ok(u) => admin_labels::remove(app, &u, &key, &scope).await.map(|u| ReplyData::User(Box::new(u))),
+            Err(e) => Err(e),
+        },
+        Request::KycPending { limit } => {
+            kyc_review::queue(app, limit.unwrap_or(100)).await.map(|items| ReplyData::KycQueue { items })
+        }
+        Request::KycProfileReview { user, verdict } => profile_review(app, &user, &verdict).await,
+        Request::KycCheckReview { user, check, verdict } => match admin_users::find(app, &user).await {
+            Ok(u) => kyc_review::review_check(app, &u, &check, &verdict).await.map(|u| ReplyData::User(Box::new(u))),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(data) => Reply::ok(data),
         Err(e) => refused(e),
     }
+}
+
+/// `kyc profile verify|reject`.
+async fn profile_review(app: &App, who: &str, verdict: &str) -> Result<ReplyData, ServiceError> {
+    let user = admin_users::find(app, who).await?;
+    let state = match kyc_review::verdict(verdict)? {
+        "verified" => profiles::ProfileState::Verified,
+        _ => profiles::ProfileState::Rejected,
+    };
+    // The operator is the socket's owner; Barong recorded the admin's uid as the author.
+    let profile = profiles::review(app, &user, state, "barongctl").await?;
+    Ok(ReplyData::Profile(Box::new(profile)))
 }
 
 /// `user show`: the user, its keys (never secrets) and its service accounts.

@@ -58,6 +58,13 @@ pub async fn auth0_configs(app: &App, _inc: Incoming) -> Response {
     reply::json(200, &json!({"auth0_domain": app.config.auth0_domain, "auth0_client_id": app.config.auth0_client_id}))
 }
 
+/// `POST public/kyc`, the KYC provider's callback. Only the `local` provider exists (start-up
+/// refuses others), and Barong answers it with a bare 422: nothing is read from the
+/// unauthenticated caller (spec §17.14).
+pub async fn kyc_callback(_app: &App, _inc: Incoming) -> Response {
+    reply::status_only(422)
+}
+
 pub async fn validate_password_identity(app: &App, inc: Incoming) -> Response {
     validate_password(app, inc, "identity.general").await
 }

@@ -87,14 +87,19 @@ macro_rules! param_endpoint {
 
 pub mod authz;
 pub mod cors;
+pub mod documents;
 pub mod general;
 pub mod identity;
+pub mod multipart;
 pub mod otp_keys;
 pub mod params;
+pub mod phones;
+pub mod profiles;
 pub mod reply;
 pub mod request;
 pub mod resource;
 pub mod restrictions;
+pub mod swagger;
 
 fn general_routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>, identity: bool) -> BoxedFilter<(Response,)> {
     use warp::{get, path, post};
@@ -168,6 +173,8 @@ fn public_routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<
     general_routes(app, inc, false)
         .or(endpoint!(app, inc, get(), path("configs").and(path("auth0")), general::auth0_configs))
         .unify()
+        .or(endpoint!(app, inc, warp::post(), path("kyc"), general::kyc_callback))
+        .unify()
         .boxed()
 }
 
@@ -177,6 +184,14 @@ fn resource_routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilte
         .or(otp_keys::routes(app, inc))
         .unify()
         .or(account::routes(app, inc))
+        .unify()
+        .or(documents::routes(app, inc))
+        .unify()
+        .or(phones::routes(app, inc))
+        .unify()
+        .or(profiles::routes(app, inc))
+        .unify()
+        .or(swagger::routes(app, inc))
         .unify()
         .boxed()
 }

@@ -1,13 +1,16 @@
-//! Request parameters the Grape way: query string, form body or JSON body merged into one map
-//! (body wins), and Barong's validation keys (`<scope>.missing_<param>`, `<scope>.empty_<param>`).
+//! Request parameters the Grape way: query string, form body, JSON body or multipart body merged
+//! into one map (body wins), the files of a multipart body, and Barong's validation keys
+//! (`<scope>.missing_<param>`, `<scope>.empty_<param>`).
 
 use serde_json::{Map, Value};
 
+use super::multipart::{self, UploadedFile};
 use crate::services::captcha::Answer;
 use crate::services::error::{ServiceError, ServiceResult};
 
+/// The merged parameters (`.0`) and, for a `multipart/form-data` body, its files (`.1`).
 #[derive(Debug, Default, Clone)]
-pub struct Params(pub Map<String, Value>);
+pub struct Params(pub Map<String, Value>, pub Vec<UploadedFile>);
 
 /// A parameter of the wrong JSON type (an array or object where a scalar was expected).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +23,13 @@ fn malformed() -> ServiceError {
 impl Params {
     /// Parses the query string and the body according to its content type.
     pub fn parse(query: Option<&str>, content_type: Option<&str>, body: &[u8]) -> ServiceResult<Params> {
+        Self::parse_bytes(query, content_type, bytes::Bytes::copy_from_slice(body))
+    }
+
+    /// As `parse`, taking the body without a copy (multipart bodies may be megabytes).
+    pub fn parse_bytes(query: Option<&str>, content_type: Option<&str>, body: bytes::Bytes) -> ServiceResult<Params> {
         let mut map = Map::new();
+        let mut files = Vec::new();
         if let Some(q) = query {
             merge_form(&mut map, q.as_bytes());
         }
@@ -28,8 +37,11 @@ impl Params {
         if !body_is_blank {
             let ct = content_type.unwrap_or("").to_ascii_lowercase();
             let json = ct.contains("json") || (ct.is_empty() && body.first() == Some(&b'{'));
-            if json {
-                match serde_json::from_slice::<Value>(body) {
+            // First, as a boundary may contain any word (`boundary=json1`).
+            if ct.starts_with("multipart/form-data") {
+                files = multipart::parse(content_type.unwrap_or(""), body, &mut map)?;
+            } else if json {
+                match serde_json::from_slice::<Value>(&body) {
                     Ok(Value::Object(obj)) => map.extend(obj),
                     _ => return Err(malformed()),
                 }
@@ -37,12 +49,17 @@ impl Params {
                 || ct.starts_with("application/x-www-form-urlencoded")
                 || ct.starts_with("text/plain")
             {
-                merge_form(&mut map, body);
+                merge_form(&mut map, &body);
             } else {
                 return Err(ServiceError::new(415, "request.unsupported_media_type"));
             }
         }
-        Ok(Params(map))
+        Ok(Params(map, files))
+    }
+
+    /// The files uploaded under form field `name` (`upload[]` and `upload` are both `upload`).
+    pub fn files(&self, name: &str) -> Vec<&UploadedFile> {
+        self.1.iter().filter(|f| f.field == name).collect()
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
@@ -206,6 +223,19 @@ mod tests {
         assert!(Params::parse(None, Some("application/json"), b"[1,2]").is_err());
         assert!(Params::parse(None, Some("application/json"), &[0xff, 0xfe]).is_err());
         assert!(Params::parse(None, Some("multipart/form-data; boundary=x"), b"--x").is_err());
+        assert!(Params::parse(None, Some("application/xml"), b"<a/>").is_err());
+    }
+
+    #[test]
+    fn multipart_bodies_give_fields_and_files() {
+        let body = b"--b\r\nContent-Disposition: form-data; name=\"doc_type\"\r\n\r\nPassport\r\n\
+--b\r\nContent-Disposition: form-data; name=\"upload[]\"; filename=\"a.png\"\r\n\r\n\x89PNG\r\n--b--\r\n";
+        let p = Params::parse(Some("x=1"), Some("multipart/form-data; boundary=b"), body).expect("ok");
+        assert_eq!(p.text("doc_type"), Ok(Some("Passport".into())));
+        assert_eq!(p.text("x"), Ok(Some("1".into())));
+        assert_eq!(p.files("upload").len(), 1);
+        assert_eq!(&p.files("upload")[0].bytes[..], b"\x89PNG");
+        assert!(p.files("other").is_empty());
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct Incoming {
     pub params: ServiceResult<Params>,
     pub headers: HeaderMap,
     pub method: Method,
+    /// Held for the whole request when its body may be as large as an upload (see `UPLOAD_BODIES`).
+    pub upload_permit: Option<tokio::sync::SemaphorePermit<'static>>,
 }
 
 impl Incoming {
@@ -122,6 +124,37 @@ where
     Ok(out.freeze())
 }
 
+/// Upload bodies read and held at once. The body is read before the handler authenticates, so
+/// without this bound a few anonymous clients could make the daemon hold many
+/// `max_upload_request_bytes` bodies; further uploads wait their turn instead.
+static UPLOAD_BODIES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(warp::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+/// `POST resource/documents` and `resource/addresses`: the only endpoints that take
+/// `multipart/form-data` (elsewhere it stays a 415, so no other handler ever receives files).
+fn is_upload_route(method: &Method, path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    let resource = path.strip_prefix("/api/v2/barong/resource/").or_else(|| path.strip_prefix("/api/v2/resource/"));
+    *method == Method::POST && matches!(resource, Some("documents" | "addresses"))
+}
+
+/// The body limit of a request: `max_upload_request_bytes` for a multipart upload (files of
+/// several MB), `max_body_bytes` for everything else, so only the two upload endpoints can make
+/// the daemon hold a large body in memory.
+fn body_limit(config: &common::config::Config, method: &Method, path: &str, headers: &HeaderMap) -> usize {
+    if is_multipart(headers) && is_upload_route(method, path) {
+        config.max_upload_request_bytes as usize
+    } else {
+        config.max_body_bytes as usize
+    }
+}
+
 /// The filter every handler starts from. Body problems travel in `params`, not as rejections.
 pub fn incoming(
     app: Arc<App>,
@@ -132,28 +165,47 @@ pub fn incoming(
         .and(warp::method())
         .and(warp::header::headers_cloned())
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+        .and(warp::path::full())
         .and(warp::body::stream())
-        .then(move |peer: Option<SocketAddr>, method: Method, headers: HeaderMap, query: String, body| {
-            let app = app.clone();
-            let proxies = proxies.clone();
-            async move {
-                let limit = app.config.max_body_bytes as usize;
-                let body = read_body(Box::pin(body), limit).await;
-                let content_type = headers.get(warp::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-                let query = if query.is_empty() { None } else { Some(query.as_str()) };
-                let params = body.and_then(|b| Params::parse(query, content_type, &b));
-                let ctx = RequestContext {
-                    ip: proxies.client_ip(peer, &headers, app.config.gateway == "akamai"),
-                    user_agent: headers
-                        .get(warp::http::header::USER_AGENT)
-                        .and_then(|v| v.to_str().ok())
-                        .map(|s| s.chars().take(512).collect()),
-                    session_id: cookie_value(&headers, &app.config.session_name),
-                    request_id: uuid::Uuid::new_v4().simple().to_string(),
-                };
-                Incoming { ctx, params, headers, method }
-            }
-        })
+        .then(
+            move |peer: Option<SocketAddr>,
+                  method: Method,
+                  headers: HeaderMap,
+                  query: String,
+                  full: warp::path::FullPath,
+                  body| {
+                let app = app.clone();
+                let proxies = proxies.clone();
+                async move {
+                    let limit = body_limit(&app.config, &method, full.as_str(), &headers);
+                    let upload_permit = if limit > app.config.max_body_bytes as usize {
+                        UPLOAD_BODIES.acquire().await.ok()
+                    } else {
+                        None
+                    };
+                    let body = read_body(Box::pin(body), limit).await;
+                    let content_type = headers.get(warp::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+                    let query = if query.is_empty() { None } else { Some(query.as_str()) };
+                    let params = body.and_then(|b| {
+                        let blank = b.iter().all(u8::is_ascii_whitespace);
+                        if !blank && is_multipart(&headers) && !is_upload_route(&method, full.as_str()) {
+                            return Err(ServiceError::new(415, "request.unsupported_media_type"));
+                        }
+                        Params::parse_bytes(query, content_type, b)
+                    });
+                    let ctx = RequestContext {
+                        ip: proxies.client_ip(peer, &headers, app.config.gateway == "akamai"),
+                        user_agent: headers
+                            .get(warp::http::header::USER_AGENT)
+                            .and_then(|v| v.to_str().ok())
+                            .map(|s| s.chars().take(512).collect()),
+                        session_id: cookie_value(&headers, &app.config.session_name),
+                        request_id: uuid::Uuid::new_v4().simple().to_string(),
+                    };
+                    Incoming { ctx, params, headers, method, upload_permit }
+                }
+            },
+        )
 }
 
 #[cfg(test)]
@@ -170,6 +222,27 @@ mod tests {
         assert_eq!(p.client_ip(Some(local), &h, false), "203.0.113.9");
         assert_eq!(p.client_ip(Some(remote), &h, false), "198.51.100.7");
         assert!(Proxies::parse(&["nope".into()]).is_err());
+    }
+
+    #[test]
+    fn only_multipart_uploads_get_the_upload_limit() {
+        let config =
+            common::config::Config { max_body_bytes: 1000, max_upload_request_bytes: 5000, ..Default::default() };
+        let multipart = |ct: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("content-type", ct.parse().expect("hv"));
+            h
+        };
+        let mp = multipart("multipart/form-data; boundary=x");
+        let limit = |m: Method, p: &str, h: &HeaderMap| body_limit(&config, &m, p, h);
+        assert_eq!(limit(Method::POST, "/api/v2/barong/resource/documents", &mp), 5000);
+        assert_eq!(limit(Method::POST, "/api/v2/resource/addresses", &mp), 5000);
+        assert_eq!(limit(Method::POST, "/api/v2/barong/resource/documents", &multipart("application/json")), 1000);
+        assert_eq!(limit(Method::PUT, "/api/v2/barong/resource/documents", &mp), 1000);
+        assert_eq!(limit(Method::POST, "/api/v2/barong/resource/labels", &mp), 1000);
+        assert_eq!(limit(Method::POST, "/api/v2/auth/api/v2/barong/resource/documents", &mp), 1000);
+        assert!(is_upload_route(&Method::POST, "/api/v2/resource/documents/"));
+        assert!(!is_upload_route(&Method::POST, "/api/v2/barong/identity/users"));
     }
 
     #[test]

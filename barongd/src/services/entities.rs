@@ -5,13 +5,12 @@ use common::entities::{DataStorage, Label, Phone, Profile, UserWithFullInfo};
 use super::App;
 use super::clock::iso8601;
 use super::error::ServiceResult;
+use super::profiles::ProfileState;
 use crate::store::UserRow;
-
-const PROFILE_STATES: [&str; 4] = ["drafted", "submitted", "verified", "rejected"];
+use crate::store::users::ProfileRow;
 
 /// `UserWithFullInfo` of `user`; `csrf_token` is added by callers that opened a session.
 pub async fn user_with_full_info(app: &App, user: &UserRow) -> ServiceResult<UserWithFullInfo> {
-    let mask = app.config.api_data_masking_enabled;
     let labels = app.store.labels_of(user.id).await?;
     let phones = app.store.phones_of(user.id).await?;
     let profiles = app.store.profiles_of(user.id).await?;
@@ -20,7 +19,6 @@ pub async fn user_with_full_info(app: &App, user: &UserRow) -> ServiceResult<Use
         Some(id) => app.store.user_by_id(id).await?.map(|u| u.uid),
         None => None,
     };
-    let open = |sealed: &Option<String>| sealed.as_deref().and_then(|s| app.sealer.open_string(s).ok());
     Ok(UserWithFullInfo {
         email: user.email.clone(),
         uid: user.uid.clone(),
@@ -42,37 +40,8 @@ pub async fn user_with_full_info(app: &App, user: &UserRow) -> ServiceResult<Use
                 updated_at: iso8601(l.updated_at),
             })
             .collect(),
-        phones: phones
-            .into_iter()
-            .map(|p| {
-                let number = app.sealer.open_string(&p.number_sealed).unwrap_or_default();
-                Phone {
-                    number: if mask { mask_phone(&number) } else { number },
-                    country: p.country,
-                    validated_at: p.validated_at.map(iso8601),
-                }
-            })
-            .collect(),
-        profiles: profiles
-            .into_iter()
-            .map(|p| {
-                let last_name = open(&p.last_name_sealed);
-                let dob = open(&p.dob_sealed);
-                Profile {
-                    first_name: open(&p.first_name_sealed),
-                    last_name: if mask { last_name.map(|n| mask_after(&n, 1)) } else { last_name },
-                    dob: if mask { dob.map(|d| mask_after(&d, 8)) } else { dob },
-                    address: open(&p.address_sealed),
-                    postcode: p.postcode,
-                    city: p.city,
-                    country: p.country,
-                    state: PROFILE_STATES.get(p.state as usize).unwrap_or(&"drafted").to_string(),
-                    metadata: p.metadata.as_deref().and_then(|m| serde_json::from_str(m).ok()),
-                    created_at: iso8601(p.created_at),
-                    updated_at: iso8601(p.updated_at),
-                }
-            })
-            .collect(),
+        phones: phones.iter().map(|p| phone(app, p)).collect(),
+        profiles: profiles.iter().map(|p| profile(app, p)).collect(),
         data_storages: storages
             .into_iter()
             .map(|d| DataStorage {
@@ -87,6 +56,49 @@ pub async fn user_with_full_info(app: &App, user: &UserRow) -> ServiceResult<Use
     })
 }
 
+/// The resource API's `Profile`: PII opened, and masked when `api_data_masking_enabled`.
+pub fn profile(app: &App, p: &ProfileRow) -> Profile {
+    profile_masked(app, p, app.config.api_data_masking_enabled)
+}
+
+/// A `Profile` with PII opened; `mask` as the resource API masks (operators see clear values).
+pub fn profile_masked(app: &App, p: &ProfileRow, mask: bool) -> Profile {
+    let open = |sealed: &Option<String>| sealed.as_deref().and_then(|s| app.sealer.open_string(s).ok());
+    let last_name = open(&p.last_name_sealed);
+    let dob = open(&p.dob_sealed);
+    Profile {
+        first_name: open(&p.first_name_sealed),
+        last_name: if mask { last_name.map(|n| mask_after(&n, 1)) } else { last_name },
+        dob: if mask { dob.map(|d| mask_after(&d, 8)) } else { dob },
+        address: open(&p.address_sealed),
+        postcode: p.postcode.clone(),
+        city: p.city.clone(),
+        country: p.country.clone(),
+        state: ProfileState::from_code(p.state).name().to_string(),
+        metadata: p.metadata.as_deref().and_then(|m| serde_json::from_str(m).ok()),
+        created_at: iso8601(p.created_at),
+        updated_at: iso8601(p.updated_at),
+    }
+}
+
+/// The resource API's `Phone`: number opened, and masked when `api_data_masking_enabled`.
+/// `validated_at` is not run through the entity's formatter in Barong, so it keeps milliseconds.
+pub fn phone(app: &App, p: &crate::store::users::PhoneRow) -> Phone {
+    let number = app.sealer.open_string(&p.number_sealed).unwrap_or_default();
+    Phone {
+        number: if app.config.api_data_masking_enabled { mask_phone(&number) } else { number },
+        country: p.country.clone(),
+        validated_at: p.validated_at.map(iso8601_millis),
+    }
+}
+
+/// Rails' JSON time (`2020-06-01T07:01:20.000Z`).
+fn iso8601_millis(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
+}
+
 /// Keeps the first `keep` characters and stars the rest (`Smith` → `S****`).
 pub fn mask_after(s: &str, keep: usize) -> String {
     s.chars().enumerate().map(|(i, c)| if i < keep { c } else { '*' }).collect()
@@ -96,10 +108,11 @@ pub fn mask_after(s: &str, keep: usize) -> String {
 pub fn mask_phone(number: &str) -> String {
     let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
     let n = digits.len();
-    if n <= 6 {
+    let keep = super::phones::country_code_len(&digits.iter().collect::<String>());
+    if n <= keep + 4 {
         return digits.into_iter().collect();
     }
-    digits.iter().enumerate().map(|(i, c)| if i < 2 || i >= n - 4 { *c } else { '*' }).collect()
+    digits.iter().enumerate().map(|(i, c)| if i < keep || i >= n - 4 { *c } else { '*' }).collect()
 }
 
 #[cfg(test)]
@@ -112,5 +125,8 @@ mod tests {
         assert_eq!(mask_after("S", 1), "S");
         assert_eq!(mask_after("1990-05-17", 8), "1990-05-**");
         assert_eq!(mask_phone("447911124106"), "44******4106");
+        assert_eq!(mask_phone("14155552671"), "1******2671");
+        assert_eq!(mask_phone("380501234567"), "380*****4567");
+        assert_eq!(iso8601_millis(1_590_994_880), "2020-06-01T07:01:20.000Z");
     }
 }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod accounts;
 pub mod activity;
+pub mod admin_labels;
 pub mod admin_users;
 pub mod api_keys;
 pub mod authz;
@@ -10,9 +11,11 @@ pub mod captcha;
 pub mod clock;
 pub mod context;
 pub mod data_storage;
+pub mod documents;
 pub mod email_format;
 pub mod entities;
 pub mod error;
+pub mod kyc_review;
 pub mod levels;
 pub mod login;
 pub mod mail;
@@ -20,12 +23,16 @@ pub mod otp;
 pub mod otp_setup;
 pub mod password_strength;
 pub mod passwords;
+pub mod phones;
+pub mod profiles;
 pub mod restrictions;
 pub mod seal;
 pub mod seeds;
 pub mod service_accounts;
 pub mod sessions;
+pub mod sms;
 pub mod tokens;
+pub mod uploads;
 pub mod user_labels;
 
 use std::sync::Arc;
@@ -46,6 +53,8 @@ pub struct App {
     pub sealer: seal::Sealer,
     pub mailer: mail::Mailer,
     pub captcha: captcha::Captcha,
+    /// Delivery and checking of phone verification codes.
+    pub sms: sms::Sms,
     pub authz: authz::Authz,
     pub restrictions: restrictions::Restrictions,
     pub started: Instant,

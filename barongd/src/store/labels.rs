@@ -37,6 +37,8 @@ pub trait LabelStore {
     async fn labels_of(&self, user_id: i64) -> StoreResult<Vec<LabelRow>>;
     /// Creates or overwrites the (user, key, scope) label.
     async fn upsert_label(&self, user_id: i64, key: &str, value: &str, scope: &str, now: i64) -> StoreResult<()>;
+    /// Deletes the (user, key, scope) label; whether one was there.
+    async fn delete_label(&self, user_id: i64, key: &str, scope: &str) -> StoreResult<bool>;
     /// Levels by id ascending.
     async fn levels(&self) -> StoreResult<Vec<LevelRow>>;
     /// Seeds a level unless one with that key:value exists; returns whether it was added.
@@ -84,6 +86,16 @@ macro_rules! impl_label_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn delete_label(&self, user_id: i64, key: &str, scope: &str) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>("DELETE FROM labels WHERE user_id = $1 AND key = $2 AND scope = $3")
+                    .bind(user_id)
+                    .bind(key)
+                    .bind(scope)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected() > 0)
             }
 
             async fn levels(&self) -> $crate::store::StoreResult<Vec<$crate::store::labels::LevelRow>> {

@@ -29,6 +29,8 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_api_keys.sql"),
     migration!(3, "0003_account.sql"),
     migration!(4, "0004_authz.sql"),
+    migration!(5, "0005_phones.sql"),
+    migration!(6, "0006_profiles.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -6,11 +6,14 @@ pub mod account;
 pub mod activities;
 pub mod api_keys;
 pub mod authz;
+pub mod documents;
 pub mod keys;
 pub mod labels;
 pub mod mail;
 pub mod migrate;
+pub mod phones;
 pub mod postgres;
+pub mod profiles;
 pub mod restrictions;
 pub mod sessions;
 pub mod sqlite;
@@ -24,10 +27,13 @@ pub use account::AccountStore;
 pub use activities::{ActivityStore, NewActivity};
 pub use api_keys::ApiKeyStore;
 pub use authz::AuthzStore;
+pub use documents::DocumentStore;
 pub use keys::{SigningKeyRow, SigningKeyStore};
 pub use labels::{LabelRow, LabelStore, LevelRow};
 pub use mail::{MailRow, MailStore};
 pub use migrate::{MigrationState, Migrator};
+pub use phones::PhoneStore;
+pub use profiles::ProfileStore;
 pub use restrictions::RestrictionStore;
 pub use sessions::{SessionRow, SessionStore};
 pub use throttle::ThrottleStore;
@@ -47,7 +53,10 @@ pub trait Store:
     + ApiKeyStore
     + AccountStore
     + AuthzStore
+    + DocumentStore
     + RestrictionStore
+    + ProfileStore
+    + PhoneStore
     + Migrator
     + Send
     + Sync

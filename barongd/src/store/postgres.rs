@@ -41,5 +41,8 @@ super::throttle::impl_throttle_store!(PgStore, Postgres);
 super::api_keys::impl_api_key_store!(PgStore, Postgres);
 super::account::impl_account_store!(PgStore, Postgres);
 super::authz::impl_authz_store!(PgStore, Postgres);
+super::documents::impl_document_store!(PgStore, Postgres);
+super::profiles::impl_profile_store!(PgStore, Postgres);
 super::restrictions::impl_restrictions_store!(PgStore, Postgres);
+super::phones::impl_phone_store!(PgStore, Postgres);
 super::migrate::impl_migrator!(PgStore, Postgres, "postgres");

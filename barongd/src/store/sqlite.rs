@@ -49,5 +49,8 @@ super::throttle::impl_throttle_store!(SqliteStore, Sqlite);
 super::api_keys::impl_api_key_store!(SqliteStore, Sqlite);
 super::account::impl_account_store!(SqliteStore, Sqlite);
 super::authz::impl_authz_store!(SqliteStore, Sqlite);
+super::documents::impl_document_store!(SqliteStore, Sqlite);
+super::profiles::impl_profile_store!(SqliteStore, Sqlite);
 super::restrictions::impl_restrictions_store!(SqliteStore, Sqlite);
+super::phones::impl_phone_store!(SqliteStore, Sqlite);
 super::migrate::impl_migrator!(SqliteStore, Sqlite, "sqlite");

@@ -105,3 +105,39 @@ async fn the_admin_socket_survives_garbage() {
     let (code, _, _) = srv.ctl(&["status"], None);
     assert_eq!(code, 0);
 }
+
+both!(operator_labels_drive_level_and_state, |srv: TestServer| async move {
+    let email = "labelled@example.com";
+    let (c, _) = active_user(&srv, email).await;
+    let me = srv.url("resource/users/me");
+    let labels = ctl_json(&srv, &["label", "list", email]);
+    assert_eq!(labels.as_array().map(Vec::len), Some(1), "email=verified only: {labels}");
+
+    // Level labels raise the level; users cannot write them, the operator can.
+    let u = ctl_json(&srv, &["label", "set", email, "phone", "verified"]);
+    assert_eq!((u["level"].as_i64(), u["state"].as_str()), (Some(2), Some("active")), "{u}");
+    let u = ctl_json(&srv, &["label", "set", email, "Nickname", "Blue", "--scope", "public"]);
+    assert!(u["labels"].as_array().expect("labels").iter().any(|l| l["key"] == "nickname" && l["scope"] == "public"));
+
+    // A private `ban` label bans: the session is refused at once; removing it restores the account.
+    let u = ctl_json(&srv, &["label", "set", email, "ban", "fraud-report"]);
+    assert_eq!(u["state"], "banned");
+    assert_eq!(get(&c, &me).await.0, 401);
+    let u = ctl_json(&srv, &["label", "remove", email, "ban"]);
+    assert_eq!(u["state"], "active");
+    let u = ctl_json(&srv, &["label", "remove", email, "phone"]);
+    assert_eq!(u["level"], 1);
+
+    // Refusals: unknown label, bad key, unknown user, bad scope (a usage error).
+    let (code, _, err) = srv.ctl(&["label", "remove", email, "ban"], None);
+    assert!(code == 1 && err.contains("label.not_found"), "{err}");
+    let (code, _, err) = srv.ctl(&["label", "set", email, "a!", "x"], None);
+    assert!(
+        code == 1 && err.contains("key.too_short") && err.contains("key.invalid") && err.contains("value.too_short"),
+        "{err}"
+    );
+    let (code, _, _) = srv.ctl(&["label", "list", "nobody@example.com"], None);
+    assert_eq!(code, 1);
+    let (code, _, _) = srv.ctl(&["label", "set", email, "kyc", "done", "--scope", "secret"], None);
+    assert_eq!(code, 2);
+});

@@ -5,15 +5,6 @@ use reqwest::Method;
 
 use super::*;
 
-/// Runs `barongctl --json <args>` and returns the document, asserting success.
-fn ctl_json(srv: &TestServer, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let (code, out, err) = srv.ctl(&all, None);
-    assert_eq!(code, 0, "barongctl {args:?}: {err}");
-    serde_json::from_str(&out).expect("json output")
-}
-
 async fn uid_of(srv: &TestServer, email: &str) -> String {
     srv.sql_texts(&format!("SELECT uid FROM users WHERE email = '{email}'")).await.remove(0)
 }

@@ -19,7 +19,7 @@ both!(ping_time_version_configs_on_both_prefixes, |srv: TestServer| async move {
             assert_eq!(s, 200);
             assert_eq!(cfg["session_expire_time"], 1800);
             assert_eq!(cfg["captcha_type"], "none");
-            assert_eq!(cfg["phone_verification_type"], "mock");
+            assert_eq!(cfg["phone_verification_type"], "file");
             assert_eq!(cfg["password_min_entropy"], 14);
             assert!(cfg["password_regexp"].as_str().expect("regexp").starts_with("(?-mix:"));
             assert!(cfg.get("captcha_id").is_none());

@@ -8,12 +8,16 @@ mod api_keys;
 mod authz;
 mod bad_input;
 mod captcha;
+mod contract;
+mod documents;
 mod email;
 mod gateway_proxies;
 mod general;
 mod jwt_algorithms;
 mod otp;
 mod password;
+mod phones;
+mod profiles;
 mod register;
 mod restrictions;
 mod sessions;
@@ -79,6 +83,16 @@ pub async fn mailed_token(srv: &TestServer, email: &str, param: &str) -> String 
         assert!(std::time::Instant::now() < deadline, "no mail with {param} for {email}");
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// Runs `barongctl --json ARGS`, which must succeed, and returns its JSON document.
+#[track_caller]
+pub fn ctl_json(srv: &TestServer, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let (code, out, err) = srv.ctl(&all, None);
+    assert_eq!(code, 0, "barongctl {args:?}: {err}");
+    serde_json::from_str(&out).expect("json output")
 }
 
 /// Registers and confirms `email`; returns a client logged in as that user and its CSRF token.

@@ -3,15 +3,6 @@
 
 use super::*;
 
-/// `barongctl --json ARGS` that must succeed; returns its JSON document.
-fn ctl_ok(srv: &TestServer, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let (code, out, err) = srv.ctl(&all, None);
-    assert_eq!(code, 0, "barongctl {args:?}: {err}");
-    serde_json::from_str(&out).expect("json")
-}
-
 /// `barongctl --json ARGS` that the daemon refuses; returns the error code.
 fn ctl_refused(srv: &TestServer, args: &[&str]) -> String {
     let mut all = vec!["--json"];
@@ -23,7 +14,7 @@ fn ctl_refused(srv: &TestServer, args: &[&str]) -> String {
 }
 
 fn whitelink(srv: &TestServer) -> String {
-    ctl_ok(srv, &["restriction", "whitelink", "--hours", "2"])["token"].as_str().expect("token").to_string()
+    ctl_json(srv, &["restriction", "whitelink", "--hours", "2"])["token"].as_str().expect("token").to_string()
 }
 
 async fn access(srv: &TestServer, token: &str, forwarded_for: Option<&str>) -> (u16, Value) {
@@ -48,7 +39,7 @@ both!(whitelink_tokens_whitelist_the_caller_once, |srv: TestServer| async move {
     // Stored hashed, never in clear.
     assert!(srv.sql_texts("SELECT token_hash FROM whitelinks").await.iter().all(|h| *h != token));
     assert_eq!(access(&srv, &token, None).await, (201, json!(201)));
-    let list = ctl_ok(&srv, &["restriction", "list"]);
+    let list = ctl_json(&srv, &["restriction", "list"]);
     let w = &list[0];
     assert_eq!((&w["category"], &w["scope"], &w["value"]), (&json!("whitelist"), &json!("ip"), &json!("127.0.0.1")));
     assert_eq!((&w["state"], &w["code"], &w["active"]), (&json!("enabled"), &json!(401), &json!(true)));
@@ -61,7 +52,7 @@ both!(whitelink_tokens_whitelist_the_caller_once, |srv: TestServer| async move {
     // IPv6 clients can be whitelisted too (through a trusted proxy here).
     assert_eq!(access(&srv, &second, Some("2001:DB8:0::7")).await, (201, json!(201)));
     let values: Vec<Value> =
-        ctl_ok(&srv, &["restriction", "list"]).as_array().expect("list").iter().map(|r| r["value"].clone()).collect();
+        ctl_json(&srv, &["restriction", "list"]).as_array().expect("list").iter().map(|r| r["value"].clone()).collect();
     assert_eq!(values, vec![json!("127.0.0.1"), json!("2001:db8::7")]);
 
     // An expired token is refused.
@@ -79,18 +70,18 @@ both!(whitelink_tokens_whitelist_the_caller_once, |srv: TestServer| async move {
 });
 
 both!(barongctl_manages_restrictions, |srv: TestServer| async move {
-    let r = ctl_ok(&srv, &["restriction", "add", "--category", "maintenance", "--scope", "all", "--value", "all"]);
+    let r = ctl_json(&srv, &["restriction", "add", "--category", "maintenance", "--scope", "all", "--value", "all"]);
     assert_eq!((&r["code"], &r["state"], &r["active"]), (&json!(471), &json!("enabled"), &json!(true)));
     let id = r["id"].as_i64().expect("id").to_string();
     let args = ["restriction", "add", "--category", "blacklist", "--scope", "ip_subnet", "--value", "2001:db8::5/32"];
-    let r = ctl_ok(&srv, &args);
+    let r = ctl_json(&srv, &args);
     assert_eq!((&r["value"], &r["code"]), (&json!("2001:db8::/32"), &json!(403)));
-    let r = ctl_ok(
+    let r = ctl_json(
         &srv,
         &["restriction", "add", "--category", "whitelist", "--scope", "ip", "--value", "::1", "--code", "499"],
     );
     assert_eq!(r["code"], 401, "whitelist codes are always the default");
-    let r = ctl_ok(
+    let r = ctl_json(
         &srv,
         &[
             "restriction",
@@ -119,15 +110,15 @@ both!(barongctl_manages_restrictions, |srv: TestServer| async move {
     assert_eq!(add("greylist", "ip", "1.1.1.1"), "admin.restriction.invalid_category");
     assert_eq!(add("blacklist", "planet", "mars"), "admin.restriction.invalid_scope");
 
-    let r = ctl_ok(&srv, &["restriction", "disable", &id]);
+    let r = ctl_json(&srv, &["restriction", "disable", &id]);
     assert_eq!((&r["state"], &r["active"]), (&json!("disabled"), &json!(false)));
-    let r = ctl_ok(&srv, &["restriction", "enable", &country]);
+    let r = ctl_json(&srv, &["restriction", "enable", &country]);
     assert_eq!(r["state"], "enabled");
-    let r = ctl_ok(&srv, &["restriction", "remove", &id]);
+    let r = ctl_json(&srv, &["restriction", "remove", &id]);
     assert_eq!(r["category"], "maintenance");
     assert_eq!(ctl_refused(&srv, &["restriction", "remove", &id]), "admin.restriction.doesnt_exist");
     assert_eq!(ctl_refused(&srv, &["restriction", "enable", "999"]), "admin.restriction.doesnt_exist");
-    assert_eq!(ctl_ok(&srv, &["restriction", "list"]).as_array().map(Vec::len), Some(3));
+    assert_eq!(ctl_json(&srv, &["restriction", "list"]).as_array().map(Vec::len), Some(3));
     // Every change is in the change feed.
     let kinds = srv.sql_texts("SELECT kind FROM changes WHERE kind = 'restrictions'").await;
     assert_eq!(kinds.len(), 7, "{kinds:?}");
@@ -138,10 +129,10 @@ both!(barongctl_manages_restrictions, |srv: TestServer| async move {
 
 both!(changes_reach_a_second_daemon_within_a_second, |srv: TestServer| async move {
     let other = srv.sibling("").await;
-    let r = ctl_ok(&srv, &["restriction", "add", "--category", "blacklist", "--scope", "ip", "--value", "192.0.2.1"]);
+    let r = ctl_json(&srv, &["restriction", "add", "--category", "blacklist", "--scope", "ip", "--value", "192.0.2.1"]);
     let id = r["id"].as_i64().expect("id");
     let active_on_other = |want: bool| {
-        let list = ctl_ok(&other, &["restriction", "list"]);
+        let list = ctl_json(&other, &["restriction", "list"]);
         list.as_array().expect("list").iter().any(|r| r["id"] == id && r["active"] == want)
     };
     let started = std::time::Instant::now();
@@ -149,10 +140,10 @@ both!(changes_reach_a_second_daemon_within_a_second, |srv: TestServer| async mov
         assert!(started.elapsed() < Duration::from_millis(1500), "not enforced by the second daemon in time");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    ctl_ok(&other, &["restriction", "disable", &id.to_string()]);
+    ctl_json(&other, &["restriction", "disable", &id.to_string()]);
     let started = std::time::Instant::now();
     loop {
-        let list = ctl_ok(&srv, &["restriction", "list"]);
+        let list = ctl_json(&srv, &["restriction", "list"]);
         if list[0]["active"] == json!(false) {
             break;
         }
@@ -165,9 +156,9 @@ both!(enabling_blocklogin_ends_only_the_sessions_it_matches, |srv: TestServer| a
     let (c, _) = active_user(&srv, "blocked@example.com").await;
     let me = srv.url("resource/users/me");
     assert_eq!(get(&c, &me).await.0, 200);
-    ctl_ok(&srv, &["restriction", "add", "--category", "blocklogin", "--scope", "ip", "--value", "192.0.2.1"]);
+    ctl_json(&srv, &["restriction", "add", "--category", "blocklogin", "--scope", "ip", "--value", "192.0.2.1"]);
     assert_eq!(get(&c, &me).await.0, 200, "a session from elsewhere survives");
-    let r = ctl_ok(
+    let r = ctl_json(
         &srv,
         &[
             "restriction",
@@ -183,7 +174,7 @@ both!(enabling_blocklogin_ends_only_the_sessions_it_matches, |srv: TestServer| a
         ],
     );
     assert_eq!(get(&c, &me).await.0, 200, "a disabled restriction ends nothing");
-    ctl_ok(&srv, &["restriction", "enable", &r["id"].as_i64().expect("id").to_string()]);
+    ctl_json(&srv, &["restriction", "enable", &r["id"].as_i64().expect("id").to_string()]);
     assert_eq!(get(&c, &me).await.0, 401, "the matching session ended");
 });
 
@@ -218,7 +209,7 @@ both!(the_gateway_applies_restrictions_first, |srv: TestServer| async move {
     let add = |args: &[&str]| {
         let mut all = vec!["restriction", "add"];
         all.extend_from_slice(args);
-        ctl_ok(&srv, &all)
+        ctl_json(&srv, &all)
     };
     add(&["--category", "blocklogin", "--scope", "ip", "--value", "192.0.2.1"]);
     for login in ["api/v2/barong/identity/sessions", "api/v2/barong/identity/sessions/auth0"] {
@@ -235,7 +226,7 @@ both!(the_gateway_applies_restrictions_first, |srv: TestServer| async move {
     assert_eq!(access(&srv, &token, Some("198.51.100.1")).await, (201, json!(201)));
     assert_eq!(gateway(&srv, public, "198.51.100.1").await.0, 200, "whitelisted past maintenance");
     assert_err(&gateway(&srv, public, "198.51.100.2").await, 471, &["authz.restrict.maintenance"]);
-    ctl_ok(&srv, &["restriction", "disable", &m["id"].as_i64().expect("id").to_string()]);
+    ctl_json(&srv, &["restriction", "disable", &m["id"].as_i64().expect("id").to_string()]);
     assert_eq!(gateway(&srv, public, "198.51.100.2").await.0, 200);
 });
 
@@ -297,20 +288,20 @@ async fn geoip(srv: TestServer) {
     // name; their default code is 423.
     let public = "api/v2/barong/public/ping";
     let add = |scope: &str, value: &str| {
-        ctl_ok(&srv, &["restriction", "add", "--category", "blacklist", "--scope", scope, "--value", value])
+        ctl_json(&srv, &["restriction", "add", "--category", "blacklist", "--scope", scope, "--value", value])
     };
     let jp = add("country", "jp");
     assert_err(&gateway(&srv, public, "203.0.113.7").await, 423, &["authz.restrict.blacklist"]);
     assert_eq!(gateway(&srv, public, "198.51.100.9").await.0, 200);
     assert_eq!(gateway(&srv, public, "192.0.2.1").await.0, 200, "an address the database does not know");
-    ctl_ok(&srv, &["restriction", "remove", &jp["id"].as_i64().expect("id").to_string()]);
+    ctl_json(&srv, &["restriction", "remove", &jp["id"].as_i64().expect("id").to_string()]);
     assert_eq!(gateway(&srv, public, "203.0.113.7").await.0, 200);
     for (scope, value) in [("country", "Япония"), ("country", "japan"), ("continent", "AS"), ("continent", "asia")]
     {
         let r = add(scope, value);
         assert_err(&gateway(&srv, public, "203.0.113.7").await, 423, &["authz.restrict.blacklist"]);
         assert_eq!(gateway(&srv, public, "198.51.100.9").await.0, 200, "{scope} {value}");
-        ctl_ok(&srv, &["restriction", "remove", &r["id"].as_i64().expect("id").to_string()]);
+        ctl_json(&srv, &["restriction", "remove", &r["id"].as_i64().expect("id").to_string()]);
     }
 }
 
