@@ -179,6 +179,7 @@ fn phone_errors(c: &Config, errors: &mut Vec<String>) {
         ("phone_code_max_attempts", c.phone_code_max_attempts, 1),
         ("phone_code_resend_interval", c.phone_code_resend_interval, 0),
         ("phone_code_max_sends_per_hour", c.phone_code_max_sends_per_hour, 1),
+        ("phone_max_per_user", c.phone_max_per_user, 1),
     ] {
         if value < min {
             errors.push(format!("{key}: must be at least {min}"));

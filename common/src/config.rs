@@ -283,6 +283,8 @@ pub struct Config {
     pub phone_code_resend_interval: i64,
     /// Codes sent to one phone per hour at most.
     pub phone_code_max_sends_per_hour: i64,
+    /// Phones one user may add (each costs an SMS; Barong had no limit).
+    pub phone_max_per_user: i64,
 }
 
 /// One `state_triggers` entry, e.g. `{state: banned, labels: [ban, fraud]}`.
@@ -427,6 +429,7 @@ impl Default for Config {
             phone_code_max_attempts: 5,
             phone_code_resend_interval: 60,
             phone_code_max_sends_per_hour: 5,
+            phone_max_per_user: 5,
         }
     }
 }
@@ -497,6 +500,7 @@ pub const ENV_KEYS: &[&str] = &[
     "phone_code_max_attempts",
     "phone_code_resend_interval",
     "phone_code_max_sends_per_hour",
+    "phone_max_per_user",
     "api_data_masking_enabled",
     "geoip_lang",
     "maxminddb_path",

@@ -6,7 +6,8 @@
 //! default. Here the code (still 5 digits, for clients) comes from the OS CSPRNG, is sealed at
 //! rest, expires after `phone_code_lifetime`, is void after `phone_code_max_attempts` wrong
 //! tries, and sends are limited per phone (`phone_code_resend_interval`,
-//! `phone_code_max_sends_per_hour`: 429 `resource.phone.too_many_requests`).
+//! `phone_code_max_sends_per_hour`: 429 `resource.phone.too_many_requests`) and phones per user
+//! (`phone_max_per_user`: 400 `resource.phone.limit_reached`).
 
 use common::config::PhoneVerification;
 use common::entities::{Phone, UserWithFullInfo};
@@ -88,6 +89,13 @@ pub async fn list(app: &App, user: &UserRow) -> ServiceResult<Vec<Phone>> {
 /// `POST phones`: validate, refuse a number the user has (400 `exists`), add it, send a code.
 pub async fn create(app: &App, user: &UserRow, raw: &str, channel: Channel) -> ServiceResult<()> {
     let (n, index) = validate(app, raw).await?;
+    // Each phone may receive SMS, so the number of phones bounds what one account can make us
+    // send (SMS pumping). A number the user already has keeps Barong's `exists` answer.
+    if app.store.user_phone(user.id, &index).await?.is_none()
+        && app.store.phones_of(user.id).await?.len() as i64 >= app.config.phone_max_per_user
+    {
+        return Err(ServiceError::new(400, "resource.phone.limit_reached"));
+    }
     let sealed = app.sealer.seal(n.number.as_bytes());
     let phone = match app.store.insert_phone(user.id, &n.country, &sealed, &index, app.clock.now()).await {
         Ok(p) => p,

@@ -319,6 +319,23 @@ both_with!(
     }
 );
 
+both_with!(phones_per_user_are_capped, "phone_max_per_user: 2\n", |srv: TestServer| async move {
+    let (c, csrf) = active_user(&srv, "many@example.com").await;
+    for n in [NUMBER, OTHER] {
+        assert_eq!(call(&srv, &c, &csrf, "phones", json!({"phone_number": n})).await.0, 201);
+    }
+    // A number already held keeps Barong's answer; a third one is refused and sends nothing.
+    assert_err(
+        &call(&srv, &c, &csrf, "phones", json!({"phone_number": NUMBER})).await,
+        400,
+        &["resource.phone.exists"],
+    );
+    let third = json!({"phone_number": "+49 30 901820"});
+    assert_err(&call(&srv, &c, &csrf, "phones", third).await, 400, &["resource.phone.limit_reached"]);
+    assert_eq!(srv.sms_outbox().len(), 2);
+    assert_eq!(get(&c, &srv.url("resource/phones")).await.1.as_array().map(Vec::len), Some(2));
+});
+
 fn twilio_sms_config(url: &str) -> String {
     format!(
         "phone_verification: twilio_sms\ntwilio_account_sid: AC123\ntwilio_auth_token: tw-token-secret\n\
