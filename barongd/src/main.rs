@@ -138,7 +138,8 @@ fn private_dir(path: &Path) -> Result<(), Failure> {
 async fn run(config: Config) -> Result<(), Failure> {
     let started = Instant::now();
     let data_dir = PathBuf::from(&config.data_dir);
-    for dir in [data_dir.clone(), data_dir.join("keys"), data_dir.join("outbox"), data_dir.join("uploads")] {
+    let uploads = services::uploads::dir(&config);
+    for dir in [data_dir.clone(), data_dir.join("keys"), data_dir.join("outbox"), uploads] {
         private_dir(&dir)?;
     }
     let master = std::env::var("BARONG_MASTER_KEY").ok();

@@ -265,6 +265,10 @@ pub struct Config {
     /// Largest accepted `multipart/form-data` body of `POST resource/documents` and
     /// `resource/addresses`, bytes; every other request keeps `max_body_bytes`.
     pub max_upload_request_bytes: u64,
+    /// Where uploaded KYC files live; empty means `<data_dir>/uploads`. Daemons sharing one
+    /// PostgreSQL database must share this directory too (a network volume), or a file stored
+    /// by one is missing on the others.
+    pub uploads_dir: String,
     /// How long the authz gateway reuses an upstream JWT for the same session or API key, seconds
     /// (never past the token's `exp`; dropped at once when the holder changes). 0 signs every time.
     pub authz_jwt_reuse_seconds: i64,
@@ -419,6 +423,7 @@ impl Default for Config {
             trusted_proxies: vec!["127.0.0.1/32".into(), "::1/128".into()],
             max_body_bytes: 64 * 1024,
             max_upload_request_bytes: 32 * 1024 * 1024,
+            uploads_dir: String::new(),
             authz_jwt_reuse_seconds: 30,
             argon2: Argon2Settings::default(),
             mailer: MailerSettings::default(),
@@ -517,6 +522,7 @@ pub const ENV_KEYS: &[&str] = &[
     "session_max_lifetime",
     "max_body_bytes",
     "max_upload_request_bytes",
+    "uploads_dir",
     "required_docs_expire",
     "doc_num_limit",
     "upload_extension_whitelist",

@@ -155,9 +155,13 @@ pub fn valid_name(name: &str) -> Option<Kind> {
     Kind::of_extension(ext)
 }
 
-/// The uploads directory of the data dir.
+/// `uploads_dir`, or the uploads directory of the data dir.
 pub fn dir(config: &common::config::Config) -> PathBuf {
-    Path::new(&config.data_dir).join("uploads")
+    if config.uploads_dir.is_empty() {
+        Path::new(&config.data_dir).join("uploads")
+    } else {
+        PathBuf::from(&config.uploads_dir)
+    }
 }
 
 fn temp_path(dir: &Path, name: &str) -> PathBuf {

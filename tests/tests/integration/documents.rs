@@ -393,3 +393,37 @@ both!(concurrent_batches_cannot_pass_the_limit_together, |srv: TestServer| async
     assert_eq!(srv.sql_texts("SELECT upload FROM documents").await.len(), 6);
     assert_eq!(stored_files(&srv).len(), 6, "{:?}", stored_files(&srv));
 });
+
+/// Two daemons on one database and one `uploads_dir` (a shared volume): a document uploaded
+/// through one downloads through the other.
+async fn shared_uploads_dir(backend: Backend) {
+    let shared = tempfile::tempdir().expect("tempdir");
+    let config = format!("uploads_dir: {}", shared.path().join("kyc").display());
+    let opts = Options { config: config.clone(), ..Default::default() };
+    let Some(a) = TestServer::spawn_with(backend, opts).await else { return };
+    let (c, csrf) = active_user(&a, "shared@example.com").await;
+    let b = a.sibling(&config).await;
+    let (s, _) = upload(&c, &a.url("resource/documents"), &csrf, &passport(&[]), &[("scan.png", PNG)]).await;
+    assert_eq!(s, 201);
+    assert!(
+        !a.data_dir.join("uploads").exists()
+            || std::fs::read_dir(a.data_dir.join("uploads")).expect("dir").next().is_none()
+    );
+    let files: Vec<_> = std::fs::read_dir(shared.path().join("kyc")).expect("shared dir").collect();
+    assert_eq!(files.len(), 1, "stored in uploads_dir");
+    let (_, list) = get(&c, &b.url("resource/documents")).await;
+    let link = format!("{}{}", b.base, list[0]["upload"]["url"].as_str().expect("url"));
+    let r = c.get(&link).send().await.expect("download");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(&r.bytes().await.expect("bytes")[..], PNG);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_uploads_dir_serves_every_daemon_sqlite() {
+    shared_uploads_dir(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_uploads_dir_serves_every_daemon_postgres() {
+    shared_uploads_dir(Backend::Postgres).await;
+}
