@@ -63,6 +63,7 @@ pub fn print(reply: Reply, format: Format) -> ExitCode {
             t.add_row(vec!["uptime".into(), format!("{} s", s.uptime_seconds)]);
             t.add_row(vec!["users".into(), s.users.to_string()]);
             t.add_row(vec!["mail waiting".into(), s.pending_mail.to_string()]);
+            t.add_row(vec!["events waiting".into(), s.pending_events.to_string()]);
             println!("{t}");
         }
         ReplyData::User(u) => print_user(&u),

@@ -37,6 +37,10 @@ pub fn load(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<C
     if let Some(url) = env("DATABASE_URL") {
         map.insert("database_url".into(), Value::String(url));
     }
+    // Barong read this one without the BARONG_ prefix.
+    if let Some(url) = env("EVENT_API_RABBITMQ_URL") {
+        map.insert("event_api_rabbitmq_url".into(), Value::String(url));
+    }
     let mut set = |k: &str, v: &Option<String>| {
         if let Some(v) = v {
             map.insert(Value::String(k.to_string()), Value::String(v.clone()));
@@ -212,6 +216,11 @@ fn upload_errors(c: &Config, errors: &mut Vec<String>) {
     if c.upload_auth_url_expiration < 1 {
         errors.push("upload_auth_url_expiration: must be at least 1 (minutes)".into());
     }
+    if let Some(url) = c.event_api_url()
+        && let Err(e) = crate::services::event_publisher::validate_url(&url)
+    {
+        errors.push(format!("event_api_rabbitmq_url: {e}"));
+    }
     if c.max_upload_request_bytes < c.max_body_bytes {
         errors.push("max_upload_request_bytes: must be at least max_body_bytes".into());
     }
@@ -230,6 +239,8 @@ pub fn redacted_yaml(c: &Config) -> String {
     hide(&mut c.geetest_key);
     hide(&mut c.mailer.smtp_url);
     hide(&mut c.twilio_auth_token);
+    hide(&mut c.event_api_rabbitmq_password);
+    c.event_api_rabbitmq_url = Secret(crate::store::redact_url(c.event_api_rabbitmq_url.expose()));
     serde_yaml::to_string(&c).unwrap_or_default()
 }
 

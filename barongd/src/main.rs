@@ -209,6 +209,8 @@ async fn run(config: Config) -> Result<(), Failure> {
     let janitor = tokio::spawn(janitor(store.clone(), clock.clone(), stop_rx.clone()));
     let restrictions_refresh = tokio::spawn(services::restrictions::refresh_loop(app.clone(), stop_rx.clone()));
     let authz_poller = services::authz::spawn_poller(app.clone(), stop_rx.clone());
+    // Only when the Event API is enabled (event_api_rabbitmq_url or _host).
+    let event_publisher = services::event_publisher::spawn(app.clone(), stop_rx.clone());
 
     tracing::info!(
         "barongd {} listening on http://{bound} (database {database}, data dir {}, admin socket {})",
@@ -240,6 +242,9 @@ async fn run(config: Config) -> Result<(), Failure> {
     let _ = stop_tx.send(true);
     admin_task.abort();
     let _ = tokio::time::timeout(Duration::from_secs(5), mail_worker).await;
+    if let Some(publisher) = event_publisher {
+        let _ = tokio::time::timeout(Duration::from_secs(5), publisher).await;
+    }
     janitor.abort();
     restrictions_refresh.abort();
     authz_poller.abort();

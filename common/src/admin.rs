@@ -397,6 +397,9 @@ pub struct StatusInfo {
     pub uptime_seconds: u64,
     pub users: i64,
     pub pending_mail: i64,
+    /// Event API messages not yet confirmed by RabbitMQ.
+    #[serde(default)]
+    pub pending_events: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

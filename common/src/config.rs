@@ -269,6 +269,14 @@ pub struct Config {
     /// PostgreSQL database must share this directory too (a network volume), or a file stored
     /// by one is missing on the others.
     pub uploads_dir: String,
+    /// RabbitMQ of the Event API (`EVENT_API_RABBITMQ_URL`, `amqp://user:pass@host:port/vhost`).
+    /// Empty, with `event_api_rabbitmq_host` empty too, means no events are published.
+    pub event_api_rabbitmq_url: Secret,
+    /// Barong's split form of the same, used when the URL is empty and the host is set.
+    pub event_api_rabbitmq_host: String,
+    pub event_api_rabbitmq_port: u16,
+    pub event_api_rabbitmq_username: String,
+    pub event_api_rabbitmq_password: Secret,
     /// How long the authz gateway reuses an upstream JWT for the same session or API key, seconds
     /// (never past the token's `exp`; dropped at once when the holder changes). 0 signs every time.
     pub authz_jwt_reuse_seconds: i64,
@@ -336,6 +344,34 @@ pub struct ThrottleSettings {
     /// Failed attempts per client IP inside `window_seconds`.
     pub max_failures_per_ip: i64,
     pub window_seconds: i64,
+}
+
+impl Config {
+    /// The Event API's AMQP URL: `event_api_rabbitmq_url`, else one built from the host,
+    /// port and credentials; `None` when events are off.
+    pub fn event_api_url(&self) -> Option<String> {
+        if !self.event_api_rabbitmq_url.is_empty() {
+            return Some(self.event_api_rabbitmq_url.expose().to_string());
+        }
+        if self.event_api_rabbitmq_host.is_empty() {
+            return None;
+        }
+        let enc = |s: &str| -> String {
+            s.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+                    _ => format!("%{b:02X}"),
+                })
+                .collect()
+        };
+        Some(format!(
+            "amqp://{}:{}@{}:{}/%2f",
+            enc(&self.event_api_rabbitmq_username),
+            enc(self.event_api_rabbitmq_password.expose()),
+            self.event_api_rabbitmq_host,
+            self.event_api_rabbitmq_port
+        ))
+    }
 }
 
 impl Default for Config {
@@ -424,6 +460,11 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             max_upload_request_bytes: 32 * 1024 * 1024,
             uploads_dir: String::new(),
+            event_api_rabbitmq_url: Secret::default(),
+            event_api_rabbitmq_host: String::new(),
+            event_api_rabbitmq_port: 5672,
+            event_api_rabbitmq_username: "guest".into(),
+            event_api_rabbitmq_password: Secret("guest".into()),
             authz_jwt_reuse_seconds: 30,
             argon2: Argon2Settings::default(),
             mailer: MailerSettings::default(),
@@ -523,6 +564,11 @@ pub const ENV_KEYS: &[&str] = &[
     "max_body_bytes",
     "max_upload_request_bytes",
     "uploads_dir",
+    "event_api_rabbitmq_url",
+    "event_api_rabbitmq_host",
+    "event_api_rabbitmq_port",
+    "event_api_rabbitmq_username",
+    "event_api_rabbitmq_password",
     "required_docs_expire",
     "doc_num_limit",
     "upload_extension_whitelist",

@@ -237,6 +237,7 @@ async fn status(app: &App) -> Result<ReplyData, ServiceError> {
         uptime_seconds: app.started.elapsed().as_secs(),
         users: app.store.count_users().await?,
         pending_mail: app.store.pending_mail().await?,
+        pending_events: app.store.pending_events().await?,
     }))
 }
 

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use serde_json::Value;
 use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::HeaderValue;
 use warp::reply::Response;
 
 use super::params::{Check, Params};
@@ -209,14 +208,7 @@ pub async fn activity(app: &App, inc: Incoming, topic: String) -> Response {
         let user = authenticate(app, &inc).await?;
         let q = activity_query(inc.params()?, topic)?;
         let page = account::activities(app, &user, &q).await?;
-        let mut resp = reply::json(200, &page.items);
-        let h = resp.headers_mut();
-        for (name, value) in [("total", page.total), ("per-page", q.limit), ("page", q.page)] {
-            if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
-                h.insert(name, v);
-            }
-        }
-        Ok(resp)
+        Ok(reply::paginated(&page.items, page.total, q.limit, q.page, &inc.path, &inc.query))
     };
     reply::respond(&inc.ctx, r.await)
 }

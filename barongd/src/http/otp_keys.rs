@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::HeaderValue;
 use warp::reply::Response;
 
 use super::params::{Params, WrongType};
@@ -218,14 +217,8 @@ pub async fn otp_verify(app: &App, inc: Incoming) -> Response {
 }
 
 /// A page of keys with api-pagination's headers.
-fn listed(l: Listed) -> Response {
-    let mut r = reply::json(200, &l.keys);
-    for (name, value) in [("total", l.total), ("per-page", l.per_page), ("page", l.page)] {
-        if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
-            r.headers_mut().insert(name, v);
-        }
-    }
-    r
+fn listed(l: Listed, inc: &Incoming) -> Response {
+    reply::paginated(&l.keys, l.total, l.per_page, l.page, &inc.path, &inc.query)
 }
 
 /// Whose keys an endpoint manages: the user's own (`api_keys`) or those of a service account
@@ -361,7 +354,7 @@ async fn list_keys(app: &App, inc: Incoming, family: Family) -> Response {
         let target = f.target(family);
         f.finish()?;
         let acting = Acting::resolve(app, user, target).await?;
-        Ok(listed(api_keys::list(app, acting.holder(), q).await?))
+        Ok(listed(api_keys::list(app, acting.holder(), q).await?, &inc))
     };
     reply::respond(&inc.ctx, r.await)
 }

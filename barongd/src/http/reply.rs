@@ -72,9 +72,88 @@ pub fn respond(ctx: &RequestContext, r: Result<Response, ServiceError>) -> Respo
     r.unwrap_or_else(|e| error(ctx, e))
 }
 
+/// A page of a list with api-pagination's headers: `Total`, `Per-Page`, `Page`, and `Link` with
+/// `first`/`prev` (past page 1) and `next`/`last` (before the last page), each the request's own
+/// path and query with `page` replaced.
+pub fn paginated<T: Serialize>(items: &T, total: i64, per_page: i64, page: i64, path: &str, query: &str) -> Response {
+    let mut r = json(200, items);
+    let pages = if per_page > 0 { (total + per_page - 1) / per_page } else { 0 }.max(1);
+    let link_to = |n: i64| {
+        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| k != "page")
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        pairs.push(("page".into(), n.to_string()));
+        let q = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        format!("<{path}?{q}>")
+    };
+    let mut links = Vec::new();
+    if page > 1 {
+        links.push(format!("{}; rel=\"first\"", link_to(1)));
+        links.push(format!("{}; rel=\"prev\"", link_to(page - 1)));
+    }
+    if page < pages {
+        links.push(format!("{}; rel=\"last\"", link_to(pages)));
+        links.push(format!("{}; rel=\"next\"", link_to(page + 1)));
+    }
+    let h = r.headers_mut();
+    for (name, value) in [("total", total), ("per-page", per_page), ("page", page)] {
+        if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
+            h.insert(name, v);
+        }
+    }
+    if !links.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&links.join(", "))
+    {
+        h.insert("link", v);
+    }
+    r
+}
+
 /// 204 with no body (Barong's `status 204`).
 pub fn no_content() -> Response {
     let mut r = Response::new(Vec::new().into());
     *r.status_mut() = StatusCode::NO_CONTENT;
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(page: i64, total: i64) -> Option<String> {
+        let r = paginated(
+            &serde_json::json!([]),
+            total,
+            10,
+            page,
+            "/api/v2/barong/resource/api_keys",
+            "limit=10&page=9&x=a%20b",
+        );
+        r.headers().get("link").map(|v| v.to_str().expect("ascii").to_string())
+    }
+
+    #[test]
+    fn pagination_links_follow_api_pagination() {
+        let p = "/api/v2/barong/resource/api_keys?limit=10&x=a+b";
+        assert_eq!(link(1, 25), Some(format!("<{p}&page=3>; rel=\"last\", <{p}&page=2>; rel=\"next\"")));
+        assert_eq!(
+            link(2, 25),
+            Some(format!(
+                "<{p}&page=1>; rel=\"first\", <{p}&page=1>; rel=\"prev\", <{p}&page=3>; rel=\"last\", <{p}&page=3>; rel=\"next\""
+            ))
+        );
+        assert_eq!(link(3, 25), Some(format!("<{p}&page=1>; rel=\"first\", <{p}&page=2>; rel=\"prev\"")));
+        assert_eq!(link(1, 5), None, "one page: no links");
+        let r = paginated(&serde_json::json!([]), 25, 10, 2, "/x", "");
+        let h = r.headers();
+        assert_eq!(
+            (&h["total"], &h["per-page"], &h["page"]),
+            (
+                &"25".parse::<HeaderValue>().expect("hv"),
+                &"10".parse::<HeaderValue>().expect("hv"),
+                &"2".parse::<HeaderValue>().expect("hv")
+            )
+        );
+    }
 }

@@ -21,6 +21,9 @@ pub struct Incoming {
     pub params: ServiceResult<Params>,
     pub headers: HeaderMap,
     pub method: Method,
+    /// The path and the raw query string as received (for pagination links).
+    pub path: String,
+    pub query: String,
     /// Held for the whole request when its body may be as large as an upload (see `UPLOAD_BODIES`).
     pub upload_permit: Option<tokio::sync::SemaphorePermit<'static>>,
 }
@@ -185,13 +188,13 @@ pub fn incoming(
                     };
                     let body = read_body(Box::pin(body), limit).await;
                     let content_type = headers.get(warp::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-                    let query = if query.is_empty() { None } else { Some(query.as_str()) };
+                    let query_text = if query.is_empty() { None } else { Some(query.as_str()) };
                     let params = body.and_then(|b| {
                         let blank = b.iter().all(u8::is_ascii_whitespace);
                         if !blank && is_multipart(&headers) && !is_upload_route(&method, full.as_str()) {
                             return Err(ServiceError::new(415, "request.unsupported_media_type"));
                         }
-                        Params::parse_bytes(query, content_type, b)
+                        Params::parse_bytes(query_text, content_type, b)
                     });
                     let ctx = RequestContext {
                         ip: proxies.client_ip(peer, &headers, app.config.gateway == "akamai"),
@@ -202,7 +205,8 @@ pub fn incoming(
                         session_id: cookie_value(&headers, &app.config.session_name),
                         request_id: uuid::Uuid::new_v4().simple().to_string(),
                     };
-                    Incoming { ctx, params, headers, method, upload_permit }
+                    let path = full.as_str().to_string();
+                    Incoming { ctx, params, headers, method, path, query, upload_permit }
                 }
             },
         )

@@ -60,6 +60,7 @@ pub async fn change_password(
     let keep = ctx.session_id.as_deref().map(sessions::hash_id).unwrap_or_default();
     let ended = app.store.delete_other_sessions(user.id, &keep).await?;
     tracing::info!(uid = %user.uid, sessions_ended = ended, "password changed");
+    super::events::user_system(app, "system.user.password.change", user, &[]).await;
     // The password is already changed: a mail that cannot be queued must not turn that into a 500.
     if let Err(e) = app.mailer.send(&user.email, &user.language, MailKind::PasswordChanged, now).await {
         tracing::warn!(request_id = %ctx.request_id, error = %e, "password-changed mail not queued");
@@ -130,6 +131,10 @@ pub async fn delete_me(
     activity::record(app, ctx, user.id, "account", "account delete", Outcome::Succeed, None).await;
     tracing::info!(uid = %user.uid, state = %user.state, api_keys_disabled = keys, sessions_ended = sessions,
         "account deleted by its owner");
+    if super::events::enabled(app) {
+        let record = serde_json::json!({ "record": { "user": super::events::user_of(app, &user).await } });
+        super::events::emit(app, "system.user.account.deleted", record).await;
+    }
     Ok(())
 }
 

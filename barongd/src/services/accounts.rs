@@ -10,7 +10,7 @@ use super::email_format::is_valid_email;
 use super::error::{ServiceError, ServiceResult};
 use super::mail::MailKind;
 use super::tokens::random_hex;
-use super::{App, entities, levels, sessions};
+use super::{App, entities, events, levels, sessions};
 use crate::store::{NewUser, StoreError, UserRow};
 
 /// `POST identity/users`, after parameter validation.
@@ -103,7 +103,10 @@ pub async fn validate_new_user(
 pub async fn insert_user(app: &App, mut user: NewUser) -> ServiceResult<UserRow> {
     for _ in 0..5 {
         match app.store.insert_user(&user).await {
-            Ok(row) => return Ok(row),
+            Ok(row) => {
+                events::user_created(app, &row).await;
+                return Ok(row);
+            }
             Err(StoreError::Unique(what)) if what.contains("email") => {
                 return Err(ServiceError::unprocessable("email.taken"));
             }
@@ -155,7 +158,9 @@ pub async fn register(app: &App, r: Registration, ctx: &RequestContext) -> Servi
     activity::record(app, ctx, user.id, "account", "signup", Outcome::Succeed, None).await;
     let user = if app.config.first_registration_superadmin && app.store.count_users().await? == 1 {
         app.store.update_role(user.id, "superadmin", app.clock.now()).await?;
+        let before = user.clone();
         let user = UserRow { role: "superadmin".into(), ..user };
+        events::user_updated(app, &before, &user).await;
         levels::set_private_label(app, &user, "email", "verified").await?
     } else {
         send_confirmation(app, &user).await?;
@@ -184,6 +189,7 @@ async fn send_confirmation(app: &App, user: &UserRow) -> ServiceResult<()> {
     claims.insert("uid".into(), json!(user.uid));
     let token = app.tokens.sign(claims, now)?;
     let link = link(app, "/accounts/confirmation", "confirmation_token", &token, &user.language);
+    events::user_system(app, "system.user.email.confirmation.token", user, &[("token", json!(token))]).await;
     app.mailer
         .send(&user.email, &user.language, MailKind::EmailConfirmation { link }, now)
         .await
@@ -214,6 +220,7 @@ pub async fn email_confirm_code(app: &App, token: &str, ctx: &RequestContext) ->
         return Err(ServiceError::unprocessable("identity.user.utilized_token"));
     }
     let user = levels::set_private_label(app, &user, "email", "verified").await?;
+    events::user_system(app, "system.user.email.confirmed", &user, &[]).await;
     let mut entity = entities::user_with_full_info(app, &user).await?;
     // Barong logged the user in here, without password or 2FA; only when the operator asks.
     let session = if app.config.login_on_email_confirmation {
@@ -248,6 +255,7 @@ pub async fn password_generate_code(
     let lang = lang.map(|l| language(app, Some(l))).unwrap_or_else(|| user.language.clone());
     let link = link(app, "/accounts/password_reset", "reset_token", &token, &lang);
     activity::record(app, ctx, user.id, "password", "request password reset", Outcome::Succeed, None).await;
+    events::user_system(app, "system.user.password.reset.token", &user, &[("token", json!(token))]).await;
     app.mailer.send(&user.email, &lang, MailKind::PasswordReset { link }, now).await.map_err(ServiceError::internal)
 }
 
@@ -287,5 +295,6 @@ pub async fn password_confirm_code(
     activity::record(app, ctx, user.id, "password", "password reset", Outcome::Succeed, None).await;
     let ended = app.store.delete_user_sessions(user.id).await?;
     tracing::info!(uid = %user.uid, sessions_ended = ended, "password reset");
+    events::user_system(app, "system.user.password.reset", &user, &[]).await;
     app.mailer.send(&user.email, &user.language, MailKind::PasswordChanged, now).await.map_err(ServiceError::internal)
 }

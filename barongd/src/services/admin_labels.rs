@@ -6,7 +6,7 @@
 use common::entities::{Label, UserWithFullInfo};
 
 use super::error::{ServiceError, ServiceResult};
-use super::{App, entities, levels, user_labels};
+use super::{App, entities, events, levels, user_labels};
 use crate::store::UserRow;
 
 fn scope_of(scope: &str) -> ServiceResult<&'static str> {
@@ -31,8 +31,10 @@ pub async fn set(app: &App, user: &UserRow, key: &str, value: &str, scope: &str)
     if !errors.is_empty() {
         return Err(ServiceError::keys(422, errors));
     }
+    let existed = app.store.labels_of(user.id).await?.iter().any(|l| l.key == key && l.scope == scope);
     app.store.upsert_label(user.id, &key, &value, scope, app.clock.now()).await?;
     let user = levels::recompute(app, user).await?;
+    events::label_saved(app, &user, &key, scope, !existed).await;
     entities::user_with_full_info(app, &user).await
 }
 

@@ -68,7 +68,9 @@ pub async fn create(app: &App, a: NewAccount) -> ServiceResult<UserWithFullInfo>
         && state != user.state
     {
         app.store.update_state_level(user.id, &state, user.level, now).await?;
+        let before = user.clone();
         user.state = state;
+        super::events::user_updated(app, &before, &user).await;
     }
     entities::user_with_full_info(app, &user).await
 }

@@ -38,6 +38,11 @@ pub async fn create(app: &App, user: &UserRow, ctx: &RequestContext, title: &str
         Err(StoreError::Unique(_)) => return Err(ServiceError::unprocessable("title.taken")),
         Err(e) => return Err(e.into()),
     }
+    if super::events::enabled(app) {
+        let now = super::clock::iso8601(app.clock.now());
+        let fields = serde_json::json!({"title": title, "data": data, "created_at": now, "updated_at": now});
+        super::events::model_of_user(app, "model.data_storage.created", user, fields).await;
+    }
     record_label(app, user, ctx, title).await;
     Ok(())
 }

@@ -11,8 +11,8 @@ use common::entities::{Document, UploadUrl};
 
 use super::App;
 use super::error::{ServiceError, ServiceResult};
-use super::levels;
 use super::uploads::{self, Accepted, Staged};
+use super::{events, levels};
 use crate::store::UserRow;
 use crate::store::documents::{DocumentRow, NewDocument};
 
@@ -146,6 +146,8 @@ pub async fn create(app: &App, user: &UserRow, input: DocumentInput, files: Vec<
         })
         .collect::<Vec<_>>();
     save(app, user, &rows, &accepted).await?;
+    let shown = if app.config.api_data_masking_enabled { mask_doc_number(number) } else { number.to_string() };
+    created_events(app, user, &rows, Some(&shown)).await;
     // KYC document step, local provider: every identity document puts the user under review.
     if input.doc_type != "Address" {
         levels::set_private_label(app, user, "document", "pending").await?;
@@ -178,8 +180,32 @@ pub async fn create_address(app: &App, user: &UserRow, files: Vec<FileInput>) ->
         })
         .collect::<Vec<_>>();
     save(app, user, &rows, &accepted).await?;
+    created_events(app, user, &rows, None).await;
     levels::set_private_label(app, user, "address", "pending").await?;
     Ok(())
+}
+
+/// `model.document.created` per stored file. `upload` names the stored file (a download link
+/// would expire within minutes); the number is masked as the resource API masks it (§17.11).
+async fn created_events(app: &App, user: &UserRow, rows: &[NewDocument<'_>], doc_number: Option<&str>) {
+    if !events::enabled(app) {
+        return;
+    }
+    let now = super::clock::iso8601(app.clock.now());
+    for r in rows {
+        let fields = serde_json::json!({
+            "upload": r.upload,
+            "doc_type": r.doc_type,
+            "doc_number": doc_number,
+            "doc_expire": r.doc_expire,
+            "doc_category": r.doc_category,
+            "identificator": r.identificator,
+            "metadata": r.metadata,
+            "created_at": now,
+            "updated_at": now,
+        });
+        events::model_of_user(app, "model.document.created", user, fields).await;
+    }
 }
 
 /// All or nothing: files under temporary names, rows in one transaction (which re-checks the

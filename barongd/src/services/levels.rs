@@ -3,8 +3,8 @@
 
 use common::config::Config;
 
-use super::App;
 use super::error::ServiceResult;
+use super::{App, events};
 use crate::store::{LabelRow, LevelRow, UserRow};
 
 /// Level: walk levels by id; the highest id whose key:value (and every earlier one) is present
@@ -41,11 +41,16 @@ pub fn state_of(config: &Config, labels: &[LabelRow]) -> String {
 /// Sets a private label and saves the recomputed state and level when they change.
 pub async fn set_private_label(app: &App, user: &UserRow, key: &str, value: &str) -> ServiceResult<UserRow> {
     let now = app.clock.now();
+    let existed = events::enabled(app)
+        && app.store.labels_of(user.id).await?.iter().any(|l| l.key == key && l.scope == "private");
     app.store.upsert_label(user.id, key, value, "private", now).await?;
-    recompute(app, user).await
+    let updated = recompute(app, user).await?;
+    events::label_saved(app, &updated, key, "private", !existed).await;
+    Ok(updated)
 }
 
 pub async fn recompute(app: &App, user: &UserRow) -> ServiceResult<UserRow> {
+    let before = user;
     let labels = app.store.labels_of(user.id).await?;
     let levels = app.store.levels().await?;
     let level = level_of(&levels, &labels);
@@ -61,6 +66,7 @@ pub async fn recompute(app: &App, user: &UserRow) -> ServiceResult<UserRow> {
         if state_changed {
             super::service_accounts::cascade_owner_state(app, &user).await?;
         }
+        events::user_updated(app, before, &user).await;
     }
     Ok(user)
 }

@@ -77,6 +77,10 @@ pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceRe
     }
     activity::record(app, ctx, user.id, "session", action, Outcome::Succeed, None).await;
     let session = sessions::open(app, &user, ctx).await?;
+    let record = serde_json::json!({
+        "record": { "user": super::events::user_of(app, &user).await, "user_ip": ctx.ip, "user_agent": ctx.user_agent },
+    });
+    super::events::emit(app, "system.session.create", record).await;
     let mut entity = entities::user_with_full_info(app, &user).await?;
     entity.csrf_token = Some(session.csrf_token.clone());
     Ok(WithSession { user: entity, session: Some(session) })

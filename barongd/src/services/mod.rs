@@ -15,6 +15,8 @@ pub mod documents;
 pub mod email_format;
 pub mod entities;
 pub mod error;
+pub mod event_publisher;
+pub mod events;
 pub mod kyc_review;
 pub mod levels;
 pub mod login;

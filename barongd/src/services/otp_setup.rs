@@ -137,7 +137,9 @@ pub async fn enable(app: &App, user: &UserRow, code: &str, ctx: &RequestContext)
         let now_on = app.store.user_by_id(user.id).await?.is_some_and(|u| u.otp);
         return Err(if now_on { already() } else { ServiceError::unprocessable("resource.otp.invalid") });
     }
-    levels::set_private_label(app, user, "otp", "enabled").await?;
+    let on = UserRow { otp: true, ..user.clone() };
+    super::events::user_updated(app, user, &on).await;
+    levels::set_private_label(app, &on, "otp", "enabled").await?;
     activity::record(app, ctx, user.id, "otp", ENABLE_ACTION, Outcome::Succeed, None).await;
     // Sessions opened before 2FA did not pass the second factor.
     let keep = ctx.session_id.as_deref().map(sessions::hash_id).unwrap_or_default();
@@ -159,7 +161,9 @@ pub async fn disable(app: &App, user: &UserRow, code: &str, ctx: &RequestContext
     if !app.store.disable_otp(user.id, app.clock.now()).await? {
         return Err(not_enabled());
     }
-    levels::recompute(app, user).await?;
+    let off = UserRow { otp: false, ..user.clone() };
+    super::events::user_updated(app, user, &off).await;
+    levels::recompute(app, &off).await?;
     activity::record(app, ctx, user.id, "otp", DISABLE_ACTION, Outcome::Succeed, None).await;
     tracing::info!(uid = %user.uid, "2FA disabled");
     Ok(())

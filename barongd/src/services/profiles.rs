@@ -11,7 +11,7 @@ use common::entities::Profile;
 use regex::Regex;
 
 use super::error::{ServiceError, ServiceResult};
-use super::{App, entities, levels};
+use super::{App, entities, events, levels};
 use crate::store::StoreError;
 use crate::store::profiles::ProfileFields;
 use crate::store::users::{ProfileRow, UserRow};
@@ -232,6 +232,7 @@ pub async fn create(app: &App, user: &UserRow, input: ProfileInput) -> ServiceRe
         Err(e) => return Err(e.into()),
     };
     profile_step(app, user, state).await?;
+    profile_event(app, user, &row, "model.profile.created").await;
     Ok(entities::profile(app, &row))
 }
 
@@ -252,6 +253,7 @@ pub async fn update(app: &App, user: &UserRow, input: ProfileInput) -> ServiceRe
         .await?
         .ok_or_else(not_editable)?;
     profile_step(app, user, state).await?;
+    profile_event(app, user, &row, "model.profile.updated").await;
     Ok(entities::profile(app, &row))
 }
 
@@ -274,7 +276,17 @@ pub async fn review(app: &App, user: &UserRow, verdict: ProfileState, author: &s
         .await?
         .ok_or_else(not_found)?;
     profile_step(app, user, verdict).await?;
+    profile_event(app, user, &row, "model.profile.updated").await;
     Ok(entities::profile_masked(app, &row, false))
+}
+
+/// `model.profile.*`, masked as the resource API masks: Barong sent names, birth date and
+/// address in clear to every event consumer (§17.11).
+async fn profile_event(app: &App, user: &UserRow, row: &ProfileRow, name: &str) {
+    if events::enabled(app) {
+        let fields = serde_json::to_value(entities::profile(app, row)).unwrap_or_default();
+        events::model_of_user(app, name, user, fields).await;
+    }
 }
 
 /// KYC profile step (§7, `local` provider): the private label `profile` follows the state.

@@ -141,6 +141,14 @@ impl Tokens {
         jsonwebtoken::encode(&header, &payload, &key.encoding).map_err(ServiceError::internal)
     }
 
+    /// Signs `payload` exactly as given (no default claims): Event API messages.
+    pub fn sign_exact(&self, payload: &Claims) -> ServiceResult<String> {
+        let key = self.active()?;
+        let mut header = Header::new(jose(key.algorithm));
+        header.kid = Some(key.kid.clone());
+        jsonwebtoken::encode(&header, payload, &key.encoding).map_err(ServiceError::internal)
+    }
+
     /// Verifies signature and claims; `Err` carries the `jwt.decode_and_verify.<word>` key (422).
     pub fn verify(&self, token: &str, expected_sub: &str, now: i64) -> ServiceResult<Claims> {
         let fail = |word: &str| ServiceError::unprocessable(format!("jwt.decode_and_verify.{word}"));

@@ -118,7 +118,10 @@ pub async fn create(app: &App, user: &UserRow, key: &str, value: &str) -> Servic
         return Err(ServiceError::keys(422, errors));
     }
     match app.store.insert_public_label(user.id, &key, &value, app.clock.now()).await {
-        Ok(row) => Ok(entity(row)),
+        Ok(row) => {
+            super::events::label_saved(app, user, &key, "public", true).await;
+            Ok(entity(row))
+        }
         Err(StoreError::Unique(_)) => Err(ServiceError::unprocessable("key.taken")),
         Err(e) => Err(e.into()),
     }
@@ -146,6 +149,7 @@ pub async fn update(app: &App, user: &UserRow, key: &str, value: &str) -> Servic
         return Err(ServiceError::keys(422, errors));
     }
     let row = app.store.update_public_label(label.id, &value, app.clock.now()).await?.ok_or_else(not_found)?;
+    super::events::label_saved(app, user, &row.key, "public", false).await;
     Ok(entity(row))
 }
 

@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_authz.sql"),
     migration!(5, "0005_phones.sql"),
     migration!(6, "0006_profiles.sql"),
+    migration!(7, "0007_events.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -7,6 +7,7 @@ pub mod activities;
 pub mod api_keys;
 pub mod authz;
 pub mod documents;
+pub mod events;
 pub mod keys;
 pub mod labels;
 pub mod mail;
@@ -28,6 +29,7 @@ pub use activities::{ActivityStore, NewActivity};
 pub use api_keys::ApiKeyStore;
 pub use authz::AuthzStore;
 pub use documents::DocumentStore;
+pub use events::EventStore;
 pub use keys::{SigningKeyRow, SigningKeyStore};
 pub use labels::{LabelRow, LabelStore, LevelRow};
 pub use mail::{MailRow, MailStore};
@@ -56,6 +58,7 @@ pub trait Store:
     + DocumentStore
     + RestrictionStore
     + ProfileStore
+    + EventStore
     + PhoneStore
     + Migrator
     + Send

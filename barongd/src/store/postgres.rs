@@ -43,6 +43,7 @@ super::account::impl_account_store!(PgStore, Postgres);
 super::authz::impl_authz_store!(PgStore, Postgres);
 super::documents::impl_document_store!(PgStore, Postgres);
 super::profiles::impl_profile_store!(PgStore, Postgres);
+super::events::impl_event_store!(PgStore, Postgres);
 super::restrictions::impl_restrictions_store!(PgStore, Postgres);
 super::phones::impl_phone_store!(PgStore, Postgres);
 super::migrate::impl_migrator!(PgStore, Postgres, "postgres");

@@ -51,6 +51,7 @@ super::account::impl_account_store!(SqliteStore, Sqlite);
 super::authz::impl_authz_store!(SqliteStore, Sqlite);
 super::documents::impl_document_store!(SqliteStore, Sqlite);
 super::profiles::impl_profile_store!(SqliteStore, Sqlite);
+super::events::impl_event_store!(SqliteStore, Sqlite);
 super::restrictions::impl_restrictions_store!(SqliteStore, Sqlite);
 super::phones::impl_phone_store!(SqliteStore, Sqlite);
 super::migrate::impl_migrator!(SqliteStore, Sqlite, "sqlite");

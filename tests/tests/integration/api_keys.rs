@@ -90,7 +90,7 @@ both!(api_key_refusals_and_pagination, |srv: TestServer| async move {
         async move {
             let r = c.get(url).send().await.expect("request");
             let h = |n: &str| r.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-            let headers = (h("total"), h("per-page"), h("page"));
+            let headers = (h("total"), h("per-page"), h("page"), h("link"));
             let (s, body) = read(r).await;
             (s, body, headers)
         }
@@ -99,9 +99,17 @@ both!(api_key_refusals_and_pagination, |srv: TestServer| async move {
         v.as_array().expect("array").iter().map(|k| k["kid"].as_str().expect("kid").to_string()).collect()
     };
     let (s, body, headers) = page("limit=2").await;
-    assert_eq!((s, kids_of(&body), headers), (200, kids[..2].to_vec(), ("3".into(), "2".into(), "1".into())));
+    let path = "/api/v2/barong/resource/api_keys";
+    let first_page = (
+        "3".to_string(),
+        "2".to_string(),
+        "1".to_string(),
+        format!(r#"<{path}?limit=2&page=2>; rel="last", <{path}?limit=2&page=2>; rel="next""#),
+    );
+    assert_eq!((s, kids_of(&body), headers), (200, kids[..2].to_vec(), first_page));
     let (_, body, headers) = page("limit=2&page=2").await;
     assert_eq!((kids_of(&body), headers.2), (kids[2..].to_vec(), "2".to_string()));
+    assert_eq!(headers.3, format!(r#"<{path}?limit=2&page=1>; rel="first", <{path}?limit=2&page=1>; rel="prev""#));
     let (_, body, _) = page("page=5").await;
     assert_eq!(body, json!([]));
     let (_, body, _) = page("ordering=desc").await;

@@ -11,6 +11,7 @@ mod captcha;
 mod contract;
 mod documents;
 mod email;
+mod events;
 mod gateway_proxies;
 mod general;
 mod jwt_algorithms;

@@ -1,0 +1,505 @@
+//! Event API (identity-and-authz §9, resource-admin-kyc §8) over a real RabbitMQ: what barongd
+//! publishes is consumed here with amqprs, each test on its own exclusive server-named queue
+//! (tests run in parallel against one broker) and filtered by the test's own user.
+//!
+//! The broker is `BARONG_TEST_AMQP_URL` (default `amqp://guest:guest@127.0.0.1:5672/%2f`). When
+//! it does not answer, a test prints a loud skip, or fails under CI=true.
+
+use amqprs::BasicProperties;
+use amqprs::channel::{
+    BasicConsumeArguments, Channel, ConsumerMessage, ExchangeDeclareArguments, QueueBindArguments,
+    QueueDeclareArguments,
+};
+use amqprs::connection::{Connection, OpenConnectionArguments};
+use jwt_simple::reexports::ct_codecs::{Base64UrlSafeNoPadding, Decoder as _};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::*;
+
+const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+const SYSTEM: &str = "barong.events.system";
+
+fn amqp_url() -> String {
+    std::env::var("BARONG_TEST_AMQP_URL").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| DEFAULT_AMQP_URL.into())
+}
+
+fn unpercent(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).expect("UTF-8 URL part")
+}
+
+/// (host, port, user, password, vhost) of an `amqp://user:pass@host:port/vhost` URL.
+fn url_parts(url: &str) -> (String, u16, String, String, String) {
+    let rest = url.strip_prefix("amqp://").expect("BARONG_TEST_AMQP_URL must be amqp://…");
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (userinfo, hostport) = authority.rsplit_once('@').unwrap_or(("guest:guest", authority));
+    let (user, pass) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let (host, port) =
+        hostport.rsplit_once(':').map(|(h, p)| (h, p.parse().expect("port"))).unwrap_or((hostport, 5672));
+    let vhost = if path.is_empty() { "/".to_string() } else { unpercent(path) };
+    (host.to_string(), port, unpercent(user), unpercent(pass), vhost)
+}
+
+/// `url` with its password replaced.
+fn with_password(url: &str, password: &str) -> String {
+    let (host, port, user, _, vhost) = url_parts(url);
+    let vhost = if vhost == "/" { "%2f".to_string() } else { vhost };
+    format!("amqp://{user}:{password}@{host}:{port}/{vhost}")
+}
+
+/// A test's consumer: its own exclusive queue bound to the exchanges and keys it needs.
+struct Consumer {
+    _connection: Connection,
+    _channel: Channel,
+    messages: UnboundedReceiver<ConsumerMessage>,
+}
+
+/// A received event: its AMQP envelope, its body and the claims of its payload.
+struct Received {
+    exchange: String,
+    routing_key: String,
+    properties: BasicProperties,
+    body: Value,
+    claims: Value,
+}
+
+impl Consumer {
+    /// Connects to the test broker, or returns None after a loud skip (a failure under CI=true).
+    async fn connect(bindings: &[(&str, &str)]) -> Option<Consumer> {
+        let url = amqp_url();
+        let (host, port, user, pass, vhost) = url_parts(&url);
+        let mut args = OpenConnectionArguments::new(&host, port, &user, &pass);
+        args.virtual_host(&vhost);
+        let connection = match tokio::time::timeout(Duration::from_secs(10), Connection::open(&args)).await {
+            Ok(Ok(c)) => c,
+            failure => {
+                let why = match failure {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "no answer within 10 s".to_string(),
+                };
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "RabbitMQ at {host}:{port} (BARONG_TEST_AMQP_URL) does not answer, and CI=true requires the \
+                     Event API tests: {why}"
+                );
+                eprintln!("SKIPPED (RabbitMQ): {host}:{port} does not answer ({why}); set BARONG_TEST_AMQP_URL");
+                return None;
+            }
+        };
+        let channel = connection.open_channel(None).await.expect("open channel");
+        let (queue, _, _) = channel
+            .queue_declare(QueueDeclareArguments::exclusive_server_named())
+            .await
+            .expect("queue.declare")
+            .expect("a server-named queue");
+        for (exchange, key) in bindings {
+            // Declared as barongd (and Barong's bunny client) does, so binding never races it.
+            let declare = ExchangeDeclareArguments::new(exchange, "direct").durable(false).auto_delete(false).finish();
+            channel.exchange_declare(declare).await.expect("exchange.declare");
+            channel.queue_bind(QueueBindArguments::new(&queue, exchange, key)).await.expect("queue.bind");
+        }
+        let consume = BasicConsumeArguments::new(&queue, "").manual_ack(false).exclusive(true).finish();
+        let (_, messages) = channel.basic_consume_rx(consume).await.expect("basic.consume");
+        Some(Consumer { _connection: connection, _channel: channel, messages })
+    }
+
+    /// The next message whose claims satisfy `wanted`, waiting at most `within`.
+    async fn next(&mut self, within: Duration, wanted: impl Fn(&Value) -> bool) -> Received {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.messages.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no matching event within {within:?}"))
+                .expect("consumer open");
+            let deliver = msg.deliver.expect("deliver");
+            let content = msg.content.expect("content");
+            let body: Value = serde_json::from_slice(&content).expect("the body is JSON");
+            let payload = body["payload"].as_str().expect("payload");
+            let claims: Value =
+                serde_json::from_slice(&Base64UrlSafeNoPadding::decode_to_vec(payload, None).expect("base64url"))
+                    .expect("the payload is JSON");
+            if wanted(&claims) {
+                return Received {
+                    exchange: deliver.exchange().to_string(),
+                    routing_key: deliver.routing_key().to_string(),
+                    properties: msg.basic_properties.expect("properties"),
+                    body,
+                    claims,
+                };
+            }
+        }
+    }
+
+    /// Asserts that nothing satisfying `wanted` arrives within `within`.
+    async fn none(&mut self, within: Duration, wanted: impl Fn(&Value) -> bool) {
+        let deadline = tokio::time::Instant::now() + within;
+        while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, self.messages.recv()).await {
+            let body: Value = serde_json::from_slice(&msg.content.unwrap_or_default()).unwrap_or_default();
+            let payload = body["payload"].as_str().unwrap_or_default();
+            let claims: Value = Base64UrlSafeNoPadding::decode_to_vec(payload, None)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default();
+            assert!(!wanted(&claims), "unexpected event {claims}");
+        }
+    }
+}
+
+fn for_user(email: &str, name: &'static str) -> impl Fn(&Value) -> bool {
+    let email = email.to_string();
+    move |c: &Value| c["event"]["name"] == name && c["event"]["record"]["user"]["email"] == email.as_str()
+}
+
+fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@example.com", &uuid::Uuid::new_v4().simple().to_string()[..10])
+}
+
+fn events_config(url: &str) -> String {
+    format!("event_api_rabbitmq_url: \"{url}\"\n")
+}
+
+async fn outbox_count(srv: &TestServer, filter: &str) -> String {
+    let q = format!("SELECT CAST(COUNT(*) AS TEXT) FROM event_outbox {filter}");
+    srv.sql_texts(&q).await.into_iter().next().expect("a count")
+}
+
+/// Verifies an event's compact token with the daemon's JWKS, independently of barongd's code
+/// (jwt-simple, not jsonwebtoken). Events carry no audience, unlike session JWTs. Returns the
+/// claims as sent.
+async fn verify_event_with_jwks(srv: &TestServer, token: &str) -> Value {
+    use jwt_simple::prelude::{
+        ECDSAP256PublicKeyLike, ES256PublicKey, Ed25519PublicKey, EdDSAPublicKeyLike, JWTClaims, RS256PublicKey,
+        RSAPublicKeyLike, Token, VerificationOptions,
+    };
+    let (s, jwks) = get(&srv.client(), &format!("{}/.well-known/jwks.json", srv.base)).await;
+    assert_eq!(s, 200, "jwks: {jwks}");
+    let meta = Token::decode_metadata(token).expect("JWT header");
+    let kid = meta.key_id().expect("kid in the protected header").to_string();
+    let keys = jwks["keys"].as_array().expect("keys");
+    let jwk = keys.iter().find(|k| k["kid"] == kid.as_str()).unwrap_or_else(|| panic!("kid {kid} not in {jwks}"));
+    assert_eq!(Some(meta.algorithm()), jwk["alg"].as_str(), "the header's alg is the JWK's: {jwk}");
+    let part = |f: &str| {
+        let text = jwk[f].as_str().unwrap_or_else(|| panic!("{f} in {jwk}"));
+        Base64UrlSafeNoPadding::decode_to_vec(text, None).unwrap_or_else(|e| panic!("{f} is not base64url: {e}"))
+    };
+    let options = VerificationOptions {
+        required_key_id: Some(kid.clone()),
+        allowed_issuers: Some(["barong".to_string()].into()),
+        time_tolerance: Some(jwt_simple::prelude::Duration::from_secs(5)),
+        ..Default::default()
+    };
+    type Custom = serde_json::Map<String, Value>;
+    let verified: Result<JWTClaims<Custom>, _> = match (jwk["kty"].as_str(), jwk["crv"].as_str()) {
+        (Some("RSA"), None) => {
+            RS256PublicKey::from_components(&part("n"), &part("e")).expect("RSA JWK").verify_token(token, Some(options))
+        }
+        (Some("EC"), Some("P-256")) => {
+            let point = [&[4u8][..], &part("x"), &part("y")].concat();
+            ES256PublicKey::from_bytes(&point).expect("EC JWK").verify_token(token, Some(options))
+        }
+        (Some("OKP"), Some("Ed25519")) => {
+            Ed25519PublicKey::from_bytes(&part("x")).expect("OKP JWK").verify_token(token, Some(options))
+        }
+        _ => panic!("unexpected JWK {jwk}"),
+    };
+    verified.unwrap_or_else(|e| panic!("the event does not verify with {jwk}: {e}"));
+    let payload = token.split('.').nth(1).expect("payload");
+    serde_json::from_slice(&Base64UrlSafeNoPadding::decode_to_vec(payload, None).expect("base64url")).expect("JSON")
+}
+
+/// Checks the jwt-multisig envelope of `event` and its signature; returns the verified claims.
+async fn check_signed(srv: &TestServer, event: &Received) -> Value {
+    let body = &event.body;
+    let sigs = body["signatures"].as_array().expect("signatures");
+    assert_eq!(sigs.len(), 1, "{body}");
+    assert_eq!(sigs[0]["header"], json!({"kid": "barong"}), "{body}");
+    let protected = sigs[0]["protected"].as_str().expect("protected");
+    let signature = sigs[0]["signature"].as_str().expect("signature");
+    let payload = body["payload"].as_str().expect("payload");
+    let compact = format!("{protected}.{payload}.{signature}");
+    let claims = verify_event_with_jwks(srv, &compact).await;
+    assert_eq!(claims, event.claims);
+    assert_eq!(claims["iss"], "barong");
+    let jti = claims["jti"].as_str().expect("jti");
+    assert!(uuid::Uuid::parse_str(jti).is_ok(), "jti {jti}");
+    let iat = claims["iat"].as_i64().expect("iat");
+    assert_eq!(claims["exp"].as_i64(), Some(iat + 3600));
+    let now = now_ms() / 1000;
+    assert!((now - 60..=now + 5).contains(&iat), "iat {iat} now {now}");
+    assert_eq!(event.properties.content_type().map(String::as_str), Some("application/json"));
+    assert_eq!(event.properties.message_id().map(String::as_str), Some(jti), "message_id is the jti");
+    claims
+}
+
+/// As `both!`, for tests that need RabbitMQ (checked first: a skip or, under CI, a failure).
+macro_rules! with_rabbitmq {
+    ($name:ident, $body:path) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $body(Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $body(Backend::Postgres).await;
+            }
+        }
+    };
+}
+
+with_rabbitmq!(session_create_is_published_signed, session_create_is_published_signed);
+async fn session_create_is_published_signed(backend: Backend) {
+    let Some(mut consumer) = Consumer::connect(&[(SYSTEM, "session.create")]).await else { return };
+    let opts = Options { config: events_config(&amqp_url()), ..Default::default() };
+    let Some(srv) = TestServer::spawn_with(backend, opts).await else { return };
+    within_limit(srv, |srv| async move {
+        let email = unique_email("event");
+        active_user(&srv, &email).await;
+        let event = consumer.next(Duration::from_secs(20), for_user(&email, "system.session.create")).await;
+        assert_eq!((event.exchange.as_str(), event.routing_key.as_str()), (SYSTEM, "session.create"));
+        let claims = check_signed(&srv, &event).await;
+        let record = &claims["event"]["record"];
+        let user = &record["user"];
+        assert_eq!(user["email"], email.as_str());
+        assert!(user["uid"].as_str().is_some_and(|u| u.starts_with("ID")), "{user}");
+        assert_eq!(user["role"], "member");
+        assert_eq!(user["state"], "active");
+        assert_eq!(user["otp"], false);
+        assert!(user["level"].is_i64(), "{user}");
+        for t in ["created_at", "updated_at"] {
+            let v = user[t].as_str().unwrap_or_default();
+            assert!(v.len() == 20 && v.ends_with('Z'), "{t}: {user}");
+        }
+        assert!(user.get("username").is_none() && user.get("referral_uid").is_none(), "nil fields dropped: {user}");
+        assert_eq!(record["user_ip"], "127.0.0.1");
+        assert_eq!(record["user_agent"], TEST_UA);
+
+        // Every event of this daemon is confirmed and deleted: the outbox empties.
+        eventually(Duration::from_secs(20), || async { outbox_count(&srv, "").await == "0" }).await;
+        // Exactly one session event for this login.
+        consumer.none(Duration::from_millis(500), for_user(&email, "system.session.create")).await;
+    })
+    .await;
+}
+
+with_rabbitmq!(outage_keeps_events_until_a_daemon_can_publish, outage_keeps_events_until_a_daemon_can_publish);
+async fn outage_keeps_events_until_a_daemon_can_publish(backend: Backend) {
+    let Some(mut consumer) = Consumer::connect(&[(SYSTEM, "session.create")]).await else { return };
+    const SECRET: &str = "Outage-Pw-7f3kQ";
+    let dead = format!("amqp://barong:{SECRET}@127.0.0.1:1/%2f");
+    let opts = Options { config: events_config(&dead), ..Default::default() };
+    let Some(srv) = TestServer::spawn_with(backend, opts).await else { return };
+    within_limit(srv, |srv| async move {
+        let email = unique_email("outage");
+        let (c, _) = active_user(&srv, &email).await;
+        // A second login while the broker is still unreachable: answered at once.
+        let started = std::time::Instant::now();
+        let (s, b) = post(&c, &srv.url("identity/sessions"), json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(s, 200, "login: {b}");
+        assert!(started.elapsed() < Duration::from_secs(5), "login took {:?}", started.elapsed());
+
+        let sessions = "WHERE name = 'system.session.create'";
+        assert_eq!(outbox_count(&srv, sessions).await, "2");
+        eventually(Duration::from_secs(10), || async { srv.logs().contains("RabbitMQ unavailable") }).await;
+        // Still queued after the publisher tried, and nothing reached the broker.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(outbox_count(&srv, sessions).await, "2");
+        consumer.none(Duration::from_millis(200), for_user(&email, "system.session.create")).await;
+        let logs = srv.logs();
+        assert!(!logs.contains(SECRET), "the AMQP password is in the log:\n{logs}");
+        assert!(logs.contains("amqp://barong:***@127.0.0.1:1/%2f"), "the broker is named, redacted:\n{logs}");
+
+        // A daemon on the same database that reaches RabbitMQ publishes both: nothing was lost.
+        let sibling = srv.sibling(&events_config(&amqp_url())).await;
+        let first = consumer.next(Duration::from_secs(20), for_user(&email, "system.session.create")).await;
+        let second = consumer.next(Duration::from_secs(20), for_user(&email, "system.session.create")).await;
+        let a = check_signed(&sibling, &first).await;
+        let b = check_signed(&sibling, &second).await;
+        assert_ne!(a["jti"], b["jti"], "two logins, two events");
+        eventually(Duration::from_secs(20), || async { outbox_count(&srv, sessions).await == "0" }).await;
+        assert!(!srv.logs().contains(SECRET) && !sibling.logs().contains(SECRET));
+    })
+    .await;
+}
+
+with_rabbitmq!(wrong_credentials_are_never_logged, wrong_credentials_are_never_logged);
+async fn wrong_credentials_are_never_logged(backend: Backend) {
+    // Only to know the broker is there: a refused login must come from the password.
+    let Some(_consumer) = Consumer::connect(&[]).await else { return };
+    const SECRET: &str = "Wrong-Pw-91xZq%2Fv";
+    let url = with_password(&amqp_url(), SECRET);
+    let opts = Options { config: events_config(&url), ..Default::default() };
+    let Some(srv) = TestServer::spawn_with(backend, opts).await else { return };
+    within_limit(srv, |srv| async move {
+        let email = unique_email("badpw");
+        active_user(&srv, &email).await;
+        eventually(Duration::from_secs(15), || async { srv.logs().contains("RabbitMQ unavailable") }).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_ne!(outbox_count(&srv, "WHERE name = 'system.session.create'").await, "0");
+        let logs = srv.logs();
+        for form in [SECRET, "Wrong-Pw-91xZq/v"] {
+            assert!(!logs.contains(form), "the AMQP password ({form}) is in the log:\n{logs}");
+        }
+        // The outage is logged once, not once per poll.
+        assert_eq!(logs.matches("RabbitMQ unavailable").count(), 1, "{logs}");
+    })
+    .await;
+}
+
+both!(without_rabbitmq_nothing_is_queued, |srv: TestServer| async move {
+    let email = unique_email("noevents");
+    let (c, _) = active_user(&srv, &email).await;
+    let (s, b) = post(&c, &srv.url("identity/sessions"), json!({"email": email, "password": PASSWORD})).await;
+    assert_eq!(s, 200, "login: {b}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(outbox_count(&srv, "").await, "0");
+    assert!(!srv.logs().contains("event publisher started"), "{}", srv.logs());
+});
+
+with_rabbitmq!(unreadable_events_are_dropped_not_retried, unreadable_events_are_dropped_not_retried);
+async fn unreadable_events_are_dropped_not_retried(backend: Backend) {
+    let Some(mut consumer) = Consumer::connect(&[(SYSTEM, "session.create")]).await else { return };
+    let opts = Options { config: events_config(&amqp_url()), ..Default::default() };
+    let Some(srv) = TestServer::spawn_with(backend, opts).await else { return };
+    within_limit(srv, |srv| async move {
+        // A row no daemon can open (not sealed with this master key), queued before a real event.
+        srv.sql(
+            "INSERT INTO event_outbox (jti, name, record_sealed, attempts, next_attempt_at, created_at) \
+             VALUES ('0b7e3f1c-0000-4000-8000-000000000000', 'system.session.create', 'not-sealed', 0, 0, 0)",
+        )
+        .await;
+        let email = unique_email("unreadable");
+        active_user(&srv, &email).await;
+        consumer.next(Duration::from_secs(20), for_user(&email, "system.session.create")).await;
+        eventually(Duration::from_secs(20), || async { outbox_count(&srv, "").await == "0" }).await;
+        let logs = srv.logs();
+        assert_eq!(logs.matches("event cannot be opened or signed; event dropped").count(), 1, "{logs}");
+    })
+    .await;
+}
+
+with_rabbitmq!(the_account_lifecycle_is_published, the_account_lifecycle_is_published);
+/// Registration, confirmation, a password reset, a profile and a label, as events: names,
+/// routing keys, records and `changes`, each signed.
+async fn the_account_lifecycle_is_published(backend: Backend) {
+    let bindings = [
+        (SYSTEM, "user.email.confirmation.token"),
+        (SYSTEM, "user.email.confirmed"),
+        (SYSTEM, "user.password.reset.token"),
+        (SYSTEM, "user.password.reset"),
+        ("barong.events.model", "user.created"),
+        ("barong.events.model", "user.updated"),
+        ("barong.events.model", "label.created"),
+        ("barong.events.model", "profile.created"),
+    ];
+    let Some(mut consumer) = Consumer::connect(&bindings).await else { return };
+    let opts = Options { config: events_config(&amqp_url()), ..Default::default() };
+    let Some(srv) = TestServer::spawn_with(backend, opts).await else { return };
+    within_limit(srv, |srv| async move {
+        let email = unique_email("life");
+        let wait = Duration::from_secs(20);
+        let (c, csrf) = active_user(&srv, &email).await;
+
+        let mut seen = consumer
+            .collect(
+                wait,
+                &email,
+                &[
+                    "model.user.created",
+                    "system.user.email.confirmation.token",
+                    "model.label.created",
+                    "model.user.updated",
+                    "system.user.email.confirmed",
+                ],
+            )
+            .await;
+        let created = seen.remove("model.user.created").expect("created");
+        assert_eq!((created.exchange.as_str(), created.routing_key.as_str()), ("barong.events.model", "user.created"));
+        assert_eq!(created.claims["event"]["record"]["state"], "pending");
+        check_signed(&srv, &created).await;
+
+        let token = seen.remove("system.user.email.confirmation.token").expect("token");
+        let record = &token.claims["event"]["record"];
+        assert_eq!(record["domain"], "barong.io");
+        let mailed = mailed_token(&srv, &email, "confirmation_token").await;
+        assert_eq!(record["token"], mailed.as_str(), "the token the mail carries");
+
+        let label = seen.remove("model.label.created").expect("label");
+        let record = &label.claims["event"]["record"];
+        assert_eq!(
+            (record["key"].as_str(), record["value"].as_str(), record["scope"].as_str()),
+            (Some("email"), Some("verified"), Some("private"))
+        );
+
+        let updated = seen.remove("model.user.updated").expect("updated");
+        let event = &updated.claims["event"];
+        assert_eq!((event["record"]["state"].as_str(), event["record"]["level"].as_i64()), (Some("active"), Some(1)));
+        assert_eq!(event["changes"], json!({"state": "pending", "level": 0}), "previous values: {event}");
+
+        // A profile (before the reset, which ends the session): masked as the resource API masks it.
+        let body = json!({"first_name": "Ada", "last_name": "Lovelace", "dob": "1990-05-17", "country": "GB"});
+        let (s, _) = send_json(&c, reqwest::Method::POST, &srv.url("resource/profiles"), Some(&csrf), Some(body)).await;
+        assert_eq!(s, 201);
+        let profile = consumer.next(wait, for_user(&email, "model.profile.created")).await;
+        let record = &profile.claims["event"]["record"];
+        assert_eq!(
+            (record["first_name"].as_str(), record["last_name"].as_str(), record["dob"].as_str()),
+            (Some("Ada"), Some("L*******"), Some("1990-05-**"))
+        );
+        assert!(!profile.body.to_string().contains("Lovelace"));
+        check_signed(&srv, &profile).await;
+        // A password reset: the token event carries the signed reset token of the mail.
+        let (s, _) = post(&c, &srv.url("identity/users/password/generate_code"), json!({"email": email})).await;
+        assert_eq!(s, 201);
+        let reset = consumer.next(wait, for_user(&email, "system.user.password.reset.token")).await;
+        let token = reset.claims["event"]["record"]["token"].as_str().expect("token").to_string();
+        assert_eq!(token, mailed_token(&srv, &email, "reset_token").await);
+        let body =
+            json!({"reset_password_token": token, "password": "Ohxae3Ie-Quah", "confirm_password": "Ohxae3Ie-Quah"});
+        assert_eq!(post(&c, &srv.url("identity/users/password/confirm_code"), body).await.0, 201);
+        consumer.next(wait, for_user(&email, "system.user.password.reset")).await;
+
+        eventually(wait, || async { outbox_count(&srv, "").await == "0" }).await;
+    })
+    .await;
+}
+
+impl Consumer {
+    /// Every event in `names` about the user `email` (as `record.user` or, for `model.user.*`,
+    /// as the record itself), in whatever order they arrive.
+    async fn collect(
+        &mut self,
+        within: Duration,
+        email: &str,
+        names: &[&str],
+    ) -> std::collections::HashMap<String, Received> {
+        let mut seen = std::collections::HashMap::new();
+        while seen.len() < names.len() {
+            let wanted = |c: &Value| {
+                let r = &c["event"]["record"];
+                let name = c["event"]["name"].as_str().unwrap_or_default();
+                names.contains(&name) && (r["user"]["email"] == email || r["email"] == email)
+            };
+            let got = self.next(within, wanted).await;
+            let name = got.claims["event"]["name"].as_str().unwrap_or_default().to_string();
+            assert!(seen.insert(name.clone(), got).is_none(), "{name} published twice");
+        }
+        seen
+    }
+}
