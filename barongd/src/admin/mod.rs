@@ -78,6 +78,10 @@ async fn connection(app: Arc<App>, stream: UnixStream) -> std::io::Result<()> {
             return Ok(());
         } else {
             match serde_json::from_slice::<Envelope>(&line) {
+                // No stored value may hold a NUL (PostgreSQL refuses it in text).
+                Ok(env) if serde_json::to_value(&env.request).is_ok_and(|v| crate::http::params::holds_nul(&v)) => {
+                    Reply::err("admin.bad_request", "NUL characters are not accepted")
+                }
                 Ok(env) if env.v != PROTOCOL_VERSION => Reply::err(
                     "admin.version_mismatch",
                     format!("daemon speaks protocol {PROTOCOL_VERSION}, client sent {}", env.v),

@@ -60,7 +60,7 @@ macro_rules! endpoint {
 pub mod account;
 /// As `endpoint!`, for paths ending in one parameter (`labels/{key}`, `api_keys/{kid}`): the
 /// segment is percent-decoded and handed to the handler as its third argument; a segment that
-/// is not UTF-8 can name no record, so it answers as an unknown route.
+/// is not UTF-8 (or holds a NUL) can name no record, so it answers as an unknown route.
 #[macro_export]
 macro_rules! param_endpoint {
     ($app:expr, $inc:expr, $method:expr, $path:expr, $handler:expr) => {{
@@ -76,8 +76,10 @@ macro_rules! param_endpoint {
                 let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
                 async move {
                     match percent_encoding::percent_decode_str(&raw).decode_utf8() {
-                        Ok(param) => $crate::http::run(meta, $handler(&app, inc, param.into_owned())).await,
-                        Err(_) => $crate::http::run(meta, async { $crate::http::reply::route_not_found() }).await,
+                        Ok(param) if !param.contains('\0') => {
+                            $crate::http::run(meta, $handler(&app, inc, param.into_owned())).await
+                        }
+                        _ => $crate::http::run(meta, async { $crate::http::reply::route_not_found() }).await,
                     }
                 }
             })

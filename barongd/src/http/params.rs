@@ -54,6 +54,9 @@ impl Params {
                 return Err(ServiceError::new(415, "request.unsupported_media_type"));
             }
         }
+        if map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)) {
+            return Err(ServiceError::new(400, "request.invalid_characters"));
+        }
         Ok(Params(map, files))
     }
 
@@ -86,6 +89,18 @@ impl Params {
             Some(Value::Object(o)) => Ok(Some(Answer::Fields(o.clone()))),
             Some(_) => Err(WrongType),
         }
+    }
+}
+
+/// Whether a parameter holds a NUL character anywhere. No stored field may contain one, and
+/// PostgreSQL refuses it in text outright, so it is refused up front as a client error (here and
+/// on the admin socket).
+pub(crate) fn holds_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(holds_nul),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
     }
 }
 
@@ -215,6 +230,17 @@ mod tests {
         let f = Params::parse(None, Some("application/x-www-form-urlencoded"), b"email=a%40b.c&c[x]=1").expect("ok");
         assert_eq!(f.text("email"), Ok(Some("a@b.c".into())));
         assert!(f.get("c").is_some_and(Value::is_object));
+    }
+
+    #[test]
+    fn nul_characters_are_refused_anywhere() {
+        let key = |r: ServiceResult<Params>| r.err().map(|e| e.key().to_string());
+        let refused = Some("request.invalid_characters".to_string());
+        assert_eq!(key(Params::parse(Some("email=a%00b"), None, b"")), refused);
+        assert_eq!(key(Params::parse(None, Some("application/json"), br#"{"a":["x\u0000"]}"#)), refused);
+        assert_eq!(key(Params::parse(None, Some("application/json"), br#"{"a\u0000":1}"#)), refused);
+        assert_eq!(key(Params::parse(None, None, b"a=%00")), refused);
+        assert!(Params::parse(None, None, b"a=%01").is_ok());
     }
 
     #[test]
