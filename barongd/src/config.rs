@@ -334,6 +334,29 @@ mod tests {
     }
 
     #[test]
+    fn event_api_settings_are_read_checked_and_redacted() {
+        let c =
+            load(&Overrides::default(), &env_of(&[("EVENT_API_RABBITMQ_URL", "amqp://ev:amqp-secret@mq:5672/%2f")]))
+                .expect("Barong's unprefixed variable");
+        assert_eq!(c.event_api_url().as_deref(), Some("amqp://ev:amqp-secret@mq:5672/%2f"));
+        let shown = redacted_yaml(&c);
+        assert!(!shown.contains("amqp-secret") && shown.contains("ev:***@mq"), "{shown}");
+        let c = load(
+            &Overrides::default(),
+            &env_of(&[("BARONG_EVENT_API_RABBITMQ_HOST", "mq"), ("BARONG_EVENT_API_RABBITMQ_PASSWORD", "p@ss word")]),
+        )
+        .expect("split form");
+        assert_eq!(c.event_api_url().as_deref(), Some("amqp://guest:p%40ss%20word@mq:5672/%2f"));
+        assert!(!redacted_yaml(&c).contains("p@ss"));
+        assert_eq!(load(&Overrides::default(), &env_of(&[])).expect("defaults").event_api_url(), None);
+        let e = load(&Overrides::default(), &env_of(&[("EVENT_API_RABBITMQ_URL", "http://mq")])).expect_err("scheme");
+        assert!(e.starts_with("event_api_rabbitmq_url:") && !e.contains('\n'), "{e}");
+        let e = load(&Overrides::default(), &env_of(&[("EVENT_API_RABBITMQ_URL", "amqps://u:tls-secret@mq")]))
+            .expect_err("no TLS client");
+        assert!(!e.contains("tls-secret"), "{e}");
+    }
+
+    #[test]
     fn upload_settings_are_checked() {
         let e = load(&Overrides::default(), &env_of(&[("BARONG_UPLOAD_EXTENSION_WHITELIST", "png, exe")]))
             .expect_err("exe has no content check");
