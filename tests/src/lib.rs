@@ -431,55 +431,16 @@ where
 /// A one-route HTTP server on loopback answering every request with `status` and `body`
 /// (a stand-in for reCAPTCHA or Geetest). Returns its base URL and the request bodies it saw.
 pub async fn fake_http(status: u16, body: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    let Ok(n) = s.read(&mut chunk).await else { return };
-                    if n == 0 {
-                        break;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let len = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if buf.len() >= end + 4 + len {
-                            if let Ok(mut l) = log.lock() {
-                                l.push(text[end + 4..].to_string());
-                            }
-                            break;
-                        }
-                    }
-                }
-                let reply = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = s.write_all(reply.as_bytes()).await;
-            });
-        }
-    });
-    (format!("http://{addr}"), seen)
+    fake_server(status, body, false).await
 }
 
 /// As [`fake_http`], but keeps each whole request (request line, headers and body), for tests
 /// that check the path and the credentials an external API received.
 pub async fn fake_http_requests(status: u16, body: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+    fake_server(status, body, true).await
+}
+
+async fn fake_server(status: u16, body: &'static str, whole: bool) -> (String, Arc<Mutex<Vec<String>>>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -509,7 +470,7 @@ pub async fn fake_http_requests(status: u16, body: &'static str) -> (String, Arc
                             .unwrap_or(0);
                         if buf.len() >= end + 4 + len {
                             if let Ok(mut l) = log.lock() {
-                                l.push(text);
+                                l.push(if whole { text } else { text[end + 4..].to_string() });
                             }
                             break;
                         }

@@ -21,12 +21,11 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use super::outbox_files::{self, create_private_dir, mask};
 use common::config::{MailTransport, MailerSettings};
 use lettre::address::Envelope;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
@@ -373,39 +372,9 @@ fn url_password_forms(url: &str) -> Vec<String> {
     forms
 }
 
-fn mask(text: &str, secrets: &[String]) -> String {
-    secrets.iter().fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
-}
-
-/// Writes `<dir>/<timestamp>-<id>.eml` through a hidden temporary file in the same directory and a
-/// rename, so a reader (or a `*.eml` glob) never sees a partial message.
+/// Writes `<dir>/<timestamp>-<id>.eml`; see [`outbox_files::write_message`].
 fn write_eml(dir: &Path, id: &str, message: &[u8]) -> std::io::Result<PathBuf> {
-    create_private_dir(dir)?;
-    // The id comes back from the database; keep the file name inside `dir` whatever it holds.
-    let id: String = id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
-    let name = format!("{}-{id}.eml", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
-    let path = dir.join(&name);
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let written = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
-        f.write_all(message)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    // Makes the rename itself durable; the message is already complete either way.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(path)
-}
-
-/// The messages carry live tokens: owner-only, like the data directory.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    outbox_files::write_message(dir, id, "eml", message)
 }
 
 // --- messages ----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ pub mod login;
 pub mod mail;
 pub mod otp;
 pub mod otp_setup;
+pub mod outbox_files;
 pub mod password_strength;
 pub mod passwords;
 pub mod phones;

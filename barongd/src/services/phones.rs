@@ -105,14 +105,15 @@ pub async fn create(app: &App, user: &UserRow, raw: &str, channel: Channel) -> S
     deliver(app, &phone, &n.number, channel).await
 }
 
+/// The user's phone with this number: 404 `resource.phone.doesnt_exist` when it is not theirs.
+async fn own_phone(app: &App, user: &UserRow, index: &str) -> ServiceResult<PhoneRecord> {
+    app.store.user_phone(user.id, index).await?.ok_or_else(|| ServiceError::new(404, "resource.phone.doesnt_exist"))
+}
+
 /// `POST phones/send_code`: validate, the user's phone (404 `doesnt_exist`), send its code again.
 pub async fn send_code(app: &App, user: &UserRow, raw: &str, channel: Channel) -> ServiceResult<()> {
     let (n, index) = validate(app, raw).await?;
-    let phone = app
-        .store
-        .user_phone(user.id, &index)
-        .await?
-        .ok_or_else(|| ServiceError::new(404, "resource.phone.doesnt_exist"))?;
+    let phone = own_phone(app, user, &index).await?;
     deliver(app, &phone, &n.number, channel).await
 }
 
@@ -120,11 +121,7 @@ pub async fn send_code(app: &App, user: &UserRow, raw: &str, channel: Channel) -
 /// `verification_invalid`: wrong, expired or void); then `phone=verified` and the user.
 pub async fn verify(app: &App, user: &UserRow, raw: &str, code: &str) -> ServiceResult<UserWithFullInfo> {
     let (n, index) = validate(app, raw).await?;
-    let phone = app
-        .store
-        .user_phone(user.id, &index)
-        .await?
-        .ok_or_else(|| ServiceError::new(404, "resource.phone.doesnt_exist"))?;
+    let phone = own_phone(app, user, &index).await?;
     let now = app.clock.now();
     if app.sms.mode() != PhoneVerification::Mock {
         check_code(app, &phone, &n.number, code.trim(), now).await?;

@@ -3,8 +3,6 @@
 //! so every call has a short timeout and an unreachable Twilio is a refusal, never a hang.
 //! Numbers and codes never reach the log.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -192,24 +190,9 @@ fn twiml(text: &str) -> String {
     format!("<Response><Say>{escaped}</Say></Response>")
 }
 
-/// Writes one SMS as `<time>-<uuid>.txt` (0600), atomically: a temporary file renamed into place,
-/// so a reader never sees half a message. The name is ours alone, so it cannot leave `dir`.
+/// Writes one SMS as `<time>-<uuid>.txt` (0600), atomically (a reader never sees half a message).
 fn write_txt(dir: &Path, message: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-    let name = format!("{}-{}.txt", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"), uuid::Uuid::new_v4().simple());
-    let path = dir.join(&name);
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let written = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
-        f.write_all(message)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    super::outbox_files::write_message(dir, &uuid::Uuid::new_v4().simple().to_string(), "txt", message).map(|_| ())
 }
 
 #[cfg(test)]

@@ -176,50 +176,6 @@ async fn outbox_count(srv: &TestServer, filter: &str) -> String {
     srv.sql_texts(&q).await.into_iter().next().expect("a count")
 }
 
-/// Verifies an event's compact token with the daemon's JWKS, independently of barongd's code
-/// (jwt-simple, not jsonwebtoken). Events carry no audience, unlike session JWTs. Returns the
-/// claims as sent.
-async fn verify_event_with_jwks(srv: &TestServer, token: &str) -> Value {
-    use jwt_simple::prelude::{
-        ECDSAP256PublicKeyLike, ES256PublicKey, Ed25519PublicKey, EdDSAPublicKeyLike, JWTClaims, RS256PublicKey,
-        RSAPublicKeyLike, Token, VerificationOptions,
-    };
-    let (s, jwks) = get(&srv.client(), &format!("{}/.well-known/jwks.json", srv.base)).await;
-    assert_eq!(s, 200, "jwks: {jwks}");
-    let meta = Token::decode_metadata(token).expect("JWT header");
-    let kid = meta.key_id().expect("kid in the protected header").to_string();
-    let keys = jwks["keys"].as_array().expect("keys");
-    let jwk = keys.iter().find(|k| k["kid"] == kid.as_str()).unwrap_or_else(|| panic!("kid {kid} not in {jwks}"));
-    assert_eq!(Some(meta.algorithm()), jwk["alg"].as_str(), "the header's alg is the JWK's: {jwk}");
-    let part = |f: &str| {
-        let text = jwk[f].as_str().unwrap_or_else(|| panic!("{f} in {jwk}"));
-        Base64UrlSafeNoPadding::decode_to_vec(text, None).unwrap_or_else(|e| panic!("{f} is not base64url: {e}"))
-    };
-    let options = VerificationOptions {
-        required_key_id: Some(kid.clone()),
-        allowed_issuers: Some(["barong".to_string()].into()),
-        time_tolerance: Some(jwt_simple::prelude::Duration::from_secs(5)),
-        ..Default::default()
-    };
-    type Custom = serde_json::Map<String, Value>;
-    let verified: Result<JWTClaims<Custom>, _> = match (jwk["kty"].as_str(), jwk["crv"].as_str()) {
-        (Some("RSA"), None) => {
-            RS256PublicKey::from_components(&part("n"), &part("e")).expect("RSA JWK").verify_token(token, Some(options))
-        }
-        (Some("EC"), Some("P-256")) => {
-            let point = [&[4u8][..], &part("x"), &part("y")].concat();
-            ES256PublicKey::from_bytes(&point).expect("EC JWK").verify_token(token, Some(options))
-        }
-        (Some("OKP"), Some("Ed25519")) => {
-            Ed25519PublicKey::from_bytes(&part("x")).expect("OKP JWK").verify_token(token, Some(options))
-        }
-        _ => panic!("unexpected JWK {jwk}"),
-    };
-    verified.unwrap_or_else(|e| panic!("the event does not verify with {jwk}: {e}"));
-    let payload = token.split('.').nth(1).expect("payload");
-    serde_json::from_slice(&Base64UrlSafeNoPadding::decode_to_vec(payload, None).expect("base64url")).expect("JSON")
-}
-
 /// Checks the jwt-multisig envelope of `event` and its signature; returns the verified claims.
 async fn check_signed(srv: &TestServer, event: &Received) -> Value {
     let body = &event.body;
@@ -230,7 +186,8 @@ async fn check_signed(srv: &TestServer, event: &Received) -> Value {
     let signature = sigs[0]["signature"].as_str().expect("signature");
     let payload = body["payload"].as_str().expect("payload");
     let compact = format!("{protected}.{payload}.{signature}");
-    let claims = verify_event_with_jwks(srv, &compact).await;
+    // Events carry no audience, unlike session JWTs.
+    let claims = verify_with_jwks_for(srv, &compact, None).await;
     assert_eq!(claims, event.claims);
     assert_eq!(claims["iss"], "barong");
     let jti = claims["jti"].as_str().expect("jti");

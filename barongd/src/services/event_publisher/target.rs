@@ -115,6 +115,4 @@ pub(super) fn password_forms(url: &str) -> Vec<String> {
     forms
 }
 
-pub(super) fn mask(text: &str, secrets: &[String]) -> String {
-    secrets.iter().fold(text.to_string(), |t, s| t.replace(s.as_str(), "***"))
-}
+pub(super) use crate::services::outbox_files::mask;
