@@ -85,6 +85,12 @@ enum Noun {
         #[command(subcommand)]
         verb: label::LabelVerb,
     },
+    /// Apply a seeds file (Barong's seeds.yml: levels, permissions, users, restrictions); rows that
+    /// exist are skipped, so it can run again. Passwords of seeded users are never printed.
+    Seed {
+        /// The YAML file (`-` for stdin).
+        file: PathBuf,
+    },
     /// Local KYC review: the queue and the decisions on profiles, documents and addresses.
     Kyc {
         #[command(subcommand)]
@@ -213,8 +219,19 @@ fn build_request(noun: Noun) -> Result<Request, String> {
         Noun::Keys { verb } => gateway::keys_request(verb),
         Noun::Permission { verb } => gateway::permission_request(verb)?,
         Noun::Kyc { verb } => kyc::request(verb),
+        Noun::Seed { file } => Request::Seed { yaml: read_seeds(&file)? },
         Noun::Label { verb } => label::request(verb),
     })
+}
+
+fn read_seeds(file: &std::path::Path) -> Result<String, String> {
+    let mut text = String::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin().take(1024 * 1024).read_to_string(&mut text).map_err(|e| format!("reading stdin: {e}"))?;
+    } else {
+        text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    Ok(text)
 }
 
 fn read_password(from_stdin: bool) -> Result<String, String> {

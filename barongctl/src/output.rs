@@ -42,6 +42,9 @@ pub fn print(reply: Reply, format: Format) -> ExitCode {
                 Ok(serde_json::json!({"added": added, "existing": existing}))
             }
             ReplyData::Labels { labels } => serde_json::to_value(labels),
+            ReplyData::Seeded { levels, permissions, users, restrictions } => Ok(serde_json::json!({
+                "levels": levels, "permissions": permissions, "users": users, "restrictions": restrictions
+            })),
             ReplyData::Profile(p) => serde_json::to_value(p),
             ReplyData::KycQueue { items } => serde_json::to_value(items),
         };
@@ -116,6 +119,9 @@ pub fn print(reply: Reply, format: Format) -> ExitCode {
             println!("{added} permissions added, {existing} already present")
         }
         ReplyData::Labels { labels } => crate::label::print_labels(&labels),
+        ReplyData::Seeded { levels, permissions, users, restrictions } => {
+            println!("added {levels} levels, {permissions} permissions, {users} users, {restrictions} restrictions")
+        }
         ReplyData::Profile(p) => crate::kyc::print_profile(&p),
         ReplyData::KycQueue { items } => crate::kyc::print_queue(&items),
     }

@@ -120,6 +120,8 @@ pub enum Request {
     LabelSet { user: String, key: String, value: String, scope: String },
     /// Delete a label.
     LabelRemove { user: String, key: String, scope: String },
+    /// Apply a seeds file (YAML text: levels, permissions, users, restrictions); idempotent.
+    Seed { yaml: String },
     /// The KYC review queue: submitted profiles and pending document/address checks, oldest first.
     KycPending {
         #[serde(default)]
@@ -159,6 +161,8 @@ impl std::fmt::Debug for Request {
             Request::LabelRemove { user, key, scope } => {
                 f.debug_struct("LabelRemove").field("user", user).field("key", key).field("scope", scope).finish()
             }
+            // Seeds may carry passwords.
+            Request::Seed { yaml } => f.debug_struct("Seed").field("bytes", &yaml.len()).finish(),
             Request::KycPending { limit } => f.debug_struct("KycPending").field("limit", limit).finish(),
             Request::KycProfileReview { user, verdict } => {
                 f.debug_struct("KycProfileReview").field("user", user).field("verdict", verdict).finish()
@@ -285,6 +289,13 @@ pub enum ReplyData {
     },
     Labels {
         labels: Vec<Label>,
+    },
+    /// `seed`: rows added (the rest existed already).
+    Seeded {
+        levels: usize,
+        permissions: usize,
+        users: usize,
+        restrictions: usize,
     },
     /// A reviewed profile, in clear.
     Profile(Box<Profile>),

@@ -195,6 +195,12 @@ pub async fn handle(app: &App, request: Request) -> Reply {
             Ok(u) => admin_labels::remove(app, &u, &key, &scope).await.map(|u| ReplyData::User(Box::new(u))),
             Err(e) => Err(e),
         },
+        Request::Seed { yaml } => crate::services::seeds::apply_file(app, &yaml).await.map(|s| ReplyData::Seeded {
+            levels: s.levels,
+            permissions: s.permissions,
+            users: s.users,
+            restrictions: s.restrictions,
+        }),
         Request::KycPending { limit } => {
             kyc_review::queue(app, limit.unwrap_or(100)).await.map(|items| ReplyData::KycQueue { items })
         }

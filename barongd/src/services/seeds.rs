@@ -16,6 +16,94 @@ pub struct Seeds {
     pub levels: Vec<LevelSeed>,
     #[serde(default)]
     pub permissions: Vec<PermissionSeed>,
+    /// Only through `barongctl seed`: accounts to create (an existing email is skipped).
+    #[serde(default)]
+    pub users: Vec<UserSeed>,
+    /// Only through `barongctl seed`: restrictions (an existing category/scope/value is skipped).
+    #[serde(default)]
+    pub restrictions: Vec<RestrictionSeed>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSeed {
+    pub email: String,
+    /// Private labels of levels 1..=level are created, as Barong's `db:seed` did.
+    pub level: i64,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Absent: a random password nobody knows (the user resets it by email). Never printed.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestrictionSeed {
+    pub category: String,
+    pub scope: String,
+    pub value: String,
+    pub state: String,
+    #[serde(default)]
+    pub code: Option<i64>,
+}
+
+/// What `barongctl seed` added; everything else already existed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Seeded {
+    pub levels: usize,
+    pub permissions: usize,
+    pub users: usize,
+    pub restrictions: usize,
+}
+
+/// `barongctl seed FILE`: levels and permissions as at first start, then users and
+/// restrictions. Idempotent: running it again adds nothing. A refused row (a bad email, an
+/// unknown role) stops the run with its key, leaving what came before it in place.
+pub async fn apply_file(app: &super::App, text: &str) -> ServiceResult<Seeded> {
+    let seeds = parse(text).map_err(|e| ServiceError::unprocessable(format!("seeds.invalid: {e}")))?;
+    let now = app.clock.now();
+    let (levels, permissions) = apply(&app.store, &seeds, now).await?;
+    let mut seeded = Seeded { levels, permissions, ..Seeded::default() };
+    for u in &seeds.users {
+        if app.store.user_by_email_key(&super::accounts::email_key(&u.email)).await?.is_some() {
+            continue;
+        }
+        let password = match &u.password {
+            Some(p) => p.clone(),
+            // Long and random: it satisfies any sane policy and nobody knows it.
+            None => format!("Seed-{}-x9", super::tokens::random_hex(16)),
+        };
+        let account = super::admin_users::NewAccount {
+            email: u.email.clone(),
+            password,
+            username: u.username.clone(),
+            role: u.role.clone(),
+            state: u.state.clone(),
+            level: Some(u.level),
+        };
+        super::admin_users::create(app, account).await?;
+        seeded.users += 1;
+    }
+    for r in &seeds.restrictions {
+        let rule = super::restrictions::NewRule {
+            category: r.category.clone(),
+            scope: r.scope.clone(),
+            value: r.value.clone(),
+            code: r.code,
+            state: Some(r.state.clone()),
+        };
+        match super::restrictions::add(app, rule).await {
+            Ok(_) => seeded.restrictions += 1,
+            Err(e) if e.key() == "value.taken" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(seeded)
 }
 
 #[derive(Debug, Deserialize)]

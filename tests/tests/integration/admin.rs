@@ -141,3 +141,47 @@ both!(operator_labels_drive_level_and_state, |srv: TestServer| async move {
     let (code, _, _) = srv.ctl(&["label", "set", email, "kyc", "done", "--scope", "secret"], None);
     assert_eq!(code, 2);
 });
+
+both!(barongctl_seed_applies_a_seeds_file_once, |srv: TestServer| async move {
+    let file = srv.data_dir.with_extension("seeds.yml");
+    std::fs::write(
+        &file,
+        format!(
+            "levels:\n  - {{key: email, value: verified}}\n  - {{key: phone, value: verified}}\n\
+             permissions:\n  - {{role: trader, verb: get, path: api/v2/peatio, action: accept}}\n\
+             users:\n  - {{email: trader@example.com, level: 2, role: trader, password: \"{PASSWORD}\"}}\n\
+             \x20 - {{email: quiet@example.com, level: 0}}\n\
+             restrictions:\n  - {{category: blacklist, scope: ip, value: 192.0.2.7, state: disabled}}\n"
+        ),
+    )
+    .expect("seeds file");
+    let path = file.to_str().expect("utf-8 path");
+    let added = ctl_json(&srv, &["seed", path]);
+    assert_eq!(added, json!({"levels": 0, "permissions": 1, "users": 2, "restrictions": 1}), "levels existed");
+    // Idempotent: the second run adds nothing.
+    let again = ctl_json(&srv, &["seed", path]);
+    assert_eq!(again, json!({"levels": 0, "permissions": 0, "users": 0, "restrictions": 0}));
+
+    // The seeded trader signs in with its password, at level 2; the other has a password nobody knows.
+    let (s, me) = post(
+        &srv.client(),
+        &srv.url("identity/sessions"),
+        json!({"email": "trader@example.com", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!((s, me["level"].as_i64(), me["role"].as_str()), (200, Some(2), Some("trader")), "{me}");
+    let quiet = ctl_json(&srv, &["user", "show", "quiet@example.com"]);
+    assert_eq!((quiet["level"].as_i64(), quiet["state"].as_str()), (Some(0), Some("pending")));
+    let restrictions = ctl_json(&srv, &["restriction", "list"]);
+    assert!(
+        restrictions.as_array().expect("list").iter().any(|r| r["value"] == "192.0.2.7" && r["state"] == "disabled")
+    );
+    assert!(!srv.logs().contains(PASSWORD), "seeded passwords stay out of the log");
+
+    // A bad file is refused with one clear line; the daemon keeps running.
+    std::fs::write(&file, "users:\n  - {email: x@example.com}\n").expect("bad file");
+    let (code, _, err) = srv.ctl(&["seed", path], None);
+    assert!(code == 1 && err.contains("seeds.invalid") && err.contains("level"), "{err}");
+    let (code, _, err) = srv.ctl(&["seed", "/nonexistent/seeds.yml"], None);
+    assert!(code == 2 && err.contains("/nonexistent/seeds.yml"), "{err}");
+});
