@@ -7,7 +7,7 @@ use super::clock::iso8601;
 use super::error::ServiceResult;
 use super::profiles::ProfileState;
 use crate::store::UserRow;
-use crate::store::users::ProfileRow;
+use crate::store::profiles::ProfileRow;
 
 /// `UserWithFullInfo` of `user`; `csrf_token` is added by callers that opened a session.
 pub async fn user_with_full_info(app: &App, user: &UserRow) -> ServiceResult<UserWithFullInfo> {

@@ -13,8 +13,9 @@ use regex::Regex;
 use super::error::{ServiceError, ServiceResult};
 use super::{App, entities, events, levels};
 use crate::store::StoreError;
+use crate::store::UserRow;
 use crate::store::profiles::ProfileFields;
-use crate::store::users::{ProfileRow, UserRow};
+use crate::store::profiles::ProfileRow;
 
 /// Barong's enum values (the gap at 2 is theirs), kept so migrated rows read the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

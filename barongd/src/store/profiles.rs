@@ -4,7 +4,23 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
-use super::users::ProfileRow;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProfileRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub first_name_sealed: Option<String>,
+    pub last_name_sealed: Option<String>,
+    pub dob_sealed: Option<String>,
+    pub address_sealed: Option<String>,
+    pub postcode: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub state: i64,
+    pub metadata: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
 
 /// The column list of `ProfileRow`, as a macro so queries stay `&'static str`.
 macro_rules! profile_columns {
@@ -40,6 +56,8 @@ pub struct KycQueueRow {
 
 #[async_trait]
 pub trait ProfileStore {
+    /// Every profile of the user, oldest first.
+    async fn profiles_of(&self, user_id: i64) -> StoreResult<Vec<ProfileRow>>;
     /// Creates a profile; a second open (drafted or submitted) profile of the user is
     /// `StoreError::Unique`.
     async fn insert_profile(
@@ -81,6 +99,21 @@ macro_rules! impl_profile_store {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::profiles::ProfileStore for $store {
+            async fn profiles_of(
+                &self,
+                user_id: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::profiles::ProfileRow>> {
+                const SQL: &str = concat!(
+                    "SELECT ",
+                    $crate::store::profiles::profile_columns!(),
+                    " FROM profiles WHERE user_id = $1 ORDER BY id"
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
             async fn insert_profile(
                 &self,
                 user_id: i64,
@@ -88,14 +121,14 @@ macro_rules! impl_profile_store {
                 state: i64,
                 author: Option<&str>,
                 now: i64,
-            ) -> $crate::store::StoreResult<$crate::store::users::ProfileRow> {
+            ) -> $crate::store::StoreResult<$crate::store::profiles::ProfileRow> {
                 const SQL: &str = concat!(
                     "INSERT INTO profiles (user_id, author, first_name_sealed, last_name_sealed, dob_sealed, \
                      address_sealed, postcode, city, country, state, metadata, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING ",
                     $crate::store::profiles::profile_columns!()
                 );
-                Ok(sqlx::query_as::<$db, $crate::store::users::ProfileRow>(SQL)
+                Ok(sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
                     .bind(user_id)
                     .bind(author)
                     .bind(&f.first_name_sealed)
@@ -116,13 +149,13 @@ macro_rules! impl_profile_store {
                 &self,
                 user_id: i64,
                 state: i64,
-            ) -> $crate::store::StoreResult<Option<$crate::store::users::ProfileRow>> {
+            ) -> $crate::store::StoreResult<Option<$crate::store::profiles::ProfileRow>> {
                 const SQL: &str = concat!(
                     "SELECT ",
                     $crate::store::profiles::profile_columns!(),
                     " FROM profiles WHERE user_id = $1 AND state = $2 ORDER BY id DESC LIMIT 1"
                 );
-                Ok(sqlx::query_as::<$db, $crate::store::users::ProfileRow>(SQL)
+                Ok(sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
                     .bind(user_id)
                     .bind(state)
                     .fetch_optional(&self.pool)
@@ -136,14 +169,14 @@ macro_rules! impl_profile_store {
                 f: &$crate::store::profiles::ProfileFields,
                 state: i64,
                 now: i64,
-            ) -> $crate::store::StoreResult<Option<$crate::store::users::ProfileRow>> {
+            ) -> $crate::store::StoreResult<Option<$crate::store::profiles::ProfileRow>> {
                 const SQL: &str = concat!(
                     "UPDATE profiles SET first_name_sealed = $3, last_name_sealed = $4, dob_sealed = $5, \
                      address_sealed = $6, postcode = $7, city = $8, country = $9, metadata = $10, state = $11, \
                      updated_at = $12 WHERE id = $1 AND state = $2 RETURNING ",
                     $crate::store::profiles::profile_columns!()
                 );
-                Ok(sqlx::query_as::<$db, $crate::store::users::ProfileRow>(SQL)
+                Ok(sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
                     .bind(id)
                     .bind(from_state)
                     .bind(&f.first_name_sealed)
@@ -167,13 +200,13 @@ macro_rules! impl_profile_store {
                 state: i64,
                 author: Option<&str>,
                 now: i64,
-            ) -> $crate::store::StoreResult<Option<$crate::store::users::ProfileRow>> {
+            ) -> $crate::store::StoreResult<Option<$crate::store::profiles::ProfileRow>> {
                 const SQL: &str = concat!(
                     "UPDATE profiles SET state = $3, author = COALESCE($4, author), updated_at = $5 \
                      WHERE id = $1 AND state = $2 RETURNING ",
                     $crate::store::profiles::profile_columns!()
                 );
-                Ok(sqlx::query_as::<$db, $crate::store::users::ProfileRow>(SQL)
+                Ok(sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
                     .bind(id)
                     .bind(from_state)
                     .bind(state)

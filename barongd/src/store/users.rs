@@ -65,23 +65,6 @@ pub struct NewUser {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ProfileRow {
-    pub id: i64,
-    pub user_id: i64,
-    pub first_name_sealed: Option<String>,
-    pub last_name_sealed: Option<String>,
-    pub dob_sealed: Option<String>,
-    pub address_sealed: Option<String>,
-    pub postcode: Option<String>,
-    pub city: Option<String>,
-    pub country: Option<String>,
-    pub state: i64,
-    pub metadata: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PhoneRow {
     pub id: i64,
     pub user_id: i64,
@@ -115,7 +98,6 @@ pub trait UserStore {
     /// Records a used TOTP step; false when that step (or a later one) was used already, so a
     /// code is accepted once even by two daemons at the same moment.
     async fn use_otp_step(&self, user_id: i64, step: i64) -> StoreResult<bool>;
-    async fn profiles_of(&self, user_id: i64) -> StoreResult<Vec<ProfileRow>>;
     async fn phones_of(&self, user_id: i64) -> StoreResult<Vec<PhoneRow>>;
     async fn data_storages_of(&self, user_id: i64) -> StoreResult<Vec<DataStorageRow>>;
 }
@@ -238,16 +220,6 @@ macro_rules! impl_user_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(r.rows_affected() > 0)
-            }
-
-            async fn profiles_of(&self, user_id: i64) -> $crate::store::StoreResult<Vec<$crate::store::users::ProfileRow>> {
-                Ok(sqlx::query_as::<$db, $crate::store::users::ProfileRow>(
-                    "SELECT id, user_id, first_name_sealed, last_name_sealed, dob_sealed, address_sealed, postcode, \
-                     city, country, state, metadata, created_at, updated_at FROM profiles WHERE user_id = $1 ORDER BY id",
-                )
-                .bind(user_id)
-                .fetch_all(&self.pool)
-                .await?)
             }
 
             async fn phones_of(&self, user_id: i64) -> $crate::store::StoreResult<Vec<$crate::store::users::PhoneRow>> {
