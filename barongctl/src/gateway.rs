@@ -6,6 +6,8 @@ use common::admin::{PermissionInfo, PermissionSpec, Request, SigningKeyInfo};
 use common::config::JwtAlgorithm;
 use serde::Deserialize;
 
+use crate::table::table;
+
 #[derive(Subcommand, Debug)]
 pub enum KeysVerb {
     /// The signing keys: the active one and the previous ones that still verify.
@@ -99,7 +101,7 @@ pub fn permission_request(verb: PermissionVerb) -> Result<Request, String> {
 }
 
 pub fn print_keys(keys: &[SigningKeyInfo]) {
-    let mut t = crate::output::table(&["kid", "algorithm", "state", "created"]);
+    let mut t = table(&["kid", "algorithm", "state", "created"]);
     for k in keys {
         t.add_row(vec![k.kid.clone(), k.algorithm.clone(), k.state.clone(), k.created_at.clone()]);
     }
@@ -107,7 +109,7 @@ pub fn print_keys(keys: &[SigningKeyInfo]) {
 }
 
 pub fn print_permissions(list: &[PermissionInfo]) {
-    let mut t = crate::output::table(&["id", "role", "verb", "path", "action", "topic"]);
+    let mut t = table(&["id", "role", "verb", "path", "action", "topic"]);
     for p in list {
         t.add_row(vec![
             p.id.to_string(),

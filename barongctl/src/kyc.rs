@@ -5,7 +5,7 @@ use clap::Subcommand;
 use common::admin::{KycQueueItem, Request};
 use common::entities::Profile;
 
-use crate::output::table;
+use crate::table::table;
 
 #[derive(Subcommand, Debug)]
 pub enum KycVerb {

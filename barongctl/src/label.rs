@@ -5,7 +5,7 @@ use clap::{Subcommand, ValueEnum};
 use common::admin::Request;
 use common::entities::Label;
 
-use crate::output::table;
+use crate::table::table;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Scope {

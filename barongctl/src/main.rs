@@ -8,6 +8,7 @@ mod kyc;
 mod label;
 mod output;
 mod restriction;
+mod table;
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;

@@ -2,11 +2,11 @@
 
 use std::process::ExitCode;
 
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use common::admin::{ApiKeySummary, Reply, ReplyData};
 use common::entities::{ServiceAccount, UserWithFullInfo};
 
 use crate::Format;
+use crate::table::table;
 
 pub fn print(reply: Reply, format: Format) -> ExitCode {
     if !reply.ok {
@@ -166,12 +166,6 @@ fn print_service_accounts(accounts: &[ServiceAccount]) {
         ]);
     }
     println!("{t}");
-}
-
-pub fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_header(header.to_vec());
-    t
 }
 
 fn print_user(u: &UserWithFullInfo) {

@@ -4,6 +4,8 @@
 use clap::Subcommand;
 use common::admin::{Request, RestrictionInfo, Whitelink};
 
+use crate::table::table;
+
 #[derive(Subcommand, Debug)]
 pub enum RestrictionVerb {
     /// Every restriction; `active` says whether this daemon enforces it now.
@@ -58,7 +60,7 @@ pub fn request(verb: RestrictionVerb) -> Request {
 }
 
 pub fn print_restrictions(list: &[RestrictionInfo]) {
-    let mut t = crate::output::table(&["id", "category", "scope", "value", "code", "state", "active", "updated"]);
+    let mut t = table(&["id", "category", "scope", "value", "code", "state", "active", "updated"]);
     for r in list {
         t.add_row(vec![
             r.id.to_string(),
