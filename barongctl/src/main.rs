@@ -14,8 +14,10 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use common::admin::Request;
+
+use output::Format;
 
 #[derive(Parser, Debug)]
 #[command(name = "barongctl", version, about = "Operate a running barongd over its admin socket")]
@@ -34,12 +36,6 @@ struct Cli {
     output: Format,
     #[command(subcommand)]
     command: Noun,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
 }
 
 #[derive(Subcommand, Debug)]

@@ -2,11 +2,17 @@
 
 use std::process::ExitCode;
 
+use clap::ValueEnum;
 use common::admin::{ApiKeySummary, Reply, ReplyData};
 use common::entities::{ServiceAccount, UserWithFullInfo};
 
-use crate::Format;
 use crate::table::table;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
 
 pub fn print(reply: Reply, format: Format) -> ExitCode {
     if !reply.ok {
