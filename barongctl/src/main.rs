@@ -2,15 +2,18 @@
 //! tables (comfy-table) or one JSON document (`--json`). Exit codes: 0 ok, 1 refused by the
 //! daemon, 2 usage or input error, 3 daemon unreachable.
 
+mod apikey;
 mod client;
 mod gateway;
 mod kyc;
 mod label;
 mod output;
 mod restriction;
+mod service_account;
 mod table;
+mod user;
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,7 +48,7 @@ enum Noun {
     /// Users.
     User {
         #[command(subcommand)]
-        verb: UserVerb,
+        verb: user::UserVerb,
     },
     /// Schema migrations.
     Migrate {
@@ -55,12 +58,12 @@ enum Noun {
     /// Service accounts: machine identities owned by a user, who manages their API keys.
     ServiceAccount {
         #[command(subcommand)]
-        verb: ServiceAccountVerb,
+        verb: service_account::ServiceAccountVerb,
     },
     /// API keys of users and service accounts (secrets are never shown).
     Apikey {
         #[command(subcommand)]
-        verb: ApiKeyVerb,
+        verb: apikey::ApiKeyVerb,
     },
     /// Restrictions (whitelist, maintenance, blacklist, blocklogin) and whitelink tokens.
     Restriction {
@@ -96,75 +99,6 @@ enum Noun {
 }
 
 #[derive(Subcommand, Debug)]
-enum ServiceAccountVerb {
-    /// Create a service account; it starts active.
-    Create {
-        /// The owning user, by uid or email.
-        #[arg(long)]
-        owner: String,
-        /// Role (must have permissions).
-        #[arg(long)]
-        role: String,
-        /// Default: <owner name>+<uid>@<owner domain>.
-        #[arg(long)]
-        email: Option<String>,
-    },
-    /// List service accounts, all or one owner's.
-    List {
-        /// Only this owner's (uid or email).
-        #[arg(long)]
-        owner: Option<String>,
-    },
-    /// Disable a service account and its active API keys.
-    Disable { uid: String },
-}
-
-#[derive(Subcommand, Debug)]
-enum ApiKeyVerb {
-    /// A user's API keys and those of its service accounts.
-    List {
-        /// The user, by uid or email.
-        #[arg(long)]
-        user: String,
-    },
-    /// Disable one API key, whoever holds it.
-    Disable { kid: String },
-}
-
-#[derive(Subcommand, Debug)]
-enum UserVerb {
-    /// Create a user (no email confirmation). The password is prompted on a terminal, or read
-    /// from stdin with --password-stdin.
-    Create {
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        username: Option<String>,
-        /// Role (must have permissions), default member.
-        #[arg(long)]
-        role: Option<String>,
-        /// pending, active, banned, locked or deleted.
-        #[arg(long)]
-        state: Option<String>,
-        /// Grant the private labels of levels 1..=LEVEL.
-        #[arg(long)]
-        level: Option<i64>,
-        /// Read the password from the first line of stdin.
-        #[arg(long)]
-        password_stdin: bool,
-    },
-    /// List users, newest first.
-    List {
-        #[arg(long, default_value_t = 1)]
-        page: i64,
-        #[arg(long, default_value_t = 100)]
-        limit: i64,
-    },
-    /// Show one user by uid or email.
-    Show { user: String },
-}
-
-#[derive(Subcommand, Debug)]
 enum MigrateVerb {
     /// Show applied and pending migrations.
     Status,
@@ -195,29 +129,17 @@ fn main() -> ExitCode {
 fn build_request(noun: Noun) -> Result<Request, String> {
     Ok(match noun {
         Noun::Status => Request::Status,
-        Noun::User { verb: UserVerb::Create { email, username, role, state, level, password_stdin } } => {
-            let password = read_password(password_stdin)?;
-            Request::UserCreate { email, password, username, role, state, level }
-        }
-        Noun::User { verb: UserVerb::List { page, limit } } => {
-            Request::UserList { page: Some(page), limit: Some(limit) }
-        }
-        Noun::User { verb: UserVerb::Show { user } } => Request::UserShow { user },
+        Noun::User { verb } => user::request(verb)?,
         Noun::Migrate { verb: MigrateVerb::Status } => Request::MigrateStatus,
         Noun::Migrate { verb: MigrateVerb::Run } => Request::MigrateRun,
-        Noun::ServiceAccount { verb: ServiceAccountVerb::Create { owner, role, email } } => {
-            Request::ServiceAccountCreate { owner, role, email }
-        }
-        Noun::ServiceAccount { verb: ServiceAccountVerb::List { owner } } => Request::ServiceAccountList { owner },
-        Noun::ServiceAccount { verb: ServiceAccountVerb::Disable { uid } } => Request::ServiceAccountDisable { uid },
-        Noun::Apikey { verb: ApiKeyVerb::List { user } } => Request::ApiKeyList { user },
-        Noun::Apikey { verb: ApiKeyVerb::Disable { kid } } => Request::ApiKeyDisable { kid },
+        Noun::ServiceAccount { verb } => service_account::request(verb),
+        Noun::Apikey { verb } => apikey::request(verb),
         Noun::Restriction { verb } => restriction::request(verb),
         Noun::Keys { verb } => gateway::keys_request(verb),
         Noun::Permission { verb } => gateway::permission_request(verb)?,
-        Noun::Kyc { verb } => kyc::request(verb),
-        Noun::Seed { file } => Request::Seed { yaml: read_seeds(&file)? },
         Noun::Label { verb } => label::request(verb),
+        Noun::Seed { file } => Request::Seed { yaml: read_seeds(&file)? },
+        Noun::Kyc { verb } => kyc::request(verb),
     })
 }
 
@@ -229,24 +151,4 @@ fn read_seeds(file: &std::path::Path) -> Result<String, String> {
         text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     }
     Ok(text)
-}
-
-fn read_password(from_stdin: bool) -> Result<String, String> {
-    if from_stdin {
-        let mut s = String::new();
-        std::io::stdin().take(64 * 1024).read_to_string(&mut s).map_err(|e| format!("reading stdin: {e}"))?;
-        let line = s.lines().next().unwrap_or("").to_string();
-        if line.is_empty() {
-            return Err("--password-stdin: stdin held no password".into());
-        }
-        return Ok(line);
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err("no terminal to prompt for the password: pass --password-stdin".into());
-    }
-    dialoguer::Password::new()
-        .with_prompt("Password")
-        .with_confirmation("Repeat password", "passwords do not match")
-        .interact()
-        .map_err(|e| format!("password prompt: {e}"))
 }
