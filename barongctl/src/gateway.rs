@@ -123,6 +123,10 @@ pub fn print_permissions(list: &[PermissionInfo]) {
     println!("{t}");
 }
 
+pub fn print_loaded(added: usize, existing: usize) {
+    println!("{added} permissions added, {existing} already present")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,19 +1,24 @@
 //! barongctl: the operator's CLI. It talks to a running barongd over the admin socket and prints
 //! tables (comfy-table) or one JSON document (`--json`). Exit codes: 0 ok, 1 refused by the
 //! daemon, 2 usage or input error, 3 daemon unreachable.
+//!
+//! Each noun has its own module with its verbs, its request builder and its tables; `output`
+//! picks the printer for a reply, and every table comes from the leaf `table`.
 
 mod apikey;
 mod client;
 mod gateway;
 mod kyc;
 mod label;
+mod migrate;
 mod output;
 mod restriction;
+mod seed;
 mod service_account;
+mod status;
 mod table;
 mod user;
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -53,7 +58,7 @@ enum Noun {
     /// Schema migrations.
     Migrate {
         #[command(subcommand)]
-        verb: MigrateVerb,
+        verb: migrate::MigrateVerb,
     },
     /// Service accounts: machine identities owned by a user, who manages their API keys.
     ServiceAccount {
@@ -87,23 +92,12 @@ enum Noun {
     },
     /// Apply a seeds file (Barong's seeds.yml: levels, permissions, users, restrictions); rows that
     /// exist are skipped, so it can run again. Passwords of seeded users are never printed.
-    Seed {
-        /// The YAML file (`-` for stdin).
-        file: PathBuf,
-    },
+    Seed(seed::SeedArgs),
     /// Local KYC review: the queue and the decisions on profiles, documents and addresses.
     Kyc {
         #[command(subcommand)]
         verb: kyc::KycVerb,
     },
-}
-
-#[derive(Subcommand, Debug)]
-enum MigrateVerb {
-    /// Show applied and pending migrations.
-    Status,
-    /// Apply pending migrations.
-    Run,
 }
 
 fn main() -> ExitCode {
@@ -128,27 +122,16 @@ fn main() -> ExitCode {
 
 fn build_request(noun: Noun) -> Result<Request, String> {
     Ok(match noun {
-        Noun::Status => Request::Status,
+        Noun::Status => status::request(),
         Noun::User { verb } => user::request(verb)?,
-        Noun::Migrate { verb: MigrateVerb::Status } => Request::MigrateStatus,
-        Noun::Migrate { verb: MigrateVerb::Run } => Request::MigrateRun,
+        Noun::Migrate { verb } => migrate::request(verb),
         Noun::ServiceAccount { verb } => service_account::request(verb),
         Noun::Apikey { verb } => apikey::request(verb),
         Noun::Restriction { verb } => restriction::request(verb),
         Noun::Keys { verb } => gateway::keys_request(verb),
         Noun::Permission { verb } => gateway::permission_request(verb)?,
         Noun::Label { verb } => label::request(verb),
-        Noun::Seed { file } => Request::Seed { yaml: read_seeds(&file)? },
+        Noun::Seed(args) => seed::request(args)?,
         Noun::Kyc { verb } => kyc::request(verb),
     })
-}
-
-fn read_seeds(file: &std::path::Path) -> Result<String, String> {
-    let mut text = String::new();
-    if file.as_os_str() == "-" {
-        std::io::stdin().take(1024 * 1024).read_to_string(&mut text).map_err(|e| format!("reading stdin: {e}"))?;
-    } else {
-        text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    }
-    Ok(text)
 }

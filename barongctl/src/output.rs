@@ -1,12 +1,12 @@
-//! Printing replies: comfy-table for people, one JSON document for scripts.
+//! Printing replies: comfy-table for people, one JSON document for scripts. The tables themselves
+//! are drawn by each noun's printers; this module only picks the printer for a reply.
 
 use std::process::ExitCode;
 
 use clap::ValueEnum;
 use common::admin::{Reply, ReplyData};
 
-use crate::table::table;
-use crate::{apikey, gateway, kyc, label, restriction, service_account, user};
+use crate::{apikey, gateway, kyc, label, migrate, restriction, seed, service_account, status, user};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -75,27 +75,10 @@ fn print_json(data: &ReplyData) -> ExitCode {
 
 fn print_text(data: ReplyData) {
     match data {
-        ReplyData::Status(s) => {
-            let mut t = table(&["setting", "value"]);
-            t.add_row(vec!["version".into(), s.version]);
-            t.add_row(vec!["listen".into(), s.listen]);
-            t.add_row(vec!["database".into(), s.database]);
-            t.add_row(vec!["uptime".into(), format!("{} s", s.uptime_seconds)]);
-            t.add_row(vec!["users".into(), s.users.to_string()]);
-            t.add_row(vec!["mail waiting".into(), s.pending_mail.to_string()]);
-            t.add_row(vec!["events waiting".into(), s.pending_events.to_string()]);
-            println!("{t}");
-        }
+        ReplyData::Status(s) => status::print_status(s),
         ReplyData::User(u) => user::print_user(&u),
         ReplyData::Users { total, page, limit, users } => user::print_users(total, page, limit, users),
-        ReplyData::Migrations { migrations } => {
-            let mut t = table(&["version", "name", "state", "applied at"]);
-            for m in migrations {
-                let state = if m.applied { "applied" } else { "pending" };
-                t.add_row(vec![m.version.to_string(), m.name, state.into(), m.applied_at.unwrap_or_default()]);
-            }
-            println!("{t}");
-        }
+        ReplyData::Migrations { migrations } => migrate::print_migrations(migrations),
         // `user show` spans three nouns; composing it here keeps the noun modules independent.
         ReplyData::UserDetail(d) => {
             user::print_user(&d.user);
@@ -117,12 +100,10 @@ fn print_text(data: ReplyData) {
         ReplyData::SigningKeys { keys } => gateway::print_keys(&keys),
         ReplyData::Permission(p) => gateway::print_permissions(&[p]),
         ReplyData::Permissions { permissions } => gateway::print_permissions(&permissions),
-        ReplyData::PermissionsLoaded { added, existing } => {
-            println!("{added} permissions added, {existing} already present")
-        }
+        ReplyData::PermissionsLoaded { added, existing } => gateway::print_loaded(added, existing),
         ReplyData::Labels { labels } => label::print_labels(&labels),
         ReplyData::Seeded { levels, permissions, users, restrictions } => {
-            println!("added {levels} levels, {permissions} permissions, {users} users, {restrictions} restrictions")
+            seed::print_seeded(levels, permissions, users, restrictions)
         }
         ReplyData::Profile(p) => kyc::print_profile(&p),
         ReplyData::KycQueue { items } => kyc::print_queue(&items),
