@@ -3,8 +3,7 @@
 
 use clap::{Subcommand, ValueEnum};
 use common::admin::{PermissionInfo, PermissionSpec, Request, SigningKeyInfo};
-use common::config::JwtAlgorithm;
-use serde::Deserialize;
+use common::jwt::JwtAlgorithm;
 
 use crate::table::table;
 
@@ -21,7 +20,7 @@ pub enum KeysVerb {
     },
 }
 
-/// `keys rotate --algorithm`: the JOSE names, exactly (`common::config::JwtAlgorithm`).
+/// `keys rotate --algorithm`: the JOSE names, exactly (`common::jwt::JwtAlgorithm`).
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyAlgorithm {
     /// RSA 2048 (Barong's algorithm).
@@ -80,11 +79,6 @@ pub fn keys_request(verb: KeysVerb) -> Request {
     }
 }
 
-#[derive(Deserialize)]
-struct PermissionFile {
-    permissions: Vec<PermissionSpec>,
-}
-
 pub fn permission_request(verb: PermissionVerb) -> Result<Request, String> {
     Ok(match verb {
         PermissionVerb::List => Request::PermissionList,
@@ -93,9 +87,9 @@ pub fn permission_request(verb: PermissionVerb) -> Result<Request, String> {
         }
         PermissionVerb::Remove { id } => Request::PermissionRemove { id },
         PermissionVerb::Load { file } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let parsed: PermissionFile = serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-            Request::PermissionLoad { permissions: parsed.permissions }
+            // The daemon reads the YAML (one parser for every file barong-rs reads).
+            let yaml = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            Request::PermissionLoad { yaml }
         }
     })
 }

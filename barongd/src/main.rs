@@ -7,12 +7,18 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use barongd::config::Config;
 use clap::{Parser, Subcommand};
-use common::config::Config;
 
-use barongd::http::request::Proxies;
-use barongd::services::{self, App, captcha, clock, mail, passwords, seal, sms, tokens};
-use barongd::{admin, config, http, store};
+use barongd::ctl_socket::server as ctl_socket;
+use barongd::services::events::{mail, publisher};
+use barongd::services::gateway::restrictions::{cache::Restrictions, refresh};
+use barongd::services::gateway::{caches::Authz, poller};
+use barongd::services::identity::{captcha, passwords};
+use barongd::services::kyc::{sms, uploads};
+use barongd::services::operator::seeds;
+use barongd::services::{App, clock, seal, tokens};
+use barongd::{config, http, redact, store};
 
 /// See `barongd::memory`.
 #[global_allocator]
@@ -55,13 +61,13 @@ enum ConfigAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let flags = config::Overrides {
+    let flags = config::load::Overrides {
         config: cli.config.clone(),
         listen: cli.listen.clone(),
         data_dir: cli.data_dir.clone(),
         database_url: cli.database_url.clone(),
     };
-    let config = match config::load(&flags, &|k| std::env::var(k).ok()) {
+    let config = match config::load::load(&flags, &|k| std::env::var(k).ok()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("barongd: configuration error: {e}");
@@ -69,7 +75,7 @@ fn main() -> ExitCode {
         }
     };
     if let Some(Command::Config { action: ConfigAction::Check }) = cli.command {
-        print!("{}", config::redacted_yaml(&config));
+        print!("{}", config::load::redacted_yaml(&config));
         eprintln!("barongd: configuration is valid");
         return ExitCode::SUCCESS;
     }
@@ -138,7 +144,7 @@ fn private_dir(path: &Path) -> Result<(), Failure> {
 async fn run(config: Config) -> Result<(), Failure> {
     let started = Instant::now();
     let data_dir = PathBuf::from(&config.data_dir);
-    let uploads = services::uploads::dir(&config);
+    let uploads = uploads::dir(&config);
     for dir in [data_dir.clone(), data_dir.join("keys"), data_dir.join("outbox"), uploads] {
         private_dir(&dir)?;
     }
@@ -147,7 +153,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         seal::Sealer::load(master.as_deref(), &data_dir.join("keys").join("master.key")).map_err(Failure::Setup)?;
 
     let db_url = config.database_url.expose().to_string();
-    let database = store::redact_url(&db_url);
+    let database = redact::redact_url(&db_url);
     let store = store::open(&db_url, config.database_max_connections)
         .await
         .map_err(|e| Failure::Setup(format!("database {database}: {e}")))?;
@@ -156,7 +162,7 @@ async fn run(config: Config) -> Result<(), Failure> {
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
-    services::seeds::seed_first_start(&store, clock.now()).await.map_err(Failure::Setup)?;
+    seeds::seed_first_start(&store, clock.now()).await.map_err(Failure::Setup)?;
 
     let import_pem = match std::env::var("JWT_PRIVATE_KEY_PATH") {
         Ok(p) => {
@@ -174,16 +180,15 @@ async fn run(config: Config) -> Result<(), Failure> {
     let sms = sms::Sms::new(&config, data_dir.join("outbox")).map_err(Failure::Setup)?;
     let mailer = mail::Mailer::new(&config.mailer, data_dir.join("outbox"), store.clone(), &config.default_language)
         .map_err(Failure::Setup)?;
-    let authz = services::authz::Authz::load(&config, &store).await.map_err(Failure::Setup)?;
-    let restrictions = services::restrictions::Restrictions::load(&config, &store).await.map_err(Failure::Setup)?;
-    let proxies = Arc::new(Proxies::parse(&config.trusted_proxies).map_err(Failure::Setup)?);
+    let authz = Authz::load(&config, &store).await.map_err(Failure::Setup)?;
+    let restrictions = Restrictions::load(&config, &store).await.map_err(Failure::Setup)?;
 
-    let listener = tokio::net::TcpListener::bind(&config.listen)
+    let listener = tokio::net::TcpListener::bind(config.listen.0)
         .await
         .map_err(|e| Failure::Setup(format!("cannot listen on {}: {e}", config.listen)))?;
     let bound = listener.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
     let socket_path = data_dir.join(common::admin::SOCKET_FILE);
-    let admin_listener = admin::bind(&socket_path).map_err(Failure::Setup)?;
+    let admin_listener = ctl_socket::bind(&socket_path).map_err(Failure::Setup)?;
 
     let app = Arc::new(App {
         config: Arc::new(config),
@@ -205,12 +210,12 @@ async fn run(config: Config) -> Result<(), Failure> {
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mail_worker = app.mailer.spawn_worker(stop_rx.clone());
-    let admin_task = tokio::spawn(admin::serve(app.clone(), admin_listener, socket_path.clone()));
+    let admin_task = tokio::spawn(ctl_socket::serve(app.clone(), admin_listener, socket_path.clone()));
     let janitor = tokio::spawn(janitor(store.clone(), clock.clone(), stop_rx.clone()));
-    let restrictions_refresh = tokio::spawn(services::restrictions::refresh_loop(app.clone(), stop_rx.clone()));
-    let authz_poller = services::authz::spawn_poller(app.clone(), stop_rx.clone());
+    let restrictions_refresh = tokio::spawn(refresh::refresh_loop(app.clone(), stop_rx.clone()));
+    let authz_poller = poller::spawn_poller(app.clone(), stop_rx.clone());
     // Only when the Event API is enabled (event_api_rabbitmq_url or _host).
-    let event_publisher = services::event_publisher::spawn(app.clone(), stop_rx.clone());
+    let event_publisher = publisher::worker::spawn(app.clone(), stop_rx.clone());
 
     tracing::info!(
         "barongd {} listening on http://{bound} (database {database}, data dir {}, admin socket {})",
@@ -219,7 +224,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         socket_path.display()
     );
 
-    let routes = http::routes(app.clone(), proxies);
+    let routes = http::routes(app.clone());
     let mut stop_for_server = stop_rx.clone();
     let server = warp::serve(routes)
         .incoming(listener)

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::JwtAlgorithm;
 use crate::entities::{Label, Profile, ServiceAccount, UserSummary, UserWithFullInfo};
+use crate::jwt::JwtAlgorithm;
 
 /// Protocol version spoken by this build.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -112,8 +112,9 @@ pub enum Request {
     PermissionAdd(PermissionSpec),
     /// Delete a permission by id.
     PermissionRemove { id: i64 },
-    /// Add every permission of a list (the CLI reads the file), skipping the ones that exist.
-    PermissionLoad { permissions: Vec<PermissionSpec> },
+    /// Add every permission of a YAML file in the `config/seeds.yml` format (the CLI sends its
+    /// text; its `permissions:` list is read), skipping the ones that exist.
+    PermissionLoad { yaml: String },
     /// A user's labels, every scope.
     LabelList { user: String },
     /// Create or overwrite a label (`scope` private or public); private ones set level and state.
@@ -210,9 +211,7 @@ impl std::fmt::Debug for Request {
             Request::PermissionList => f.write_str("PermissionList"),
             Request::PermissionAdd(p) => f.debug_tuple("PermissionAdd").field(p).finish(),
             Request::PermissionRemove { id } => f.debug_struct("PermissionRemove").field("id", id).finish(),
-            Request::PermissionLoad { permissions } => {
-                f.debug_struct("PermissionLoad").field("count", &permissions.len()).finish()
-            }
+            Request::PermissionLoad { yaml } => f.debug_struct("PermissionLoad").field("bytes", &yaml.len()).finish(),
         }
     }
 }

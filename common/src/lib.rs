@@ -1,6 +1,6 @@
-//! The wire contract shared by `barongd` and `barongctl`: configuration types, the admin-socket
-//! protocol and the API entities. No I/O, no web or database types, so the CLI stays small.
+//! The wire contract shared by `barongd` and `barongctl`: the admin-socket protocol, the API
+//! entities and the JWT algorithm names. No I/O, no web or database types, so the CLI stays small.
 
 pub mod admin;
-pub mod config;
 pub mod entities;
+pub mod jwt;

@@ -4,7 +4,7 @@
 use warp::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use warp::reply::Response;
 
-use common::config::Config;
+use crate::config::Config;
 
 pub struct Cors {
     any_origin: bool,

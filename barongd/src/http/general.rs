@@ -1,12 +1,35 @@
-//! `identity` and `public` general endpoints: ping, time, version, configs, password/validate.
+//! The general endpoints served under both `identity/` and `public/`: ping, time, version,
+//! configs, password/validate.
+
+use std::sync::Arc;
 
 use serde_json::json;
+use warp::Filter;
+use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::params::Check;
-use super::reply;
-use super::request::Incoming;
+use crate::http::params::Check;
+use crate::http::reply;
+use crate::http::request::Incoming;
 use crate::services::App;
+
+/// The general routes; `scope` names the family in `password/validate`'s error keys
+/// (`identity.general` or `public.general`).
+pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>, scope: &'static str) -> BoxedFilter<(Response,)> {
+    use warp::{get, path, post};
+    crate::endpoint!(app, inc, get(), path("ping"), ping)
+        .or(crate::endpoint!(app, inc, get(), path("time"), time))
+        .unify()
+        .or(crate::endpoint!(app, inc, get(), path("version"), version))
+        .unify()
+        .or(crate::endpoint!(app, inc, get(), path("configs"), configs))
+        .unify()
+        .or(crate::endpoint!(app, inc, post(), path("password").and(path("validate")), |app, inc| {
+            validate_password(app, inc, scope)
+        }))
+        .unify()
+        .boxed()
+}
 
 pub async fn ping(_app: &App, _inc: Incoming) -> Response {
     reply::json(200, &json!({"ping": "pong"}))
@@ -32,9 +55,9 @@ pub async fn version(_app: &App, _inc: Incoming) -> Response {
 pub async fn configs(app: &App, _inc: Incoming) -> Response {
     let c = &app.config;
     let captcha = match c.captcha {
-        common::config::CaptchaMode::None => "none",
-        common::config::CaptchaMode::Recaptcha => "recaptcha",
-        common::config::CaptchaMode::Geetest => "geetest",
+        crate::config::CaptchaMode::None => "none",
+        crate::config::CaptchaMode::Recaptcha => "recaptcha",
+        crate::config::CaptchaMode::Geetest => "geetest",
     };
     let entropy = if c.password_min_entropy.fract() == 0.0 {
         json!(c.password_min_entropy as i64)
@@ -54,36 +77,14 @@ pub async fn configs(app: &App, _inc: Incoming) -> Response {
     reply::json(200, &body)
 }
 
-pub async fn auth0_configs(app: &App, _inc: Incoming) -> Response {
-    reply::json(200, &json!({"auth0_domain": app.config.auth0_domain, "auth0_client_id": app.config.auth0_client_id}))
-}
-
-/// `POST public/kyc`, the KYC provider's callback. Only the `local` provider exists (start-up
-/// refuses others), and Barong answers it with a bare 422: nothing is read from the
-/// unauthenticated caller (spec §17.14).
-pub async fn kyc_callback(_app: &App, _inc: Incoming) -> Response {
-    reply::status_only(422)
-}
-
-pub async fn validate_password_identity(app: &App, inc: Incoming) -> Response {
-    validate_password(app, inc, "identity.general").await
-}
-
-pub async fn validate_password_public(app: &App, inc: Incoming) -> Response {
-    validate_password(app, inc, "public.general").await
-}
-
 /// `POST …/password/validate`; `scope` is `identity.general` or `public.general`.
 async fn validate_password(app: &App, inc: Incoming, scope: &'static str) -> Response {
-    let params = match inc.params {
-        Ok(p) => p,
-        Err(e) => return reply::error(&inc.ctx, e),
+    let r = async {
+        let mut check = Check::new(inc.params()?, scope);
+        let password = check.required("password");
+        check.finish()?;
+        let entropy = app.policy.entropy(&password.unwrap_or_default());
+        Ok(reply::json(201, &json!({"entropy": entropy})))
     };
-    let mut check = Check::new(&params, scope);
-    let password = check.required("password");
-    if let Err(e) = check.finish() {
-        return reply::error(&inc.ctx, e);
-    }
-    let entropy = app.policy.entropy(&password.unwrap_or_default());
-    reply::json(201, &json!({"entropy": entropy}))
+    reply::respond(&inc.ctx, r.await)
 }

@@ -31,7 +31,7 @@ impl std::fmt::Debug for UploadedFile {
 }
 
 fn malformed() -> ServiceError {
-    ServiceError::new(400, "request.malformed_body")
+    ServiceError::malformed("request.malformed_body")
 }
 
 /// Parses `body` with the boundary of `content_type` into text parameters (merged into `map`)
@@ -101,6 +101,7 @@ fn insert_rack(map: &mut Map<String, Value>, name: &str, text: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::error::Refusal;
 
     fn body(parts: &[(&str, Option<&str>, &[u8])]) -> Bytes {
         let mut b = Vec::new();
@@ -158,7 +159,7 @@ mod tests {
             ("multipart/form-data; boundary=x", b"garbage"),
         ] {
             let got = parse(ct, Bytes::copy_from_slice(b), &mut map);
-            assert!(matches!(got, Err(ServiceError::Api { status: 400, .. })), "{ct} {b:?}");
+            assert!(matches!(got, Err(ServiceError::Refused { why: Refusal::Malformed, .. })), "{ct} {b:?}");
         }
     }
 }

@@ -4,9 +4,9 @@
 
 use serde_json::{Map, Value};
 
-use super::multipart::{self, UploadedFile};
-use crate::services::captcha::Answer;
+use crate::http::multipart::{self, UploadedFile};
 use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::identity::captcha::Answer;
 
 /// The merged parameters (`.0`) and, for a `multipart/form-data` body, its files (`.1`).
 #[derive(Debug, Default, Clone)]
@@ -17,7 +17,7 @@ pub struct Params(pub Map<String, Value>, pub Vec<UploadedFile>);
 pub struct WrongType;
 
 fn malformed() -> ServiceError {
-    ServiceError::new(400, "request.malformed_body")
+    ServiceError::malformed("request.malformed_body")
 }
 
 impl Params {
@@ -51,11 +51,11 @@ impl Params {
             {
                 merge_form(&mut map, &body);
             } else {
-                return Err(ServiceError::new(415, "request.unsupported_media_type"));
+                return Err(ServiceError::unsupported_media("request.unsupported_media_type"));
             }
         }
         if map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)) {
-            return Err(ServiceError::new(400, "request.invalid_characters"));
+            return Err(ServiceError::malformed("request.invalid_characters"));
         }
         Ok(Params(map, files))
     }
@@ -206,7 +206,12 @@ impl<'a> Check<'a> {
     }
 
     pub fn finish(self) -> ServiceResult<()> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ServiceError::keys(422, self.errors)) }
+        if self.errors.is_empty() { Ok(()) } else { Err(ServiceError::invalid_all(self.errors)) }
+    }
+
+    /// The keys collected so far, for endpoints that check more parameters by hand after these.
+    pub fn into_keys(self) -> Vec<String> {
+        self.errors
     }
 }
 
@@ -216,7 +221,7 @@ mod tests {
 
     fn keys(r: ServiceResult<()>) -> Vec<String> {
         match r {
-            Err(ServiceError::Api { keys, .. }) => keys,
+            Err(ServiceError::Refused { keys, .. }) => keys,
             _ => vec![],
         }
     }

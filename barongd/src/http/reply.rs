@@ -7,7 +7,8 @@ use warp::reply::Response;
 
 use crate::services::App;
 use crate::services::context::RequestContext;
-use crate::services::error::ServiceError;
+use crate::services::error::{Refusal, ServiceError};
+use crate::services::identity::sessions::WithSession;
 
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
     match serde_json::to_vec(body) {
@@ -34,11 +35,27 @@ pub fn status_only(status: u16) -> Response {
 /// Renders a service error. Internal errors are logged once with the request id and stay opaque.
 pub fn error(ctx: &RequestContext, e: ServiceError) -> Response {
     match e {
-        ServiceError::Api { status, keys } => json(status, &serde_json::json!({ "errors": keys })),
+        ServiceError::Refused { why, keys } => json(status_of(why), &serde_json::json!({ "errors": keys })),
         ServiceError::Internal(detail) => {
             tracing::error!(request_id = %ctx.request_id, error = %detail, "internal error");
             json(500, &serde_json::json!({ "errors": ["server.internal_error"] }))
         }
+    }
+}
+
+/// The one place a refusal becomes a status code. Barong's codes: validation and uniqueness are
+/// 422, "not as things stand" and unreadable requests 400, a restriction its own code.
+pub fn status_of(why: Refusal) -> u16 {
+    match why {
+        Refusal::Invalid | Refusal::Conflict => 422,
+        Refusal::Rejected | Refusal::Malformed => 400,
+        Refusal::Unauthenticated => 401,
+        Refusal::Forbidden => 403,
+        Refusal::NotFound => 404,
+        Refusal::TooLarge => 413,
+        Refusal::UnsupportedMedia => 415,
+        Refusal::Throttled => 429,
+        Refusal::Restricted(code) => code,
     }
 }
 
@@ -52,6 +69,15 @@ pub fn set_session_cookie(app: &App, resp: &mut Response, session_id: &str) {
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
+}
+
+/// The user entity of a request that may have opened a session, with that session's cookie.
+pub fn with_session(app: &App, status: u16, w: WithSession) -> Response {
+    let mut resp = json(status, &w.user);
+    if let Some(s) = &w.session {
+        set_session_cookie(app, &mut resp, &s.session_id);
+    }
+    resp
 }
 
 /// `Set-Cookie` that removes the session cookie from the browser.
@@ -131,6 +157,32 @@ mod tests {
             "limit=10&page=9&x=a%20b",
         );
         r.headers().get("link").map(|v| v.to_str().expect("ascii").to_string())
+    }
+
+    #[test]
+    fn refusals_get_barongs_status_codes() {
+        let table = [
+            (Refusal::Invalid, 422),
+            (Refusal::Conflict, 422),
+            (Refusal::Rejected, 400),
+            (Refusal::Malformed, 400),
+            (Refusal::Unauthenticated, 401),
+            (Refusal::Forbidden, 403),
+            (Refusal::NotFound, 404),
+            (Refusal::TooLarge, 413),
+            (Refusal::UnsupportedMedia, 415),
+            (Refusal::Throttled, 429),
+            (Refusal::Restricted(471), 471),
+            (Refusal::Restricted(423), 423),
+        ];
+        for (why, status) in table {
+            assert_eq!(status_of(why), status, "{why:?}");
+        }
+        let ctx = RequestContext::default();
+        let r = error(&ctx, ServiceError::invalid_all(vec!["a.b".into(), "c.d".into()]));
+        assert_eq!(r.status(), 422);
+        let r = error(&ctx, ServiceError::internal("db down"));
+        assert_eq!(r.status(), 500);
     }
 
     #[test]

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures::StreamExt;
-use ipnet::IpNet;
 use warp::Filter;
 use warp::http::{HeaderMap, Method};
 
-use super::params::Params;
+use crate::config::Gateway;
+use crate::config::proxies::Proxies;
+use crate::http::params::Params;
 use crate::services::App;
 use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
@@ -35,49 +36,27 @@ impl Incoming {
     }
 }
 
-/// Trusted proxy networks, parsed once at start-up.
-pub struct Proxies(pub Vec<IpNet>);
-
-impl Proxies {
-    pub fn parse(list: &[String]) -> Result<Self, String> {
-        list.iter()
-            .map(|s| {
-                s.parse::<IpNet>()
-                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("trusted_proxies: `{s}` is not an IP address or CIDR"))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Proxies)
+/// The client IP: the peer, unless the peer is a trusted proxy, in which case the right-most
+/// untrusted address of `X-Forwarded-For` (or Akamai's `True-Client-IP` when configured).
+pub fn client_ip(proxies: &Proxies, peer: Option<SocketAddr>, headers: &HeaderMap, akamai: bool) -> String {
+    let Some(peer) = peer.map(|p| p.ip()) else { return "127.0.0.1".into() };
+    if !proxies.trusts(peer) {
+        return peer.to_string();
     }
-
-    fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|n| n.contains(&ip))
+    if akamai
+        && let Some(ip) =
+            headers.get("true-client-ip").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<IpAddr>().ok())
+    {
+        return ip.to_string();
     }
-
-    /// The client IP: the peer, unless the peer is a trusted proxy, in which case the right-most
-    /// untrusted address of `X-Forwarded-For` (or Akamai's `True-Client-IP` when configured).
-    pub fn client_ip(&self, peer: Option<SocketAddr>, headers: &HeaderMap, akamai: bool) -> String {
-        let Some(peer) = peer.map(|p| p.ip()) else { return "127.0.0.1".into() };
-        if !self.trusts(peer) {
-            return peer.to_string();
-        }
-        if akamai
-            && let Some(ip) = headers
-                .get("true-client-ip")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<IpAddr>().ok())
-        {
-            return ip.to_string();
-        }
-        let chain: Vec<IpAddr> = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-            .collect();
-        chain.iter().rev().find(|ip| !self.trusts(**ip)).or(chain.first()).copied().unwrap_or(peer).to_string()
-    }
+    let chain: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        .collect();
+    chain.iter().rev().find(|ip| !proxies.trusts(**ip)).or(chain.first()).copied().unwrap_or(peer).to_string()
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -105,7 +84,7 @@ where
     let mut out = BytesMut::new();
     let mut seen = 0usize;
     while let Some(chunk) = stream.next().await {
-        let mut chunk = chunk.map_err(|_| ServiceError::new(400, "request.malformed_body"))?;
+        let mut chunk = chunk.map_err(|_| ServiceError::malformed("request.malformed_body"))?;
         seen += chunk.remaining();
         if seen > limit {
             if seen > limit + DRAIN_BYTES {
@@ -122,7 +101,7 @@ where
         }
     }
     if seen > limit {
-        return Err(ServiceError::new(413, "request.body_too_large"));
+        return Err(ServiceError::too_large("request.body_too_large"));
     }
     Ok(out.freeze())
 }
@@ -150,7 +129,7 @@ fn is_upload_route(method: &Method, path: &str) -> bool {
 /// The body limit of a request: `max_upload_request_bytes` for a multipart upload (files of
 /// several MB), `max_body_bytes` for everything else, so only the two upload endpoints can make
 /// the daemon hold a large body in memory.
-fn body_limit(config: &common::config::Config, method: &Method, path: &str, headers: &HeaderMap) -> usize {
+fn body_limit(config: &crate::config::Config, method: &Method, path: &str, headers: &HeaderMap) -> usize {
     if is_multipart(headers) && is_upload_route(method, path) {
         config.max_upload_request_bytes as usize
     } else {
@@ -159,10 +138,7 @@ fn body_limit(config: &common::config::Config, method: &Method, path: &str, head
 }
 
 /// The filter every handler starts from. Body problems travel in `params`, not as rejections.
-pub fn incoming(
-    app: Arc<App>,
-    proxies: Arc<Proxies>,
-) -> impl Filter<Extract = (Incoming,), Error = warp::Rejection> + Clone {
+pub fn incoming(app: Arc<App>) -> impl Filter<Extract = (Incoming,), Error = warp::Rejection> + Clone {
     warp::any()
         .and(warp::addr::remote())
         .and(warp::method())
@@ -178,7 +154,6 @@ pub fn incoming(
                   full: warp::path::FullPath,
                   body| {
                 let app = app.clone();
-                let proxies = proxies.clone();
                 async move {
                     let limit = body_limit(&app.config, &method, full.as_str(), &headers);
                     let upload_permit = if limit > app.config.max_body_bytes as usize {
@@ -192,12 +167,17 @@ pub fn incoming(
                     let params = body.and_then(|b| {
                         let blank = b.iter().all(u8::is_ascii_whitespace);
                         if !blank && is_multipart(&headers) && !is_upload_route(&method, full.as_str()) {
-                            return Err(ServiceError::new(415, "request.unsupported_media_type"));
+                            return Err(ServiceError::unsupported_media("request.unsupported_media_type"));
                         }
                         Params::parse_bytes(query_text, content_type, b)
                     });
                     let ctx = RequestContext {
-                        ip: proxies.client_ip(peer, &headers, app.config.gateway == "akamai"),
+                        ip: client_ip(
+                            &app.config.trusted_proxies,
+                            peer,
+                            &headers,
+                            app.config.gateway == Gateway::Akamai,
+                        ),
                         user_agent: headers
                             .get(warp::http::header::USER_AGENT)
                             .and_then(|v| v.to_str().ok())
@@ -218,20 +198,19 @@ mod tests {
 
     #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
-        let p = Proxies::parse(&["127.0.0.1/32".into(), "10.0.0.0/8".into()]).expect("parses");
+        let p = Proxies::try_from(vec!["127.0.0.1/32".to_string(), "10.0.0.0/8".to_string()]).expect("parses");
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", "203.0.113.9, 10.1.2.3".parse().expect("hv"));
         let local: SocketAddr = "127.0.0.1:5000".parse().expect("addr");
         let remote: SocketAddr = "198.51.100.7:5000".parse().expect("addr");
-        assert_eq!(p.client_ip(Some(local), &h, false), "203.0.113.9");
-        assert_eq!(p.client_ip(Some(remote), &h, false), "198.51.100.7");
-        assert!(Proxies::parse(&["nope".into()]).is_err());
+        assert_eq!(client_ip(&p, Some(local), &h, false), "203.0.113.9");
+        assert_eq!(client_ip(&p, Some(remote), &h, false), "198.51.100.7");
     }
 
     #[test]
     fn only_multipart_uploads_get_the_upload_limit() {
         let config =
-            common::config::Config { max_body_bytes: 1000, max_upload_request_bytes: 5000, ..Default::default() };
+            crate::config::Config { max_body_bytes: 1000, max_upload_request_bytes: 5000, ..Default::default() };
         let multipart = |ct: &str| {
             let mut h = HeaderMap::new();
             h.insert("content-type", ct.parse().expect("hv"));

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
+use crate::model::{AccountState, HolderKind, KeyState, Role};
 
 /// The column list of `ApiKeyRow`, as a macro so queries stay `&'static str`.
 macro_rules! api_key_columns {
@@ -33,8 +34,8 @@ impl Holder {
     /// The `key_holder_account_type` value, Barong's class name.
     pub fn kind(self) -> &'static str {
         match self {
-            Holder::User(_) => "User",
-            Holder::ServiceAccount(_) => "ServiceAccount",
+            Holder::User(_) => HolderKind::User.as_str(),
+            Holder::ServiceAccount(_) => HolderKind::ServiceAccount.as_str(),
         }
     }
 
@@ -49,13 +50,15 @@ impl Holder {
 pub struct ApiKeyRow {
     pub id: i64,
     pub key_holder_account_id: i64,
-    pub key_holder_account_type: String,
+    #[sqlx(try_from = "String")]
+    pub key_holder_account_type: HolderKind,
     pub kid: String,
     pub algorithm: String,
     /// JSON array of strings.
     pub scope: String,
     pub secret_sealed: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: KeyState,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -88,9 +91,11 @@ pub struct ServiceAccountRow {
     pub uid: String,
     pub owner_id: Option<i64>,
     pub email: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub level: i64,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: AccountState,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -99,9 +104,9 @@ pub struct NewServiceAccount<'a> {
     pub uid: &'a str,
     pub owner_id: i64,
     pub email: &'a str,
-    pub role: &'a str,
+    pub role: &'a Role,
     pub level: i64,
-    pub state: &'a str,
+    pub state: &'a AccountState,
     pub now: i64,
 }
 
@@ -203,7 +208,7 @@ pub trait ApiKeyStore {
         &self,
         id: i64,
         scope: Option<&str>,
-        state: Option<&str>,
+        state: Option<KeyState>,
         now: i64,
     ) -> StoreResult<Option<ApiKeyRow>>;
     async fn delete_api_key(&self, id: i64) -> StoreResult<bool>;
@@ -217,11 +222,15 @@ pub trait ApiKeyStore {
     async fn service_accounts(&self, owner_id: Option<i64>) -> StoreResult<Vec<ServiceAccountRow>>;
     /// Sets a service account's state; leaving `active` disables its active keys in the same
     /// transaction (§6: a disabled service account deactivates its own keys).
-    async fn set_service_account_state(&self, id: i64, state: &str, now: i64)
-    -> StoreResult<Option<ServiceAccountRow>>;
+    async fn set_service_account_state(
+        &self,
+        id: i64,
+        state: &AccountState,
+        now: i64,
+    ) -> StoreResult<Option<ServiceAccountRow>>;
     /// §6's owner cascade: a user whose state is not `active` passes it to its service accounts
     /// and loses its and their active keys, in one transaction. Returns the keys disabled.
-    async fn cascade_owner_state(&self, owner_id: i64, state: &str, now: i64) -> StoreResult<u64>;
+    async fn cascade_owner_state(&self, owner_id: i64, state: &AccountState, now: i64) -> StoreResult<u64>;
 }
 
 /// Disables the active keys of user `$1` and of its service accounts (`$2` = now).
@@ -363,7 +372,7 @@ macro_rules! impl_api_key_store {
                 &self,
                 id: i64,
                 scope: Option<&str>,
-                state: Option<&str>,
+                state: Option<$crate::model::KeyState>,
                 now: i64,
             ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::ApiKeyRow>> {
                 const SQL: &str = concat!(
@@ -373,7 +382,7 @@ macro_rules! impl_api_key_store {
                 );
                 Ok(sqlx::query_as::<$db, $crate::store::api_keys::ApiKeyRow>(SQL)
                     .bind(scope)
-                    .bind(state)
+                    .bind(state.map(|s| s.as_str()))
                     .bind(now)
                     .bind(id)
                     .fetch_optional(&self.pool)
@@ -398,9 +407,9 @@ macro_rules! impl_api_key_store {
                     .bind(sa.uid)
                     .bind(sa.owner_id)
                     .bind(sa.email)
-                    .bind(sa.role)
+                    .bind(sa.role.as_str())
                     .bind(sa.level)
-                    .bind(sa.state)
+                    .bind(sa.state.as_str())
                     .bind(sa.now)
                     .fetch_one(&self.pool)
                     .await?)
@@ -463,7 +472,7 @@ macro_rules! impl_api_key_store {
             async fn set_service_account_state(
                 &self,
                 id: i64,
-                state: &str,
+                state: &$crate::model::AccountState,
                 now: i64,
             ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::ServiceAccountRow>> {
                 const SQL: &str = concat!(
@@ -472,12 +481,12 @@ macro_rules! impl_api_key_store {
                 );
                 let mut tx = self.pool.begin().await?;
                 let row = sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(SQL)
-                    .bind(state)
+                    .bind(state.as_str())
                     .bind(now)
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if row.is_some() && state != "active" {
+                if row.is_some() && *state != $crate::model::AccountState::Active {
                     sqlx::query::<$db>(
                         "UPDATE api_keys SET state = 'disabled', updated_at = $2 WHERE state = 'active' \
                          AND key_holder_account_type = 'ServiceAccount' AND key_holder_account_id = $1",
@@ -491,7 +500,12 @@ macro_rules! impl_api_key_store {
                 Ok(row)
             }
 
-            async fn cascade_owner_state(&self, owner_id: i64, state: &str, now: i64) -> $crate::store::StoreResult<u64> {
+            async fn cascade_owner_state(
+                &self,
+                owner_id: i64,
+                state: &$crate::model::AccountState,
+                now: i64,
+            ) -> $crate::store::StoreResult<u64> {
                 let mut tx = self.pool.begin().await?;
                 let keys = sqlx::query::<$db>($crate::store::api_keys::DISABLE_KEYS_OF_OWNER)
                     .bind(owner_id)
@@ -502,7 +516,7 @@ macro_rules! impl_api_key_store {
                 sqlx::query::<$db>(
                     "UPDATE service_accounts SET state = $1, updated_at = $2 WHERE owner_id = $3 AND state <> $1",
                 )
-                .bind(state)
+                .bind(state.as_str())
                 .bind(now)
                 .bind(owner_id)
                 .execute(&mut *tx)

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
+use crate::model::SigningKeyState;
 
 #[derive(Clone, sqlx::FromRow)]
 pub struct SigningKeyRow {
@@ -11,7 +12,8 @@ pub struct SigningKeyRow {
     pub algorithm: String,
     pub private_sealed: String,
     pub public_pem: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: SigningKeyState,
     pub created_at: i64,
 }
 

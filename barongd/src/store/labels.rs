@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
+use crate::model::LabelScope;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LabelRow {
@@ -10,7 +11,8 @@ pub struct LabelRow {
     pub user_id: i64,
     pub key: String,
     pub value: String,
-    pub scope: String,
+    #[sqlx(try_from = "String")]
+    pub scope: LabelScope,
     pub description: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -36,9 +38,9 @@ pub struct LevelRow {
 pub trait LabelStore {
     async fn labels_of(&self, user_id: i64) -> StoreResult<Vec<LabelRow>>;
     /// Creates or overwrites the (user, key, scope) label.
-    async fn upsert_label(&self, user_id: i64, key: &str, value: &str, scope: &str, now: i64) -> StoreResult<()>;
+    async fn upsert_label(&self, user_id: i64, key: &str, value: &str, scope: LabelScope, now: i64) -> StoreResult<()>;
     /// Deletes the (user, key, scope) label; whether one was there.
-    async fn delete_label(&self, user_id: i64, key: &str, scope: &str) -> StoreResult<bool>;
+    async fn delete_label(&self, user_id: i64, key: &str, scope: LabelScope) -> StoreResult<bool>;
     /// Levels by id ascending.
     async fn levels(&self) -> StoreResult<Vec<LevelRow>>;
     /// Seeds a level unless one with that key:value exists; returns whether it was added.
@@ -70,7 +72,7 @@ macro_rules! impl_label_store {
                 user_id: i64,
                 key: &str,
                 value: &str,
-                scope: &str,
+                scope: $crate::model::LabelScope,
                 now: i64,
             ) -> $crate::store::StoreResult<()> {
                 sqlx::query::<$db>(
@@ -81,18 +83,23 @@ macro_rules! impl_label_store {
                 .bind(user_id)
                 .bind(key)
                 .bind(value)
-                .bind(scope)
+                .bind(scope.as_str())
                 .bind(now)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
             }
 
-            async fn delete_label(&self, user_id: i64, key: &str, scope: &str) -> $crate::store::StoreResult<bool> {
+            async fn delete_label(
+                &self,
+                user_id: i64,
+                key: &str,
+                scope: $crate::model::LabelScope,
+            ) -> $crate::store::StoreResult<bool> {
                 let r = sqlx::query::<$db>("DELETE FROM labels WHERE user_id = $1 AND key = $2 AND scope = $3")
                     .bind(user_id)
                     .bind(key)
-                    .bind(scope)
+                    .bind(scope.as_str())
                     .execute(&self.pool)
                     .await?;
                 Ok(r.rows_affected() > 0)

@@ -117,32 +117,6 @@ pub async fn open(url: &str, max_connections: u32) -> StoreResult<DynStore> {
         // (16 of them cost ~25 MB of RSS in bench/authz, 4 still ~7 MB more than 2).
         Ok(Arc::new(sqlite::SqliteStore::connect(url, or(2)).await?))
     } else {
-        Err(StoreError::Migration(format!("unsupported database URL scheme in {}", redact_url(url))))
-    }
-}
-
-/// The URL with any password replaced, for logs and status output.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.find(':') {
-                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_are_removed_from_urls() {
-        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
-        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_url("sqlite://./data/barong.db"), "sqlite://./data/barong.db");
+        Err(StoreError::Migration(format!("unsupported database URL scheme in {}", crate::redact::redact_url(url))))
     }
 }

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
+use crate::model::ProfileState;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProfileRow {
@@ -16,7 +17,8 @@ pub struct ProfileRow {
     pub postcode: Option<String>,
     pub city: Option<String>,
     pub country: Option<String>,
-    pub state: i64,
+    #[sqlx(try_from = "i64")]
+    pub state: ProfileState,
     pub metadata: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -64,20 +66,20 @@ pub trait ProfileStore {
         &self,
         user_id: i64,
         fields: &ProfileFields,
-        state: i64,
+        state: ProfileState,
         author: Option<&str>,
         now: i64,
     ) -> StoreResult<ProfileRow>;
     /// The user's profile in `state`, newest first.
-    async fn profile_in_state(&self, user_id: i64, state: i64) -> StoreResult<Option<ProfileRow>>;
+    async fn profile_in_state(&self, user_id: i64, state: ProfileState) -> StoreResult<Option<ProfileRow>>;
     /// Overwrites the fields and state of profile `id` if it is still in `from_state`; `None`
     /// when it is not (another request changed it first).
     async fn update_profile_from(
         &self,
         id: i64,
-        from_state: i64,
+        from_state: ProfileState,
         fields: &ProfileFields,
-        state: i64,
+        state: ProfileState,
         now: i64,
     ) -> StoreResult<Option<ProfileRow>>;
     /// Moves profile `id` from `from_state` to `state`, recording who did it; `None` when it was
@@ -85,8 +87,8 @@ pub trait ProfileStore {
     async fn set_profile_state(
         &self,
         id: i64,
-        from_state: i64,
-        state: i64,
+        from_state: ProfileState,
+        state: ProfileState,
         author: Option<&str>,
         now: i64,
     ) -> StoreResult<Option<ProfileRow>>;
@@ -118,7 +120,7 @@ macro_rules! impl_profile_store {
                 &self,
                 user_id: i64,
                 f: &$crate::store::profiles::ProfileFields,
-                state: i64,
+                state: $crate::model::ProfileState,
                 author: Option<&str>,
                 now: i64,
             ) -> $crate::store::StoreResult<$crate::store::profiles::ProfileRow> {
@@ -138,7 +140,7 @@ macro_rules! impl_profile_store {
                     .bind(&f.postcode)
                     .bind(&f.city)
                     .bind(&f.country)
-                    .bind(state)
+                    .bind(state.code())
                     .bind(&f.metadata)
                     .bind(now)
                     .fetch_one(&self.pool)
@@ -148,7 +150,7 @@ macro_rules! impl_profile_store {
             async fn profile_in_state(
                 &self,
                 user_id: i64,
-                state: i64,
+                state: $crate::model::ProfileState,
             ) -> $crate::store::StoreResult<Option<$crate::store::profiles::ProfileRow>> {
                 const SQL: &str = concat!(
                     "SELECT ",
@@ -157,7 +159,7 @@ macro_rules! impl_profile_store {
                 );
                 Ok(sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
                     .bind(user_id)
-                    .bind(state)
+                    .bind(state.code())
                     .fetch_optional(&self.pool)
                     .await?)
             }
@@ -165,9 +167,9 @@ macro_rules! impl_profile_store {
             async fn update_profile_from(
                 &self,
                 id: i64,
-                from_state: i64,
+                from_state: $crate::model::ProfileState,
                 f: &$crate::store::profiles::ProfileFields,
-                state: i64,
+                state: $crate::model::ProfileState,
                 now: i64,
             ) -> $crate::store::StoreResult<Option<$crate::store::profiles::ProfileRow>> {
                 const SQL: &str = concat!(
@@ -178,7 +180,7 @@ macro_rules! impl_profile_store {
                 );
                 Ok(sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
                     .bind(id)
-                    .bind(from_state)
+                    .bind(from_state.code())
                     .bind(&f.first_name_sealed)
                     .bind(&f.last_name_sealed)
                     .bind(&f.dob_sealed)
@@ -187,7 +189,7 @@ macro_rules! impl_profile_store {
                     .bind(&f.city)
                     .bind(&f.country)
                     .bind(&f.metadata)
-                    .bind(state)
+                    .bind(state.code())
                     .bind(now)
                     .fetch_optional(&self.pool)
                     .await?)
@@ -196,8 +198,8 @@ macro_rules! impl_profile_store {
             async fn set_profile_state(
                 &self,
                 id: i64,
-                from_state: i64,
-                state: i64,
+                from_state: $crate::model::ProfileState,
+                state: $crate::model::ProfileState,
                 author: Option<&str>,
                 now: i64,
             ) -> $crate::store::StoreResult<Option<$crate::store::profiles::ProfileRow>> {
@@ -208,8 +210,8 @@ macro_rules! impl_profile_store {
                 );
                 Ok(sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
                     .bind(id)
-                    .bind(from_state)
-                    .bind(state)
+                    .bind(from_state.code())
+                    .bind(state.code())
                     .bind(author)
                     .bind(now)
                     .fetch_optional(&self.pool)

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
+use crate::model::{AccountState, Role};
 
 /// The column list of `UserRow`, as a macro so queries stay `&'static str` (sqlx audits dynamic SQL).
 macro_rules! user_columns {
@@ -21,11 +22,13 @@ pub struct UserRow {
     pub email: String,
     pub email_key: String,
     pub password_digest: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub data: Option<String>,
     pub level: i64,
     pub otp: bool,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: AccountState,
     pub referral_id: Option<i64>,
     pub language: String,
     pub otp_secret_sealed: Option<String>,
@@ -55,10 +58,10 @@ pub struct NewUser {
     pub email: String,
     pub email_key: String,
     pub password_digest: String,
-    pub role: String,
+    pub role: Role,
     pub data: Option<String>,
     pub level: i64,
-    pub state: String,
+    pub state: AccountState,
     pub referral_id: Option<i64>,
     pub language: String,
     pub now: i64,
@@ -93,8 +96,8 @@ pub trait UserStore {
     async fn list_users(&self, limit: i64, offset: i64) -> StoreResult<Vec<UserRow>>;
     async fn update_password(&self, user_id: i64, digest: &str, now: i64) -> StoreResult<()>;
     /// Saves a recomputed state/level and bumps `claims_version` so cached claims are dropped.
-    async fn update_state_level(&self, user_id: i64, state: &str, level: i64, now: i64) -> StoreResult<()>;
-    async fn update_role(&self, user_id: i64, role: &str, now: i64) -> StoreResult<()>;
+    async fn update_state_level(&self, user_id: i64, state: &AccountState, level: i64, now: i64) -> StoreResult<()>;
+    async fn update_role(&self, user_id: i64, role: &Role, now: i64) -> StoreResult<()>;
     /// Records a used TOTP step; false when that step (or a later one) was used already, so a
     /// code is accepted once even by two daemons at the same moment.
     async fn use_otp_step(&self, user_id: i64, step: i64) -> StoreResult<bool>;
@@ -122,10 +125,10 @@ macro_rules! impl_user_store {
                     .bind(&u.email)
                     .bind(&u.email_key)
                     .bind(&u.password_digest)
-                    .bind(&u.role)
+                    .bind(u.role.as_str())
                     .bind(&u.data)
                     .bind(u.level)
-                    .bind(&u.state)
+                    .bind(u.state.as_str())
                     .bind(u.referral_id)
                     .bind(&u.language)
                     .bind(u.now)
@@ -182,7 +185,7 @@ macro_rules! impl_user_store {
             async fn update_state_level(
                 &self,
                 user_id: i64,
-                state: &str,
+                state: &$crate::model::AccountState,
                 level: i64,
                 now: i64,
             ) -> $crate::store::StoreResult<()> {
@@ -190,7 +193,7 @@ macro_rules! impl_user_store {
                     "UPDATE users SET state = $1, level = $2, updated_at = $3, claims_version = claims_version + 1 \
                      WHERE id = $4",
                 )
-                .bind(state)
+                .bind(state.as_str())
                 .bind(level)
                 .bind(now)
                 .bind(user_id)
@@ -199,11 +202,11 @@ macro_rules! impl_user_store {
                 Ok(())
             }
 
-            async fn update_role(&self, user_id: i64, role: &str, now: i64) -> $crate::store::StoreResult<()> {
+            async fn update_role(&self, user_id: i64, role: &$crate::model::Role, now: i64) -> $crate::store::StoreResult<()> {
                 sqlx::query::<$db>(
                     "UPDATE users SET role = $1, updated_at = $2, claims_version = claims_version + 1 WHERE id = $3",
                 )
-                .bind(role)
+                .bind(role.as_str())
                 .bind(now)
                 .bind(user_id)
                 .execute(&self.pool)

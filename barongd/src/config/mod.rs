@@ -1,0 +1,15 @@
+//! The daemon's settings: the YAML file, `BARONG_*` environment variables and flags, parsed once
+//! into typed values (addresses, proxies, providers, the Event API's broker), with Barong's own
+//! file formats read through the one YAML entry point.
+
+pub mod amqp;
+mod defaults;
+pub mod env;
+pub mod load;
+pub mod proxies;
+pub mod settings;
+pub mod values;
+pub mod yaml;
+
+pub use settings::{Argon2Settings, Config, MailerSettings, StateTrigger, ThrottleSettings};
+pub use values::{CaptchaMode, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret};

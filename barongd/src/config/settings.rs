@@ -1,0 +1,266 @@
+//! The daemon's configuration file, as typed settings. Every Barong setting keeps its Barong name
+//! as a top-level key (and its `BARONG_<KEY>` environment variable); settings new to barong-rs are
+//! nested by concern. Loading is in `load.rs`, defaults in `defaults.rs`.
+
+use std::collections::BTreeMap;
+
+use common::jwt::JwtAlgorithm;
+use serde::{Deserialize, Serialize};
+
+use crate::config::amqp::EventApi;
+use crate::config::proxies::Proxies;
+use crate::config::values::{
+    CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret,
+};
+
+/// The whole configuration file. Unknown keys are an error, so a typo never silently falls back
+/// to a default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    // --- where the daemon runs ------------------------------------------------------------
+    /// Address the HTTP API listens on (`--listen`, `BARONG_LISTEN`).
+    pub listen: Listen,
+    /// Data directory: database (SQLite default), keys, outbox, uploads, admin socket.
+    pub data_dir: String,
+    /// `sqlite://...` or `postgres://...`; empty means `sqlite://<data_dir>/barong.db`.
+    pub database_url: Secret,
+    /// Maximum database connections of this daemon; 0 picks by backend: 2 for SQLite (one
+    /// writer at a time, and each connection keeps its own cache and thread), 16 for PostgreSQL.
+    pub database_max_connections: u32,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `barongd=debug`.
+    pub log_level: String,
+
+    // --- Barong settings (identity-and-authz §3, resource-admin-kyc §15) ------------------
+    pub app_name: String,
+    /// Copied into email events and used for links when `frontend_url` is empty.
+    pub domain: String,
+    /// Base URL of the web front-end; email links are `<frontend_url>/accounts/...`.
+    pub frontend_url: String,
+    /// UID prefix, 2–6 ASCII letters; UIDs are this plus 10 upper-case hex characters.
+    pub uid_prefix: String,
+    pub session_name: String,
+    /// Sliding idle lifetime of a session, seconds.
+    pub session_expire_time: i64,
+    /// Lifetime of upstream JWTs and of confirmation/reset tokens, seconds.
+    pub jwt_expire_time: i64,
+    /// Algorithm of new signing keys: `RS256` (default), `ES256` or `EdDSA`. When the active key
+    /// has another one, start-up rotates to a fresh key; the old key verifies until its tokens expire.
+    pub jwt_algorithm: JwtAlgorithm,
+    pub csrf_protection: bool,
+    /// Window for API-key nonces, milliseconds.
+    pub apikey_nonce_lifetime: i64,
+    /// `cloudflare` (default) or `akamai` (trust `True-Client-IP` from trusted proxies).
+    pub gateway: Gateway,
+    /// First registered user becomes an active superadmin. Off by default (race on a fresh deploy).
+    pub first_registration_superadmin: bool,
+    pub captcha: CaptchaMode,
+    pub recaptcha_site_key: String,
+    pub recaptcha_secret_key: Secret,
+    /// Where reCAPTCHA answers are verified (configurable for tests and proxies).
+    pub recaptcha_verify_url: String,
+    pub geetest_id: String,
+    pub geetest_key: Secret,
+    /// Geetest API base (`/register.php`, `/validate.php` are appended).
+    pub geetest_api_url: String,
+    /// Endpoints guarded by the captcha: user_create, session_create, password_reset, email_confirmation.
+    pub captcha_protected_endpoints: Vec<String>,
+    /// Timeout for captcha verifiers, milliseconds (at most 5000).
+    pub captcha_timeout_ms: u64,
+    /// Ruby-syntax password regexp (lookaheads allowed). Matched against the whole password.
+    pub password_regexp: String,
+    pub password_min_entropy: f64,
+    pub password_use_dictionary: bool,
+    /// `file` (default), `twilio_sms`, `twilio_verify` or `mock` (Barong's default: any code accepted).
+    pub phone_verification: PhoneVerification,
+    /// SMS text; `{{code}}` is replaced by the verification code.
+    pub sms_content_template: String,
+    /// Sender number for `twilio_sms`.
+    pub twilio_phone_number: String,
+    pub twilio_account_sid: String,
+    pub twilio_auth_token: Secret,
+    /// Twilio Verify service for `twilio_verify`.
+    pub twilio_service_sid: String,
+    pub api_data_masking_enabled: bool,
+    pub geoip_lang: String,
+    pub maxminddb_path: String,
+    pub authz_rules_file: String,
+    pub auth0_domain: String,
+    pub auth0_client_id: String,
+    /// `local` (the operator reviews); Barong's `kycaid` is not implemented and refused.
+    pub kyc_provider: KycProvider,
+    pub default_language: String,
+    /// Comma-separated list of allowed CORS origins, or `*`.
+    pub api_cors_origins: String,
+    pub api_cors_allow_credentials: bool,
+    pub api_cors_max_age: u64,
+    /// Private labels that make a user `active` (default `{email: verified}`).
+    pub activation_requirements: BTreeMap<String, String>,
+    /// state -> label keys that force it; later entries win.
+    pub state_triggers: Vec<StateTrigger>,
+    pub user_storage_titles: Vec<String>,
+    pub document_types: Vec<String>,
+    /// `POST resource/documents` requires a `doc_expire` date that has not passed.
+    pub required_docs_expire: bool,
+    /// Most documents (address documents included) one user may upload.
+    pub doc_num_limit: i64,
+    /// Comma-separated file extensions accepted for uploads (case-insensitive); each must be one
+    /// whose content barongd can check: jpg, jpeg, png, pdf, gif, webp, tif, tiff, bmp.
+    pub upload_extension_whitelist: Extensions,
+    /// Smallest accepted upload, in bytes (Barong's unit for the minimum).
+    pub upload_size_min_range: u64,
+    /// Largest accepted upload, in MB (MiB; Barong's unit for the maximum).
+    pub upload_size_max_range: u64,
+    /// Minutes a signed document download URL stays valid.
+    pub upload_auth_url_expiration: i64,
+
+    // --- barong-rs settings ---------------------------------------------------------------
+    /// Email confirmation opens a session (Barong did; off by default: no login without password).
+    pub login_on_email_confirmation: bool,
+    /// Set the `Secure` attribute on the session cookie (turn on behind HTTPS).
+    pub session_cookie_secure: bool,
+    /// Hard cap on a session's total age regardless of activity, seconds.
+    pub session_max_lifetime: i64,
+    /// Proxies whose `X-Forwarded-For` is believed (CIDRs).
+    pub trusted_proxies: Proxies,
+    /// Largest accepted request body, bytes.
+    pub max_body_bytes: u64,
+    /// Largest accepted `multipart/form-data` body of `POST resource/documents` and
+    /// `resource/addresses`, bytes; every other request keeps `max_body_bytes`.
+    pub max_upload_request_bytes: u64,
+    /// Where uploaded KYC files live; empty means `<data_dir>/uploads`. Daemons sharing one
+    /// PostgreSQL database must share this directory too (a network volume), or a file stored
+    /// by one is missing on the others.
+    pub uploads_dir: String,
+    /// RabbitMQ of the Event API (`EVENT_API_RABBITMQ_URL`, `amqp://user:pass@host:port/vhost`).
+    /// Empty, with `event_api_rabbitmq_host` empty too, means no events are published.
+    pub event_api_rabbitmq_url: Secret,
+    /// Barong's split form of the same, used when the URL is empty and the host is set.
+    pub event_api_rabbitmq_host: String,
+    pub event_api_rabbitmq_port: u16,
+    pub event_api_rabbitmq_username: String,
+    pub event_api_rabbitmq_password: Secret,
+    /// How long the authz gateway reuses an upstream JWT for the same session or API key, seconds
+    /// (never past the token's `exp`; dropped at once when the holder changes). 0 signs every time.
+    pub authz_jwt_reuse_seconds: i64,
+    pub argon2: Argon2Settings,
+    pub mailer: MailerSettings,
+    pub login_throttle: ThrottleSettings,
+    /// Twilio REST API base (`/2010-04-01/Accounts/{sid}/Messages.json` is appended).
+    pub twilio_api_url: String,
+    /// Twilio Verify API base (`/v2/Services/{sid}/Verifications` is appended).
+    pub twilio_verify_url: String,
+    /// Seconds a phone verification code stays valid.
+    pub phone_code_lifetime: i64,
+    /// Wrong codes accepted before the code is void (until a new one is sent).
+    pub phone_code_max_attempts: i64,
+    /// Minimum seconds between two codes sent to one phone.
+    pub phone_code_resend_interval: i64,
+    /// Codes sent to one phone per hour at most.
+    pub phone_code_max_sends_per_hour: i64,
+    /// Phones one user may add (each costs an SMS; Barong had no limit).
+    pub phone_max_per_user: i64,
+    /// The Event API's broker, parsed from `event_api_rabbitmq_url` (or the host form) when the
+    /// configuration is loaded; `None` when events are off.
+    #[serde(skip)]
+    pub event_api: Option<EventApi>,
+}
+
+/// One `state_triggers` entry, e.g. `{state: banned, labels: [ban, fraud]}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StateTrigger {
+    pub state: String,
+    pub labels: Vec<String>,
+}
+
+/// Password hashing cost (argon2id).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Argon2Settings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Hashing threads, each owning one argon2 memory block; 0 means one per core, at most 256 MiB.
+    pub max_concurrent: usize,
+}
+
+/// Outgoing mail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailerSettings {
+    pub transport: MailTransport,
+    /// `smtp://host:port`, `smtps://user:pass@host` (implicit TLS) or `smtp://...?tls=required` (STARTTLS).
+    pub smtp_url: Secret,
+    /// Sender address.
+    pub from: String,
+    /// Directory of templates (`<lang>/<name>.txt`); empty means the built-in ones.
+    pub templates_dir: String,
+    /// Attempts before a message is parked as failed (it stays in the queue table).
+    pub max_attempts: u32,
+    /// SMTP timeout per attempt, milliseconds.
+    pub timeout_ms: u64,
+}
+
+/// Brute-force protection for login (and other secret-guessing endpoints).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThrottleSettings {
+    /// Failed attempts per account inside `window_seconds` before it is refused for a while.
+    pub max_failures_per_account: i64,
+    /// Failed attempts per client IP inside `window_seconds`.
+    pub max_failures_per_ip: i64,
+    pub window_seconds: i64,
+}
+
+impl Config {
+    /// The Event API's AMQP URL: `event_api_rabbitmq_url`, else one built from the host,
+    /// port and credentials; `None` when events are off.
+    pub fn event_api_url(&self) -> Option<String> {
+        if !self.event_api_rabbitmq_url.is_empty() {
+            return Some(self.event_api_rabbitmq_url.expose().to_string());
+        }
+        if self.event_api_rabbitmq_host.is_empty() {
+            return None;
+        }
+        let enc = |s: &str| -> String {
+            s.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+                    _ => format!("%{b:02X}"),
+                })
+                .collect()
+        };
+        Some(format!(
+            "amqp://{}:{}@{}:{}/%2f",
+            enc(&self.event_api_rabbitmq_username),
+            enc(self.event_api_rabbitmq_password.expose()),
+            self.event_api_rabbitmq_host,
+            self.event_api_rabbitmq_port
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let mut c = Config {
+            recaptcha_secret_key: Secret("recaptcha-very-secret".into()),
+            database_url: Secret("postgres://u:pgpass@h/db".into()),
+            ..Default::default()
+        };
+        c.mailer.smtp_url = Secret("smtps://me:mailpass@smtp".into());
+        let shown = format!("{c:?}");
+        for s in ["recaptcha-very-secret", "pgpass", "mailpass"] {
+            assert!(!shown.contains(s), "{s} leaked");
+        }
+    }
+
+    #[test]
+    fn jwt_algorithm_defaults_to_barongs() {
+        assert_eq!(Config::default().jwt_algorithm, JwtAlgorithm::Rs256);
+    }
+}

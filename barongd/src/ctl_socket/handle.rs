@@ -1,0 +1,168 @@
+//! One admin request to the service call it names, and the reply. The operator surfaces
+//! (this socket, later the Admin and Management APIs) call the same service functions.
+
+use common::admin::{AdminError, MigrationInfo, Reply, ReplyData, Request, StatusInfo, UserDetail};
+
+use crate::model::{CheckState, ProfileState};
+use crate::services::App;
+use crate::services::account::{full_info, service_accounts as owned_service_accounts};
+use crate::services::clock::iso8601;
+use crate::services::error::ServiceError;
+use crate::services::gateway::restrictions::whitelinks;
+use crate::services::kyc::{profiles, review};
+use crate::services::operator::users::{self, NewAccount};
+use crate::services::operator::{api_keys, gateway, labels, restrictions, seeds, service_accounts};
+
+fn refused(e: ServiceError) -> Reply {
+    match e {
+        ServiceError::Refused { keys, .. } => Reply {
+            ok: false,
+            data: None,
+            error: Some(AdminError { code: keys.first().cloned().unwrap_or_default(), message: keys.join(", ") }),
+        },
+        ServiceError::Internal(detail) => {
+            tracing::error!(error = %detail, "admin request failed");
+            Reply::err("server.internal_error", "internal error; see the daemon log")
+        }
+    }
+}
+
+pub async fn handle(app: &App, request: Request) -> Reply {
+    let result = match request {
+        Request::Status => status(app).await,
+        Request::UserCreate { email, password, username, role, state, level } => {
+            users::create(app, NewAccount { email, password, username, role, state, level })
+                .await
+                .map(|u| ReplyData::User(Box::new(u)))
+        }
+        Request::UserList { page, limit } => {
+            let (page, limit) = (page.unwrap_or(1).max(1), limit.unwrap_or(100).clamp(1, 1000));
+            users::list(app, page, limit).await.map(|(total, users)| ReplyData::Users { total, page, limit, users })
+        }
+        Request::UserShow { user } => user_detail(app, &user).await,
+        Request::MigrateStatus => migrations(app).await,
+        Request::MigrateRun => match app.store.migrate(app.clock.now()).await {
+            Ok(_) => migrations(app).await,
+            Err(e) => Err(e.into()),
+        },
+        Request::ServiceAccountCreate { owner, role, email } => {
+            service_accounts::create(app, &owner, &role, email.as_deref()).await.map(ReplyData::ServiceAccount)
+        }
+        Request::ServiceAccountList { owner } => service_accounts::list(app, owner.as_deref())
+            .await
+            .map(|service_accounts| ReplyData::ServiceAccounts { service_accounts }),
+        Request::ServiceAccountDisable { uid } => {
+            service_accounts::disable(app, &uid).await.map(ReplyData::ServiceAccount)
+        }
+        Request::ApiKeyList { user } => match users::find(app, &user).await {
+            Ok(u) => api_keys::of_user(app, &u).await.map(|api_keys| ReplyData::ApiKeys { api_keys }),
+            Err(e) => Err(e),
+        },
+        Request::ApiKeyDisable { kid } => api_keys::disable_by_kid(app, &kid).await.map(ReplyData::ApiKey),
+        Request::RestrictionList => {
+            restrictions::list(app).await.map(|restrictions| ReplyData::Restrictions { restrictions })
+        }
+        Request::RestrictionAdd { category, scope, value, code, state } => {
+            restrictions::add(app, restrictions::NewRule { category, scope, value, code, state })
+                .await
+                .map(ReplyData::Restriction)
+        }
+        Request::RestrictionRemove { id } => restrictions::remove(app, id).await.map(ReplyData::Restriction),
+        Request::RestrictionSetState { id, state } => {
+            restrictions::set_state(app, id, &state).await.map(ReplyData::Restriction)
+        }
+        Request::RestrictionWhitelink { days, hours } => {
+            whitelinks::create_whitelink(app, days, hours).await.map(ReplyData::Whitelink)
+        }
+        Request::KeysList => gateway::keys(app).await.map(|keys| ReplyData::SigningKeys { keys }),
+        Request::KeysRotate { algorithm } => gateway::rotate(app, algorithm).await.map(ReplyData::SigningKey),
+        Request::PermissionList => {
+            gateway::permissions(app).await.map(|permissions| ReplyData::Permissions { permissions })
+        }
+        Request::PermissionAdd(p) => gateway::add(app, p).await.map(ReplyData::Permission),
+        Request::PermissionRemove { id } => gateway::remove(app, id).await.map(ReplyData::Permission),
+        Request::PermissionLoad { yaml } => gateway::load_file(app, &yaml)
+            .await
+            .map(|(added, existing)| ReplyData::PermissionsLoaded { added, existing }),
+        Request::LabelList { user } => match users::find(app, &user).await {
+            Ok(u) => labels::list(app, &u).await.map(|labels| ReplyData::Labels { labels }),
+            Err(e) => Err(e),
+        },
+        Request::LabelSet { user, key, value, scope } => match users::find(app, &user).await {
+            Ok(u) => labels::set(app, &u, &key, &value, &scope).await.map(|u| ReplyData::User(Box::new(u))),
+            Err(e) => Err(e),
+        },
+        Request::LabelRemove { user, key, scope } => match users::find(app, &user).await {
+            Ok(u) => labels::remove(app, &u, &key, &scope).await.map(|u| ReplyData::User(Box::new(u))),
+            Err(e) => Err(e),
+        },
+        Request::Seed { yaml } => seeds::apply_file(app, &yaml).await.map(|s| ReplyData::Seeded {
+            levels: s.levels,
+            permissions: s.permissions,
+            users: s.users,
+            restrictions: s.restrictions,
+        }),
+        Request::KycPending { limit } => {
+            review::queue(app, limit.unwrap_or(100)).await.map(|items| ReplyData::KycQueue { items })
+        }
+        Request::KycProfileReview { user, verdict } => profile_review(app, &user, &verdict).await,
+        Request::KycCheckReview { user, check, verdict } => match users::find(app, &user).await {
+            Ok(u) => review::review_check(app, &u, &check, &verdict).await.map(|u| ReplyData::User(Box::new(u))),
+            Err(e) => Err(e),
+        },
+    };
+    match result {
+        Ok(data) => Reply::ok(data),
+        Err(e) => refused(e),
+    }
+}
+
+/// `kyc profile verify|reject`.
+async fn profile_review(app: &App, who: &str, verdict: &str) -> Result<ReplyData, ServiceError> {
+    let user = users::find(app, who).await?;
+    let state = match review::verdict(verdict)? {
+        CheckState::Verified => ProfileState::Verified,
+        _ => ProfileState::Rejected,
+    };
+    // The operator is the socket's owner; Barong recorded the admin's uid as the author.
+    let profile = profiles::review(app, &user, state, "barongctl").await?;
+    Ok(ReplyData::Profile(Box::new(profile)))
+}
+
+/// `user show`: the user, its keys (never secrets) and its service accounts.
+async fn user_detail(app: &App, who: &str) -> Result<ReplyData, ServiceError> {
+    let user = users::find(app, who).await?;
+    let detail = UserDetail {
+        user: full_info::user_with_full_info(app, &user).await?,
+        api_keys: api_keys::of_user(app, &user).await?,
+        service_accounts: owned_service_accounts::list_owned(app, &user).await?,
+    };
+    Ok(ReplyData::UserDetail(Box::new(detail)))
+}
+
+async fn status(app: &App) -> Result<ReplyData, ServiceError> {
+    Ok(ReplyData::Status(StatusInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        listen: app.listen.clone(),
+        database: app.database.clone(),
+        uptime_seconds: app.started.elapsed().as_secs(),
+        users: app.store.count_users().await?,
+        pending_mail: app.store.pending_mail().await?,
+        pending_events: app.store.pending_events().await?,
+    }))
+}
+
+async fn migrations(app: &App) -> Result<ReplyData, ServiceError> {
+    let list = app.store.migration_status().await?;
+    Ok(ReplyData::Migrations {
+        migrations: list
+            .into_iter()
+            .map(|m| MigrationInfo {
+                version: m.version,
+                name: m.name,
+                applied: m.applied_at.is_some(),
+                applied_at: m.applied_at.map(iso8601),
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,99 @@
+//! The admin socket: a Unix socket (0600, peer uid checked) speaking newline-delimited JSON,
+//! one request and one reply per line, each at most `MAX_FRAME` bytes.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::admin::{Envelope, MAX_FRAME, PROTOCOL_VERSION, Reply};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+use crate::ctl_socket::handle::handle;
+use crate::http::params::holds_nul;
+use crate::services::App;
+
+/// Binds the socket, replacing a stale one, with owner-only permissions.
+pub fn bind(path: &Path) -> Result<UnixListener, String> {
+    if path.exists() {
+        // A live daemon would answer; a dead one left its socket behind.
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(format!(
+                "admin socket {} is in use: is another barongd running on this data dir?",
+                path.display()
+            ));
+        }
+        std::fs::remove_file(path).map_err(|e| format!("admin socket {}: {e}", path.display()))?;
+    }
+    let listener = UnixListener::bind(path).map_err(|e| format!("admin socket {}: {e}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("admin socket {}: {e}", path.display()))?;
+    Ok(listener)
+}
+
+pub async fn serve(app: Arc<App>, listener: UnixListener, path: PathBuf) {
+    let owner = std::fs::metadata(&path).map(|m| m.uid()).ok();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let peer = stream.peer_cred().ok().map(|c| c.uid());
+        if owner.is_none() || peer != owner {
+            tracing::warn!(peer_uid = ?peer, "admin socket: refused a connection from another user");
+            continue;
+        }
+        let app = app.clone();
+        tokio::spawn(async move {
+            if let Err(e) = connection(app, stream).await {
+                tracing::debug!(error = %e, "admin connection ended");
+            }
+        });
+    }
+}
+
+async fn connection(app: Arc<App>, stream: UnixStream) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    loop {
+        let mut line = Vec::new();
+        let read = tokio::time::timeout(
+            Duration::from_secs(300),
+            (&mut reader).take(MAX_FRAME as u64 + 1).read_until(b'\n', &mut line),
+        )
+        .await;
+        let n = match read {
+            Ok(r) => r?,
+            Err(_) => return Ok(()),
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        let reply = if line.len() > MAX_FRAME {
+            let r = Reply::err("admin.frame_too_large", format!("requests are limited to {MAX_FRAME} bytes"));
+            write_reply(&mut write, &r).await?;
+            return Ok(());
+        } else {
+            match serde_json::from_slice::<Envelope>(&line) {
+                // No stored value may hold a NUL (PostgreSQL refuses it in text).
+                Ok(env) if serde_json::to_value(&env.request).is_ok_and(|v| holds_nul(&v)) => {
+                    Reply::err("admin.bad_request", "NUL characters are not accepted")
+                }
+                Ok(env) if env.v != PROTOCOL_VERSION => Reply::err(
+                    "admin.version_mismatch",
+                    format!("daemon speaks protocol {PROTOCOL_VERSION}, client sent {}", env.v),
+                ),
+                Ok(env) => {
+                    tracing::info!(request = ?env.request, "admin request");
+                    handle(&app, env.request).await
+                }
+                Err(e) => Reply::err("admin.bad_request", format!("cannot parse request: {e}")),
+            }
+        };
+        write_reply(&mut write, &reply).await?;
+    }
+}
+
+async fn write_reply(w: &mut tokio::net::unix::OwnedWriteHalf, r: &Reply) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec(r).unwrap_or_else(|_| br#"{"ok":false}"#.to_vec());
+    bytes.push(b'\n');
+    w.write_all(&bytes).await
+}

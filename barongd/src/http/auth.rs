@@ -1,0 +1,45 @@
+//! Who is calling a resource endpoint: `Authorization: Bearer <JWT>` signed by us (what
+//! upstreams get from the gateway), the API-key headers, or else the session cookie (and the CSRF
+//! header when the request changes state).
+
+use warp::http::Method;
+
+use crate::http::request::Incoming;
+use crate::services::App;
+use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::gateway::decide::{self, AuthzRequest};
+use crate::services::identity::sessions;
+use crate::store::UserRow;
+
+/// Authenticates a resource request: `Authorization: Bearer <JWT>` signed by us (what upstreams
+/// get from the gateway), the API-key headers, or else the session cookie (and CSRF header when
+/// it changes state).
+pub async fn authenticate(app: &App, inc: &Incoming) -> ServiceResult<UserRow> {
+    let header = |n: &str| inc.headers.get(n).and_then(|v| v.to_str().ok());
+    if let Some(auth) = header("authorization") {
+        // Barong's JWTAuthenticator: any failure is 401 `jwt.decode_and_verify`, an unknown uid 404.
+        let fail = || ServiceError::unauthenticated("jwt.decode_and_verify");
+        let token = auth.strip_prefix("Bearer ").ok_or_else(fail)?;
+        let claims = app.tokens.verify(token.trim(), "session", app.clock.now()).map_err(|_| fail())?;
+        let uid = claims.get("uid").and_then(|v| v.as_str()).ok_or_else(fail)?;
+        return app.store.user_by_uid(uid).await?.ok_or_else(|| ServiceError::not_found("record.not_found"));
+    }
+    if header("x-auth-apikey").is_some() || header("x-auth-nonce").is_some() || header("x-auth-signature").is_some() {
+        let req = AuthzRequest {
+            method: inc.method.as_str(),
+            path: "",
+            ctx: &inc.ctx,
+            csrf: None,
+            apikey: header("x-auth-apikey"),
+            nonce: header("x-auth-nonce"),
+            signature: header("x-auth-signature"),
+            params: None,
+        };
+        return decide::api_key_user(app, &req).await?.ok_or_else(|| ServiceError::not_found("record.not_found"));
+    }
+    let state_changing = matches!(inc.method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
+        || inc.method.as_str() == "TRACE";
+    let csrf = inc.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    let (_, user) = sessions::authenticate(app, &inc.ctx, state_changing, csrf).await?;
+    Ok(user)
+}

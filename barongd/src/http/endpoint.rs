@@ -1,0 +1,82 @@
+//! How every endpoint runs: the shared request filter, a panic guard, the request-id header and
+//! one access-log line. `endpoint!` and `param_endpoint!` build the warp filters.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use futures::FutureExt;
+use warp::http::HeaderValue;
+use warp::reply::Response;
+
+use crate::http::reply;
+
+/// Runs a handler with the panic guard, the request-id header and one access-log line.
+pub async fn run<Fut>(inc_meta: (String, String, String), fut: Fut) -> Response
+where
+    Fut: std::future::Future<Output = Response>,
+{
+    let (method, path, request_id) = inc_meta;
+    let started = Instant::now();
+    let mut resp = match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::error!(%request_id, %method, %path, "handler panicked");
+            reply::raw_json(500, br#"{"errors":["server.internal_error"]}"#.to_vec())
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    // Only method and path: query strings may carry passwords and tokens.
+    tracing::info!(target: "access", %request_id, %method, %path, status = resp.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64, "request");
+    resp
+}
+
+/// Builds one endpoint: `method` + exact `path` + the shared request filter + `handler`.
+#[macro_export]
+macro_rules! endpoint {
+    ($app:expr, $inc:expr, $method:expr, $path:expr, $handler:expr) => {{
+        let app = $app.clone();
+        $method
+            .and($path)
+            .and(warp::path::end())
+            .and(warp::path::full())
+            .and($inc.clone())
+            .then(move |full: warp::path::FullPath, inc: $crate::http::request::Incoming| {
+                let app = app.clone();
+                let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
+                async move { $crate::http::endpoint::run(meta, $handler(&app, inc)).await }
+            })
+            .boxed()
+    }};
+}
+
+/// As `endpoint!`, for paths ending in one parameter (`labels/{key}`, `api_keys/{kid}`): the
+/// segment is percent-decoded and handed to the handler as its third argument; a segment that
+/// is not UTF-8 (or holds a NUL) can name no record, so it answers as an unknown route.
+#[macro_export]
+macro_rules! param_endpoint {
+    ($app:expr, $inc:expr, $method:expr, $path:expr, $handler:expr) => {{
+        let app = $app.clone();
+        $method
+            .and($path)
+            .and(warp::path::param::<String>())
+            .and(warp::path::end())
+            .and(warp::path::full())
+            .and($inc.clone())
+            .then(move |raw: String, full: warp::path::FullPath, inc: $crate::http::request::Incoming| {
+                let app = app.clone();
+                let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
+                async move {
+                    match percent_encoding::percent_decode_str(&raw).decode_utf8() {
+                        Ok(param) if !param.contains('\0') => {
+                            $crate::http::endpoint::run(meta, $handler(&app, inc, param.into_owned())).await
+                        }
+                        _ => $crate::http::endpoint::run(meta, async { $crate::http::reply::route_not_found() }).await,
+                    }
+                }
+            })
+            .boxed()
+    }};
+}

@@ -1,0 +1,110 @@
+//! `ANY /api/v2/auth/{*path}` (mounted under `auth/`) and `GET /.well-known/jwks.json`.
+//!
+//! Success is 200 with `Authorization: Bearer <JWT>` and an empty body (a `pass` path: no
+//! header); a denial is Barong's `{"errors":[key]}`, with `Content-Type: application/json`
+//! (Barong left it unset, fix-list §11.17).
+
+use std::sync::Arc;
+
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::{HeaderValue, StatusCode, header};
+use warp::reply::Response;
+
+use crate::http::reply;
+use crate::http::request::Incoming;
+use crate::services::App;
+use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::gateway::decide::{AuthzRequest, Decision, decide};
+use crate::services::gateway::rules::normalise;
+
+/// Routes under `/api/v2/auth/`.
+pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
+    let app = app.clone();
+    warp::path::tail()
+        .and(inc.clone())
+        .then(move |tail: warp::path::Tail, inc: Incoming| {
+            let app = app.clone();
+            async move { authorize(&app, tail.as_str(), inc).await }
+        })
+        .boxed()
+}
+
+/// `GET /.well-known/jwks.json`, outside `/api`: the public keys upstreams verify our JWTs with.
+pub fn jwks(app: &Arc<App>, _inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
+    let app = app.clone();
+    warp::get()
+        .and(warp::path(".well-known"))
+        .and(warp::path("jwks.json"))
+        .and(warp::path::end())
+        .map(move || {
+            let mut r = reply::json(200, &app.tokens.jwks());
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+            r
+        })
+        .boxed()
+}
+
+fn header<'a>(inc: &'a Incoming, name: &str) -> Option<&'a str> {
+    inc.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn authorize(app: &App, raw_path: &str, inc: Incoming) -> Response {
+    match decision(app, raw_path, &inc).await {
+        Ok(Decision::Pass) => empty(),
+        Ok(Decision::Token(jwt)) => {
+            let mut r = empty();
+            if let Ok(v) = HeaderValue::from_str(&format!("Bearer {jwt}")) {
+                r.headers_mut().insert(header::AUTHORIZATION, v);
+            }
+            r
+        }
+        Err(e) => {
+            let expired = e.key() == "authz.nonce_expired";
+            let mut r = reply::error(&inc.ctx, e);
+            if expired {
+                // The client's clock is off: tell it ours (ms), so it can correct its nonces.
+                r.headers_mut().insert("x-server-time", HeaderValue::from(app.clock.now_ms()));
+            }
+            r
+        }
+    }
+}
+
+async fn decision(app: &App, raw_path: &str, inc: &Incoming) -> ServiceResult<Decision> {
+    // Traefik's forwardAuth calls a fixed address and names the original request in
+    // `X-Forwarded-Uri`/`X-Forwarded-Method`; Envoy and nginx append the path instead. (Asking
+    // this way grants nothing that asking for `/api/v2/auth/<path>` directly would not.)
+    let mut method = inc.method.as_str();
+    let forwarded;
+    let raw_path = match (raw_path, header(inc, "x-forwarded-uri")) {
+        ("", Some(uri)) => {
+            forwarded = uri.split(['?', '#']).next().unwrap_or("").trim_start_matches('/').to_string();
+            method = header(inc, "x-forwarded-method").unwrap_or(method);
+            forwarded.as_str()
+        }
+        _ => raw_path,
+    };
+    // A path that is not canonical (`..`, `//`, encoded separators or dots) is refused outright.
+    let path = normalise(raw_path).ok_or_else(|| ServiceError::unauthenticated("authz.permission_denied"))?;
+    if path != "api/v2/barong/identity/users/access" {
+        app.restrictions.check(&path, &inc.ctx.ip)?;
+    }
+    let req = AuthzRequest {
+        method,
+        path: &path,
+        ctx: &inc.ctx,
+        csrf: header(inc, "x-csrf-token"),
+        apikey: header(inc, "x-auth-apikey"),
+        nonce: header(inc, "x-auth-nonce"),
+        signature: header(inc, "x-auth-signature"),
+        params: inc.params.as_ref().ok().map(|p| &p.0),
+    };
+    decide(app, &req).await
+}
+
+fn empty() -> Response {
+    let mut r = Response::new(Vec::new().into());
+    *r.status_mut() = StatusCode::OK;
+    r
+}

@@ -1,0 +1,40 @@
+//! `POST` and `DELETE identity/sessions`: login (with the second factor) and logout.
+
+use warp::reply::Response;
+
+use crate::http::params::Check;
+use crate::http::reply;
+use crate::http::request::Incoming;
+use crate::services::App;
+use crate::services::identity::login;
+
+/// `POST identity/sessions` → 200 `UserWithFullInfo` and the session cookie.
+pub async fn login(app: &App, inc: Incoming) -> Response {
+    let r = async {
+        let mut c = Check::new(inc.params()?, "identity.session");
+        let email = c.required("email");
+        let password = c.required("password");
+        let captcha = c.captcha("identity.session.invalid_captcha_format");
+        let otp_code = c.optional("otp_code");
+        c.finish()?;
+        let creds = login::Credentials {
+            email: email.unwrap_or_default(),
+            password: password.unwrap_or_default(),
+            otp_code,
+            captcha,
+        };
+        Ok(reply::with_session(app, 200, login::login(app, creds, &inc.ctx).await?))
+    };
+    reply::respond(&inc.ctx, r.await)
+}
+
+/// `DELETE identity/sessions` → 200 with body `200`; the cookie is cleared.
+pub async fn logout(app: &App, inc: Incoming) -> Response {
+    let r = async {
+        login::logout(app, &inc.ctx).await?;
+        let mut resp = reply::status_only(200);
+        reply::clear_session_cookie(app, &mut resp);
+        Ok(resp)
+    };
+    reply::respond(&inc.ctx, r.await)
+}

@@ -1,0 +1,39 @@
+//! The composition root: everything a service needs, built once at start-up and shared by
+//! reference. It holds the domains' long-lived parts; none of those parts refers back to `App`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::Config;
+
+use crate::services::clock::Clock;
+use crate::services::events::mail::Mailer;
+use crate::services::gateway::caches::Authz;
+use crate::services::gateway::restrictions::cache::Restrictions;
+use crate::services::identity::captcha::Captcha;
+use crate::services::identity::passwords::{Hasher, Policy};
+use crate::services::kyc::sms::Sms;
+use crate::services::seal::Sealer;
+use crate::services::tokens::Tokens;
+use crate::store::DynStore;
+
+pub struct App {
+    pub config: Arc<Config>,
+    pub store: DynStore,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: Hasher,
+    pub policy: Policy,
+    pub tokens: Tokens,
+    pub sealer: Sealer,
+    pub mailer: Mailer,
+    pub captcha: Captcha,
+    /// Delivery and checking of phone verification codes.
+    pub sms: Sms,
+    pub authz: Authz,
+    pub restrictions: Restrictions,
+    pub started: Instant,
+    /// The address actually bound (port 0 resolved), for status output.
+    pub listen: String,
+    /// The database URL with any password removed.
+    pub database: String,
+}

@@ -1,0 +1,259 @@
+//! Barong's Event API (identity-and-authz §9, resource-admin-kyc §8): named events such as
+//! `system.session.create` or `model.user.updated`, signed with the daemon's signing key and
+//! published to RabbitMQ, exchange `barong.events.<system|model>`, routing key the rest of the
+//! name.
+//!
+//! Fix §17.11: Barong published synchronously after commit, so a broker outage turned committed
+//! requests into 500s. Here `emit` only writes the event to the `event_outbox` table;
+//! `publisher` sends it, retrying until RabbitMQ confirms it. Records are sealed at rest
+//! (they can carry confirmation and reset tokens). With no RabbitMQ configured, nothing is
+//! written.
+
+use serde_json::{Map, Value, json};
+
+use crate::model::labels::keys as label_keys;
+use crate::model::{CheckState, LabelScope};
+use crate::services::App;
+use crate::services::clock::iso8601;
+use crate::services::error::{ServiceError, ServiceResult};
+use crate::store::UserRow;
+use crate::store::events::EventRow;
+
+/// Lifetime of an event's signature, as Barong (`exp = iat + 3600`).
+const EVENT_TTL_SECONDS: i64 = 3600;
+
+pub fn enabled(app: &App) -> bool {
+    app.config.event_api.is_some()
+}
+
+/// Queues event `name` with `record`. Never fails the caller: the change it reports is already
+/// made, so a storage error is logged, not returned.
+pub async fn emit(app: &App, name: &str, record: Value) {
+    if !enabled(app) {
+        return;
+    }
+    let jti = uuid::Uuid::new_v4().to_string();
+    let sealed = app.sealer.seal(record.to_string().as_bytes());
+    if let Err(e) = app.store.enqueue_event(&jti, name, &sealed, app.clock.now()).await {
+        tracing::error!(event = name, error = %e, "event not queued");
+    }
+}
+
+/// Barong's `user` object in event records: nil fields dropped, times UTC ISO-8601.
+pub fn user_record(user: &UserRow, referral_uid: Option<&str>) -> Value {
+    let mut m = Map::new();
+    m.insert("uid".into(), json!(user.uid));
+    if let Some(u) = &user.username {
+        m.insert("username".into(), json!(u));
+    }
+    m.insert("email".into(), json!(user.email));
+    m.insert("role".into(), json!(user.role));
+    m.insert("level".into(), json!(user.level));
+    m.insert("otp".into(), json!(user.otp));
+    m.insert("state".into(), json!(user.state));
+    if let Some(r) = referral_uid {
+        m.insert("referral_uid".into(), json!(r));
+    }
+    m.insert("created_at".into(), json!(iso8601(user.created_at)));
+    m.insert("updated_at".into(), json!(iso8601(user.updated_at)));
+    Value::Object(m)
+}
+
+/// The user object of `user`, with its referrer's uid looked up.
+pub async fn user_of(app: &App, user: &UserRow) -> Value {
+    let referral = match user.referral_id {
+        Some(id) => app.store.user_by_id(id).await.ok().flatten().map(|u| u.uid),
+        None => None,
+    };
+    user_record(user, referral.as_deref())
+}
+
+/// `model.user.updated`'s `changes`: the previous values of the fields that changed.
+pub fn user_changes(before: &UserRow, after: &UserRow) -> Value {
+    let mut m = Map::new();
+    if before.email != after.email {
+        m.insert("email".into(), json!(before.email));
+    }
+    if before.role != after.role {
+        m.insert("role".into(), json!(before.role));
+    }
+    if before.level != after.level {
+        m.insert("level".into(), json!(before.level));
+    }
+    if before.otp != after.otp {
+        m.insert("otp".into(), json!(before.otp));
+    }
+    if before.state != after.state {
+        m.insert("state".into(), json!(before.state));
+    }
+    if before.username != after.username {
+        m.insert("username".into(), json!(before.username));
+    }
+    Value::Object(m)
+}
+
+/// Emits `model.user.updated` when a user-visible field changed between `before` and `after`.
+pub async fn user_updated(app: &App, before: &UserRow, after: &UserRow) {
+    let changes = user_changes(before, after);
+    if changes.as_object().is_some_and(|c| !c.is_empty()) {
+        let record = user_of(app, after).await;
+        emit(app, "model.user.updated", json!({ "record": record, "changes": changes })).await;
+    }
+}
+
+/// `system.user.*` events about one user: `{record: {user, domain, …extra}}`.
+pub async fn user_system(app: &App, name: &str, user: &UserRow, extra: &[(&str, Value)]) {
+    if !enabled(app) {
+        return;
+    }
+    let mut record = Map::new();
+    record.insert("user".into(), user_of(app, user).await);
+    record.insert("domain".into(), json!(app.config.domain));
+    for (k, v) in extra {
+        record.insert((*k).to_string(), v.clone());
+    }
+    emit(app, name, json!({ "record": record })).await;
+}
+
+/// A `model.<kind>.<action>` event about a record of `user`: `{record: {…fields, user}}`.
+pub async fn model_of_user(app: &App, name: &str, user: &UserRow, fields: Value) {
+    if !enabled(app) {
+        return;
+    }
+    let mut record = match fields {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    record.insert("user".into(), user_of(app, user).await);
+    emit(app, name, json!({ "record": record })).await;
+}
+
+/// `model.user.created`.
+pub async fn user_created(app: &App, user: &UserRow) {
+    if enabled(app) {
+        let record = user_of(app, user).await;
+        emit(app, "model.user.created", json!({ "record": record })).await;
+    }
+}
+
+/// `model.label.created|updated` for the (key, scope) label of `user` as stored now, and
+/// `system.document.verified|rejected` when a private `document` label reaches a decision.
+pub async fn label_saved(app: &App, user: &UserRow, key: &str, scope: LabelScope, created: bool) {
+    if !enabled(app) {
+        return;
+    }
+    let labels = match app.store.labels_of(user.id).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, "label event not queued");
+            return;
+        }
+    };
+    let Some(label) = labels.into_iter().find(|l| l.key == key && l.scope == scope) else { return };
+    let record = json!({
+        "id": label.id,
+        "key": label.key,
+        "value": label.value,
+        "scope": label.scope,
+        "description": label.description,
+        "created_at": iso8601(label.created_at),
+        "updated_at": iso8601(label.updated_at),
+        "user": user_of(app, user).await,
+    });
+    let name = if created { "model.label.created" } else { "model.label.updated" };
+    emit(app, name, json!({ "record": record })).await;
+    let decided = CheckState::verdict(&label.value);
+    if key == label_keys::DOCUMENT
+        && scope == LabelScope::Private
+        && let Some(decision) = decided
+    {
+        emit(app, &format!("system.document.{}", decision.as_str()), json!({ "record": record })).await;
+    }
+}
+
+/// Where an event goes: exchange `barong.events.<first segment>`, routing key the rest.
+pub fn route(name: &str) -> Option<(String, String)> {
+    let (kind, rest) = name.split_once('.')?;
+    if kind.is_empty() || rest.is_empty() {
+        return None;
+    }
+    Some((format!("barong.events.{kind}"), rest.to_string()))
+}
+
+/// The message body of an outbox row: a JWS in general JSON serialization (jwt-multisig's
+/// form, signer `barong`) over `{iss, jti, iat, exp, event: {…record, name}}`. It is signed when
+/// sent, so `exp` counts from publication even after a long outage; `jti` stays the one given
+/// at `emit`, so consumers can drop a redelivered event.
+pub fn signed_message(app: &App, row: &EventRow, now: i64) -> ServiceResult<Vec<u8>> {
+    let record = app.sealer.open(&row.record_sealed).map_err(ServiceError::internal)?;
+    let mut event: Value = serde_json::from_slice(&record).map_err(ServiceError::internal)?;
+    match event.as_object_mut() {
+        Some(obj) => {
+            obj.insert("name".into(), json!(row.name));
+        }
+        None => return Err(ServiceError::internal("event record is not an object")),
+    }
+    let mut claims = Map::new();
+    claims.insert("iss".into(), json!("barong"));
+    claims.insert("jti".into(), json!(row.jti));
+    claims.insert("iat".into(), json!(now));
+    claims.insert("exp".into(), json!(now + EVENT_TTL_SECONDS));
+    // A `sub` of its own, so the signed event can never pass for a session token (§11.14).
+    claims.insert("sub".into(), json!("event"));
+    claims.insert("event".into(), event);
+    let compact = app.tokens.sign_exact(&claims)?;
+    let mut parts = compact.split('.');
+    let (Some(protected), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(ServiceError::internal("signer returned a malformed token"));
+    };
+    let body = json!({
+        "payload": payload,
+        "signatures": [{ "protected": protected, "header": { "kid": "barong" }, "signature": signature }],
+    });
+    serde_json::to_vec(&body).map_err(ServiceError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_route_by_their_first_segment() {
+        assert_eq!(
+            route("system.user.email.confirmed"),
+            Some(("barong.events.system".into(), "user.email.confirmed".into()))
+        );
+        assert_eq!(route("model.user.created"), Some(("barong.events.model".into(), "user.created".into())));
+        assert_eq!(route("nodot"), None);
+        assert_eq!(route(".x"), None);
+    }
+
+    #[test]
+    fn user_records_drop_nil_fields_and_changes_keep_old_values() {
+        let user = UserRow {
+            id: 1,
+            uid: "ID0123456789".into(),
+            username: None,
+            email: "a@b.c".into(),
+            role: "member".into(),
+            level: 1,
+            otp: false,
+            state: "active".into(),
+            email_key: "a@b.c".into(),
+            password_digest: String::new(),
+            data: None,
+            referral_id: None,
+            language: "en".into(),
+            otp_secret_sealed: None,
+            otp_last_step: None,
+            claims_version: 0,
+            created_at: 0,
+            updated_at: 60,
+        };
+        let r = user_record(&user, None);
+        assert!(r.get("username").is_none() && r.get("referral_uid").is_none());
+        assert_eq!(r["updated_at"], "1970-01-01T00:01:00Z");
+        let after = UserRow { state: "banned".into(), level: 2, ..user.clone() };
+        assert_eq!(user_changes(&user, &after), json!({"level": 1, "state": "active"}));
+    }
+}

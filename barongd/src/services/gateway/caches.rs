@@ -1,0 +1,303 @@
+//! The authz gateway's decision (identity-and-authz §8): rules, cookie and API-key flows,
+//! permissions, and the upstream JWT, with in-memory caches kept fresh from the change feed.
+//!
+//! The database is the truth. Sessions, users, service accounts, API keys, permissions and issued
+//! JWTs are cached here; triggers write every relevant change into `changes` (migration 0004),
+//! and `poller::spawn_poller` reads it every 100 ms on every daemon, so a logout, ban, role change, key
+//! or permission edit made anywhere is seen everywhere well within a second.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::config::Config;
+
+use crate::model::{HolderKind, KeyState};
+use crate::services::gateway::rules::{Rules, RulesFile};
+use crate::services::seal::Sealer;
+use crate::services::tokens::Tokens;
+use crate::store::api_keys::ServiceAccountRow;
+use crate::store::authz::{ChangeRow, PermissionRow};
+use crate::store::{DynStore, SessionRow, UserRow};
+
+/// Above this many entries a cache is emptied rather than grown (a flood of distinct sessions
+/// must not exhaust memory; the database still answers).
+const MAX_ENTRIES: usize = 200_000;
+
+pub(crate) struct CachedSession {
+    pub row: SessionRow,
+    /// The sliding expiry as last written to the database.
+    pub expires_at: AtomicI64,
+}
+
+pub(crate) struct CachedUser {
+    pub row: UserRow,
+    /// The referrer's UID (the upstream JWT carries it instead of Barong's internal id, fix §11.13).
+    pub referral_uid: Option<String>,
+}
+
+pub(crate) struct CachedKey {
+    pub kid: String,
+    pub holder_type: HolderKind,
+    pub holder_id: i64,
+    pub state: KeyState,
+    pub secret: Vec<u8>,
+}
+
+/// Whose claims a cached JWT carries, so a change to that account drops it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Subject {
+    User(i64),
+    ServiceAccount(i64),
+}
+
+pub(crate) struct CachedJwt {
+    pub token: Arc<str>,
+    pub reuse_until: i64,
+}
+
+#[derive(Default)]
+pub(crate) struct Caches {
+    pub sessions: RwLock<HashMap<String, Arc<CachedSession>>>,
+    pub users: RwLock<HashMap<i64, Arc<CachedUser>>>,
+    pub service_accounts: RwLock<HashMap<i64, Arc<ServiceAccountRow>>>,
+    pub keys: RwLock<HashMap<String, Arc<CachedKey>>>,
+    pub permissions: RwLock<Option<Arc<Vec<PermissionRow>>>>,
+    /// The upstream JWT of each account, reused for `authz_jwt_reuse_seconds`.
+    pub jwts: RwLock<HashMap<Subject, CachedJwt>>,
+}
+
+/// (kid, nonce) pairs, and the same with their expiry in insertion (= expiry) order.
+type UsedNonces = (HashSet<(String, i64)>, std::collections::VecDeque<(i64, String, i64)>);
+
+/// A map that emptied out after a burst gives its table back.
+fn shrink<K: std::hash::Hash + Eq, V>(m: &mut HashMap<K, V>) {
+    if m.capacity() > 64 && m.len() < m.capacity() / 4 {
+        m.shrink_to_fit();
+    }
+}
+
+fn forget_expired_nonces(
+    seen: &mut HashSet<(String, i64)>,
+    queue: &mut std::collections::VecDeque<(i64, String, i64)>,
+    now: i64,
+) {
+    while queue.front().is_some_and(|(exp, _, _)| *exp <= now) {
+        if let Some((_, k, n)) = queue.pop_front() {
+            seen.remove(&(k, n));
+        }
+    }
+    if queue.is_empty() && seen.capacity() > 1024 {
+        // After a burst the table keeps its size; start small again.
+        *seen = HashSet::new();
+        *queue = std::collections::VecDeque::new();
+    }
+}
+
+/// The gateway's state, built at start-up.
+pub struct Authz {
+    rules: RwLock<Arc<Rules>>,
+    rules_file: Mutex<RulesFile>,
+    pub(crate) caches: Caches,
+    /// Bumped by every invalidation: a cache fill that started before one is not kept.
+    pub(crate) generation: AtomicU64,
+    cursor: AtomicI64,
+    seen: Mutex<std::collections::BTreeSet<i64>>,
+    reuse_seconds: i64,
+    /// Used API-key nonces seen by this daemon: (kid, nonce) and, oldest first, their expiry.
+    nonces: Mutex<UsedNonces>,
+    /// Whether other daemons may share the database (PostgreSQL): then the nonce must also be
+    /// recorded there. A SQLite file has one daemon, whose memory is the whole truth.
+    shared_nonces: bool,
+}
+
+impl Authz {
+    pub async fn load(config: &Config, store: &DynStore) -> Result<Self, String> {
+        let (rules, rules_file) = RulesFile::load(&config.authz_rules_file)?;
+        let cursor = store.last_change_id().await.map_err(|e| e.to_string())?;
+        Ok(Authz {
+            rules: RwLock::new(Arc::new(rules)),
+            rules_file: Mutex::new(rules_file),
+            caches: Caches::default(),
+            generation: AtomicU64::new(0),
+            cursor: AtomicI64::new(cursor),
+            // At start every existing change is old news (the caches are empty).
+            seen: Mutex::new((cursor - 256..=cursor).collect()),
+            reuse_seconds: config.authz_jwt_reuse_seconds.max(0),
+            nonces: Mutex::default(),
+            shared_nonces: store.backend() != "sqlite",
+        })
+    }
+
+    pub(crate) fn rules(&self) -> Arc<Rules> {
+        self.rules.read().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Records a used nonce in memory; `false` when this daemon saw it already (a replay).
+    pub(crate) fn use_nonce_locally(&self, kid: &str, nonce: i64, now: i64, expires_at: i64) -> bool {
+        let Ok(mut guard) = self.nonces.lock() else { return false };
+        let (seen, queue) = &mut *guard;
+        forget_expired_nonces(seen, queue, now);
+        if !seen.insert((kid.to_string(), nonce)) {
+            return false;
+        }
+        queue.push_back((expires_at, kid.to_string(), nonce));
+        true
+    }
+
+    pub(crate) fn shares_nonces(&self) -> bool {
+        self.shared_nonces
+    }
+
+    pub(crate) fn reuse_seconds(&self) -> i64 {
+        self.reuse_seconds
+    }
+
+    /// Inserts into a cache unless an invalidation happened since `generation` was read.
+    pub(crate) fn fill<K: std::hash::Hash + Eq, V>(&self, map: &RwLock<HashMap<K, V>>, generation: u64, k: K, v: V) {
+        if let Ok(mut m) = map.write()
+            && self.generation.load(Ordering::SeqCst) == generation
+        {
+            if m.len() >= MAX_ENTRIES {
+                m.clear();
+            }
+            m.insert(k, v);
+        }
+    }
+
+    fn apply(&self, changes: &[ChangeRow], reload_keys: &mut bool) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let c = &self.caches;
+        let mut sessions = HashSet::new();
+        let mut subjects = HashSet::new();
+        let mut kids = HashSet::new();
+        let mut permissions = false;
+        for ch in changes {
+            match ch.kind.as_str() {
+                "session" => {
+                    sessions.insert(ch.subject.as_str());
+                }
+                "user" => {
+                    if let Ok(id) = ch.subject.parse() {
+                        subjects.insert(Subject::User(id));
+                    }
+                }
+                "service_account" => {
+                    if let Ok(id) = ch.subject.parse() {
+                        subjects.insert(Subject::ServiceAccount(id));
+                    }
+                }
+                "api_key" => {
+                    kids.insert(ch.subject.as_str());
+                }
+                "permissions" => permissions = true,
+                "signing_keys" => *reload_keys = true,
+                _ => {}
+            }
+        }
+        if !sessions.is_empty()
+            && let Ok(mut m) = c.sessions.write()
+        {
+            for s in &sessions {
+                m.remove(*s);
+            }
+        }
+        if let Ok(mut m) = c.users.write() {
+            for s in &subjects {
+                if let Subject::User(id) = s {
+                    m.remove(id);
+                }
+            }
+        }
+        if let Ok(mut m) = c.service_accounts.write() {
+            for s in &subjects {
+                if let Subject::ServiceAccount(id) = s {
+                    m.remove(id);
+                }
+            }
+        }
+        if !kids.is_empty()
+            && let Ok(mut m) = c.keys.write()
+        {
+            for k in &kids {
+                m.remove(*k);
+            }
+        }
+        if permissions && let Ok(mut p) = c.permissions.write() {
+            *p = None;
+        }
+        if let Ok(mut m) = c.jwts.write() {
+            if *reload_keys {
+                m.clear();
+            } else {
+                m.retain(|subject, _| !subjects.contains(subject));
+            }
+        }
+    }
+
+    /// Reads the change feed once and drops what it names from the caches.
+    ///
+    /// On PostgreSQL ids come from a sequence and a transaction may commit after one with a
+    /// higher id, so the last `WINDOW` ids are read again and the ones already applied skipped.
+    pub async fn sync(&self, store: &DynStore, tokens: &Tokens, sealer: &Sealer) -> Result<usize, String> {
+        const WINDOW: i64 = 256;
+        let cursor = self.cursor.load(Ordering::SeqCst);
+        let rows = store.changes_after(cursor - WINDOW).await.map_err(|e| e.to_string())?;
+        let changes: Vec<ChangeRow> = {
+            let mut seen = self.seen.lock().map_err(|_| "change feed lock poisoned".to_string())?;
+            let fresh: Vec<ChangeRow> = rows.into_iter().filter(|c| c.id > cursor || !seen.contains(&c.id)).collect();
+            seen.extend(fresh.iter().map(|c| c.id));
+            let top = fresh.iter().map(|c| c.id).max().unwrap_or(cursor).max(cursor);
+            seen.retain(|id| *id > top - WINDOW);
+            fresh
+        };
+        let Some(last) = changes.iter().map(|c| c.id).max() else { return Ok(0) };
+        let last = last.max(cursor);
+        let mut reload_keys = false;
+        self.apply(&changes, &mut reload_keys);
+        if reload_keys {
+            tokens.reload(store, sealer).await?;
+        }
+        self.cursor.store(last, Ordering::SeqCst);
+        Ok(changes.len())
+    }
+
+    /// Empties every cache (after an operator command, and in tests).
+    pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let c = &self.caches;
+        let _ = c.sessions.write().map(|mut m| m.clear());
+        let _ = c.users.write().map(|mut m| m.clear());
+        let _ = c.service_accounts.write().map(|mut m| m.clear());
+        let _ = c.keys.write().map(|mut m| m.clear());
+        let _ = c.permissions.write().map(|mut p| *p = None);
+        let _ = c.jwts.write().map(|mut m| m.clear());
+    }
+
+    /// Drops what can no longer be used: tokens past their reuse time, sessions past their
+    /// expiry and nonces past the window (an entry would be refused anyway, and only holds
+    /// memory).
+    pub fn sweep(&self, now: i64) {
+        if let Ok(mut guard) = self.nonces.lock() {
+            let (seen, queue) = &mut *guard;
+            forget_expired_nonces(seen, queue, now);
+        }
+        if let Ok(mut m) = self.caches.jwts.write() {
+            m.retain(|_, t| t.reuse_until > now);
+            shrink(&mut m);
+        }
+        if let Ok(mut m) = self.caches.sessions.write() {
+            m.retain(|_, s| s.expires_at.load(Ordering::Relaxed) > now && s.row.absolute_expires_at > now);
+            shrink(&mut m);
+        }
+    }
+
+    pub fn reload_rules(&self) {
+        let fresh = self.rules_file.lock().ok().and_then(|mut f| f.reload_if_changed());
+        if let Some(r) = fresh
+            && let Ok(mut cur) = self.rules.write()
+        {
+            *cur = Arc::new(r);
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! One gateway decision, in Barong's order (identity-and-authz §8): block rules, pass rules,
+//! then the cookie or the API-key flow, permissions, and the (reused) upstream JWT.
+//! Restrictions (step 1) are checked by the caller before this runs.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use hmac::{Hmac, Mac};
+use serde_json::{Map, Value, json};
+use sha2::Sha256;
+
+use crate::model::{HolderKind, KeyState};
+use crate::services::App;
+use crate::services::context::RequestContext;
+use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, Subject};
+use crate::services::gateway::rules::has_prefix;
+use crate::services::identity::sessions::{hash_id, same_network};
+use crate::store::api_keys::ServiceAccountRow;
+use crate::store::authz::PermissionRow;
+use crate::store::{NewActivity, UserRow};
+
+/// What the gateway asked about, parsed at the edge.
+pub struct AuthzRequest<'a> {
+    /// Upper-case HTTP method.
+    pub method: &'a str,
+    /// The path after `/api/v2/auth/`, already normalised.
+    pub path: &'a str,
+    pub ctx: &'a RequestContext,
+    pub csrf: Option<&'a str>,
+    pub apikey: Option<&'a str>,
+    pub nonce: Option<&'a str>,
+    pub signature: Option<&'a str>,
+    /// Request parameters, for the admin activity of audited or denied requests.
+    pub params: Option<&'a Map<String, Value>>,
+}
+
+impl AuthzRequest<'_> {
+    fn uses_api_key(&self) -> bool {
+        self.apikey.is_some() || self.nonce.is_some() || self.signature.is_some()
+    }
+}
+
+#[derive(Debug)]
+pub enum Decision {
+    /// A `pass` path: 200 without a token.
+    Pass,
+    /// 200 with `Authorization: Bearer <token>`.
+    Token(Arc<str>),
+}
+
+/// Who the credentials belong to.
+enum Holder {
+    User(Arc<CachedUser>),
+    ServiceAccount(Arc<ServiceAccountRow>),
+}
+
+impl Holder {
+    fn role(&self) -> &str {
+        match self {
+            Holder::User(u) => u.row.role.as_str(),
+            Holder::ServiceAccount(sa) => sa.role.as_str(),
+        }
+    }
+
+    fn subject(&self) -> Subject {
+        match self {
+            Holder::User(u) => Subject::User(u.row.id),
+            Holder::ServiceAccount(sa) => Subject::ServiceAccount(sa.id),
+        }
+    }
+
+    fn claims(&self) -> Map<String, Value> {
+        let v = match self {
+            Holder::User(u) => json!({
+                "uid": u.row.uid,
+                "username": u.row.username,
+                "email": u.row.email,
+                "referral_id": u.referral_uid,
+                "role": u.row.role,
+                "level": u.row.level,
+                "state": u.row.state,
+            }),
+            Holder::ServiceAccount(sa) => json!({
+                "uid": sa.uid,
+                "email": sa.email,
+                "role": sa.role,
+                "level": sa.level,
+                "state": sa.state,
+            }),
+        };
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+}
+
+/// The decision for one gateway call (after restrictions).
+pub async fn decide(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Decision> {
+    let rules = app.authz.rules();
+    if rules.blocks(req.path) {
+        return Err(ServiceError::unauthenticated("authz.permission_denied"));
+    }
+    if rules.passes(req.path) {
+        return Ok(Decision::Pass);
+    }
+    let holder = if req.uses_api_key() { api_key_flow(app, req).await? } else { cookie_flow(app, req).await? };
+    permit(app, req, &holder).await?;
+    token(app, &holder).map(Decision::Token)
+}
+
+/// The API-key flow alone (the resource API accepts these headers directly).
+pub async fn api_key_user(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Option<UserRow>> {
+    let holder = api_key_flow(app, req).await?;
+    Ok(match holder {
+        Holder::User(u) => Some(u.row.clone()),
+        Holder::ServiceAccount(_) => None,
+    })
+}
+
+// --- cookie flow (§8.5) ---
+
+async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder> {
+    let id_hash = req.ctx.session_id.as_deref().map(hash_id);
+    let session = match &id_hash {
+        Some(h) => session(app, h).await?,
+        None => None,
+    };
+    let state_changing = matches!(req.method, "POST" | "PUT" | "PATCH" | "DELETE" | "TRACE");
+    if state_changing && app.config.csrf_protection {
+        let Some(sent) = req.csrf else {
+            return Err(ServiceError::unauthenticated("authz.missing_csrf_token"));
+        };
+        let expected = session.as_ref().map(|s| s.row.csrf_token.as_bytes()).unwrap_or(b"");
+        let same: bool = subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), expected).into();
+        if !same || expected.is_empty() {
+            return Err(ServiceError::unauthenticated("authz.csrf_token_mismatch"));
+        }
+    }
+    let (Some(session), Some(id_hash)) = (session, id_hash) else {
+        return Err(ServiceError::unauthenticated("authz.invalid_session"));
+    };
+    let now = app.clock.now();
+    let row = &session.row;
+    let expires_at = session.expires_at.load(Ordering::SeqCst);
+    let bound =
+        row.user_agent == req.ctx.user_agent.as_deref().unwrap_or_default() && same_network(&row.user_ip, &req.ctx.ip);
+    if !bound || now >= expires_at || now >= row.absolute_expires_at {
+        app.store.delete_session(&id_hash).await?;
+        if let Ok(mut m) = app.authz.caches.sessions.write() {
+            m.remove(&id_hash);
+        }
+        return Err(ServiceError::unauthenticated("authz.client_session_mismatch"));
+    }
+    let Some(user) = user(app, row.user_id).await? else {
+        app.store.delete_session(&id_hash).await?;
+        return Err(ServiceError::unauthenticated("authz.invalid_session"));
+    };
+    if !user.row.state.may_sign_in() {
+        return Err(ServiceError::unauthenticated("authz.user_not_active"));
+    }
+    // Sliding expiry, written only when it moved by a tenth of the lifetime.
+    let lifetime = app.config.session_expire_time;
+    if now + lifetime - expires_at >= (lifetime / 10).max(1) {
+        app.store.touch_session(&id_hash, now + lifetime).await?;
+        session.expires_at.store(now + lifetime, Ordering::SeqCst);
+    }
+    Ok(Holder::User(user))
+}
+
+async fn session(app: &App, id_hash: &str) -> ServiceResult<Option<Arc<CachedSession>>> {
+    let authz = &app.authz;
+    if let Some(s) = authz.caches.sessions.read().ok().and_then(|m| m.get(id_hash).cloned()) {
+        return Ok(Some(s));
+    }
+    let generation = authz.generation.load(Ordering::SeqCst);
+    let Some(row) = app.store.session(id_hash).await? else { return Ok(None) };
+    let cached = Arc::new(CachedSession { expires_at: row.expires_at.into(), row });
+    authz.fill(&authz.caches.sessions, generation, id_hash.to_string(), cached.clone());
+    Ok(Some(cached))
+}
+
+async fn user(app: &App, id: i64) -> ServiceResult<Option<Arc<CachedUser>>> {
+    let authz = &app.authz;
+    if let Some(u) = authz.caches.users.read().ok().and_then(|m| m.get(&id).cloned()) {
+        return Ok(Some(u));
+    }
+    let generation = authz.generation.load(Ordering::SeqCst);
+    let Some(row) = app.store.user_by_id(id).await? else { return Ok(None) };
+    let referral_uid = match row.referral_id {
+        Some(r) => app.store.user_by_id(r).await?.map(|u| u.uid),
+        None => None,
+    };
+    let cached = Arc::new(CachedUser { row, referral_uid });
+    authz.fill(&authz.caches.users, generation, id, cached.clone());
+    Ok(Some(cached))
+}
+
+async fn service_account(app: &App, id: i64) -> ServiceResult<Option<Arc<ServiceAccountRow>>> {
+    let authz = &app.authz;
+    if let Some(s) = authz.caches.service_accounts.read().ok().and_then(|m| m.get(&id).cloned()) {
+        return Ok(Some(s));
+    }
+    let generation = authz.generation.load(Ordering::SeqCst);
+    let Some(row) = app.store.service_account_by_id(id).await? else { return Ok(None) };
+    let cached = Arc::new(row);
+    authz.fill(&authz.caches.service_accounts, generation, id, cached.clone());
+    Ok(Some(cached))
+}
+
+// --- API-key flow (§8.6) ---
+
+async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder> {
+    let filled = |h: Option<&str>| h.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let (Some(kid), Some(nonce), Some(signature)) = (filled(req.apikey), filled(req.nonce), filled(req.signature))
+    else {
+        return Err(ServiceError::invalid("authz.invalid_api_key_headers"));
+    };
+    let Some(key) = api_key(app, &kid).await? else {
+        return Err(ServiceError::unauthenticated("authz.unexistent_apikey"));
+    };
+    // Ruby's `to_i`: leading digits, anything else is 0.
+    let digits: String = nonce.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let nonce_ms: i64 = digits.parse().unwrap_or(0);
+    if nonce_ms <= 0 {
+        return Err(ServiceError::unauthenticated("authz.nonce_not_valid_timestamp"));
+    }
+    let now_ms = app.clock.now_ms();
+    if (now_ms - nonce_ms).abs() >= app.config.apikey_nonce_lifetime {
+        return Err(ServiceError::unauthenticated("authz.nonce_expired"));
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key.secret).map_err(ServiceError::internal)?;
+    mac.update(nonce.as_bytes());
+    mac.update(kid.as_bytes());
+    let expected = hex::encode(mac.finalize().into_bytes());
+    let same: bool =
+        subtle::ConstantTimeEq::ct_eq(signature.to_ascii_lowercase().as_bytes(), expected.as_bytes()).into();
+    if !same {
+        return Err(ServiceError::unauthenticated("authz.invalid_signature"));
+    }
+    if key.state != KeyState::Active {
+        return Err(ServiceError::unauthenticated("authz.apikey_not_active"));
+    }
+    let holder = match key.holder_type {
+        HolderKind::User => user(app, key.holder_id).await?.map(Holder::User),
+        HolderKind::ServiceAccount => service_account(app, key.holder_id).await?.map(Holder::ServiceAccount),
+    };
+    let holder = match holder {
+        Some(Holder::User(u)) if u.row.state.may_sign_in() => {
+            if !u.row.otp {
+                return Err(ServiceError::unauthenticated("authz.disabled_2fa"));
+            }
+            Holder::User(u)
+        }
+        Some(Holder::ServiceAccount(sa)) if sa.state.may_sign_in() => Holder::ServiceAccount(sa),
+        _ => return Err(ServiceError::unauthenticated("authz.invalid_session")),
+    };
+    // Unlike Barong, a nonce is good once per key (fix §11.8), on every daemon of the database.
+    // Checked last, so only correctly signed requests reach the table.
+    // Only PostgreSQL is shared by several daemons; this daemon's memory answers first either way.
+    let now = app.clock.now();
+    let expires_at = now + app.config.apikey_nonce_lifetime / 1000 + 2;
+    if !app.authz.use_nonce_locally(&kid, nonce_ms, now, expires_at)
+        || (app.authz.shares_nonces() && !app.store.use_nonce(&kid, nonce_ms, expires_at).await?)
+    {
+        return Err(ServiceError::unauthenticated("authz.nonce_reused"));
+    }
+    Ok(holder)
+}
+
+async fn api_key(app: &App, kid: &str) -> ServiceResult<Option<Arc<CachedKey>>> {
+    let authz = &app.authz;
+    if let Some(k) = authz.caches.keys.read().ok().and_then(|m| m.get(kid).cloned()) {
+        return Ok(Some(k));
+    }
+    let generation = authz.generation.load(Ordering::SeqCst);
+    let Some(row) = app.store.api_key_by_kid(kid).await? else { return Ok(None) };
+    let secret = app.sealer.open(&row.secret_sealed).map_err(ServiceError::internal)?;
+    let cached = Arc::new(CachedKey {
+        kid: row.kid.clone(),
+        holder_type: row.key_holder_account_type,
+        holder_id: row.key_holder_account_id,
+        state: row.state,
+        secret,
+    });
+    authz.fill(&authz.caches.keys, generation, cached.kid.clone(), cached.clone());
+    Ok(Some(cached))
+}
+
+// --- permissions (§8.7) ---
+
+async fn permissions(app: &App) -> ServiceResult<Arc<Vec<PermissionRow>>> {
+    let authz = &app.authz;
+    if let Some(p) = authz.caches.permissions.read().ok().and_then(|p| p.clone()) {
+        return Ok(p);
+    }
+    let generation = authz.generation.load(Ordering::SeqCst);
+    let rows = Arc::new(app.store.permissions().await?);
+    if let Ok(mut p) = authz.caches.permissions.write()
+        && authz.generation.load(Ordering::SeqCst) == generation
+    {
+        *p = Some(rows.clone());
+    }
+    Ok(rows)
+}
+
+async fn permit(app: &App, req: &AuthzRequest<'_>, holder: &Holder) -> ServiceResult<()> {
+    let rows = permissions(app).await?;
+    let matching: Vec<&PermissionRow> = rows
+        .iter()
+        .filter(|p| {
+            p.role == holder.role()
+                && (p.verb == req.method || p.verb == "ALL")
+                && has_prefix(req.path, p.path.trim_matches('/'))
+        })
+        .collect();
+    let denied = matching.is_empty()
+        || matching.iter().any(|p| p.action == "DROP")
+        || !matching.iter().any(|p| p.action == "ACCEPT");
+    if let Holder::User(u) = holder {
+        if denied {
+            audit(app, req, &u.row, None, "denied");
+        } else if let Some(p) = matching.iter().find(|p| p.action == "AUDIT") {
+            audit(app, req, &u.row, p.topic.as_deref(), "succeed");
+        }
+    }
+    // Kept at 401 (not 403, fix-list §11.17): Barong's web clients treat 401 from the gateway as
+    // "not allowed here" and gateways relay it; a new status would change what they show.
+    if denied { Err(ServiceError::unauthenticated("authz.invalid_permission")) } else { Ok(()) }
+}
+
+/// The admin activity of a denied or audited request, written in the background.
+fn audit(app: &App, req: &AuthzRequest<'_>, user: &UserRow, topic: Option<&str>, result: &'static str) {
+    let topic = topic
+        .map(str::to_string)
+        .or_else(|| req.path.split_once("admin/").map(|(_, rest)| rest.split('/').next().unwrap_or("").to_string()))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "general".into());
+    let action = match req.method {
+        "POST" => "create",
+        "PUT" | "PATCH" => "update",
+        "GET" => "read",
+        "DELETE" => "delete",
+        _ => "system",
+    };
+    let mut data = req.params.cloned().unwrap_or_default();
+    let target_uid = ["uid", "user_uid"]
+        .iter()
+        .find_map(|k| data.get(*k).and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_default();
+    data.insert("path".into(), Value::String(req.path.to_string()));
+    // Secrets a client might send along never reach the activity log.
+    for k in ["password", "old_password", "new_password", "confirm_password", "otp_code", "code", "totp_code"] {
+        data.remove(k);
+    }
+    let row = NewActivity {
+        user_id: Some(user.id),
+        target_uid: Some(target_uid),
+        category: "admin",
+        user_ip: req.ctx.ip.clone(),
+        user_ip_country: app.restrictions.country_name(&req.ctx.ip),
+        user_agent: req.ctx.user_agent.clone(),
+        topic: topic.into(),
+        action,
+        result,
+        data: Some(Value::Object(data).to_string()),
+        created_at: app.clock.now(),
+    };
+    let store = app.store.clone();
+    let request_id = req.ctx.request_id.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.insert_activity(&row).await {
+            tracing::warn!(%request_id, error = %e, "admin activity not recorded");
+        }
+    });
+}
+
+// --- the upstream JWT (§6), reused per account ---
+
+/// The claims depend only on the account (never on the session or key that authenticated it),
+/// so one token per account is reused: 10,000 sessions of a few accounts cost a few tokens, not
+/// 10,000. Any change to the account drops its token; the session or key was checked already.
+fn token(app: &App, holder: &Holder) -> ServiceResult<Arc<str>> {
+    let authz = &app.authz;
+    let now = app.clock.now();
+    let subject = holder.subject();
+    if let Some(t) = authz
+        .caches
+        .jwts
+        .read()
+        .ok()
+        .and_then(|m| m.get(&subject).filter(|t| now < t.reuse_until).map(|t| t.token.clone()))
+    {
+        return Ok(t);
+    }
+    let generation = authz.generation.load(Ordering::SeqCst);
+    let token: Arc<str> = app.tokens.sign(holder.claims(), now)?.into();
+    let reuse = authz.reuse_seconds();
+    if reuse > 0 {
+        let reuse_until = (now + reuse).min(now + app.tokens.expire());
+        let entry = CachedJwt { token: token.clone(), reuse_until };
+        authz.fill(&authz.caches.jwts, generation, subject, entry);
+    }
+    Ok(token)
+}

@@ -1,0 +1,118 @@
+//! Login and logout (identity-and-authz §7.8, §7.9), with two departures from Barong:
+//! the password is checked before the account state (Barong told anyone who knew an email that
+//! the account was banned), and failed attempts are throttled per account and per IP.
+
+use crate::model::AccountState;
+use crate::services::App;
+use crate::services::account::full_info;
+use crate::services::context::RequestContext;
+use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::events::activity::{self, Outcome};
+use crate::services::events::event_api as events;
+use crate::services::identity::captcha::{Answer, Endpoint};
+use crate::services::identity::email_address::email_key;
+use crate::services::identity::sessions::{self, WithSession};
+use crate::services::identity::totp;
+use crate::store::UserRow;
+
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+    pub otp_code: Option<String>,
+    pub captcha: Option<Answer>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("email", &self.email).finish_non_exhaustive()
+    }
+}
+
+fn invalid() -> ServiceError {
+    ServiceError::unauthenticated("identity.session.invalid_params")
+}
+
+pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceResult<WithSession> {
+    app.captcha.verify(Endpoint::SessionCreate, c.captcha.as_ref()).await?;
+    let key = email_key(&c.email);
+    let throttle = &app.config.login_throttle;
+    let now = app.clock.now();
+    let window_start = now - throttle.window_seconds;
+    let account_bucket = format!("login:account:{key}");
+    let ip_bucket = format!("login:ip:{}", ctx.ip);
+    let account_failures = app.store.failures(&account_bucket, window_start).await?;
+    if account_failures >= throttle.max_failures_per_account
+        || app.store.failures(&ip_bucket, window_start).await? >= throttle.max_failures_per_ip
+    {
+        return Err(ServiceError::throttled("identity.session.too_many_attempts"));
+    }
+
+    let user = app.store.user_by_email_key(&key).await?;
+    let ok = app.hasher.verify(&c.password, user.as_ref().map(|u| u.password_digest.as_str())).await?;
+    let Some(user) = user.filter(|_| ok) else {
+        app.store.record_failure(&account_bucket, now, window_start).await?;
+        app.store.record_failure(&ip_bucket, now, window_start).await?;
+        if let Some(u) = app.store.user_by_email_key(&key).await? {
+            let reason = Some("Invalid Email or Password");
+            activity::record(app, ctx, u.id, "session", "login", Outcome::Failed, reason).await;
+        }
+        return Err(invalid());
+    };
+
+    let refusal = match user.state {
+        AccountState::Active | AccountState::Pending => None,
+        AccountState::Banned => Some(("identity.session.banned", "Your account is banned")),
+        AccountState::Deleted => Some(("identity.session.deleted", "Your account is deleted")),
+        _ => Some(("identity.session.not_active", "Your account is not active")),
+    };
+    if let Some((key, reason)) = refusal {
+        activity::record(app, ctx, user.id, "session", "login", Outcome::Failed, Some(reason)).await;
+        return Err(ServiceError::unauthenticated(key));
+    }
+
+    let action = if user.otp {
+        second_factor(app, &user, c.otp_code.as_deref(), ctx).await?;
+        "login::2fa"
+    } else {
+        "login"
+    };
+    // Most logins follow no failure: skip the write then (it costs under a login flood).
+    if account_failures > 0 {
+        app.store.clear_failures(&account_bucket).await?;
+    }
+    activity::record(app, ctx, user.id, "session", action, Outcome::Succeed, None).await;
+    let session = sessions::open(app, &user, ctx).await?;
+    let record = serde_json::json!({
+        "record": { "user": events::user_of(app, &user).await, "user_ip": ctx.ip, "user_agent": ctx.user_agent },
+    });
+    events::emit(app, "system.session.create", record).await;
+    let mut entity = full_info::user_with_full_info(app, &user).await?;
+    entity.csrf_token = Some(session.csrf_token.clone());
+    Ok(WithSession { user: entity, session: Some(session) })
+}
+
+async fn second_factor(app: &App, user: &UserRow, code: Option<&str>, ctx: &RequestContext) -> ServiceResult<()> {
+    let code = code.map(str::trim).filter(|c| !c.is_empty());
+    let Some(code) = code else {
+        return Err(ServiceError::unauthenticated("identity.session.missing_otp"));
+    };
+    if totp::verify_code(app, user, code).await? {
+        Ok(())
+    } else {
+        activity::record(app, ctx, user.id, "session", "login::2fa", Outcome::Failed, Some("OTP code is invalid"))
+            .await;
+        Err(ServiceError::forbidden("identity.session.invalid_otp"))
+    }
+}
+
+/// `DELETE identity/sessions`.
+pub async fn logout(app: &App, ctx: &RequestContext) -> ServiceResult<()> {
+    let not_found = || ServiceError::not_found("identity.session.not_found");
+    let Some(sid) = &ctx.session_id else { return Err(not_found()) };
+    let id_hash = sessions::hash_id(sid);
+    let Some(session) = app.store.session(&id_hash).await? else { return Err(not_found()) };
+    let Some(user) = app.store.user_by_id(session.user_id).await? else { return Err(not_found()) };
+    activity::record(app, ctx, user.id, "session", "logout", Outcome::Succeed, None).await;
+    app.store.delete_session(&id_hash).await?;
+    Ok(())
+}

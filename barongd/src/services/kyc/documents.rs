@@ -1,0 +1,314 @@
+//! KYC documents and address proofs (resource-admin-kyc §2.8, §2.9, §7, §12).
+//!
+//! Fixed from Barong (§17.7): the batch is saved atomically (rows in one transaction, files
+//! renamed into place only after it commits); only declared fields are stored; the content of a
+//! file must match its extension; address documents count against `doc_num_limit`; the dead
+//! first limit check is gone; the limit holds under concurrent uploads. Files are not public:
+//! `upload.url` is a short-lived signed link that also needs the owner's authentication.
+
+use chrono::NaiveDate;
+use common::entities::{Document, UploadUrl};
+
+use crate::model::labels::keys as label_keys;
+use crate::model::{CheckState, FileKind};
+use crate::services::App;
+use crate::services::clock::iso8601;
+use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::events::event_api;
+use crate::services::kyc::levels;
+use crate::services::kyc::uploads::{self, Accepted, Staged};
+use crate::store::UserRow;
+use crate::store::documents::{DocumentRow, NewDocument};
+
+/// Barong's `doc_category` values.
+pub const CATEGORIES: [&str; 3] = ["front_side", "back_side", "selfie"];
+
+/// Longest `doc_number` (Barong's model) and `identificator` (its column).
+const MAX_DOC_NUMBER: usize = 128;
+const MAX_IDENTIFICATOR: usize = 255;
+
+/// Where the resource API serves a document's file (the seed's public prefix).
+pub const UPLOAD_PATH_PREFIX: &str = "/api/v2/barong/resource/documents";
+
+/// An uploaded file as the service sees it.
+pub struct FileInput {
+    /// The client's file name: only its extension is used.
+    pub filename: String,
+    pub bytes: bytes::Bytes,
+}
+
+/// The declared parameters of `POST documents` (nothing else is ever stored).
+pub struct DocumentInput {
+    pub doc_type: String,
+    pub doc_number: String,
+    pub doc_expire: Option<NaiveDate>,
+    pub doc_category: Option<String>,
+    pub identificator: Option<String>,
+    pub metadata: Option<String>,
+}
+
+/// A strict `YYYY-MM-DD` date (what Barong's expiry check demands).
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    if s.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// Keeps the first 2 and last 2 characters (`AB123456CD` → `AB******CD`); 4 or fewer stay.
+pub fn mask_doc_number(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= 4 {
+        return s.to_string();
+    }
+    s.chars().enumerate().map(|(i, c)| if i < 2 || i >= n - 2 { c } else { '*' }).collect()
+}
+
+fn today(app: &App) -> NaiveDate {
+    chrono::DateTime::from_timestamp(app.clock.now(), 0).map(|t| t.date_naive()).unwrap_or_default()
+}
+
+fn limit_will_be_reached() -> ServiceError {
+    ServiceError::rejected("resource.documents.limit_will_be_reached")
+}
+
+/// §2.8 step 3 (step 2, Barong's dead `limit_reached` check, is gone): the batch must fit.
+async fn check_limit(app: &App, user: &UserRow, files: usize) -> ServiceResult<()> {
+    let count = app.store.count_documents(user.id).await?;
+    if count + files as i64 > app.config.doc_num_limit {
+        return Err(limit_will_be_reached());
+    }
+    Ok(())
+}
+
+/// The model's checks on the uploads, all files at once; the accepted files, or the keys.
+fn check_files(app: &App, files: &[FileInput], errors: &mut Vec<String>) -> Vec<Accepted> {
+    if files.is_empty() {
+        errors.push("upload.blank".into());
+    }
+    files.iter().filter_map(|f| uploads::check(&app.config, &f.filename, &f.bytes, errors)).collect()
+}
+
+fn doc_type_errors(app: &App, doc_type: &str, errors: &mut Vec<String>) {
+    if doc_type.trim().is_empty() {
+        errors.push("doc_type.blank".into());
+    }
+    if !app.config.document_types.iter().any(|t| t == doc_type) {
+        errors.push("doc_type.inclusion".into());
+    }
+}
+
+/// `POST documents`: checks in §2.8's order, then one row per file, then the KYC step.
+pub async fn create(app: &App, user: &UserRow, input: DocumentInput, files: Vec<FileInput>) -> ServiceResult<()> {
+    if app.config.required_docs_expire {
+        let Some(expire) = input.doc_expire else {
+            return Err(ServiceError::invalid("resource.documents.invalid_format"));
+        };
+        if expire < today(app) {
+            return Err(ServiceError::invalid("resource.documents.already_expired"));
+        }
+    }
+    check_limit(app, user, files.len()).await?;
+
+    let mut errors = Vec::new();
+    doc_type_errors(app, &input.doc_type, &mut errors);
+    let number = input.doc_number.trim();
+    if number.is_empty() {
+        errors.push("doc_number.blank".into());
+    } else if number.chars().count() > MAX_DOC_NUMBER {
+        errors.push("doc_number.too_long".into());
+    } else if !number.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ') {
+        errors.push("doc_number.invalid".into());
+    }
+    if input.identificator.as_ref().is_some_and(|i| i.chars().count() > MAX_IDENTIFICATOR) {
+        errors.push("identificator.too_long".into());
+    }
+    if input.metadata.as_ref().is_some_and(|m| serde_json::from_str::<serde_json::Value>(m).is_err()) {
+        errors.push("metadata.invalid_format".into());
+    }
+    let accepted = check_files(app, &files, &mut errors);
+    if !errors.is_empty() {
+        return Err(ServiceError::invalid_all(errors));
+    }
+
+    let identificator = input.identificator.unwrap_or_else(random_identificator);
+    let sealed = app.sealer.seal(number.as_bytes());
+    let index = app.sealer.blind_index("document", number);
+    let expire = input.doc_expire.map(|d| d.format("%Y-%m-%d").to_string());
+    let rows = accepted
+        .iter()
+        .map(|a| NewDocument {
+            upload: &a.name,
+            doc_type: &input.doc_type,
+            doc_expire: expire.as_deref(),
+            doc_number_sealed: Some(&sealed),
+            doc_number_index: Some(&index),
+            doc_category: input.doc_category.as_deref(),
+            identificator: &identificator,
+            metadata: input.metadata.as_deref(),
+        })
+        .collect::<Vec<_>>();
+    save(app, user, &rows, &accepted).await?;
+    let shown = if app.config.api_data_masking_enabled { mask_doc_number(number) } else { number.to_string() };
+    created_events(app, user, &rows, Some(&shown)).await;
+    // KYC document step, local provider: every identity document puts the user under review.
+    if input.doc_type != "Address" {
+        levels::set_private_label(app, user, label_keys::DOCUMENT, CheckState::Pending.as_str()).await?;
+    }
+    Ok(())
+}
+
+/// `POST addresses`: one `Address` document per file with a shared identificator, then the
+/// `address=pending` label. Address documents count against the limit (Barong's had none).
+pub async fn create_address(app: &App, user: &UserRow, files: Vec<FileInput>) -> ServiceResult<()> {
+    check_limit(app, user, files.len()).await?;
+    let mut errors = Vec::new();
+    doc_type_errors(app, "Address", &mut errors);
+    let accepted = check_files(app, &files, &mut errors);
+    if !errors.is_empty() {
+        return Err(ServiceError::invalid_all(errors));
+    }
+    let identificator = random_identificator();
+    let rows = accepted
+        .iter()
+        .map(|a| NewDocument {
+            upload: &a.name,
+            doc_type: "Address",
+            doc_expire: None,
+            doc_number_sealed: None,
+            doc_number_index: None,
+            doc_category: None,
+            identificator: &identificator,
+            metadata: None,
+        })
+        .collect::<Vec<_>>();
+    save(app, user, &rows, &accepted).await?;
+    created_events(app, user, &rows, None).await;
+    levels::set_private_label(app, user, label_keys::ADDRESS, CheckState::Pending.as_str()).await?;
+    Ok(())
+}
+
+/// `model.document.created` per stored file. `upload` names the stored file (a download link
+/// would expire within minutes); the number is masked as the resource API masks it (§17.11).
+async fn created_events(app: &App, user: &UserRow, rows: &[NewDocument<'_>], doc_number: Option<&str>) {
+    if !event_api::enabled(app) {
+        return;
+    }
+    let now = iso8601(app.clock.now());
+    for r in rows {
+        let fields = serde_json::json!({
+            "upload": r.upload,
+            "doc_type": r.doc_type,
+            "doc_number": doc_number,
+            "doc_expire": r.doc_expire,
+            "doc_category": r.doc_category,
+            "identificator": r.identificator,
+            "metadata": r.metadata,
+            "created_at": now,
+            "updated_at": now,
+        });
+        event_api::model_of_user(app, "model.document.created", user, fields).await;
+    }
+}
+
+/// All or nothing: files under temporary names, rows in one transaction (which re-checks the
+/// limit under a lock), then the files renamed into place; a failed rename undoes the rows.
+async fn save(app: &App, user: &UserRow, rows: &[NewDocument<'_>], files: &[Accepted]) -> ServiceResult<()> {
+    let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+    let staged = Staged::write(uploads::dir(&app.config), files.to_vec()).await?;
+    if !app.store.insert_documents(user.id, rows, app.config.doc_num_limit, app.clock.now()).await? {
+        return Err(limit_will_be_reached());
+    }
+    if let Err(e) = staged.commit() {
+        app.store.delete_documents_by_upload(user.id, &names).await?;
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Barong's default identificator: 32 random hex characters per batch.
+fn random_identificator() -> String {
+    let mut b = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+    hex::encode(b)
+}
+
+fn signed_message(row: &DocumentRow, expires: i64) -> String {
+    format!("document-upload:{}:{}:{}", row.user_id, row.id, expires)
+}
+
+/// `GET documents`: the user's documents, number masked when `api_data_masking_enabled`, each
+/// with a download link valid for `upload_auth_url_expiration` minutes.
+pub async fn list(app: &App, user: &UserRow) -> ServiceResult<Vec<Document>> {
+    let rows = app.store.documents_of(user.id).await?;
+    let expires = app.clock.now() + app.config.upload_auth_url_expiration * 60;
+    let mask = app.config.api_data_masking_enabled;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let number = r.doc_number_sealed.as_deref().and_then(|s| app.sealer.open_string(s).ok());
+            let signature = app.sealer.sign_url(&signed_message(r, expires));
+            Document {
+                upload: UploadUrl {
+                    url: format!("{UPLOAD_PATH_PREFIX}/{}/upload?expires={expires}&signature={signature}", r.id),
+                },
+                doc_type: r.doc_type.clone(),
+                doc_number: if mask { number.map(|n| mask_doc_number(&n)) } else { number },
+                doc_expire: r.doc_expire.clone(),
+            }
+        })
+        .collect())
+}
+
+/// A stored file to send: its kind (for the content type) and bytes.
+pub struct Download {
+    pub kind: FileKind,
+    pub extension: String,
+    pub bytes: Vec<u8>,
+}
+
+/// `GET documents/{id}/upload?expires=..&signature=..`: the owner's own document only (another
+/// user's is `record.not_found`, as if absent), with an untampered, unexpired link.
+pub async fn download(
+    app: &App,
+    user: &UserRow,
+    id: &str,
+    expires: Option<&str>,
+    signature: Option<&str>,
+) -> ServiceResult<Download> {
+    let not_found = || ServiceError::not_found("record.not_found");
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let row = app.store.document_of(user.id, id).await?.ok_or_else(not_found)?;
+    let invalid = || ServiceError::forbidden("resource.documents.upload_url_invalid");
+    let expires: i64 = expires.and_then(|e| e.parse().ok()).ok_or_else(invalid)?;
+    if !app.sealer.verify_url(&signed_message(&row, expires), signature.unwrap_or_default()) {
+        return Err(invalid());
+    }
+    if expires < app.clock.now() {
+        return Err(ServiceError::forbidden("resource.documents.upload_url_expired"));
+    }
+    let (kind, bytes) = uploads::read(&app.config, &row.upload).await?;
+    let extension = row.upload.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default();
+    Ok(Download { kind, extension, bytes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_numbers_keep_two_characters_each_end() {
+        assert_eq!(mask_doc_number("AB123456CD"), "AB******CD");
+        assert_eq!(mask_doc_number("ABCDE"), "AB*DE");
+        assert_eq!(mask_doc_number("ABCD"), "ABCD");
+    }
+
+    #[test]
+    fn dates_are_strict() {
+        assert_eq!(parse_date("2030-01-31"), NaiveDate::from_ymd_opt(2030, 1, 31));
+        for bad in ["2030-1-31", "31/01/2030", "2030-02-30", "", "tomorrow", "2030-01-31T00:00"] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The labels → level and state engine (resource-admin-kyc §6), run after every change to a
+//! user's private labels.
+
+use crate::config::Config;
+
+use crate::model::{AccountState, LabelScope};
+use crate::services::App;
+use crate::services::error::ServiceResult;
+use crate::services::events::event_api;
+use crate::store::{LabelRow, LevelRow, UserRow};
+
+/// Level: walk levels by id; the highest id whose key:value (and every earlier one) is present
+/// among the private labels.
+pub fn level_of(levels: &[LevelRow], labels: &[LabelRow]) -> i64 {
+    let mut level = 0;
+    for l in levels {
+        if labels.iter().any(|x| x.scope == LabelScope::Private && x.key == l.key && x.value == l.value) {
+            level = l.id;
+        } else {
+            break;
+        }
+    }
+    level
+}
+
+/// State: `pending`, `active` when every activation requirement is a private label, then the
+/// last matching state trigger wins. Only private labels trigger (Barong let public labels,
+/// which users write themselves, change their own state — weakness §6/§17.3).
+pub fn state_of(config: &Config, labels: &[LabelRow]) -> AccountState {
+    let private = || labels.iter().filter(|l| l.scope == LabelScope::Private);
+    let mut state = AccountState::Pending;
+    if config.activation_requirements.iter().all(|(k, v)| private().any(|l| &l.key == k && &l.value == v)) {
+        state = AccountState::Active;
+    }
+    for t in &config.state_triggers {
+        if private().any(|l| t.labels.contains(&l.key)) {
+            state = AccountState::from(t.state.as_str());
+        }
+    }
+    state
+}
+
+/// Sets a private label and saves the recomputed state and level when they change.
+pub async fn set_private_label(app: &App, user: &UserRow, key: &str, value: &str) -> ServiceResult<UserRow> {
+    let now = app.clock.now();
+    let existed = event_api::enabled(app)
+        && app.store.labels_of(user.id).await?.iter().any(|l| l.key == key && l.scope == LabelScope::Private);
+    app.store.upsert_label(user.id, key, value, LabelScope::Private, now).await?;
+    let updated = recompute(app, user).await?;
+    event_api::label_saved(app, &updated, key, LabelScope::Private, !existed).await;
+    Ok(updated)
+}
+
+pub async fn recompute(app: &App, user: &UserRow) -> ServiceResult<UserRow> {
+    let before = user;
+    let labels = app.store.labels_of(user.id).await?;
+    let levels = app.store.levels().await?;
+    let level = level_of(&levels, &labels);
+    let state = state_of(&app.config, &labels);
+    let mut user = user.clone();
+    if level != user.level || state != user.state {
+        let now = app.clock.now();
+        app.store.update_state_level(user.id, &state, level, now).await?;
+        let state_changed = state != user.state;
+        user.level = level;
+        user.state = state;
+        user.updated_at = now;
+        if state_changed {
+            cascade_owner_state(app, &user).await?;
+        }
+        event_api::user_updated(app, before, &user).await;
+    }
+    Ok(user)
+}
+
+/// The cascade after a user's state changed: unless the user is `active`, its service accounts
+/// take the same state, and the active keys of the user and of those accounts are disabled.
+pub async fn cascade_owner_state(app: &App, user: &UserRow) -> ServiceResult<()> {
+    if user.state == AccountState::Active {
+        return Ok(());
+    }
+    let disabled = app.store.cascade_owner_state(user.id, &user.state, app.clock.now()).await?;
+    if disabled > 0 {
+        tracing::info!(uid = %user.uid, state = %user.state, api_keys_disabled = disabled, "owner left active");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(key: &str, value: &str, scope: &str) -> LabelRow {
+        LabelRow {
+            id: 0,
+            user_id: 1,
+            key: key.into(),
+            value: value.into(),
+            scope: LabelScope::parse(scope).expect("scope"),
+            description: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn levels() -> Vec<LevelRow> {
+        [(1, "email"), (2, "phone"), (3, "document")]
+            .iter()
+            .map(|(id, k)| LevelRow { id: *id, key: k.to_string(), value: "verified".into(), description: None })
+            .collect()
+    }
+
+    #[test]
+    fn level_stops_at_the_first_gap() {
+        assert_eq!(level_of(&levels(), &[]), 0);
+        assert_eq!(level_of(&levels(), &[label("email", "verified", "private")]), 1);
+        assert_eq!(
+            level_of(&levels(), &[label("email", "verified", "private"), label("document", "verified", "private")]),
+            1
+        );
+        assert_eq!(level_of(&levels(), &[label("email", "verified", "public")]), 0);
+    }
+
+    #[test]
+    fn state_follows_requirements_and_triggers() {
+        let c = Config::default();
+        assert_eq!(state_of(&c, &[]), AccountState::from("pending"));
+        assert_eq!(state_of(&c, &[label("email", "verified", "private")]), AccountState::from("active"));
+        assert_eq!(
+            state_of(&c, &[label("email", "verified", "private"), label("ban", "x", "private")]),
+            AccountState::from("banned")
+        );
+        assert_eq!(
+            state_of(&c, &[label("ban", "x", "private"), label("lock", "x", "private")]),
+            AccountState::from("locked")
+        );
+        assert_eq!(
+            state_of(&c, &[label("email", "verified", "private"), label("ban", "x", "public")]),
+            AccountState::from("active")
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! The gateway as the operator manages it: `barongctl keys ...` (signing keys) and
+//! `barongctl permission ...`.
+//! Every change lands in the change feed (triggers), so every daemon applies it within a second;
+//! this daemon applies it before answering.
+
+use common::admin::{PermissionInfo, PermissionSpec, SigningKeyInfo};
+use common::jwt::JwtAlgorithm;
+
+use crate::model::SigningKeyState;
+use serde::Deserialize;
+
+use crate::config::yaml;
+use crate::services::App;
+use crate::services::clock::iso8601;
+use crate::services::error::{ServiceError, ServiceResult};
+use crate::store::StoreError;
+use crate::store::authz::PermissionRow;
+
+const VERBS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "ALL"];
+const ACTIONS: &[&str] = &["ACCEPT", "DROP", "AUDIT"];
+
+fn info(p: PermissionRow) -> PermissionInfo {
+    PermissionInfo { id: p.id, role: p.role, verb: p.verb, path: p.path, action: p.action, topic: p.topic }
+}
+
+async fn applied(app: &App) {
+    if let Err(e) = app.authz.sync(&app.store, &app.tokens, &app.sealer).await {
+        tracing::warn!(error = %e, "change feed not read after an operator change");
+        app.authz.clear();
+    }
+}
+
+pub async fn keys(app: &App) -> ServiceResult<Vec<SigningKeyInfo>> {
+    let mut rows = app.store.signing_keys().await?;
+    rows.sort_by_key(|r| r.state != SigningKeyState::Active);
+    Ok(rows
+        .into_iter()
+        .map(|r| SigningKeyInfo {
+            kid: r.kid,
+            algorithm: r.algorithm,
+            state: r.state.to_string(),
+            created_at: iso8601(r.created_at),
+        })
+        .collect())
+}
+
+/// `keys rotate`: a fresh key of `algorithm`, or of the configured `jwt_algorithm`.
+pub async fn rotate(app: &App, algorithm: Option<JwtAlgorithm>) -> ServiceResult<SigningKeyInfo> {
+    let algorithm = algorithm.unwrap_or(app.config.jwt_algorithm);
+    let kid =
+        app.tokens.rotate(&app.store, &app.sealer, algorithm, app.clock.now()).await.map_err(ServiceError::internal)?;
+    applied(app).await;
+    tracing::info!(%kid, %algorithm, "signing key rotated by the operator");
+    keys(app).await?.into_iter().find(|k| k.kid == kid).ok_or_else(|| ServiceError::internal("rotated key not found"))
+}
+
+pub async fn permissions(app: &App) -> ServiceResult<Vec<PermissionInfo>> {
+    Ok(app.store.permissions().await?.into_iter().map(info).collect())
+}
+
+fn validate(p: &PermissionSpec) -> ServiceResult<(String, String, String)> {
+    let verb = p.verb.to_ascii_uppercase();
+    let action = p.action.to_ascii_uppercase();
+    let path = p.path.trim_matches('/').to_string();
+    if p.role.trim().is_empty() {
+        return Err(ServiceError::invalid("permission.empty_role"));
+    }
+    if !VERBS.contains(&verb.as_str()) {
+        return Err(ServiceError::invalid("permission.invalid_verb"));
+    }
+    if !ACTIONS.contains(&action.as_str()) {
+        return Err(ServiceError::invalid("permission.invalid_action"));
+    }
+    if path.is_empty() {
+        return Err(ServiceError::invalid("permission.empty_path"));
+    }
+    Ok((verb, action, path))
+}
+
+pub async fn add(app: &App, p: PermissionSpec) -> ServiceResult<PermissionInfo> {
+    let (verb, action, path) = validate(&p)?;
+    let row = match app.store.add_permission(&action, &p.role, &verb, &path, p.topic.as_deref(), app.clock.now()).await
+    {
+        Ok(r) => r,
+        Err(StoreError::Unique(_)) => return Err(ServiceError::conflict("permission.already_exists")),
+        Err(e) => return Err(e.into()),
+    };
+    applied(app).await;
+    Ok(info(row))
+}
+
+pub async fn remove(app: &App, id: i64) -> ServiceResult<PermissionInfo> {
+    let row = app
+        .store
+        .permissions()
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| ServiceError::not_found("permission.doesnt_exist"))?;
+    app.store.delete_permission(id).await?;
+    applied(app).await;
+    Ok(info(row))
+}
+
+/// A permissions file: the `permissions:` list of the `config/seeds.yml` format (other sections
+/// are ignored, so a whole seeds file can be given).
+#[derive(Deserialize)]
+struct PermissionFile {
+    #[serde(default)]
+    permissions: Vec<PermissionSpec>,
+}
+
+/// `barongctl permission load FILE`: the file's text, parsed here.
+pub async fn load_file(app: &App, text: &str) -> ServiceResult<(usize, usize)> {
+    let file: PermissionFile =
+        yaml::from_str(text).map_err(|e| ServiceError::invalid(format!("permission.invalid_file: {e}")))?;
+    load(app, file.permissions).await
+}
+
+/// Adds every row (all validated first); returns (added, already there).
+pub async fn load(app: &App, list: Vec<PermissionSpec>) -> ServiceResult<(usize, usize)> {
+    let checked = list.iter().map(validate).collect::<ServiceResult<Vec<_>>>()?;
+    let (mut added, mut existing) = (0, 0);
+    let now = app.clock.now();
+    for (p, (verb, action, path)) in list.iter().zip(checked) {
+        match app.store.add_permission(&action, &p.role, &verb, &path, p.topic.as_deref(), now).await {
+            Ok(_) => added += 1,
+            Err(StoreError::Unique(_)) => existing += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    applied(app).await;
+    Ok((added, existing))
+}

@@ -1,0 +1,10 @@
+//! What the operator drives (today through barongctl and the admin socket): users, labels,
+//! service accounts and API keys, restrictions, the gateway's keys and permissions, and seeds.
+
+pub mod api_keys;
+pub mod gateway;
+pub mod labels;
+pub mod restrictions;
+pub mod seeds;
+pub mod service_accounts;
+pub mod users;
