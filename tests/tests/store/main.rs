@@ -1,0 +1,11 @@
+//! The store contract suite: every method of every store trait, called directly (no HTTP) on
+//! SQLite and on PostgreSQL. Each `contract!` test runs twice, as `<name>::sqlite` and
+//! `<name>::postgres`, on a fresh, migrated database; PostgreSQL needs `BARONG_TEST_PG_URL`.
+//! Times are parameters (`support::NOW`), so windows and expiries are tested without sleeping.
+
+#[macro_use]
+mod support;
+
+mod migrations;
+
+pub use support::*;
