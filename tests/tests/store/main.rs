@@ -6,6 +6,11 @@
 #[macro_use]
 mod support;
 
+mod activities;
+mod labels;
 mod migrations;
+mod sessions;
+mod tokens;
+mod users;
 
 pub use support::*;
