@@ -7,8 +7,14 @@
 mod support;
 
 mod activities;
+mod api_keys;
+mod authz;
+mod changes;
+mod keys;
 mod labels;
 mod migrations;
+mod otp;
+mod service_accounts;
 mod sessions;
 mod tokens;
 mod users;
