@@ -88,6 +88,9 @@ contract!(update_api_key_changes_only_what_is_given, |db: Db| async move {
     assert_eq!((r.scope.as_str(), key_state(&r), r.updated_at), ("[\"read\"]", "active", NOW + 1));
     let r = db.update_api_key(key.id, None, Some("disabled"), NOW + 2).await.expect("state").expect("row");
     assert_eq!((r.scope.as_str(), key_state(&r), r.updated_at), ("[\"read\"]", "disabled", NOW + 2));
+    // A scope-only change of a disabled key keeps it disabled.
+    let r = db.update_api_key(key.id, Some("[\"a\"]"), None, NOW + 3).await.expect("scope").expect("row");
+    assert_eq!((r.scope.as_str(), key_state(&r)), ("[\"a\"]", "disabled"));
     let r = db.update_api_key(key.id, Some("[]"), Some("active"), NOW + 3).await.expect("both").expect("row");
     assert_eq!((r.scope.as_str(), key_state(&r), r.updated_at, r.created_at), ("[]", "active", NOW + 3, NOW));
     let stored = db.api_key_by_kid(&key.kid).await.expect("read").expect("row");
