@@ -46,13 +46,13 @@ pub fn binary(name: &str) -> PathBuf {
 }
 
 /// A PostgreSQL database made for one test and dropped after it.
-struct PgDatabase {
+pub struct PgDatabase {
     admin_url: String,
     name: String,
 }
 
 impl PgDatabase {
-    async fn create(admin_url: &str) -> PgDatabase {
+    pub async fn create(admin_url: &str) -> PgDatabase {
         use sqlx::Connection;
         let name = format!("barong_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = sqlx::PgConnection::connect(admin_url)
@@ -65,7 +65,7 @@ impl PgDatabase {
         PgDatabase { admin_url: admin_url.to_string(), name }
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         match self.admin_url.rfind('/') {
             Some(i) => format!("{}/{}", &self.admin_url[..i], self.name),
             None => self.admin_url.clone(),

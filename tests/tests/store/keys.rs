@@ -1,0 +1,85 @@
+//! SigningKeyStore and `rotate_signing_key`: the JWT key ring every daemon shares.
+
+use super::*;
+
+/// (kid, state) of the keys that still verify, as listed.
+async fn ring(db: &Db) -> Vec<(String, String)> {
+    let rows = db.signing_keys().await.expect("signing keys");
+    rows.iter().map(|k| (k.kid.clone(), signing_key_state(k).to_string())).collect()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter().map(|(k, s)| (k.to_string(), s.to_string())).collect()
+}
+
+contract!(the_first_signing_key_is_stored_once, |db: Db| async move {
+    assert!(db.signing_keys().await.expect("empty").is_empty());
+    let mut first = signing_key("k1", NOW);
+    first.state = "previous".into(); // ignored: the first key is always stored active
+    assert!(db.insert_first_signing_key(&first).await.expect("first"));
+    assert!(!db.insert_first_signing_key(&signing_key("k2", NOW + 1)).await.expect("second"));
+    let rows = db.signing_keys().await.expect("keys");
+    assert_eq!(rows.len(), 1, "the second key was not stored");
+    let k = &rows[0];
+    assert_eq!((k.kid.as_str(), k.algorithm.as_str(), signing_key_state(k)), ("k1", "RS256", "active"));
+    assert_eq!(
+        (k.private_sealed.as_str(), k.public_pem.as_str(), k.created_at),
+        ("sealed-k1", first.public_pem.as_str(), NOW)
+    );
+});
+
+contract!(
+    racing_daemons_store_one_first_signing_key,
+    ignore_postgres = "BUG: insert_first_signing_key's INSERT ... WHERE NOT EXISTS is not atomic under READ \
+                       COMMITTED (no unique index on the active key); daemons starting together on a new \
+                       PostgreSQL database each store an active key",
+    |db: Db| async move {
+        for round in 0..5 {
+            let fresh = Scratch::new(db.backend).await.expect("fresh database");
+            let daemons = [fresh.open().await, fresh.open().await, fresh.open().await, fresh.open().await];
+            daemons[0].migrate(NOW).await.expect("migrate");
+            let keys: Vec<SigningKeyRow> = (0..8).map(|i| signing_key(&format!("r{round}-k{i}"), NOW)).collect();
+            let calls = keys.iter().enumerate().map(|(i, k)| daemons[i % 4].insert_first_signing_key(k));
+            let won = winners(join_all(calls).await);
+            let active = daemons[0].signing_keys().await.expect("keys");
+            assert_eq!((won, active.len()), (1, 1), "round {round}: one daemon stores the first key");
+        }
+    }
+);
+
+contract!(rotation_demotes_then_retires_keys, |db: Db| async move {
+    const EXPIRE: i64 = 100;
+    assert!(db.insert_first_signing_key(&signing_key("k1", NOW)).await.expect("k1"));
+
+    // k2 takes over; k1 keeps verifying.
+    db.rotate_signing_key(&signing_key("k2", NOW + 200), NOW + 200 - EXPIRE).await.expect("rotate to k2");
+    assert_eq!(ring(&db).await, pairs(&[("k2", "active"), ("k1", "previous")]));
+
+    // A quick second rotation: k1 was replaced (at k2's creation, NOW + 200) after the cut-off,
+    // so its tokens may still be alive and it keeps verifying.
+    db.rotate_signing_key(&signing_key("k3", NOW + 250), NOW + 250 - EXPIRE).await.expect("rotate to k3");
+    assert_eq!(ring(&db).await, pairs(&[("k3", "active"), ("k2", "previous"), ("k1", "previous")]));
+
+    // Later: k1 (replaced at NOW + 200) and k2 (replaced at NOW + 250) are past the cut-off
+    // NOW + 260 and retire; k3 is only now replaced and stays as previous.
+    db.rotate_signing_key(&signing_key("k4", NOW + 360), NOW + 360 - EXPIRE).await.expect("rotate to k4");
+    assert_eq!(ring(&db).await, pairs(&[("k4", "active"), ("k3", "previous")]));
+    let retired = db.int("SELECT COUNT(*) FROM signing_keys WHERE state = 'retired'").await;
+    assert_eq!(retired, Some(2), "retired keys are kept, not listed");
+
+    // A retired or previous key does not count as active for a late first-key insert.
+    assert!(!db.insert_first_signing_key(&signing_key("late", NOW + 400)).await.expect("late first key"));
+    let rows = db.signing_keys().await.expect("keys");
+    let k4 = rows.iter().find(|k| k.kid == "k4").expect("k4");
+    assert_eq!((k4.algorithm.as_str(), k4.private_sealed.as_str(), k4.created_at), ("RS256", "sealed-k4", NOW + 360));
+});
+
+contract!(keys_created_in_the_same_second_are_listed_by_kid, |db: Db| async move {
+    assert!(db.insert_first_signing_key(&signing_key("b", NOW)).await.expect("b"));
+    db.rotate_signing_key(&signing_key("a", NOW), NOW).await.expect("a, same second");
+    let kids: Vec<String> = db.signing_keys().await.expect("keys").into_iter().map(|k| k.kid).collect();
+    assert_eq!(kids, ["a", "b"]);
+    // A kid is a key's identity: rotating to a known kid fails and leaves the ring as it was.
+    assert!(db.rotate_signing_key(&signing_key("a", NOW + 1), NOW).await.is_err());
+    assert_eq!(ring(&db).await, pairs(&[("a", "active"), ("b", "previous")]));
+});
