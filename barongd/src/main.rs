@@ -177,9 +177,15 @@ async fn run(config: Config) -> Result<(), Failure> {
     let hasher = passwords::Hasher::new(&config.argon2).map_err(Failure::Setup)?;
     let policy = passwords::Policy::new(&config).map_err(Failure::Setup)?;
     let captcha = captcha::Captcha::new(&config).map_err(Failure::Setup)?;
-    let sms = sms::Sms::new(&config, data_dir.join("outbox")).map_err(Failure::Setup)?;
-    let mailer = mail::Mailer::new(&config.mailer, data_dir.join("outbox"), store.clone(), &config.default_language)
-        .map_err(Failure::Setup)?;
+    let sms = sms::Sms::new(&config, data_dir.join("outbox"), clock.clone()).map_err(Failure::Setup)?;
+    let mailer = mail::Mailer::new(
+        &config.mailer,
+        data_dir.join("outbox"),
+        store.clone(),
+        &config.default_language,
+        clock.clone(),
+    )
+    .map_err(Failure::Setup)?;
     let authz = Authz::load(&config, &store).await.map_err(Failure::Setup)?;
     let restrictions = Restrictions::load(&config, &store).await.map_err(Failure::Setup)?;
 

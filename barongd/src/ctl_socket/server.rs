@@ -32,10 +32,28 @@ pub fn bind(path: &Path) -> Result<UnixListener, String> {
     Ok(listener)
 }
 
+/// After a failed accept the loop waits this long, doubling up to `ACCEPT_BACKOFF_MAX`: errors
+/// such as EMFILE (no file descriptors left) repeat at once, and retrying them in a tight loop
+/// would spin a core while the condition lasts.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(50);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(2);
+
 pub async fn serve(app: Arc<App>, listener: UnixListener, path: PathBuf) {
     let owner = std::fs::metadata(&path).map(|m| m.uid()).ok();
+    let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => {
+                backoff = ACCEPT_BACKOFF_MIN;
+                stream
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "admin socket: accept failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                continue;
+            }
+        };
         let peer = stream.peer_cred().ok().map(|c| c.uid());
         if owner.is_none() || peer != owner {
             tracing::warn!(peer_uid = ?peer, "admin socket: refused a connection from another user");

@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::config::Config;
 
 use crate::services::clock::Clock;
-use crate::services::events::mail::Mailer;
+use crate::services::events::mail::mailer::Mailer;
 use crate::services::gateway::caches::Authz;
 use crate::services::gateway::restrictions::cache::Restrictions;
 use crate::services::identity::captcha::Captcha;

@@ -1,10 +1,9 @@
-//! The account-security tables: API keys, service accounts, and the users' TOTP columns that
-//! 2FA set-up changes. Secrets and TOTP seeds arrive here sealed; this layer never sees them clear.
+//! The account-security tables: API keys and the users' TOTP columns that 2FA set-up changes. Secrets and TOTP seeds arrive here sealed; this layer never sees them clear.
 
 use async_trait::async_trait;
 
 use super::StoreResult;
-use crate::model::{AccountState, HolderKind, KeyState, Role};
+use crate::model::{HolderKind, KeyState};
 
 /// The column list of `ApiKeyRow`, as a macro so queries stay `&'static str`.
 macro_rules! api_key_columns {
@@ -14,14 +13,6 @@ macro_rules! api_key_columns {
     };
 }
 pub(crate) use api_key_columns;
-
-/// The column list of `ServiceAccountRow`.
-macro_rules! service_account_columns {
-    () => {
-        "id, uid, owner_id, email, role, level, state, created_at, updated_at"
-    };
-}
-pub(crate) use service_account_columns;
 
 /// Who holds a key: Barong's polymorphic `key_holder_account` (type `User` or `ServiceAccount`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,31 +73,6 @@ pub struct NewApiKey<'a> {
     /// JSON array of strings.
     pub scope: &'a str,
     pub secret_sealed: &'a str,
-    pub now: i64,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ServiceAccountRow {
-    pub id: i64,
-    pub uid: String,
-    pub owner_id: Option<i64>,
-    pub email: String,
-    #[sqlx(try_from = "String")]
-    pub role: Role,
-    pub level: i64,
-    #[sqlx(try_from = "String")]
-    pub state: AccountState,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-pub struct NewServiceAccount<'a> {
-    pub uid: &'a str,
-    pub owner_id: i64,
-    pub email: &'a str,
-    pub role: &'a Role,
-    pub level: i64,
-    pub state: &'a AccountState,
     pub now: i64,
 }
 
@@ -212,25 +178,6 @@ pub trait ApiKeyStore {
         now: i64,
     ) -> StoreResult<Option<ApiKeyRow>>;
     async fn delete_api_key(&self, id: i64) -> StoreResult<bool>;
-
-    async fn insert_service_account(&self, sa: &NewServiceAccount<'_>) -> StoreResult<ServiceAccountRow>;
-    async fn service_account_by_uid(&self, uid: &str) -> StoreResult<Option<ServiceAccountRow>>;
-    async fn service_account_by_id(&self, id: i64) -> StoreResult<Option<ServiceAccountRow>>;
-    /// Whether a service account uses this email, compared case-insensitively.
-    async fn service_account_email_taken(&self, email: &str) -> StoreResult<bool>;
-    /// The service accounts of `owner_id` (every one when `None`), oldest first.
-    async fn service_accounts(&self, owner_id: Option<i64>) -> StoreResult<Vec<ServiceAccountRow>>;
-    /// Sets a service account's state; leaving `active` disables its active keys in the same
-    /// transaction (§6: a disabled service account deactivates its own keys).
-    async fn set_service_account_state(
-        &self,
-        id: i64,
-        state: &AccountState,
-        now: i64,
-    ) -> StoreResult<Option<ServiceAccountRow>>;
-    /// §6's owner cascade: a user whose state is not `active` passes it to its service accounts
-    /// and loses its and their active keys, in one transaction. Returns the keys disabled.
-    async fn cascade_owner_state(&self, owner_id: i64, state: &AccountState, now: i64) -> StoreResult<u64>;
 }
 
 /// Disables the active keys of user `$1` and of its service accounts (`$2` = now).
@@ -394,136 +341,6 @@ macro_rules! impl_api_key_store {
                 Ok(r.rows_affected() > 0)
             }
 
-            async fn insert_service_account(
-                &self,
-                sa: &$crate::store::api_keys::NewServiceAccount<'_>,
-            ) -> $crate::store::StoreResult<$crate::store::api_keys::ServiceAccountRow> {
-                const SQL: &str = concat!(
-                    "INSERT INTO service_accounts (uid, owner_id, email, role, level, state, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING ",
-                    $crate::store::api_keys::service_account_columns!()
-                );
-                Ok(sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(SQL)
-                    .bind(sa.uid)
-                    .bind(sa.owner_id)
-                    .bind(sa.email)
-                    .bind(sa.role.as_str())
-                    .bind(sa.level)
-                    .bind(sa.state.as_str())
-                    .bind(sa.now)
-                    .fetch_one(&self.pool)
-                    .await?)
-            }
-
-            async fn service_account_by_uid(
-                &self,
-                uid: &str,
-            ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::ServiceAccountRow>> {
-                const SQL: &str = concat!(
-                    "SELECT ",
-                    $crate::store::api_keys::service_account_columns!(),
-                    " FROM service_accounts WHERE uid = $1"
-                );
-                Ok(sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(SQL)
-                    .bind(uid)
-                    .fetch_optional(&self.pool)
-                    .await?)
-            }
-
-            async fn service_account_by_id(
-                &self,
-                id: i64,
-            ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::ServiceAccountRow>> {
-                const SQL: &str = concat!(
-                    "SELECT ",
-                    $crate::store::api_keys::service_account_columns!(),
-                    " FROM service_accounts WHERE id = $1"
-                );
-                Ok(sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(SQL)
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?)
-            }
-
-            async fn service_account_email_taken(&self, email: &str) -> $crate::store::StoreResult<bool> {
-                let found: Option<(i64,)> =
-                    sqlx::query_as::<$db, (i64,)>("SELECT id FROM service_accounts WHERE LOWER(email) = LOWER($1) LIMIT 1")
-                        .bind(email)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                Ok(found.is_some())
-            }
-
-            async fn service_accounts(
-                &self,
-                owner_id: Option<i64>,
-            ) -> $crate::store::StoreResult<Vec<$crate::store::api_keys::ServiceAccountRow>> {
-                const SQL: &str = concat!(
-                    "SELECT ",
-                    $crate::store::api_keys::service_account_columns!(),
-                    " FROM service_accounts WHERE ($1 IS NULL OR owner_id = $1) ORDER BY id"
-                );
-                Ok(sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(SQL)
-                    .bind(owner_id)
-                    .fetch_all(&self.pool)
-                    .await?)
-            }
-
-            async fn set_service_account_state(
-                &self,
-                id: i64,
-                state: &$crate::model::AccountState,
-                now: i64,
-            ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::ServiceAccountRow>> {
-                const SQL: &str = concat!(
-                    "UPDATE service_accounts SET state = $1, updated_at = $2 WHERE id = $3 RETURNING ",
-                    $crate::store::api_keys::service_account_columns!()
-                );
-                let mut tx = self.pool.begin().await?;
-                let row = sqlx::query_as::<$db, $crate::store::api_keys::ServiceAccountRow>(SQL)
-                    .bind(state.as_str())
-                    .bind(now)
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if row.is_some() && *state != $crate::model::AccountState::Active {
-                    sqlx::query::<$db>(
-                        "UPDATE api_keys SET state = 'disabled', updated_at = $2 WHERE state = 'active' \
-                         AND key_holder_account_type = 'ServiceAccount' AND key_holder_account_id = $1",
-                    )
-                    .bind(id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                Ok(row)
-            }
-
-            async fn cascade_owner_state(
-                &self,
-                owner_id: i64,
-                state: &$crate::model::AccountState,
-                now: i64,
-            ) -> $crate::store::StoreResult<u64> {
-                let mut tx = self.pool.begin().await?;
-                let keys = sqlx::query::<$db>($crate::store::api_keys::DISABLE_KEYS_OF_OWNER)
-                    .bind(owner_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                sqlx::query::<$db>(
-                    "UPDATE service_accounts SET state = $1, updated_at = $2 WHERE owner_id = $3 AND state <> $1",
-                )
-                .bind(state.as_str())
-                .bind(now)
-                .bind(owner_id)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(keys)
-            }
         }
     };
 }

@@ -16,6 +16,7 @@ pub mod phones;
 pub mod postgres;
 pub mod profiles;
 pub mod restrictions;
+pub mod service_accounts;
 pub mod sessions;
 pub mod sqlite;
 pub mod throttle;
@@ -37,6 +38,7 @@ pub use migrate::{MigrationState, Migrator};
 pub use phones::PhoneStore;
 pub use profiles::ProfileStore;
 pub use restrictions::RestrictionStore;
+pub use service_accounts::ServiceAccountStore;
 pub use sessions::{SessionRow, SessionStore};
 pub use throttle::ThrottleStore;
 pub use tokens::TokenStore;
@@ -53,6 +55,7 @@ pub trait Store:
     + MailStore
     + ThrottleStore
     + ApiKeyStore
+    + ServiceAccountStore
     + AccountStore
     + AuthzStore
     + DocumentStore

@@ -39,6 +39,7 @@ super::keys::impl_signing_key_store!(PgStore, Postgres);
 super::mail::impl_mail_store!(PgStore, Postgres);
 super::throttle::impl_throttle_store!(PgStore, Postgres);
 super::api_keys::impl_api_key_store!(PgStore, Postgres);
+super::service_accounts::impl_service_account_store!(PgStore, Postgres);
 super::account::impl_account_store!(PgStore, Postgres);
 super::authz::impl_authz_store!(PgStore, Postgres);
 super::documents::impl_document_store!(PgStore, Postgres);

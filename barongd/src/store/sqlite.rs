@@ -47,6 +47,7 @@ super::keys::impl_signing_key_store!(SqliteStore, Sqlite);
 super::mail::impl_mail_store!(SqliteStore, Sqlite);
 super::throttle::impl_throttle_store!(SqliteStore, Sqlite);
 super::api_keys::impl_api_key_store!(SqliteStore, Sqlite);
+super::service_accounts::impl_service_account_store!(SqliteStore, Sqlite);
 super::account::impl_account_store!(SqliteStore, Sqlite);
 super::authz::impl_authz_store!(SqliteStore, Sqlite);
 super::documents::impl_document_store!(SqliteStore, Sqlite);

@@ -19,7 +19,8 @@ use crate::services::account::api_keys::{
 use crate::services::account::service_accounts;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::store::UserRow;
-use crate::store::api_keys::{KeyColumn, ServiceAccountRow};
+use crate::store::api_keys::KeyColumn;
+use crate::store::service_accounts::ServiceAccountRow;
 
 /// Routes under `resource/`.
 pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {

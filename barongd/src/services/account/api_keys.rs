@@ -12,7 +12,8 @@ use crate::services::clock::iso8601;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::identity::totp;
 use crate::services::random::random_hex;
-use crate::store::api_keys::{ApiKeyRow, Holder, KeyColumn, KeyPage, NewApiKey, ServiceAccountRow};
+use crate::store::api_keys::{ApiKeyRow, Holder, KeyColumn, KeyPage, NewApiKey};
+use crate::store::service_accounts::ServiceAccountRow;
 use crate::store::{StoreError, UserRow};
 
 /// The only algorithm Barong's gateway verifies.

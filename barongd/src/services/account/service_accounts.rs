@@ -7,7 +7,7 @@ use crate::services::App;
 use crate::services::clock::iso8601;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::store::UserRow;
-use crate::store::api_keys::ServiceAccountRow;
+use crate::store::service_accounts::ServiceAccountRow;
 
 /// The raw-model rendering Barong used here: times carry milliseconds (`…T07:01:20.000Z`).
 pub fn entity(row: &ServiceAccountRow) -> ServiceAccount {

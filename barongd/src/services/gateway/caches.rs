@@ -16,8 +16,8 @@ use crate::model::{HolderKind, KeyState};
 use crate::services::gateway::rules::{Rules, RulesFile};
 use crate::services::seal::Sealer;
 use crate::services::tokens::Tokens;
-use crate::store::api_keys::ServiceAccountRow;
 use crate::store::authz::{ChangeRow, PermissionRow};
+use crate::store::service_accounts::ServiceAccountRow;
 use crate::store::{DynStore, SessionRow, UserRow};
 
 /// Above this many entries a cache is emptied rather than grown (a flood of distinct sessions

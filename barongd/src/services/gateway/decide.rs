@@ -16,8 +16,8 @@ use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, Subject};
 use crate::services::gateway::rules::has_prefix;
 use crate::services::identity::sessions::{hash_id, same_network};
-use crate::store::api_keys::ServiceAccountRow;
 use crate::store::authz::PermissionRow;
+use crate::store::service_accounts::ServiceAccountRow;
 use crate::store::{NewActivity, UserRow};
 
 /// What the gateway asked about, parsed at the edge.

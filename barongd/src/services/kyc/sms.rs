@@ -4,11 +4,13 @@
 //! Numbers and codes never reach the log.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{Config, PhoneVerification};
 use serde_json::Value;
 
+use crate::services::clock::Clock;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::outbox_files;
 
@@ -51,10 +53,11 @@ pub struct Sms {
     auth_token: String,
     from: String,
     service_sid: String,
+    clock: Arc<dyn Clock>,
 }
 
 impl Sms {
-    pub fn new(c: &Config, outbox: PathBuf) -> Result<Self, String> {
+    pub fn new(c: &Config, outbox: PathBuf, clock: Arc<dyn Clock>) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .timeout(TWILIO_TIMEOUT)
             .connect_timeout(TWILIO_TIMEOUT)
@@ -76,6 +79,7 @@ impl Sms {
             auth_token: c.twilio_auth_token.expose().to_string(),
             from: c.twilio_phone_number.clone(),
             service_sid: c.twilio_service_sid.clone(),
+            clock,
         })
     }
 
@@ -101,7 +105,7 @@ impl Sms {
             (PhoneVerification::Mock, _) => Ok(()),
             (PhoneVerification::File, Some(code)) => {
                 let message = format!("To: {to}\nChannel: {}\n\n{}\n", channel.as_str(), self.text(code));
-                write_txt(&self.outbox, message.as_bytes())
+                write_txt(&self.outbox, message.as_bytes(), self.clock.now_ms())
                     .map_err(|e| ServiceError::internal(format!("SMS outbox: {e}")))
             }
             (PhoneVerification::TwilioSms, Some(code)) => {
@@ -192,8 +196,8 @@ fn twiml(text: &str) -> String {
 }
 
 /// Writes one SMS as `<time>-<uuid>.txt` (0600), atomically (a reader never sees half a message).
-fn write_txt(dir: &Path, message: &[u8]) -> std::io::Result<()> {
-    outbox_files::write_message(dir, &uuid::Uuid::new_v4().simple().to_string(), "txt", message).map(|_| ())
+fn write_txt(dir: &Path, message: &[u8], now_ms: i64) -> std::io::Result<()> {
+    outbox_files::write_message(dir, &uuid::Uuid::new_v4().simple().to_string(), "txt", message, now_ms).map(|_| ())
 }
 
 #[cfg(test)]
@@ -225,7 +229,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().expect("tmp");
         let outbox = dir.path().join("outbox");
-        write_txt(&outbox, b"To: +1\n\nhello\n").expect("written");
+        write_txt(&outbox, b"To: +1\n\nhello\n", 1_700_000_000_000).expect("written");
         let files: Vec<_> = std::fs::read_dir(&outbox).expect("dir").filter_map(Result::ok).collect();
         assert_eq!(files.len(), 1);
         let name = files[0].file_name().to_string_lossy().to_string();

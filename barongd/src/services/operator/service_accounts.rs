@@ -11,7 +11,7 @@ use crate::services::identity::email_address::{email_key, is_valid_email};
 use crate::services::operator::users;
 use crate::services::random::random_hex;
 use crate::store::StoreError;
-use crate::store::api_keys::NewServiceAccount;
+use crate::store::service_accounts::NewServiceAccount;
 
 /// Barong's `UIDGenerator.generate("SI")` prefix for service accounts.
 const UID_PREFIX: &str = "SI";
