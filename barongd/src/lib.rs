@@ -4,6 +4,7 @@
 pub mod config;
 pub mod ctl_socket;
 pub mod http;
+pub mod input;
 pub mod memory;
 pub mod model;
 pub mod redact;

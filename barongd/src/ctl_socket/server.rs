@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
 use crate::ctl_socket::handle::handle;
-use crate::http::params::holds_nul;
+use crate::input::holds_nul;
 use crate::services::App;
 
 /// Binds the socket, replacing a stale one, with owner-only permissions.

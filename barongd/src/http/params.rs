@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::http::multipart::{self, UploadedFile};
+use crate::input::holds_nul;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::identity::captcha::Answer;
 
@@ -89,18 +90,6 @@ impl Params {
             Some(Value::Object(o)) => Ok(Some(Answer::Fields(o.clone()))),
             Some(_) => Err(WrongType),
         }
-    }
-}
-
-/// Whether a parameter holds a NUL character anywhere. No stored field may contain one, and
-/// PostgreSQL refuses it in text outright, so it is refused up front as a client error (here and
-/// on the admin socket).
-pub(crate) fn holds_nul(v: &Value) -> bool {
-    match v {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(a) => a.iter().any(holds_nul),
-        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
-        _ => false,
     }
 }
 
