@@ -54,8 +54,16 @@ macro_rules! impl_signing_key_store {
                 .bind(&k.public_pem)
                 .bind(k.created_at)
                 .execute(&self.pool)
-                .await?;
-                Ok(r.rows_affected() > 0)
+                .await;
+                match r {
+                    Ok(r) => Ok(r.rows_affected() > 0),
+                    // Another daemon stored its first key at the same moment (one active key at
+                    // most, by a unique index): that key is the one.
+                    Err(e) => match $crate::store::StoreError::from(e) {
+                        $crate::store::StoreError::Unique(_) => Ok(false),
+                        other => Err(other),
+                    },
+                }
             }
         }
     };

@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_phones.sql"),
     migration!(6, "0006_profiles.sql"),
     migration!(7, "0007_events.sql"),
+    migration!(8, "0008_one_active_signing_key.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +61,12 @@ macro_rules! impl_migrator {
                 use $crate::store::StoreError;
                 use $crate::store::migrate::{CREATE_TABLE, MIGRATIONS};
                 let mut conn = self.pool.acquire().await?;
-                sqlx::raw_sql(CREATE_TABLE).execute(&mut *conn).await?;
+                // Under the lock too: two daemons creating the table at once on a fresh PostgreSQL
+                // database would collide in the catalog (a unique violation on pg_type).
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                $crate::store::migrate::lock!(tx, $flavour);
+                sqlx::raw_sql(CREATE_TABLE).execute(&mut *tx).await?;
+                tx.commit().await?;
                 let mut ran = 0;
                 for m in MIGRATIONS {
                     let mut tx = sqlx::Connection::begin(&mut *conn).await?;

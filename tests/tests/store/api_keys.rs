@@ -86,24 +86,25 @@ contract!(update_api_key_changes_only_what_is_given, |db: Db| async move {
     let key = new_api_key(&db, Holder::User(u.id), NOW).await;
     let r = db.update_api_key(key.id, Some("[\"read\"]"), None, NOW + 1).await.expect("scope").expect("row");
     assert_eq!((r.scope.as_str(), key_state(&r), r.updated_at), ("[\"read\"]", "active", NOW + 1));
-    let r = db.update_api_key(key.id, None, Some("disabled"), NOW + 2).await.expect("state").expect("row");
+    let r = db.update_api_key(key.id, None, Some(KeyState::Disabled), NOW + 2).await.expect("state").expect("row");
     assert_eq!((r.scope.as_str(), key_state(&r), r.updated_at), ("[\"read\"]", "disabled", NOW + 2));
     // A scope-only change of a disabled key keeps it disabled.
     let r = db.update_api_key(key.id, Some("[\"a\"]"), None, NOW + 3).await.expect("scope").expect("row");
     assert_eq!((r.scope.as_str(), key_state(&r)), ("[\"a\"]", "disabled"));
-    let r = db.update_api_key(key.id, Some("[]"), Some("active"), NOW + 3).await.expect("both").expect("row");
+    let r = db.update_api_key(key.id, Some("[]"), Some(KeyState::Active), NOW + 3).await.expect("both").expect("row");
     assert_eq!((r.scope.as_str(), key_state(&r), r.updated_at, r.created_at), ("[]", "active", NOW + 3, NOW));
     let stored = db.api_key_by_kid(&key.kid).await.expect("read").expect("row");
     assert_eq!(
         (stored.scope.as_str(), key_state(&stored), stored.secret_sealed.as_str()),
         ("[]", "active", "sealed-secret")
     );
-    assert!(db.update_api_key(key.id + 100, None, Some("disabled"), NOW).await.expect("unknown").is_none());
+    assert_key_states_are_named(&db).await;
+    assert!(db.update_api_key(key.id + 100, None, Some(KeyState::Disabled), NOW).await.expect("unknown").is_none());
 
     assert!(db.delete_api_key(key.id).await.expect("delete"));
     assert!(!db.delete_api_key(key.id).await.expect("delete again"));
     assert!(db.api_key_by_kid(&key.kid).await.expect("read").is_none());
-    assert!(db.update_api_key(key.id, None, Some("active"), NOW).await.expect("deleted").is_none());
+    assert!(db.update_api_key(key.id, None, Some(KeyState::Active), NOW).await.expect("deleted").is_none());
 });
 
 contract!(disabling_a_users_keys_reaches_its_service_accounts_only, |db: Db| async move {
@@ -116,7 +117,7 @@ contract!(disabling_a_users_keys_reaches_its_service_accounts_only, |db: Db| asy
     assert_eq!((others_sa.id, sa.id), (u.id, other.id));
     let own = new_api_key(&db, Holder::User(u.id), NOW).await;
     let already_off = new_api_key(&db, Holder::User(u.id), NOW).await;
-    db.update_api_key(already_off.id, None, Some("disabled"), NOW + 1).await.expect("off");
+    db.update_api_key(already_off.id, None, Some(KeyState::Disabled), NOW + 1).await.expect("off");
     let sa_key = new_api_key(&db, Holder::ServiceAccount(sa.id), NOW).await;
     let untouched = [
         new_api_key(&db, Holder::User(other.id), NOW).await,
@@ -134,5 +135,6 @@ contract!(disabling_a_users_keys_reaches_its_service_accounts_only, |db: Db| asy
         let r = db.api_key_by_kid(&k.kid).await.expect("read").expect("row");
         assert_eq!((key_state(&r), r.updated_at), ("active", NOW), "{}", k.kid);
     }
+    assert_key_states_are_named(&db).await;
     assert_eq!(db.disable_api_keys_of_user(u.id, NOW + 10).await.expect("again"), 0);
 });

@@ -38,8 +38,8 @@ contract!(a_fresh_feed_is_empty, |db: Db| async move {
 contract!(triggers_announce_what_the_caches_hold, |db: Db| async move {
     let u = new_user(&db, "feed@example.com").await;
     let id = u.id.to_string();
-    assert_eq!(announced(&db, db.update_state_level(u.id, "active", 1, NOW)).await, one("user", &id));
-    assert_eq!(announced(&db, db.update_role(u.id, "admin", NOW)).await, one("user", &id));
+    assert_eq!(announced(&db, db.update_state_level(u.id, &AccountState::Active, 1, NOW)).await, one("user", &id));
+    assert_eq!(announced(&db, db.update_role(u.id, &Role::from("admin"), NOW)).await, one("user", &id));
     db.replace_otp_secret(u.id, "seed").await.expect("seed");
     assert_eq!(announced(&db, db.enable_otp(u.id, "seed", NOW)).await, one("user", &id));
 
@@ -49,13 +49,16 @@ contract!(triggers_announce_what_the_caches_hold, |db: Db| async move {
     assert_eq!(announced(&db, db.delete_user_sessions(u.id)).await, one("session", "sid-2"));
 
     let key = new_api_key(&db, Holder::User(u.id), NOW).await;
-    assert_eq!(announced(&db, db.update_api_key(key.id, None, Some("disabled"), NOW)).await, one("api_key", &key.kid));
+    assert_eq!(
+        announced(&db, db.update_api_key(key.id, None, Some(KeyState::Disabled), NOW)).await,
+        one("api_key", &key.kid)
+    );
     assert_eq!(announced(&db, db.delete_api_key(key.id)).await, one("api_key", &key.kid));
 
     let sa = new_service_account(&db, u.id).await;
     let sa_id = sa.id.to_string();
     assert_eq!(
-        announced(&db, db.set_service_account_state(sa.id, "disabled", NOW)).await,
+        announced(&db, db.set_service_account_state(sa.id, &AccountState::Disabled, NOW)).await,
         one("service_account", &sa_id)
     );
 
@@ -76,7 +79,7 @@ contract!(triggers_announce_what_the_caches_hold, |db: Db| async move {
 contract!(the_feed_is_read_in_id_order_from_a_cursor, |db: Db| async move {
     let u = new_user(&db, "cursor@example.com").await;
     for level in 1..=5 {
-        db.update_state_level(u.id, "active", level, NOW).await.expect("update");
+        db.update_state_level(u.id, &AccountState::Active, level, NOW).await.expect("update");
     }
     let all = db.changes_after(0).await.expect("all");
     assert_eq!(all.len(), 5);
@@ -97,7 +100,7 @@ contract!(purging_changes_goes_by_their_age, |db: Db| async move {
     db.insert_restriction(&restriction("192.0.2.1", 1_000)).await.expect("old");
     db.insert_restriction(&restriction("192.0.2.2", 2_000)).await.expect("newer");
     let u = new_user(&db, "purge@example.com").await;
-    db.update_role(u.id, "admin", NOW).await.expect("a trigger change");
+    db.update_role(u.id, &Role::from("admin"), NOW).await.expect("a trigger change");
     let before = wall_clock();
     let stamped = db.int("SELECT created_at FROM changes WHERE kind = 'user'").await.expect("stamped");
     assert!((stamped - before).abs() <= 5, "a trigger stamps the current time: {stamped} vs {before}");
@@ -113,6 +116,6 @@ contract!(purging_changes_goes_by_their_age, |db: Db| async move {
     assert_eq!(db.last_change_id().await.expect("empty again"), 0);
 
     // Ids are never reused after a purge: a daemon's cursor stays valid.
-    db.update_role(u.id, "member", NOW).await.expect("another change");
+    db.update_role(u.id, &Role::member(), NOW).await.expect("another change");
     assert!(db.last_change_id().await.expect("last") > last);
 });

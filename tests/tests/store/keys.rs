@@ -15,7 +15,7 @@ fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
 contract!(the_first_signing_key_is_stored_once, |db: Db| async move {
     assert!(db.signing_keys().await.expect("empty").is_empty());
     let mut first = signing_key("k1", NOW);
-    first.state = "previous".into(); // ignored: the first key is always stored active
+    first.state = SigningKeyState::Previous; // ignored: the first key is always stored active
     assert!(db.insert_first_signing_key(&first).await.expect("first"));
     assert!(!db.insert_first_signing_key(&signing_key("k2", NOW + 1)).await.expect("second"));
     let rows = db.signing_keys().await.expect("keys");
@@ -28,24 +28,18 @@ contract!(the_first_signing_key_is_stored_once, |db: Db| async move {
     );
 });
 
-contract!(
-    racing_daemons_store_one_first_signing_key,
-    ignore_postgres = "BUG: insert_first_signing_key's INSERT ... WHERE NOT EXISTS is not atomic under READ \
-                       COMMITTED (no unique index on the active key); daemons starting together on a new \
-                       PostgreSQL database each store an active key",
-    |db: Db| async move {
-        for round in 0..5 {
-            let fresh = Scratch::new(db.backend).await.expect("fresh database");
-            let daemons = [fresh.open().await, fresh.open().await, fresh.open().await, fresh.open().await];
-            daemons[0].migrate(NOW).await.expect("migrate");
-            let keys: Vec<SigningKeyRow> = (0..8).map(|i| signing_key(&format!("r{round}-k{i}"), NOW)).collect();
-            let calls = keys.iter().enumerate().map(|(i, k)| daemons[i % 4].insert_first_signing_key(k));
-            let won = winners(join_all(calls).await);
-            let active = daemons[0].signing_keys().await.expect("keys");
-            assert_eq!((won, active.len()), (1, 1), "round {round}: one daemon stores the first key");
-        }
+contract!(racing_daemons_store_one_first_signing_key, |db: Db| async move {
+    for round in 0..5 {
+        let fresh = Scratch::new(db.backend).await.expect("fresh database");
+        let daemons = [fresh.open().await, fresh.open().await, fresh.open().await, fresh.open().await];
+        daemons[0].migrate(NOW).await.expect("migrate");
+        let keys: Vec<SigningKeyRow> = (0..8).map(|i| signing_key(&format!("r{round}-k{i}"), NOW)).collect();
+        let calls = keys.iter().enumerate().map(|(i, k)| daemons[i % 4].insert_first_signing_key(k));
+        let won = winners(join_all(calls).await);
+        let active = daemons[0].signing_keys().await.expect("keys");
+        assert_eq!((won, active.len()), (1, 1), "round {round}: one daemon stores the first key");
     }
-);
+});
 
 contract!(rotation_demotes_then_retires_keys, |db: Db| async move {
     const EXPIRE: i64 = 100;

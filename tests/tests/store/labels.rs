@@ -13,23 +13,23 @@ contract!(upsert_label_creates_then_overwrites_per_scope, |db: Db| async move {
     let other = new_user(&db, "lab2@example.com").await;
     assert!(db.labels_of(u.id).await.expect("labels").is_empty());
 
-    db.upsert_label(u.id, "email", "verified", "private", NOW).await.expect("insert");
-    db.upsert_label(u.id, "email", "pending", "public", NOW + 1).await.expect("same key, other scope");
-    db.upsert_label(other.id, "email", "rejected", "private", NOW).await.expect("other user");
+    db.upsert_label(u.id, "email", "verified", LabelScope::Private, NOW).await.expect("insert");
+    db.upsert_label(u.id, "email", "pending", LabelScope::Public, NOW + 1).await.expect("same key, other scope");
+    db.upsert_label(other.id, "email", "rejected", LabelScope::Private, NOW).await.expect("other user");
     let labels = db.labels_of(u.id).await.expect("labels");
     assert_eq!(kv(&labels), [("email", "verified", "private"), ("email", "pending", "public")]);
     let first = labels[0].clone();
     assert_eq!((first.user_id, first.description, first.created_at, first.updated_at), (u.id, None, NOW, NOW));
 
     // Overwrite: same row (id, created_at), new value and updated_at.
-    db.upsert_label(u.id, "email", "rejected", "private", NOW + 5).await.expect("overwrite");
+    db.upsert_label(u.id, "email", "rejected", LabelScope::Private, NOW + 5).await.expect("overwrite");
     let labels = db.labels_of(u.id).await.expect("labels");
     assert_eq!(kv(&labels), [("email", "rejected", "private"), ("email", "pending", "public")]);
     assert_eq!((labels[0].id, labels[0].created_at, labels[0].updated_at), (first.id, NOW, NOW + 5));
 
-    assert!(db.delete_label(u.id, "email", "private").await.expect("delete"));
-    assert!(!db.delete_label(u.id, "email", "private").await.expect("delete again"));
-    assert!(!db.delete_label(u.id, "phone", "public").await.expect("never there"));
+    assert!(db.delete_label(u.id, "email", LabelScope::Private).await.expect("delete"));
+    assert!(!db.delete_label(u.id, "email", LabelScope::Private).await.expect("delete again"));
+    assert!(!db.delete_label(u.id, "phone", LabelScope::Public).await.expect("never there"));
     assert_eq!(kv(&db.labels_of(u.id).await.expect("labels")), [("email", "pending", "public")]);
     assert_eq!(kv(&db.labels_of(other.id).await.expect("labels")), [("email", "rejected", "private")]);
 });
@@ -52,10 +52,10 @@ contract!(levels_are_seeded_once_and_listed_by_id, |db: Db| async move {
 
 contract!(labels_ordered_by_creation_either_way, |db: Db| async move {
     let u = new_user(&db, "ord@example.com").await;
-    db.upsert_label(u.id, "b", "1", "private", NOW + 2).await.expect("b");
-    db.upsert_label(u.id, "a", "1", "private", NOW).await.expect("a");
-    db.upsert_label(u.id, "c", "1", "public", NOW + 2).await.expect("c, same time as b");
-    db.upsert_label(u.id, "d", "1", "public", NOW + 1).await.expect("d");
+    db.upsert_label(u.id, "b", "1", LabelScope::Private, NOW + 2).await.expect("b");
+    db.upsert_label(u.id, "a", "1", LabelScope::Private, NOW).await.expect("a");
+    db.upsert_label(u.id, "c", "1", LabelScope::Public, NOW + 2).await.expect("c, same time as b");
+    db.upsert_label(u.id, "d", "1", LabelScope::Public, NOW + 1).await.expect("d");
     let keys = |v: Vec<LabelRow>| v.into_iter().map(|l| l.key).collect::<Vec<_>>();
     // Ties on created_at are broken by id, in the same direction.
     assert_eq!(keys(db.labels_ordered(u.id, true).await.expect("asc")), ["a", "d", "b", "c"]);
@@ -65,9 +65,9 @@ contract!(labels_ordered_by_creation_either_way, |db: Db| async move {
 
 contract!(label_reads_see_scopes_as_the_service_expects, |db: Db| async move {
     let u = new_user(&db, "sc@example.com").await;
-    db.upsert_label(u.id, "kyc", "verified", "private", NOW).await.expect("private first");
-    db.upsert_label(u.id, "kyc", "mine", "public", NOW).await.expect("public second");
-    db.upsert_label(u.id, "tier", "gold", "private", NOW).await.expect("private only");
+    db.upsert_label(u.id, "kyc", "verified", LabelScope::Private, NOW).await.expect("private first");
+    db.upsert_label(u.id, "kyc", "mine", LabelScope::Public, NOW).await.expect("public second");
+    db.upsert_label(u.id, "tier", "gold", LabelScope::Private, NOW).await.expect("private only");
 
     // Any scope: the oldest row with the key.
     let any = db.label_any_scope(u.id, "kyc").await.expect("any").expect("found");
@@ -93,7 +93,7 @@ contract!(public_labels_insert_update_delete, |db: Db| async move {
     // `key.taken`: a second public label with that key.
     unique_violation(db.insert_public_label(u.id, "color", "red", NOW).await);
     // A private label with the same key does not block a public one.
-    db.upsert_label(u.id, "tier", "gold", "private", NOW).await.expect("private");
+    db.upsert_label(u.id, "tier", "gold", LabelScope::Private, NOW).await.expect("private");
     db.insert_public_label(u.id, "tier", "mine", NOW).await.expect("public next to private");
 
     let updated = db.update_public_label(row.id, "green", NOW + 3).await.expect("update").expect("exists");
@@ -103,13 +103,13 @@ contract!(public_labels_insert_update_delete, |db: Db| async move {
     );
     // A private label is never changed through this path.
     let private = db.label_any_scope(u.id, "tier").await.expect("read").expect("private row");
-    assert_eq!(private.scope, "private");
+    assert_eq!(private.scope, LabelScope::Private);
     assert!(db.update_public_label(private.id, "hacked", NOW).await.expect("update private").is_none());
     assert_eq!(db.label_any_scope(u.id, "tier").await.expect("read").map(|l| l.value), Some("gold".into()));
 
     assert!(db.delete_public_label(u.id, "tier").await.expect("delete public"));
     assert!(!db.delete_public_label(u.id, "tier").await.expect("the private one stays"));
-    assert_eq!(db.label_any_scope(u.id, "tier").await.expect("read").map(|l| l.scope), Some("private".into()));
+    assert_eq!(db.label_any_scope(u.id, "tier").await.expect("read").map(|l| l.scope), Some(LabelScope::Private));
     assert!(db.delete_public_label(u.id, "color").await.expect("delete"));
     assert!(db.update_public_label(row.id, "gone", NOW).await.expect("update deleted").is_none());
 });

@@ -58,10 +58,10 @@ contract!(disabling_2fa_drops_the_label_and_the_keys, |db: Db| async move {
 
     assert!(db.replace_otp_secret(u.id, "seed").await.expect("seed"));
     assert!(db.enable_otp(u.id, "seed", NOW).await.expect("enable"));
-    db.upsert_label(u.id, "otp", "enabled", "private", NOW).await.expect("otp label");
-    db.upsert_label(u.id, "otp", "mine", "public", NOW).await.expect("a public label with that key");
-    db.upsert_label(u.id, "email", "verified", "private", NOW).await.expect("another private label");
-    db.upsert_label(other.id, "otp", "enabled", "private", NOW).await.expect("other's label");
+    db.upsert_label(u.id, "otp", "enabled", LabelScope::Private, NOW).await.expect("otp label");
+    db.upsert_label(u.id, "otp", "mine", LabelScope::Public, NOW).await.expect("a public label with that key");
+    db.upsert_label(u.id, "email", "verified", LabelScope::Private, NOW).await.expect("another private label");
+    db.upsert_label(other.id, "otp", "enabled", LabelScope::Private, NOW).await.expect("other's label");
     let sa = new_service_account(&db, u.id).await;
     let keys =
         [new_api_key(&db, Holder::User(u.id), NOW).await, new_api_key(&db, Holder::ServiceAccount(sa.id), NOW).await];
@@ -72,7 +72,7 @@ contract!(disabling_2fa_drops_the_label_and_the_keys, |db: Db| async move {
     assert!(!r.otp);
     assert_eq!(r.updated_at, NOW + 7);
     let labels: Vec<(String, String)> =
-        db.labels_of(u.id).await.expect("labels").into_iter().map(|l| (l.key, l.scope)).collect();
+        db.labels_of(u.id).await.expect("labels").into_iter().map(|l| (l.key, l.scope.as_str().to_string())).collect();
     let expected = [("otp", "public"), ("email", "private")].map(|(k, s)| (k.to_string(), s.to_string()));
     assert_eq!(labels, expected, "only the private otp label goes");
     assert_eq!(db.labels_of(other.id).await.expect("labels").len(), 1);
@@ -82,6 +82,7 @@ contract!(disabling_2fa_drops_the_label_and_the_keys, |db: Db| async move {
     }
     let r = db.api_key_by_kid(&others_key.kid).await.expect("read").expect("row");
     assert_eq!(key_state(&r), "active");
+    assert_key_states_are_named(&db).await;
     assert!(!db.disable_otp(u.id, NOW + 8).await.expect("twice"));
     // Off again: a new seed may be set.
     assert!(db.replace_otp_secret(u.id, "seed-2").await.expect("new seed after disabling"));

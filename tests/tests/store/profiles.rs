@@ -4,10 +4,10 @@ use barongd::store::profiles::{ProfileFields, ProfileRow};
 
 use super::*;
 
-const DRAFTED: i64 = 0;
-const SUBMITTED: i64 = 1;
-const VERIFIED: i64 = 2;
-const REJECTED: i64 = 3;
+const DRAFTED: ProfileState = ProfileState::Drafted;
+const SUBMITTED: ProfileState = ProfileState::Submitted;
+const VERIFIED: ProfileState = ProfileState::Verified;
+const REJECTED: ProfileState = ProfileState::Rejected;
 
 fn fields(tag: &str) -> ProfileFields {
     ProfileFields {
@@ -131,12 +131,12 @@ contract!(the_review_queue_lists_what_waits_oldest_first, |db: Db| async move {
     db.insert_profile(a.id, &fields("a"), SUBMITTED, None, NOW + 30).await.expect("a submitted");
     db.insert_profile(b.id, &fields("b"), DRAFTED, None, NOW).await.expect("b drafted: not waiting");
     db.insert_profile(c.id, &fields("c"), VERIFIED, None, NOW).await.expect("c verified: not waiting");
-    db.upsert_label(b.id, "document", "pending", "private", NOW + 10).await.expect("b document");
-    db.upsert_label(c.id, "address", "pending", "private", NOW + 20).await.expect("c address");
+    db.upsert_label(b.id, "document", "pending", LabelScope::Private, NOW + 10).await.expect("b document");
+    db.upsert_label(c.id, "address", "pending", LabelScope::Private, NOW + 20).await.expect("c address");
     // Not waiting: public, decided, or another key.
-    db.upsert_label(a.id, "document", "pending", "public", NOW).await.expect("public");
-    db.upsert_label(a.id, "address", "verified", "private", NOW).await.expect("decided");
-    db.upsert_label(c.id, "phone", "pending", "private", NOW).await.expect("other key");
+    db.upsert_label(a.id, "document", "pending", LabelScope::Public, NOW).await.expect("public");
+    db.upsert_label(a.id, "address", "verified", LabelScope::Private, NOW).await.expect("decided");
+    db.upsert_label(c.id, "phone", "pending", LabelScope::Private, NOW).await.expect("other key");
 
     let queue = db.kyc_queue(10).await.expect("queue");
     let got: Vec<_> = queue.iter().map(|q| (q.uid.as_str(), q.email.as_str(), q.item.as_str(), q.since)).collect();
@@ -150,7 +150,7 @@ contract!(the_review_queue_lists_what_waits_oldest_first, |db: Db| async move {
     );
     assert_eq!(db.kyc_queue(2).await.expect("limited").len(), 2);
     // Ties on time go by uid.
-    db.upsert_label(a.id, "document", "pending", "private", NOW + 10).await.expect("a document");
+    db.upsert_label(a.id, "document", "pending", LabelScope::Private, NOW + 10).await.expect("a document");
     let queue = db.kyc_queue(2).await.expect("queue");
     let mut tied = [a.uid.clone(), b.uid.clone()];
     tied.sort();

@@ -1,4 +1,4 @@
-//! ApiKeyStore's service-account methods and the owner cascade (§6).
+//! ServiceAccountStore and the owner cascade (§6).
 
 use super::*;
 
@@ -12,9 +12,9 @@ contract!(a_service_account_round_trips, |db: Db| async move {
         uid: "SI0000000001",
         owner_id: owner.id,
         email: "own+SI0000000001@example.com",
-        role: "trader",
+        role: &Role::from("trader"),
         level: 3,
-        state: "active",
+        state: &AccountState::Active,
         now: NOW,
     };
     let row = db.insert_service_account(&new).await.expect("insert");
@@ -37,9 +37,9 @@ contract!(service_account_uniqueness_names_the_email, |db: Db| async move {
         uid: "SI0000000002",
         owner_id: owner.id,
         email: "fresh@example.com",
-        role: "service_account",
+        role: &Role::from("service_account"),
         level: 0,
-        state: "active",
+        state: &AccountState::Active,
         now: NOW,
     };
     // `email.taken` is told apart by "email" in the constraint's text.
@@ -65,9 +65,9 @@ contract!(
             uid: "SI0000000003",
             owner_id: owner.id,
             email: &upper,
-            role: "service_account",
+            role: &Role::from("service_account"),
             level: 0,
-            state: "active",
+            state: &AccountState::Active,
             now: NOW,
         };
         unique_violation(db.insert_service_account(&new).await);
@@ -81,9 +81,9 @@ contract!(email_taken_compares_case_insensitively, |db: Db| async move {
         uid: "SI0000000004",
         owner_id: owner.id,
         email: "Bot@Example.com",
-        role: "service_account",
+        role: &Role::from("service_account"),
         level: 0,
-        state: "active",
+        state: &AccountState::Active,
         now: NOW,
     };
     db.insert_service_account(&new).await.expect("insert");
@@ -118,7 +118,8 @@ contract!(leaving_active_disables_the_accounts_own_keys, |db: Db| async move {
     let sibling_key = new_api_key(&db, Holder::ServiceAccount(sibling.id), NOW).await;
     let owner_key = new_api_key(&db, Holder::User(owner.id), NOW).await;
 
-    let row = db.set_service_account_state(sa.id, "disabled", NOW + 5).await.expect("disable").expect("row");
+    let row =
+        db.set_service_account_state(sa.id, &AccountState::Disabled, NOW + 5).await.expect("disable").expect("row");
     assert_eq!((account_state(&row), row.updated_at, row.uid.as_str()), ("disabled", NOW + 5, sa.uid.as_str()));
     let state_of = |kid: String| {
         let db = db.clone();
@@ -127,12 +128,13 @@ contract!(leaving_active_disables_the_accounts_own_keys, |db: Db| async move {
     assert_eq!(state_of(sa_key.kid.clone()).await.as_deref(), Some("disabled"));
     assert_eq!(state_of(sibling_key.kid.clone()).await.as_deref(), Some("active"));
     assert_eq!(state_of(owner_key.kid.clone()).await.as_deref(), Some("active"));
+    assert_key_states_are_named(&db).await;
 
     // Back to active: the keys stay disabled (the owner re-enables them one by one).
-    let row = db.set_service_account_state(sa.id, "active", NOW + 6).await.expect("enable").expect("row");
+    let row = db.set_service_account_state(sa.id, &AccountState::Active, NOW + 6).await.expect("enable").expect("row");
     assert_eq!(account_state(&row), "active");
     assert_eq!(state_of(sa_key.kid.clone()).await.as_deref(), Some("disabled"));
-    assert!(db.set_service_account_state(sa.id + 100, "disabled", NOW).await.expect("unknown").is_none());
+    assert!(db.set_service_account_state(sa.id + 100, &AccountState::Disabled, NOW).await.expect("unknown").is_none());
     assert_eq!(state_of(sibling_key.kid.clone()).await.as_deref(), Some("active"));
 });
 
@@ -141,7 +143,7 @@ contract!(the_owner_cascade_passes_the_state_and_disables_keys, |db: Db| async m
     let other = new_user(&db, "other@example.com").await;
     let sa1 = new_service_account(&db, owner.id).await;
     let sa2 = new_service_account(&db, owner.id).await;
-    db.set_service_account_state(sa2.id, "banned", NOW + 1).await.expect("already banned");
+    db.set_service_account_state(sa2.id, &AccountState::Banned, NOW + 1).await.expect("already banned");
     let others_sa = new_service_account(&db, other.id).await;
     let keys = [
         new_api_key(&db, Holder::User(owner.id), NOW).await,
@@ -152,7 +154,7 @@ contract!(the_owner_cascade_passes_the_state_and_disables_keys, |db: Db| async m
         new_api_key(&db, Holder::ServiceAccount(others_sa.id), NOW).await,
     ];
 
-    assert_eq!(db.cascade_owner_state(owner.id, "banned", NOW + 10).await.expect("cascade"), 2);
+    assert_eq!(db.cascade_owner_state(owner.id, &AccountState::Banned, NOW + 10).await.expect("cascade"), 2);
     let sa1 = db.service_account_by_id(sa1.id).await.expect("read").expect("row");
     assert_eq!((account_state(&sa1), sa1.updated_at), ("banned", NOW + 10));
     let sa2 = db.service_account_by_id(sa2.id).await.expect("read").expect("row");
@@ -169,5 +171,6 @@ contract!(the_owner_cascade_passes_the_state_and_disables_keys, |db: Db| async m
             Some("active")
         );
     }
-    assert_eq!(db.cascade_owner_state(owner.id, "banned", NOW + 11).await.expect("again"), 0);
+    assert_key_states_are_named(&db).await;
+    assert_eq!(db.cascade_owner_state(owner.id, &AccountState::Banned, NOW + 11).await.expect("again"), 0);
 });

@@ -7,11 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use barong_tests::Backend;
-pub use barongd::store::api_keys::{ApiKeyRow, Holder, NewApiKey, NewServiceAccount, ServiceAccountRow};
+pub use barongd::model::{AccountState, KeyState, LabelScope, ProfileState, Role, SigningKeyState};
+pub use barongd::store::api_keys::{ApiKeyRow, Holder, NewApiKey};
+pub use barongd::store::service_accounts::{NewServiceAccount, ServiceAccountRow};
 pub use barongd::store::{
     AccountStore, ActivityStore, ApiKeyStore, AuthzStore, DocumentStore, DynStore, EventStore, LabelStore, MailStore,
-    Migrator, NewActivity, NewUser, PhoneStore, ProfileStore, RestrictionStore, SessionRow, SessionStore,
-    SigningKeyRow, SigningKeyStore, Store, StoreError, StoreResult, ThrottleStore, TokenStore, UserRow, UserStore,
+    Migrator, NewActivity, NewUser, PhoneStore, ProfileStore, RestrictionStore, ServiceAccountStore, SessionRow,
+    SessionStore, SigningKeyRow, SigningKeyStore, Store, StoreError, StoreResult, ThrottleStore, TokenStore, UserRow,
+    UserStore,
 };
 pub use futures::future::join_all;
 
@@ -206,22 +209,30 @@ pub fn winners(results: Vec<StoreResult<bool>>) -> usize {
     results.into_iter().map(|r| r.expect("racing call")).filter(|won| *won).count()
 }
 
-// --- States: today's row fields are strings; if they become enums, only these change. ---
+// --- States: the row fields are `barongd::model` types; the tests compare their stored names. ---
 
 pub fn user_state(u: &UserRow) -> &str {
-    &u.state
+    u.state.as_str()
 }
 
 pub fn key_state(k: &ApiKeyRow) -> &str {
-    &k.state
+    k.state.as_str()
 }
 
 pub fn account_state(sa: &ServiceAccountRow) -> &str {
-    &sa.state
+    sa.state.as_str()
 }
 
 pub fn signing_key_state(k: &SigningKeyRow) -> &str {
-    &k.state
+    k.state.as_str()
+}
+
+/// `KeyState` reads every stored state but `active` as disabled (Barong's `inactive` too), so
+/// [`key_state`] alone no longer proves what a cascade wrote: this checks that `api_keys.state`
+/// holds only the two names the tests compare against.
+pub async fn assert_key_states_are_named(db: &Db) {
+    let odd = db.int("SELECT COUNT(*) FROM api_keys WHERE state NOT IN ('active', 'disabled')").await;
+    assert_eq!(odd, Some(0), "api_keys.state holds only `active` and `disabled`");
 }
 
 // --- Row builders ---
@@ -241,10 +252,10 @@ pub fn user_fields(email: &str) -> NewUser {
         email: email.to_string(),
         email_key: email.to_lowercase(),
         password_digest: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_string(),
-        role: "member".to_string(),
+        role: Role::member(),
         data: None,
         level: 0,
-        state: "pending".to_string(),
+        state: AccountState::Pending,
         referral_id: None,
         language: "en".to_string(),
         now: NOW,
@@ -274,7 +285,7 @@ pub fn signing_key(kid: &str, created_at: i64) -> SigningKeyRow {
         algorithm: "RS256".to_string(),
         private_sealed: format!("sealed-{kid}"),
         public_pem: format!("-----BEGIN PUBLIC KEY-----\n{kid}\n-----END PUBLIC KEY-----\n"),
-        state: "active".to_string(),
+        state: SigningKeyState::Active,
         created_at,
     }
 }
@@ -296,9 +307,9 @@ pub async fn new_service_account(db: &Db, owner_id: i64) -> ServiceAccountRow {
         uid: &uid,
         owner_id,
         email: &email,
-        role: "service_account",
+        role: &Role::from("service_account"),
         level: 1,
-        state: "active",
+        state: &AccountState::Active,
         now: NOW,
     };
     db.insert_service_account(&sa).await.expect("insert service account")

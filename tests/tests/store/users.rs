@@ -104,16 +104,16 @@ contract!(updates_change_their_columns_and_claims_version, |db: Db| async move {
     assert_eq!((r.password_digest.as_str(), r.updated_at), ("new-digest", NOW + 1));
     assert_eq!(r.claims_version, 0, "a password change does not touch the claims");
 
-    db.update_state_level(u.id, "active", 3, NOW + 2).await.expect("state");
+    db.update_state_level(u.id, &AccountState::Active, 3, NOW + 2).await.expect("state");
     let r = db.user_by_id(u.id).await.expect("read").expect("row");
     assert_eq!((user_state(&r), r.level, r.updated_at, r.claims_version), ("active", 3, NOW + 2, 1));
 
-    db.update_role(u.id, "admin", NOW + 3).await.expect("role");
+    db.update_role(u.id, &Role::from("admin"), NOW + 3).await.expect("role");
     let r = db.user_by_id(u.id).await.expect("read").expect("row");
     assert_eq!((r.role.as_str(), r.updated_at, r.claims_version), ("admin", NOW + 3, 2));
     assert_eq!((user_state(&r), r.level, r.password_digest.as_str()), ("active", 3, "new-digest"));
 
-    db.update_state_level(u.id, "banned", 0, NOW + 4).await.expect("state again");
+    db.update_state_level(u.id, &AccountState::Banned, 0, NOW + 4).await.expect("state again");
     let r = db.user_by_id(u.id).await.expect("read").expect("row");
     assert_eq!((user_state(&r), r.level, r.claims_version), ("banned", 0, 3));
 
