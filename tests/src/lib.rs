@@ -1,7 +1,8 @@
 //! testkit: starts the real `barongd` binary on port 0 with a fresh SQLite file or a fresh
 //! PostgreSQL database, and gives tests an HTTP client, the outbox, the logs and `barongctl`.
 //!
-//! - `binaries`: [`binary`], the path of barongd or barongctl;
+//! - `binaries`: [`binary`] builds barongd and barongctl once per test process, so tests never
+//!   run a stale daemon;
 //! - `server`: [`TestServer`], one daemon and what a test reads from it;
 //! - `pg`: a fresh PostgreSQL database per daemon;
 //! - `both`: the [`both!`] macro, one body on both backends within [`TEST_LIMIT`];
