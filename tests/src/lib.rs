@@ -16,7 +16,7 @@ mod pg;
 mod server;
 
 pub use binaries::binary;
-pub use both::{TEST_LIMIT, within_limit};
+pub use both::{TEST_LIMIT, spawn_and_run, within_limit};
 pub use fakes::{fake_http, fake_http_requests, smtp_sink};
 pub use pg::pg_url;
 pub use serde_json::{Value, json};
