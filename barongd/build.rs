@@ -19,6 +19,24 @@ fn main() {
         .unwrap_or_default();
     println!("cargo:rustc-env=BARONG_GIT_SHA={sha}");
     println!("cargo:rustc-env=BARONG_BUILD_DATE={date}");
-    println!("cargo:rerun-if-changed=../.git/HEAD");
-    println!("cargo:rerun-if-changed=../.git/refs/heads");
+    // Watch the files git keeps HEAD in, wherever they are: in a worktree `.git` is a file, and a
+    // watched path that does not exist makes cargo rebuild barongd on every run. Outside a git
+    // checkout nothing is watched but this script.
+    let mut watched = false;
+    for name in ["HEAD", "refs/heads"] {
+        if let Some(path) = git_path(name) {
+            println!("cargo:rerun-if-changed={path}");
+            watched = true;
+        }
+    }
+    if !watched {
+        println!("cargo:rerun-if-changed=build.rs");
+    }
+}
+
+/// `git rev-parse --git-path NAME`, when that path exists.
+fn git_path(name: &str) -> Option<String> {
+    let out = Command::new("git").args(["rev-parse", "--path-format=absolute", "--git-path", name]).output().ok()?;
+    let path = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && std::path::Path::new(&path).exists()).then_some(path)
 }

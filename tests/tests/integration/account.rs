@@ -497,23 +497,5 @@ async fn data_storage(srv: TestServer) {
     );
 }
 
-/// Runs the data-storage test on both backends with titles configured.
-mod data_storage_with_titles {
-    use super::*;
-
-    fn options() -> Options {
-        Options { config: "user_storage_titles: [personal, Personal, document]".into(), ..Default::default() }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        let Some(srv) = TestServer::spawn_with(Backend::Sqlite, options()).await else { return };
-        data_storage(srv).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(srv) = TestServer::spawn_with(Backend::Postgres, options()).await else { return };
-        data_storage(srv).await;
-    }
-}
+// Runs the data-storage test on both backends with titles configured.
+both!(data_storage_with_titles, config = "user_storage_titles: [personal, Personal, document]", data_storage);

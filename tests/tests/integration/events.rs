@@ -201,26 +201,7 @@ async fn check_signed(srv: &TestServer, event: &Received) -> Value {
     claims
 }
 
-/// As `both!`, for tests that need RabbitMQ (checked first: a skip or, under CI, a failure).
-macro_rules! with_rabbitmq {
-    ($name:ident, $body:path) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                $body(Backend::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                $body(Backend::Postgres).await;
-            }
-        }
-    };
-}
-
-with_rabbitmq!(session_create_is_published_signed, session_create_is_published_signed);
+both!(session_create_is_published_signed, per_backend = session_create_is_published_signed);
 async fn session_create_is_published_signed(backend: Backend) {
     let Some(mut consumer) = Consumer::connect(&[(SYSTEM, "session.create")]).await else { return };
     let opts = Options { config: events_config(&amqp_url()), ..Default::default() };
@@ -255,7 +236,7 @@ async fn session_create_is_published_signed(backend: Backend) {
     .await;
 }
 
-with_rabbitmq!(outage_keeps_events_until_a_daemon_can_publish, outage_keeps_events_until_a_daemon_can_publish);
+both!(outage_keeps_events_until_a_daemon_can_publish, per_backend = outage_keeps_events_until_a_daemon_can_publish);
 async fn outage_keeps_events_until_a_daemon_can_publish(backend: Backend) {
     let Some(mut consumer) = Consumer::connect(&[(SYSTEM, "session.create")]).await else { return };
     const SECRET: &str = "Outage-Pw-7f3kQ";
@@ -295,7 +276,7 @@ async fn outage_keeps_events_until_a_daemon_can_publish(backend: Backend) {
     .await;
 }
 
-with_rabbitmq!(wrong_credentials_are_never_logged, wrong_credentials_are_never_logged);
+both!(wrong_credentials_are_never_logged, per_backend = wrong_credentials_are_never_logged);
 async fn wrong_credentials_are_never_logged(backend: Backend) {
     // Only to know the broker is there: a refused login must come from the password.
     let Some(_consumer) = Consumer::connect(&[]).await else { return };
@@ -329,7 +310,7 @@ both!(without_rabbitmq_nothing_is_queued, |srv: TestServer| async move {
     assert!(!srv.logs().contains("event publisher started"), "{}", srv.logs());
 });
 
-with_rabbitmq!(unreadable_events_are_dropped_not_retried, unreadable_events_are_dropped_not_retried);
+both!(unreadable_events_are_dropped_not_retried, per_backend = unreadable_events_are_dropped_not_retried);
 async fn unreadable_events_are_dropped_not_retried(backend: Backend) {
     let Some(mut consumer) = Consumer::connect(&[(SYSTEM, "session.create")]).await else { return };
     let opts = Options { config: events_config(&amqp_url()), ..Default::default() };
@@ -351,7 +332,7 @@ async fn unreadable_events_are_dropped_not_retried(backend: Backend) {
     .await;
 }
 
-with_rabbitmq!(the_account_lifecycle_is_published, the_account_lifecycle_is_published);
+both!(the_account_lifecycle_is_published, per_backend = the_account_lifecycle_is_published);
 /// Registration, confirmation, a password reset, a profile and a label, as events: names,
 /// routing keys, records and `changes`, each signed.
 async fn the_account_lifecycle_is_published(backend: Backend) {

@@ -240,60 +240,48 @@ both!(a_restart_with_another_algorithm_rotates_once, |srv: TestServer| async mov
     drop((es_srv, again));
 });
 
-/// Fresh databases whose first key is imported: the algorithm comes from the key itself.
-mod imported_keys {
-    use super::*;
+// Fresh databases whose first key is imported: the algorithm comes from the key itself.
+both!(imported_keys, per_backend = signs_with_the_imported_key);
 
-    /// Starts a daemon configured for `alg` whose `JWT_PRIVATE_KEY_PATH` holds `pem`.
-    async fn spawn(backend: Backend, alg: &str, pem: &str) -> Option<(TestServer, tempfile::TempDir)> {
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("jwt.pem");
-        std::fs::write(&path, pem).expect("write key");
-        let opts = Options {
-            config: format!("jwt_algorithm: {alg}"),
-            env: vec![("JWT_PRIVATE_KEY_PATH".into(), path.display().to_string())],
-            ..Default::default()
+/// Starts a daemon configured for `alg` whose `JWT_PRIVATE_KEY_PATH` holds `pem`.
+async fn spawn_with_key(backend: Backend, alg: &str, pem: &str) -> Option<(TestServer, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("jwt.pem");
+    std::fs::write(&path, pem).expect("write key");
+    let opts = Options {
+        config: format!("jwt_algorithm: {alg}"),
+        env: vec![("JWT_PRIVATE_KEY_PATH".into(), path.display().to_string())],
+        ..Default::default()
+    };
+    Some((TestServer::spawn_with(backend, opts).await?, dir))
+}
+
+async fn signs_with_the_imported_key(backend: Backend) {
+    let es = ES256KeyPair::generate();
+    let ed = Ed25519KeyPair::generate();
+    let cases = [
+        ("ES256", es.to_pem().expect("pem"), es.public_key().public_key().to_bytes_uncompressed()[1..].to_vec()),
+        ("EdDSA", ed.to_pem(), ed.public_key().to_bytes()),
+    ];
+    for (alg, pem, public) in cases {
+        let Some((srv, _dir)) = spawn_with_key(backend, alg, &pem).await else { return };
+        let keys = jwks(&srv).await;
+        assert_eq!(keys.len(), 1, "the imported key signs, no rotation: {keys:?}");
+        assert_jwk_shape(&keys[0], alg);
+        let published = match alg {
+            "ES256" => [b64_bytes(&keys[0], "x"), b64_bytes(&keys[0], "y")].concat(),
+            _ => b64_bytes(&keys[0], "x"),
         };
-        Some((TestServer::spawn_with(backend, opts).await?, dir))
-    }
-
-    async fn signs_with_the_imported_key(backend: Backend) {
-        let es = ES256KeyPair::generate();
-        let ed = Ed25519KeyPair::generate();
-        let cases = [
-            ("ES256", es.to_pem().expect("pem"), es.public_key().public_key().to_bytes_uncompressed()[1..].to_vec()),
-            ("EdDSA", ed.to_pem(), ed.public_key().to_bytes()),
-        ];
-        for (alg, pem, public) in cases {
-            let Some((srv, _dir)) = spawn(backend, alg, &pem).await else { return };
-            let keys = jwks(&srv).await;
-            assert_eq!(keys.len(), 1, "the imported key signs, no rotation: {keys:?}");
-            assert_jwk_shape(&keys[0], alg);
-            let published = match alg {
-                "ES256" => [b64_bytes(&keys[0], "x"), b64_bytes(&keys[0], "y")].concat(),
-                _ => b64_bytes(&keys[0], "x"),
-            };
-            assert_eq!(published, public, "the JWKS publishes the imported key");
-            let (c, _) = active_user(&srv, "import@example.com").await;
-            let token = gateway_token(&srv, &c).await;
-            assert_eq!(header(&token)["alg"], alg);
-            let claims = verify_with_jwks(&srv, &token).await;
-            assert_eq!(claims["email"], "import@example.com");
-            relabelled_tokens_are_refused(&srv, &token, &keys[0]).await;
-            // The key is stored (sealed) with its algorithm.
-            let stored = srv.sql_texts("SELECT algorithm FROM signing_keys WHERE state = 'active'").await;
-            assert_eq!(stored, vec![alg.to_string()]);
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        signs_with_the_imported_key(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        signs_with_the_imported_key(Backend::Postgres).await;
+        assert_eq!(published, public, "the JWKS publishes the imported key");
+        let (c, _) = active_user(&srv, "import@example.com").await;
+        let token = gateway_token(&srv, &c).await;
+        assert_eq!(header(&token)["alg"], alg);
+        let claims = verify_with_jwks(&srv, &token).await;
+        assert_eq!(claims["email"], "import@example.com");
+        relabelled_tokens_are_refused(&srv, &token, &keys[0]).await;
+        // The key is stored (sealed) with its algorithm.
+        let stored = srv.sql_texts("SELECT algorithm FROM signing_keys WHERE state = 'active'").await;
+        assert_eq!(stored, vec![alg.to_string()]);
     }
 }
 

@@ -9,32 +9,6 @@ const NUMBER: &str = "+44 07418084106";
 const STORED: &str = "447418084106";
 const OTHER: &str = "+1 (415) 555-2671";
 
-/// As `both!`, for daemons with extra configuration.
-macro_rules! both_with {
-    ($name:ident, $config:expr, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn run(backend: Backend) {
-                let opts = Options { config: $config.to_string(), ..Default::default() };
-                let Some(srv) = TestServer::spawn_with(backend, opts).await else { return };
-                within_limit(srv, $body).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(Backend::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                run(Backend::Postgres).await;
-            }
-        }
-    };
-}
-
 async fn call(srv: &TestServer, c: &reqwest::Client, csrf: &str, path: &str, body: Value) -> (u16, Value) {
     send_json(c, Method::POST, &srv.url(&format!("resource/{path}")), Some(csrf), Some(body)).await
 }
@@ -297,9 +271,9 @@ both!(resends_wait_the_interval, |srv: TestServer| async move {
     assert_err(&call(&srv, &c, &csrf, "phones/send_code", send).await, 429, &["resource.phone.too_many_requests"]);
 });
 
-both_with!(
+both!(
     sends_per_hour_are_capped,
-    "phone_code_resend_interval: 0\nphone_code_max_sends_per_hour: 3\n",
+    config = "phone_code_resend_interval: 0\nphone_code_max_sends_per_hour: 3\n",
     |srv: TestServer| async move {
         let (c, csrf) = active_user(&srv, "hourly@example.com").await;
         assert_eq!(call(&srv, &c, &csrf, "phones", json!({"phone_number": NUMBER})).await.0, 201);
@@ -319,7 +293,7 @@ both_with!(
     }
 );
 
-both_with!(phones_per_user_are_capped, "phone_max_per_user: 2\n", |srv: TestServer| async move {
+both!(phones_per_user_are_capped, config = "phone_max_per_user: 2\n", |srv: TestServer| async move {
     let (c, csrf) = active_user(&srv, "many@example.com").await;
     for n in [NUMBER, OTHER] {
         assert_eq!(call(&srv, &c, &csrf, "phones", json!({"phone_number": n})).await.0, 201);
@@ -522,7 +496,7 @@ fn twilio_modes_need_credentials_at_start() {
     }
 }
 
-both_with!(masking_off_shows_the_whole_number, "api_data_masking_enabled: false\n", |srv: TestServer| async move {
+both!(masking_off_shows_the_whole_number, config = "api_data_masking_enabled: false\n", |srv: TestServer| async move {
     let (c, csrf) = active_user(&srv, "unmasked@example.com").await;
     assert_eq!(call(&srv, &c, &csrf, "phones", json!({"phone_number": NUMBER})).await.0, 201);
     let (s, list) = get(&c, &srv.url("resource/phones")).await;

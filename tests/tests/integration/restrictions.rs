@@ -305,20 +305,10 @@ async fn geoip(srv: TestServer) {
     }
 }
 
-mod geoip_from_a_maxmind_database {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let Some(srv) = TestServer::spawn_with(Backend::Sqlite, geo_options(dir.path())).await else { return };
-        geoip(srv).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let Some(srv) = TestServer::spawn_with(Backend::Postgres, geo_options(dir.path())).await else { return };
-        geoip(srv).await;
-    }
+both!(geoip_from_a_maxmind_database, per_backend = geoip_from_a_maxmind_database);
+/// Its own MaxMind database per daemon, kept until the test ends.
+async fn geoip_from_a_maxmind_database(backend: Backend) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let Some(srv) = TestServer::spawn_with(backend, geo_options(dir.path())).await else { return };
+    within_limit(srv, geoip).await;
 }
