@@ -1,4 +1,5 @@
-//! ApiKeyStore's service-account methods and the owner cascade (§6).
+//! ApiKeyStore's service-account methods and the owner cascade (an owner leaving `active` takes
+//! its service accounts and their keys along).
 
 use super::*;
 
