@@ -336,7 +336,7 @@ pub struct ApiKeySummary {
     pub updated_at: String,
 }
 
-/// A gateway permission: role × verb × path prefix → action (identity-and-authz §8.7).
+/// A gateway permission: role × verb × path prefix → action (ACCEPT, DROP or AUDIT).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PermissionSpec {

@@ -37,7 +37,7 @@ pub struct Profile {
 }
 
 /// `API_V2_Entities_Document` as the resource API renders it: these four keys only
-/// (resource-admin-kyc §2.8), `doc_number` masked `AA****BB`.
+/// (as Barong's `GET documents`), `doc_number` masked `AA****BB`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Document {
     pub upload: UploadUrl,

@@ -1,4 +1,4 @@
--- Phone codes (resource-admin-kyc §2.6, fix §17.5): when the current code was last sent and how
+-- Phone codes, which Barong let anyone guess and resend without limit: when the current code was last sent and how
 -- many codes went out in the current hour, for the resend limit.
 ALTER TABLE phones ADD COLUMN code_sent_at BIGINT;
 ALTER TABLE phones ADD COLUMN sends_window_started_at BIGINT;

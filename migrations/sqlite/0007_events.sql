@@ -1,6 +1,6 @@
 -- Event API outbox: an event is stored with the change that caused it and published to RabbitMQ
 -- by a worker, so a broker outage delays events instead of failing requests or losing them
--- (Barong published synchronously and answered 500, spec §17.11). Records are sealed: some carry
+-- (Barong published synchronously and answered 500 while RabbitMQ was down). Records are sealed: some carry
 -- confirmation and reset tokens.
 CREATE TABLE event_outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

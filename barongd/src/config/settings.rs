@@ -31,7 +31,7 @@ pub struct Config {
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `barongd=debug`.
     pub log_level: String,
 
-    // --- Barong settings (identity-and-authz §3, resource-admin-kyc §15) ------------------
+    // --- Barong's own settings: same names, as YAML keys and BARONG_* variables -----------
     pub app_name: String,
     /// Copied into email events and used for links when `frontend_url` is empty.
     pub domain: String,

@@ -2,7 +2,7 @@
 //!
 //! Success is 200 with `Authorization: Bearer <JWT>` and an empty body (a `pass` path: no
 //! header); a denial is Barong's `{"errors":[key]}`, with `Content-Type: application/json`
-//! (Barong left it unset, fix-list §11.17).
+//! (Barong left it unset: docs/barong-weaknesses-fixed.md#w-authz-content-type).
 
 use std::sync::Arc;
 

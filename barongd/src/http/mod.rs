@@ -25,7 +25,7 @@ pub mod reply;
 pub mod request;
 pub mod resource;
 
-/// All routes, served at the seed's `/api/v2/barong/...` paths and at Barong's internal
+/// All routes, served at the public `/api/v2/barong/...` paths and at Barong's internal
 /// `/api/v2/...` form (for gateways that strip the `barong` segment).
 pub fn routes(app: Arc<App>) -> BoxedFilter<(Response,)> {
     let inc = request::incoming(app.clone()).boxed();

@@ -29,7 +29,7 @@ pub async fn auth0_configs(app: &App, _inc: Incoming) -> Response {
 
 /// `POST public/kyc`, the KYC provider's callback. Only the `local` provider exists (start-up
 /// refuses others), and Barong answers it with a bare 422: nothing is read from the
-/// unauthenticated caller (spec §17.14).
+/// unauthenticated caller (docs/barong-weaknesses-fixed.md#w-kyc-callback).
 pub async fn kyc_callback(_app: &App, _inc: Incoming) -> Response {
     reply::status_only(422)
 }

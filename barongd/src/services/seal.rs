@@ -34,8 +34,8 @@ impl Sealer {
 
     /// A keyed lookup index of a sealed value (a phone number, a document number), so equal
     /// values can be found without storing them in the clear. Barong used `crc32(value + salt)`
-    /// with an empty default salt (resource-admin-kyc §11, §17.12): 32 bits that anyone could
-    /// recompute. `domain` keeps indexes of different kinds apart.
+    /// with an empty default salt: 32 bits that anyone could recompute
+    /// (docs/barong-weaknesses-fixed.md#w-pii-index). `domain` keeps indexes of different kinds apart.
     pub fn blind_index(&self, domain: &str, value: &str) -> String {
         let mut msg = Vec::with_capacity(domain.len() + 1 + value.len());
         msg.extend_from_slice(domain.as_bytes());

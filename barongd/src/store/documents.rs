@@ -46,7 +46,7 @@ impl std::fmt::Debug for DocumentRow {
 }
 
 /// One row to insert. Only these columns are written: nothing a client sends can reach another
-/// (Barong mass-assigned raw params, §2.8 step 4).
+/// (Barong mass-assigned raw params: docs/barong-weaknesses-fixed.md#w-documents).
 pub struct NewDocument<'a> {
     pub upload: &'a str,
     pub doc_type: &'a str,

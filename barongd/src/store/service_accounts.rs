@@ -49,14 +49,14 @@ pub trait ServiceAccountStore {
     /// The service accounts of `owner_id` (every one when `None`), oldest first.
     async fn service_accounts(&self, owner_id: Option<i64>) -> StoreResult<Vec<ServiceAccountRow>>;
     /// Sets a service account's state; leaving `active` disables its active keys in the same
-    /// transaction (§6: a disabled service account deactivates its own keys).
+    /// transaction (as in Barong, a disabled service account deactivates its own keys).
     async fn set_service_account_state(
         &self,
         id: i64,
         state: &AccountState,
         now: i64,
     ) -> StoreResult<Option<ServiceAccountRow>>;
-    /// §6's owner cascade: a user whose state is not `active` passes it to its service accounts
+    /// Barong's owner cascade: a user whose state is not `active` passes it to its service accounts
     /// and loses its and their active keys, in one transaction. Returns the keys disabled.
     async fn cascade_owner_state(&self, owner_id: i64, state: &AccountState, now: i64) -> StoreResult<u64>;
 }

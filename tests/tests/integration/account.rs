@@ -1,5 +1,5 @@
 //! The account endpoints of the resource API: users/password, users/me PUT/DELETE,
-//! users/activity, labels and data_storage (resource-admin-kyc §2.1, §2.5, §2.10).
+//! users/activity, labels and data_storage.
 
 use reqwest::Method;
 
@@ -70,7 +70,7 @@ both!(password_change, |srv: TestServer| async move {
 
     let (s, b) = put(ok.clone(), change(PASSWORD, new, new)).await;
     assert_eq!((s, b), (201, json!(201)));
-    // This session goes on; every other session of the user ended (fix §17.4).
+    // This session goes on; every other session of the user ended (Barong revoked none).
     assert_eq!(get(&c, &srv.url("resource/users/me")).await.0, 200);
     assert_err(&get(&other, &srv.url("resource/users/me")).await, 401, &["authz.invalid_session"]);
     assert_err(
@@ -149,7 +149,8 @@ both!(delete_me, |srv: TestServer| async move {
     assert_err(&delete(json!({})).await, 422, &["resource.user.missing_password", "resource.user.empty_password"]);
     assert_err(&delete(json!({"password": PASSWORD, "otp_code": ""})).await, 422, &["resource.user.empty_otp_code"]);
     assert_err(&delete(json!({"password": "wrong"})).await, 422, &["resource.user.invalid_password"]);
-    // 2FA off: a stray code is ignored. The password may also come in the query string (seed).
+    // 2FA off: a stray code is ignored. The password may also come in the query string, as
+    // Barong's API allows.
     let r =
         c.delete(format!("{url}?password={}", PASSWORD)).header("X-CSRF-Token", &csrf).send().await.expect("request");
     let cookie = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
@@ -348,7 +349,8 @@ both!(labels_crud, |srv: TestServer| async move {
         422,
         &["key.too_long"],
     );
-    // Keys the level/state engine and KYC use are not the user's to take (fix §17.3).
+    // Keys the level/state engine and KYC use are not the user's to take
+    // (docs/barong-weaknesses-fixed.md#w-label-reserved).
     for reserved in ["email", "phone", "document", "profile", "otp", "delete", "ban", "fraud", "lock", "Suspicious"] {
         assert_err(
             &send(Method::POST, url.clone(), json!({"key": reserved, "value": "verified"})).await,
@@ -374,7 +376,7 @@ both!(labels_crud, |srv: TestServer| async move {
     assert_eq!((s, l["scope"].as_str()), (200, Some("private")));
     assert_err(&get(&c, &key_url("nothing")).await, 404, &["record.not_found"]);
 
-    // PATCH validates before saving and never echoes what it did not save (fix §17.9).
+    // PATCH validates before saving and never echoes what it did not save (Barong echoed it).
     assert_err(
         &send(Method::PATCH, key_url("trading_bot"), json!({})).await,
         422,

@@ -1,4 +1,4 @@
-//! API keys and service accounts (resource-admin-kyc §2.3, §2.4, §6, §10): Barong's keys for
+//! API keys and service accounts: Barong's keys for
 //! every refusal, pagination, ownership, the 2FA cascades, and the operator's barongctl side.
 
 use reqwest::Method;
@@ -372,7 +372,7 @@ both!(an_owner_leaving_active_takes_its_service_accounts_along, |srv: TestServer
     let url = srv.url("resource/service_accounts/api_keys");
     assert_eq!(send_json(&c, Method::POST, &url, Some(&csrf), Some(body)).await.0, 201);
 
-    // Closing the account sets the `delete` label; the state engine's cascade (§6) follows.
+    // Closing the account sets the `delete` label; the state engine's owner cascade follows.
     let body = json!({"password": PASSWORD, "otp_code": fresh_code(&srv, &totp).await});
     let (s, b) = send_json(&c, Method::DELETE, &srv.url("resource/users/me"), Some(&csrf), Some(body)).await;
     assert_eq!(s, 200, "{b}");

@@ -1,4 +1,4 @@
-//! The authz gateway (identity-and-authz §8): pass/block rules, the cookie flow, the API-key flow,
+//! The authz gateway (`ANY /api/v2/auth/*path`): pass/block rules, the cookie flow, the API-key flow,
 //! permissions, the upstream JWT checked against the JWKS, key rotation, and the change feed
 //! between two daemons.
 
@@ -12,7 +12,7 @@ const PEATIO: &str = "api/v2/peatio/account/balances";
 fn assert_denied(got: &(u16, Option<String>, Value, Option<String>), status: u16, key: &str) {
     assert_eq!((got.0, errors(&got.2)), (status, vec![key.to_string()]), "{:?}", got.2);
     assert_eq!(got.1, None, "no token on a denial");
-    assert_eq!(got.3.as_deref(), Some("application/json"), "error bodies are JSON (fix §11.17)");
+    assert_eq!(got.3.as_deref(), Some("application/json"), "error bodies are JSON (Barong left the content type unset)");
 }
 
 both!(rules_and_the_cookie_flow, |srv: TestServer| async move {
@@ -20,7 +20,7 @@ both!(rules_and_the_cookie_flow, |srv: TestServer| async move {
     // Pass: 200, no token, no session needed.
     let r = authz_call(&anon, Method::GET, &auth_url(&srv, "api/v2/barong/public/ping"), &[]).await;
     assert_eq!((r.0, r.1.as_deref(), r.2.clone()), (200, None, json!("")));
-    // Whole segments only: `publicX` is not `public` (fix §11.9).
+    // Whole segments only: `publicX` is not `public` (Barong matched raw string prefixes).
     assert_denied(
         &authz_call(&anon, Method::GET, &auth_url(&srv, "api/v2/barong/publicX"), &[]).await,
         401,
@@ -152,7 +152,7 @@ both!(the_api_key_flow, |srv: TestServer| async move {
     assert_eq!(r.0, 200, "{:?}", r.2);
     let token = r.1.expect("Authorization").strip_prefix("Bearer ").expect("Bearer").to_string();
     assert_eq!(verify_with_jwks(&srv, &token).await["email"], "keys@example.com");
-    // The same nonce again is a replay (fix §11.8).
+    // The same nonce again is a replay (Barong accepted it again).
     assert_denied(&call(h).await, 401, "authz.nonce_reused");
     // The resource API takes the headers directly.
     let mut r = bare.get(srv.url("resource/users/me"));

@@ -1,5 +1,5 @@
-//! resource documents and addresses (resource-admin-kyc §2.8, §2.9, §7, §12): multipart uploads,
-//! the checks in the spec's order, atomic saves, signed downloads, KYC labels, body limits.
+//! resource documents and addresses: multipart uploads,
+//! the checks in Barong's order, atomic saves, signed downloads, KYC labels, body limits.
 
 use hmac::{Hmac, Mac};
 use reqwest::multipart::{Form, Part};

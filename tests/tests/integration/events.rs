@@ -1,4 +1,4 @@
-//! Event API (identity-and-authz §9, resource-admin-kyc §8) over a real RabbitMQ: what barongd
+//! Barong's Event API over a real RabbitMQ: what barongd
 //! publishes is consumed here with amqprs, each test on its own exclusive server-named queue
 //! (tests run in parallel against one broker) and filtered by the test's own user.
 //!

@@ -1,4 +1,4 @@
-//! TOTP 2FA (resource-admin-kyc §2.2, §9; identity-and-authz §7.8): a real authenticator flow,
+//! TOTP 2FA (resource/otp and the login's second factor): a real authenticator flow,
 //! every refusal with Barong's key, replays, and seeds sealed at rest.
 
 use reqwest::Method;
@@ -141,7 +141,7 @@ both!(otp_refusals_keep_barongs_keys, |srv: TestServer| async move {
     }
     // 2FA is off.
     assert_err(&call("disable", json!({"code": "123456"})).await, 400, &["resource.otp.not_enabled"]);
-    // Barong said `already_enabled` here; the fix-list's key names the real condition.
+    // Barong said `already_enabled` here; `not_enabled` names the real condition.
     assert_err(&call("verify", json!({"code": "123456"})).await, 400, &["resource.otp.not_enabled"]);
     // No seed generated yet: any code is wrong.
     assert_err(&call("enable", json!({"code": "123456"})).await, 422, &["resource.otp.invalid"]);

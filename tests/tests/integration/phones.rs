@@ -1,5 +1,6 @@
-//! resource/phones (resource-admin-kyc §2.6) with the §17.5 fixes: codes from the SMS outbox
-//! file, Twilio SMS and Twilio Verify against a fake, expiry, attempt and resend limits.
+//! resource/phones with the fixed phone codes (docs/barong-weaknesses-fixed.md#w-phone-codes):
+//! codes from the SMS outbox file, Twilio SMS and Twilio Verify against a fake, expiry, attempt
+//! and resend limits.
 
 use reqwest::Method;
 

@@ -1,4 +1,4 @@
-//! KYC profiles (resource-admin-kyc §2.7, §7 profile step) and the `public/kyc` callback.
+//! KYC profiles (resource/profiles and the KYC profile step) and the `public/kyc` callback.
 
 use reqwest::Method;
 

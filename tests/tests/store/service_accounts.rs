@@ -1,4 +1,5 @@
-//! ServiceAccountStore and the owner cascade (§6).
+//! ServiceAccountStore and the owner cascade (an owner leaving `active` takes its service accounts
+//! and their keys along).
 
 use super::*;
 

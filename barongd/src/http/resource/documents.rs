@@ -1,4 +1,4 @@
-//! `resource` documents and addresses (resource-admin-kyc §2.8, §2.9): the session first (401),
+//! `resource` documents and addresses: the session first (401),
 //! then Grape's parameter checks (422, declaration order), then the service. Uploads arrive as
 //! `multipart/form-data` with the files under `upload[]`.
 

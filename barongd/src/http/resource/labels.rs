@@ -38,7 +38,8 @@ pub async fn list_labels(app: &App, inc: Incoming) -> Response {
             Ok(None) => false,
             Ok(Some(o)) if o == "desc" => false,
             Ok(Some(o)) if o == "asc" => true,
-            // Grape's "ordering does not have a valid value", cut to its last word [COMPAT].
+            // Grape's "ordering does not have a valid value", cut to its last word
+            // (docs/compatibility.md#grape-last-word).
             _ => return Err(ServiceError::invalid("value")),
         };
         Ok(reply::json(200, &user_labels::list(app, &user, ascending).await?))

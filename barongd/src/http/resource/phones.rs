@@ -1,4 +1,4 @@
-//! `resource/phones` (resource-admin-kyc §2.6). Authentication first (401), then the parameters
+//! `resource/phones`. Authentication first (401), then the parameters
 //! (422 `resource.phone.*`), then the service.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! `resource/profiles` (resource-admin-kyc §2.7): `GET profiles/me`, `POST profiles`,
+//! `resource/profiles`: `GET profiles/me`, `POST profiles`,
 //! `PUT profiles`. Grape's coercions (date, boolean) happen here; the model rules in the service.
 
 use std::sync::Arc;

@@ -1,7 +1,8 @@
 //! `GET resource/swagger_doc` and `GET resource/swagger_doc/{name}`: the resource API described
 //! in Swagger 2.0, as grape-swagger served it. The document is built from the API contract by
 //! `tools/swagger_from_seed.py` and embedded. No authentication, on exactly these two paths
-//! (Barong skipped authentication on any path *containing* `swagger`, spec §17.15).
+//! (Barong skipped authentication on any path *containing* `swagger`:
+//! docs/barong-weaknesses-fixed.md#w-swagger-bypass).
 
 use std::sync::{Arc, LazyLock};
 

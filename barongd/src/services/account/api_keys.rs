@@ -1,8 +1,9 @@
-//! API keys of users and of their service accounts (resource-admin-kyc §2.3, §2.4, §10).
+//! API keys of users and of their service accounts (`resource/api_keys`, `resource/service_accounts`).
 //!
 //! A key is `kid` (16 hex) and `secret` (32 hex, shown once at creation, sealed at rest) for
-//! HMAC-SHA256 request signing. Departures from Barong (fix-list §17.6): `state` is `active` or
-//! `disabled`, not free text; an update that omits `scope` keeps it (Barong reset it to empty).
+//! HMAC-SHA256 request signing. Departures from Barong: `state` is `active` or `disabled`, not
+//! free text; an update that omits `scope` keeps it (Barong reset it to empty). See
+//! docs/barong-weaknesses-fixed.md#w-api-key-state and #w-api-key-scope-reset.
 
 use common::entities::ApiKey;
 

@@ -1,4 +1,4 @@
-//! Data storages (§2.10): small JSON documents a user records under a title the operator allows
+//! Data storages: small JSON documents a user records under a title the operator allows
 //! (`user_storage_titles`, empty by default). There is no read (they appear in `users/me`), no
 //! update and no delete.
 

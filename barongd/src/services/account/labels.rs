@@ -1,10 +1,11 @@
-//! A user's own labels (§2.5): they read every scope but write only `public` labels.
+//! A user's own labels (`resource/labels`): they read every scope but write only `public` labels.
 //!
-//! Fixes over Barong (§2.5, §17.3, §17.9), chosen so that no client written against the seed
-//! breaks: writes look up public labels only (a private label with the same key is never
-//! touched), PATCH validates and never echoes unsaved data, and users cannot create labels
-//! with the keys the level/state engine and KYC rely on. Public labels never change the
-//! state or level (the engine in `levels.rs` counts private labels only).
+//! Fixes over Barong, chosen so that no client written against Barong's API breaks: writes
+//! look up public labels only (a private label with the same key is never touched), PATCH
+//! validates and never echoes unsaved data, and users cannot create labels with the keys the
+//! level/state engine and KYC rely on. Public labels never change the state or level (the
+//! engine in `levels.rs` counts private labels only). See docs/barong-weaknesses-fixed.md
+//! (#w-label-scope, #w-label-patch-echo, #w-label-reserved, #w-label-state).
 
 use common::entities::Label;
 
@@ -15,7 +16,7 @@ use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::event_api;
 use crate::store::{LabelRow, StoreError, UserRow};
 
-/// Keys that are reserved whatever the configuration says: the KYC steps (§7), the OTP flag,
+/// Keys that are reserved whatever the configuration says: the KYC steps' labels, the OTP flag,
 /// the default level labels and the default `state_triggers`.
 const RESERVED_KEYS: &[&str] = &[
     "email",

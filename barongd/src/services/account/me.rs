@@ -25,10 +25,11 @@ pub const ACTIVITY_TOPICS: [&str; 5] = ["all", "session", "otp", "password", "ac
 /// `PUT users/password`, after parameter validation. Checks in Barong's order; every refusal is
 /// recorded as act(password, "password change", failed) with Barong's reason.
 ///
-/// Barong asks for no second factor here (weakness §2.1/§17.4). Requiring `otp_code` would break
-/// every client written against the seed, which has no such parameter, so it stays off; the old
-/// password is the proof, and every other session is ended on success (the fix), so a stolen
-/// session cannot keep a foothold after the owner changes the password.
+/// Barong asks for no second factor here, and requiring `otp_code` would break every client
+/// written against Barong's API, which has no such parameter, so it stays off
+/// (docs/compatibility.md#password-change-no-2fa). The old password is the proof, and every
+/// other session ends on success, so a stolen session cannot keep a foothold after the owner
+/// changes the password (docs/barong-weaknesses-fixed.md#w-password-change-sessions).
 pub async fn change_password(
     app: &App,
     user: &UserRow,
@@ -107,10 +108,11 @@ pub async fn update_data(app: &App, user: &UserRow, data: &str) -> ServiceResult
 /// label `delete=by_user` moves the state (to `deleted` with the default `state_triggers`).
 ///
 /// Beyond Barong: the user's API keys (and its service accounts' keys) are disabled and every
-/// session ends at once, instead of waiting for the gateway to notice the state (§2.1 says
-/// "sessions are not killed"). The keys are disabled here too, not only by the §6 cascade of
-/// `levels::recompute`, because an operator's `state_triggers` may not react to `delete`: the
-/// owner asked to close the account either way. The attempt is recorded under the `account` topic.
+/// session ends at once, instead of waiting for the gateway to notice the state (Barong killed
+/// no session: docs/barong-weaknesses-fixed.md#w-account-delete). The keys are disabled here
+/// too, not only by the owner cascade `levels::recompute` runs when the state leaves `active`,
+/// because an operator's `state_triggers` may not react to `delete`: the owner asked to close the
+/// account either way. The attempt is recorded under the `account` topic.
 pub async fn delete_me(
     app: &App,
     user: &UserRow,
@@ -181,7 +183,8 @@ pub async fn activities(app: &App, user: &UserRow, q: &ActivityQuery) -> Service
     };
     let total = app.store.count_activities(user.id, &filter).await?;
     if total == 0 {
-        // Kept from Barong [COMPAT]: clients expect a 422 rather than an empty list.
+        // Kept from Barong: clients expect a 422 rather than an empty list
+        // (docs/compatibility.md#activity-422).
         return Err(ServiceError::invalid("resource.user.no_activity"));
     }
     let offset = q.page.saturating_sub(1).saturating_mul(q.limit);

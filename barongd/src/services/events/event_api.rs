@@ -1,13 +1,13 @@
-//! Barong's Event API (identity-and-authz §9, resource-admin-kyc §8): named events such as
+//! Barong's Event API: named events such as
 //! `system.session.create` or `model.user.updated`, signed with the daemon's signing key and
 //! published to RabbitMQ, exchange `barong.events.<system|model>`, routing key the rest of the
 //! name.
 //!
-//! Fix §17.11: Barong published synchronously after commit, so a broker outage turned committed
+//! Barong published synchronously after commit, so a broker outage turned committed
 //! requests into 500s. Here `emit` only writes the event to the `event_outbox` table;
 //! `publisher` sends it, retrying until RabbitMQ confirms it. Records are sealed at rest
 //! (they can carry confirmation and reset tokens). With no RabbitMQ configured, nothing is
-//! written.
+//! written. See docs/barong-weaknesses-fixed.md#w-event-outbox.
 
 use serde_json::{Map, Value, json};
 
@@ -198,7 +198,8 @@ pub fn signed_message(app: &App, row: &EventRow, now: i64) -> ServiceResult<Vec<
     claims.insert("jti".into(), json!(row.jti));
     claims.insert("iat".into(), json!(now));
     claims.insert("exp".into(), json!(now + EVENT_TTL_SECONDS));
-    // A `sub` of its own, so the signed event can never pass for a session token (§11.14).
+    // A `sub` of its own, so the signed event can never pass for a session token
+    // (docs/barong-weaknesses-fixed.md#w-event-sub).
     claims.insert("sub".into(), json!("event"));
     claims.insert("event".into(), event);
     let compact = app.tokens.sign_exact(&claims)?;

@@ -1,4 +1,4 @@
-//! The authz gateway's decision (identity-and-authz §8): rules, cookie and API-key flows,
+//! The authz gateway's decision (`ANY /api/v2/auth/*path`): rules, cookie and API-key flows,
 //! permissions, and the upstream JWT, with in-memory caches kept fresh from the change feed.
 //!
 //! The database is the truth. Sessions, users, service accounts, API keys, permissions and issued
@@ -32,7 +32,8 @@ pub(crate) struct CachedSession {
 
 pub(crate) struct CachedUser {
     pub row: UserRow,
-    /// The referrer's UID (the upstream JWT carries it instead of Barong's internal id, fix §11.13).
+    /// The referrer's UID: the upstream JWT carries it instead of Barong's internal numeric id
+    /// (docs/barong-weaknesses-fixed.md#w-referral-id).
     pub referral_uid: Option<String>,
 }
 

@@ -1,6 +1,6 @@
-//! One gateway decision, in Barong's order (identity-and-authz §8): block rules, pass rules,
+//! One gateway decision, in Barong's order: block rules, pass rules,
 //! then the cookie or the API-key flow, permissions, and the (reused) upstream JWT.
-//! Restrictions (step 1) are checked by the caller before this runs.
+//! Restrictions, Barong's first check, are run by the caller before this.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -119,7 +119,7 @@ pub async fn api_key_user(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Op
     })
 }
 
-// --- cookie flow (§8.5) ---
+// --- cookie flow: CSRF, session, binding to UA and network, user state ---
 
 async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder> {
     let id_hash = req.ctx.session_id.as_deref().map(hash_id);
@@ -209,7 +209,7 @@ async fn service_account(app: &App, id: i64) -> ServiceResult<Option<Arc<Service
     Ok(Some(cached))
 }
 
-// --- API-key flow (§8.6) ---
+// --- API-key flow: headers, key, nonce, signature, key state, holder ---
 
 async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder> {
     let filled = |h: Option<&str>| h.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
@@ -256,7 +256,8 @@ async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder
         Some(Holder::ServiceAccount(sa)) if sa.state.may_sign_in() => Holder::ServiceAccount(sa),
         _ => return Err(ServiceError::unauthenticated("authz.invalid_session")),
     };
-    // Unlike Barong, a nonce is good once per key (fix §11.8), on every daemon of the database.
+    // Unlike Barong, a nonce is good once per key, on every daemon of the database
+    // (docs/barong-weaknesses-fixed.md#w-nonce-replay).
     // Checked last, so only correctly signed requests reach the table.
     // Only PostgreSQL is shared by several daemons; this daemon's memory answers first either way.
     let now = app.clock.now();
@@ -288,7 +289,7 @@ async fn api_key(app: &App, kid: &str) -> ServiceResult<Option<Arc<CachedKey>>> 
     Ok(Some(cached))
 }
 
-// --- permissions (§8.7) ---
+// --- permissions: role × verb × path prefix → ACCEPT, DROP or AUDIT ---
 
 async fn permissions(app: &App) -> ServiceResult<Arc<Vec<PermissionRow>>> {
     let authz = &app.authz;
@@ -325,8 +326,9 @@ async fn permit(app: &App, req: &AuthzRequest<'_>, holder: &Holder) -> ServiceRe
             audit(app, req, &u.row, p.topic.as_deref(), "succeed");
         }
     }
-    // Kept at 401 (not 403, fix-list §11.17): Barong's web clients treat 401 from the gateway as
-    // "not allowed here" and gateways relay it; a new status would change what they show.
+    // Kept at 401, not 403: Barong's web clients treat 401 from the gateway as "not allowed here"
+    // and gateways relay it; a new status would change what they show
+    // (docs/compatibility.md#invalid-permission-401).
     if denied { Err(ServiceError::unauthenticated("authz.invalid_permission")) } else { Ok(()) }
 }
 
@@ -376,7 +378,7 @@ fn audit(app: &App, req: &AuthzRequest<'_>, user: &UserRow, topic: Option<&str>,
     });
 }
 
-// --- the upstream JWT (§6), reused per account ---
+// --- the upstream JWT, reused per account ---
 
 /// The claims depend only on the account (never on the session or key that authenticated it),
 /// so one token per account is reused: 10,000 sessions of a few accounts cost a few tokens, not

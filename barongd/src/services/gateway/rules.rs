@@ -1,7 +1,8 @@
 //! `authz_rules.yml` (pass/block prefixes) and the path normalisation every prefix match relies
-//! on. Barong matched raw string prefixes (fix-list §11.9): `api/v2/barong/public` also matched
+//! on. Barong matched raw string prefixes: `api/v2/barong/public` also matched
 //! `…/publicX`, and `..` or `%2e%2e` segments could walk from a `pass` prefix into another
-//! upstream. Here paths are refused unless canonical, and prefixes match whole segments.
+//! upstream. Here paths are refused unless canonical, and prefixes match whole segments
+//! (docs/barong-weaknesses-fixed.md#w-path-prefix).
 
 use std::path::PathBuf;
 use std::time::SystemTime;

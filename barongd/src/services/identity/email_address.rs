@@ -1,5 +1,6 @@
-//! Email addresses: the lookup form that makes them unique, and the format Barong accepts (email_validator 1.6.0, strict mode, as described by the
-//! spec): a dot-atom local part of at most 64 characters, `@`, then optional labels (each
+//! Email addresses: the lookup form that makes them unique, and the format Barong accepts
+//! (email_validator 1.6.0 in strict mode, as Barong 2.7 used it; docs/compatibility.md#email-format):
+//! a dot-atom local part of at most 64 characters, `@`, then optional labels (each
 //! optionally followed by a dot) and an alphabetic TLD of 1–63 letters, so `a@b` passes.
 //! Letters are Unicode letters (the gem's `\p{L}`); digits are ASCII (Ruby's `\d`).
 

@@ -1,6 +1,7 @@
-//! Login and logout (identity-and-authz §7.8, §7.9), with two departures from Barong:
+//! Login and logout (`POST` and `DELETE identity/sessions`), with two departures from Barong:
 //! the password is checked before the account state (Barong told anyone who knew an email that
-//! the account was banned), and failed attempts are throttled per account and per IP.
+//! the account was banned), and failed attempts are throttled per account and per IP
+//! (docs/barong-weaknesses-fixed.md#w-login-enumeration and #w-brute-force).
 
 use crate::model::AccountState;
 use crate::services::App;

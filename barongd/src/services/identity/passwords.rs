@@ -168,7 +168,8 @@ pub struct Policy {
 impl Policy {
     pub fn new(config: &Config) -> Result<Self, String> {
         // Ruby's `^`/`$` are line anchors; here they anchor the whole text, so a multi-line
-        // password cannot satisfy the policy with one short line (Barong weakness 11).
+        // password cannot satisfy the policy with one short line
+        // (docs/barong-weaknesses-fixed.md#w-password-anchors).
         let regexp = fancy_regex::Regex::new(&config.password_regexp)
             .map_err(|e| format!("password_regexp: invalid regular expression: {e}"))?;
         Ok(Policy {

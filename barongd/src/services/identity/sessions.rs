@@ -62,7 +62,7 @@ pub async fn close(app: &App, ctx: &RequestContext) -> ServiceResult<bool> {
     }
 }
 
-/// Barong's cookie flow (identity-and-authz §8.5 a–d) for session-authenticated requests:
+/// Barong's cookie flow, as its authz gateway runs it, for session-authenticated requests:
 /// CSRF on state-changing methods, then session validity and binding, then the user's state.
 pub async fn authenticate(
     app: &App,

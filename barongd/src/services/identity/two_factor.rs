@@ -1,4 +1,4 @@
-//! A user turning 2FA on and off (resource-admin-kyc §2.2, §9). Barong kept the TOTP seeds in
+//! A user turning 2FA on and off (`resource/otp/...`). Barong kept the TOTP seeds in
 //! Vault; here they are sealed with the master key in `users.otp_secret_sealed`. Every refusal
 //! writes an `otp` activity with its reason, as Barong's `otp_error!` did.
 
@@ -152,8 +152,9 @@ pub async fn enable(app: &App, user: &UserRow, code: &str, ctx: &RequestContext)
 
 /// `POST otp/disable`: turns 2FA off, removes the `otp` label and disables the active keys of the
 /// user and of its service accounts. The label removal recomputes level and state (Barong
-/// deleted it without callbacks, so the level stayed stale: fix-list §17.8). The seed is kept,
-/// as Vault kept it; `generate_qrcode` replaces it.
+/// deleted it without callbacks, so the level stayed stale:
+/// docs/barong-weaknesses-fixed.md#w-otp-label-callbacks). The seed is kept, as Vault kept it;
+/// `generate_qrcode` replaces it.
 pub async fn disable(app: &App, user: &UserRow, code: &str, ctx: &RequestContext) -> ServiceResult<()> {
     let not_enabled = || ServiceError::rejected("resource.otp.not_enabled");
     if !user.otp {
@@ -173,9 +174,10 @@ pub async fn disable(app: &App, user: &UserRow, code: &str, ctx: &RequestContext
 
 /// `POST otp/verify`: checks a code and changes nothing else.
 ///
-/// Barong answered a user without 2FA with `resource.otp.already_enabled` here (fix-list §17.8).
-/// We answer `resource.otp.not_enabled`, the key `otp/disable` gives for the same condition:
-/// the status (400) is unchanged, and a client that shows the key's message now shows the true one.
+/// Barong answered a user without 2FA with `resource.otp.already_enabled` here, a wrong key
+/// (docs/barong-weaknesses-fixed.md#w-otp-verify-key). We answer `resource.otp.not_enabled`, the
+/// key `otp/disable` gives for the same condition: the status (400) is unchanged, and a client
+/// that shows the key's message now shows the true one.
 pub async fn verify(app: &App, user: &UserRow, code: &str, ctx: &RequestContext) -> ServiceResult<()> {
     if !user.otp {
         let e = ServiceError::rejected("resource.otp.not_enabled");

@@ -1,10 +1,11 @@
-//! KYC documents and address proofs (resource-admin-kyc §2.8, §2.9, §7, §12).
+//! KYC documents and address proofs (`resource/documents`, `resource/addresses`).
 //!
-//! Fixed from Barong (§17.7): the batch is saved atomically (rows in one transaction, files
+//! Fixed from Barong: the batch is saved atomically (rows in one transaction, files
 //! renamed into place only after it commits); only declared fields are stored; the content of a
 //! file must match its extension; address documents count against `doc_num_limit`; the dead
 //! first limit check is gone; the limit holds under concurrent uploads. Files are not public:
 //! `upload.url` is a short-lived signed link that also needs the owner's authentication.
+//! See docs/barong-weaknesses-fixed.md#w-documents, #w-upload-content and #w-upload-links.
 
 use chrono::NaiveDate;
 use common::entities::{Document, UploadUrl};
@@ -27,7 +28,7 @@ pub const CATEGORIES: [&str; 3] = ["front_side", "back_side", "selfie"];
 const MAX_DOC_NUMBER: usize = 128;
 const MAX_IDENTIFICATOR: usize = 255;
 
-/// Where the resource API serves a document's file (the seed's public prefix).
+/// Where the resource API serves a document's file (under the public `/api/v2/barong` prefix).
 pub const UPLOAD_PATH_PREFIX: &str = "/api/v2/barong/resource/documents";
 
 /// An uploaded file as the service sees it.
@@ -73,7 +74,8 @@ fn limit_will_be_reached() -> ServiceError {
     ServiceError::rejected("resource.documents.limit_will_be_reached")
 }
 
-/// §2.8 step 3 (step 2, Barong's dead `limit_reached` check, is gone): the batch must fit.
+/// The batch must fit under `doc_num_limit` (Barong's earlier `limit_reached` check could never
+/// fire, and is gone).
 async fn check_limit(app: &App, user: &UserRow, files: usize) -> ServiceResult<()> {
     let count = app.store.count_documents(user.id).await?;
     if count + files as i64 > app.config.doc_num_limit {
@@ -99,7 +101,7 @@ fn doc_type_errors(app: &App, doc_type: &str, errors: &mut Vec<String>) {
     }
 }
 
-/// `POST documents`: checks in §2.8's order, then one row per file, then the KYC step.
+/// `POST documents`: checks in Barong's order, then one row per file, then the KYC step.
 pub async fn create(app: &App, user: &UserRow, input: DocumentInput, files: Vec<FileInput>) -> ServiceResult<()> {
     if app.config.required_docs_expire {
         let Some(expire) = input.doc_expire else {
@@ -190,7 +192,8 @@ pub async fn create_address(app: &App, user: &UserRow, files: Vec<FileInput>) ->
 }
 
 /// `model.document.created` per stored file. `upload` names the stored file (a download link
-/// would expire within minutes); the number is masked as the resource API masks it (§17.11).
+/// would expire within minutes); the number is masked as the resource API masks it
+/// (docs/barong-weaknesses-fixed.md#w-event-pii).
 async fn created_events(app: &App, user: &UserRow, rows: &[NewDocument<'_>], doc_number: Option<&str>) {
     if !event_api::enabled(app) {
         return;

@@ -1,4 +1,4 @@
-//! The labels → level and state engine (resource-admin-kyc §6), run after every change to a
+//! The labels → level and state engine, run after every change to a
 //! user's private labels.
 
 use crate::config::Config;
@@ -25,7 +25,7 @@ pub fn level_of(levels: &[LevelRow], labels: &[LabelRow]) -> i64 {
 
 /// State: `pending`, `active` when every activation requirement is a private label, then the
 /// last matching state trigger wins. Only private labels trigger (Barong let public labels,
-/// which users write themselves, change their own state — weakness §6/§17.3).
+/// which users write themselves, change their own state: docs/barong-weaknesses-fixed.md#w-label-state).
 pub fn state_of(config: &Config, labels: &[LabelRow]) -> AccountState {
     let private = || labels.iter().filter(|l| l.scope == LabelScope::Private);
     let mut state = AccountState::Pending;

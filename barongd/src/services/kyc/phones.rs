@@ -1,13 +1,14 @@
-//! Phones (resource-admin-kyc §2.6): add a number, (re)send its code, verify it. A verified phone
+//! Phones (`resource/phones`): add a number, (re)send its code, verify it. A verified phone
 //! gives the private label `phone=verified` (level 2 with the seeded levels).
 //!
-//! Fix §17.5: Barong's 5-digit code came from a non-cryptographic `rand`, never expired, could be
+//! Barong's 5-digit code came from a non-cryptographic `rand`, never expired, could be
 //! guessed without limit and resent without limit, and `mock` (any code accepted) was the
 //! default. Here the code (still 5 digits, for clients) comes from the OS CSPRNG, is sealed at
 //! rest, expires after `phone_code_lifetime`, is void after `phone_code_max_attempts` wrong
 //! tries, and sends are limited per phone (`phone_code_resend_interval`,
 //! `phone_code_max_sends_per_hour`: 429 `resource.phone.too_many_requests`) and phones per user
 //! (`phone_max_per_user`: 400 `resource.phone.limit_reached`).
+//! See docs/barong-weaknesses-fixed.md#w-phone-codes.
 
 use crate::config::PhoneVerification;
 use common::entities::{Phone, UserWithFullInfo};

@@ -1,4 +1,4 @@
-//! KYC profiles (resource-admin-kyc §2.7) and the profile step of the KYC flow (§7): a user
+//! KYC profiles (`resource/profiles`) and the profile step of the KYC flow: a user
 //! drafts a profile, edits it while drafted, and submits it (`confirm`); an operator then
 //! verifies or rejects it. The private label `profile` mirrors the state after every change.
 //!
@@ -93,7 +93,8 @@ pub fn field_errors(input: &ProfileInput, today: NaiveDate) -> Vec<String> {
         let known = isocountry::CountryCode::for_alpha2_caseless(c).is_ok()
             || isocountry::CountryCode::for_alpha3_caseless(c).is_ok();
         if !known {
-            // Barong's free-text message is the key clients match on (§1, [COMPAT]).
+            // Barong's free-text message is the key clients match on
+            // (docs/compatibility.md#free-text-error-keys).
             errors.push("country.must have alpha2 or alpha3 format".to_string());
         }
     }
@@ -239,7 +240,7 @@ pub async fn review(app: &App, user: &UserRow, verdict: ProfileState, author: &s
 }
 
 /// `model.profile.*`, masked as the resource API masks: Barong sent names, birth date and
-/// address in clear to every event consumer (§17.11).
+/// address in clear to every event consumer (docs/barong-weaknesses-fixed.md#w-event-pii).
 async fn profile_event(app: &App, user: &UserRow, row: &ProfileRow, name: &str) {
     if event_api::enabled(app) {
         let fields = serde_json::to_value(display::profile(app, row)).unwrap_or_default();
@@ -247,7 +248,7 @@ async fn profile_event(app: &App, user: &UserRow, row: &ProfileRow, name: &str) 
     }
 }
 
-/// KYC profile step (§7, `local` provider): the private label `profile` follows the state.
+/// KYC profile step (`local` provider): the private label `profile` follows the state.
 /// Barong looked the label up in any scope; this only ever writes the private one.
 async fn profile_step(app: &App, user: &UserRow, state: ProfileState) -> ServiceResult<()> {
     levels::set_private_label(app, user, label_keys::PROFILE, state.name()).await?;

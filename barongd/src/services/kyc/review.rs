@@ -1,4 +1,4 @@
-//! The operator's side of local KYC (resource-admin-kyc §7 "Admin review"): what waits for a
+//! The operator's side of local KYC (Barong's admin review): what waits for a
 //! decision, and the decisions on document and address checks. Profile decisions are in
 //! `profiles::review`. Barong did this through its admin API and label edits; barong-rs gives it
 //! to `barongctl kyc`.

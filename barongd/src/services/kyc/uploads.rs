@@ -1,7 +1,7 @@
-//! Uploaded files (resource-admin-kyc §12): the checks Barong's CarrierWave uploader made
+//! Uploaded files: the checks Barong's CarrierWave uploader made
 //! (extension whitelist, size range) plus the one it lacked (the content must really be the
-//! kind its extension claims, by magic bytes — §17.7), and their storage under
-//! `<data-dir>/uploads/`.
+//! kind its extension claims, by magic bytes: docs/barong-weaknesses-fixed.md#w-upload-content),
+//! and their storage under `<data-dir>/uploads/`.
 //!
 //! Storage is all-or-nothing for a batch: files are first written under temporary names
 //! (`.<name>.part`, 0600, synced), the database rows are committed, and only then are the files

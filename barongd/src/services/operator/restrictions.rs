@@ -137,8 +137,9 @@ pub async fn remove(app: &App, id: i64) -> ServiceResult<RestrictionInfo> {
 }
 
 /// An enabled blocklogin restriction ends the sessions of the clients it matches (by the IP they
-/// logged in from) — not every session of every user, as Barong's `delete_matched` did (§11.4):
-/// blocking logins from one country must not log out the rest of the world.
+/// logged in from) — not every session of every user, as Barong's `delete_matched` did:
+/// blocking logins from one country must not log out the rest of the world
+/// (docs/barong-weaknesses-fixed.md#w-blocklogin-logout-all).
 async fn end_blocked_sessions(app: &App, row: &RestrictionRow) -> ServiceResult<()> {
     let blocklogin = RestrictionCategory::parse(&row.category) == Some(RestrictionCategory::Blocklogin);
     if !blocklogin || RestrictionState::parse(&row.state) != Some(RestrictionState::Enabled) {

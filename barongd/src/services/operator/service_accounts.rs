@@ -18,8 +18,8 @@ const UID_PREFIX: &str = "SI";
 
 /// `barongctl service-account create`: Barong's model rules — the role must have permissions,
 /// the email defaults to `<owner name>+<uid>@<owner domain>`, neither email nor uid may belong
-/// to a user, the level is the owner's. It starts `active` (design decision: the operator
-/// vouches for it; Barong copied the owner's state).
+/// to a user, the level is the owner's. It starts `active` (the operator vouches for it; Barong
+/// copied the owner's state: docs/compatibility.md#service-account-active).
 pub async fn create(app: &App, owner: &str, role: &str, email: Option<&str>) -> ServiceResult<ServiceAccount> {
     let owner = users::find(app, owner).await?;
     if !app.store.role_exists(role).await? {

@@ -8,7 +8,7 @@ use lettre::message::{Body, Mailbox, SinglePart};
 
 use super::kind::MailError;
 
-/// RFC 5322 §2.1.1 hard limit for a line, CRLF excluded.
+/// RFC 5322's hard limit for a line (section 2.1.1), CRLF excluded.
 pub(super) const MAX_LINE_OCTETS: usize = 998;
 
 pub(super) fn build_message(

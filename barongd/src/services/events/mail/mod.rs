@@ -12,7 +12,8 @@
 //! Bodies are sent as `7bit` (ASCII) or `8bit` (UTF-8) text, never quoted-printable: quoted-printable
 //! soft-wraps lines at 76 characters and escapes `=`, which would cut a JWT link in two and turn
 //! `confirmation_token=` into `confirmation_token=3D`. Raw lines are legal up to 998 octets
-//! (RFC 5322 §2.1.1); only a body breaking that limit falls back to lettre's automatic encoding.
+//! (RFC 5322, section 2.1.1); only a body breaking that limit falls back to lettre's automatic
+//! encoding.
 //! An 8bit body needs an SMTP server announcing 8BITMIME (every mainstream one does); lettre
 //! refuses to send it otherwise and the message stays queued with that error.
 //!

@@ -1,5 +1,5 @@
-//! Restrictions (whitelist, maintenance, blacklist, blocklogin) and whitelink tokens
-//! (identity-and-authz §7.7, §8 step 1; resource-admin-kyc §5).
+//! Restrictions (whitelist, maintenance, blacklist, blocklogin), the gateway's first check, and
+//! whitelink tokens (`identity/users/access`).
 //!
 //! The authz gateway calls [`Restrictions::check`] on every request, so it reads an in-memory
 //! snapshot of the enabled restrictions (CIDRs parsed once) and never the database. Every change,
@@ -44,7 +44,7 @@ impl Restrictions {
         Restrictions { snapshot: RwLock::new(Arc::new(Snapshot::default())), seen: RwLock::new(0), geo }
     }
 
-    /// §8 step 1 for the gateway: `path` without its leading slash, `ip` the client address.
+    /// The gateway's first check: `path` without its leading slash, `ip` the client address.
     /// `Err` carries the restriction's status code and `authz.restrict.<category>`.
     pub fn check(&self, path: &str, ip: &str) -> ServiceResult<()> {
         self.current().check(path, ip, self.geo.as_deref())

@@ -1,6 +1,7 @@
 //! GeoIP behind a trait, so the matching is tested with a fake and the MaxMind reader is only one
 //! implementation. Countries and continents are known by their ISO codes (`US`, `EU`) and by
-//! their names, in `geoip_lang` and in English (Barong matched localized names only, §11.10).
+//! their names, in `geoip_lang` and in English (Barong matched localized names only:
+//! docs/barong-weaknesses-fixed.md#w-geo-names).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -1,4 +1,4 @@
-//! The parsed, in-memory form of the enabled restrictions and the decision of §8 step 1: pure
+//! The parsed, in-memory form of the enabled restrictions and the gateway's first check: pure
 //! functions over a snapshot, so they are tested without a database or a GeoIP file.
 
 use std::net::IpAddr;
@@ -25,7 +25,8 @@ pub fn default_code(category: RestrictionCategory, scope: RestrictionScope) -> i
 }
 
 /// Login paths a blocklogin restriction denies: the sessions endpoint and everything under it
-/// (`…/sessions/auth0`; Barong matched the exact path only, §11.9), in both URL forms.
+/// (`…/sessions/auth0`), in both URL forms. Barong matched the exact path only
+/// (docs/barong-weaknesses-fixed.md#w-blocklogin-subpaths).
 pub fn is_login_path(path: &str) -> bool {
     ["api/v2/barong/identity/sessions", "api/v2/identity/sessions"]
         .iter()
@@ -158,7 +159,8 @@ impl Snapshot {
         self.rules.iter().flatten().any(|r| r.matcher.needs_geo())
     }
 
-    /// §8 step 1: whitelist → maintenance → blacklist → blocklogin, first match per category.
+    /// The gateway's first check: whitelist → maintenance → blacklist → blocklogin, first match
+    /// per category (docs/compatibility.md#restriction-order).
     pub fn check(&self, path: &str, ip: &str, geo: Option<&dyn GeoLookup>) -> ServiceResult<()> {
         if self.is_empty() || path == ACCESS_PATH {
             return Ok(());
@@ -191,7 +193,8 @@ impl Snapshot {
     }
 }
 
-/// Barong's scope order (the code's, continent before country, §11.10).
+/// Barong's scope order: its code's, continent before country, though its documentation said
+/// otherwise (docs/compatibility.md#restriction-order).
 fn scope_rank(m: &Matcher) -> u8 {
     match m {
         Matcher::All => 0,

@@ -32,7 +32,7 @@ pub async fn create_whitelink(app: &App, days: Option<i64>, hours: Option<i64>) 
 }
 
 /// `POST identity/users/access`: whitelists the caller's IP (IPv4 or IPv6) and consumes the
-/// token (Barong left it reusable until expiry, §11.10).
+/// token (Barong left it reusable until expiry: docs/barong-weaknesses-fixed.md#w-whitelink-reuse).
 pub async fn redeem_whitelink(app: &App, token: &str, client_ip: &str) -> ServiceResult<()> {
     let ip: std::net::IpAddr = client_ip.trim().parse().map_err(|_| ServiceError::invalid("value.invalid"))?;
     let value = match ip {
