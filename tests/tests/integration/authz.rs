@@ -12,7 +12,7 @@ const PEATIO: &str = "api/v2/peatio/account/balances";
 fn assert_denied(got: &(u16, Option<String>, Value, Option<String>), status: u16, key: &str) {
     assert_eq!((got.0, errors(&got.2)), (status, vec![key.to_string()]), "{:?}", got.2);
     assert_eq!(got.1, None, "no token on a denial");
-    assert_eq!(got.3.as_deref(), Some("application/json"), "error bodies are JSON (Barong left the content type unset)");
+    assert_eq!(got.3.as_deref(), Some("application/json"), "error bodies are JSON (Barong sent none)");
 }
 
 both!(rules_and_the_cookie_flow, |srv: TestServer| async move {
