@@ -217,6 +217,7 @@ pub fn signed_message(app: &App, row: &EventRow, now: i64) -> ServiceResult<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{AccountState, Role};
 
     #[test]
     fn events_route_by_their_first_segment() {
@@ -236,10 +237,10 @@ mod tests {
             uid: "ID0123456789".into(),
             username: None,
             email: "a@b.c".into(),
-            role: "member".into(),
+            role: Role::member(),
             level: 1,
             otp: false,
-            state: "active".into(),
+            state: AccountState::Active,
             email_key: "a@b.c".into(),
             password_digest: String::new(),
             data: None,
@@ -254,7 +255,7 @@ mod tests {
         let r = user_record(&user, None);
         assert!(r.get("username").is_none() && r.get("referral_uid").is_none());
         assert_eq!(r["updated_at"], "1970-01-01T00:01:00Z");
-        let after = UserRow { state: "banned".into(), level: 2, ..user.clone() };
+        let after = UserRow { state: AccountState::Banned, level: 2, ..user.clone() };
         assert_eq!(user_changes(&user, &after), json!({"level": 1, "state": "active"}));
     }
 }

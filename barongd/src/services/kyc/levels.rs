@@ -124,19 +124,16 @@ mod tests {
     #[test]
     fn state_follows_requirements_and_triggers() {
         let c = Config::default();
-        assert_eq!(state_of(&c, &[]), AccountState::from("pending"));
-        assert_eq!(state_of(&c, &[label("email", "verified", "private")]), AccountState::from("active"));
+        assert_eq!(state_of(&c, &[]), AccountState::Pending);
+        assert_eq!(state_of(&c, &[label("email", "verified", "private")]), AccountState::Active);
         assert_eq!(
             state_of(&c, &[label("email", "verified", "private"), label("ban", "x", "private")]),
-            AccountState::from("banned")
+            AccountState::Banned
         );
-        assert_eq!(
-            state_of(&c, &[label("ban", "x", "private"), label("lock", "x", "private")]),
-            AccountState::from("locked")
-        );
+        assert_eq!(state_of(&c, &[label("ban", "x", "private"), label("lock", "x", "private")]), AccountState::Locked);
         assert_eq!(
             state_of(&c, &[label("email", "verified", "private"), label("ban", "x", "public")]),
-            AccountState::from("active")
+            AccountState::Active
         );
     }
 }

@@ -171,48 +171,16 @@ fn disabled_and_unusable_rows_are_ignored_and_whitelist_codes_reset() {
 
 #[test]
 fn default_codes_follow_barong() {
-    assert_eq!(
-        default_code(
-            RestrictionCategory::parse("maintenance").expect("category"),
-            RestrictionScope::parse("ip").expect("scope")
-        ),
-        471
-    );
-    assert_eq!(
-        default_code(
-            RestrictionCategory::parse("blacklist").expect("category"),
-            RestrictionScope::parse("continent").expect("scope")
-        ),
-        423
-    );
-    assert_eq!(
-        default_code(
-            RestrictionCategory::parse("blocklogin").expect("category"),
-            RestrictionScope::parse("country").expect("scope")
-        ),
-        423
-    );
-    assert_eq!(
-        default_code(
-            RestrictionCategory::parse("blacklist").expect("category"),
-            RestrictionScope::parse("ip_subnet").expect("scope")
-        ),
-        403
-    );
-    assert_eq!(
-        default_code(
-            RestrictionCategory::parse("blacklist").expect("category"),
-            RestrictionScope::parse("ip").expect("scope")
-        ),
-        401
-    );
-    assert_eq!(
-        default_code(
-            RestrictionCategory::parse("whitelist").expect("category"),
-            RestrictionScope::parse("all").expect("scope")
-        ),
-        401
-    );
+    let code = |category: &str, scope: &str| {
+        let category = RestrictionCategory::parse(category).expect("category");
+        default_code(category, RestrictionScope::parse(scope).expect("scope"))
+    };
+    assert_eq!(code("maintenance", "ip"), 471);
+    assert_eq!(code("blacklist", "continent"), 423);
+    assert_eq!(code("blocklogin", "country"), 423);
+    assert_eq!(code("blacklist", "ip_subnet"), 403);
+    assert_eq!(code("blacklist", "ip"), 401);
+    assert_eq!(code("whitelist", "all"), 401);
 }
 
 #[test]
