@@ -2,7 +2,6 @@
 //! upstreams get from the gateway), the API-key headers, or else the session cookie (and the CSRF
 //! header when the request changes state).
 
-use warp::http::Method;
 
 use crate::http::request::Incoming;
 use crate::services::App;
@@ -37,8 +36,7 @@ pub async fn authenticate(app: &App, inc: &Incoming) -> ServiceResult<UserRow> {
         };
         return decide::api_key_user(app, &req).await?.ok_or_else(|| ServiceError::not_found("record.not_found"));
     }
-    let state_changing = matches!(inc.method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
-        || inc.method.as_str() == "TRACE";
+    let state_changing = decide::is_state_changing(&inc.method.as_str().to_ascii_uppercase());
     let csrf = inc.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
     let (_, user) = sessions::authenticate(app, &inc.ctx, state_changing, csrf).await?;
     Ok(user)

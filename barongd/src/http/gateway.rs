@@ -75,12 +75,12 @@ async fn decision(app: &App, raw_path: &str, inc: &Incoming) -> ServiceResult<De
     // Traefik's forwardAuth calls a fixed address and names the original request in
     // `X-Forwarded-Uri`/`X-Forwarded-Method`; Envoy and nginx append the path instead. (Asking
     // this way grants nothing that asking for `/api/v2/auth/<path>` directly would not.)
-    let mut method = inc.method.as_str();
+    let mut method = inc.method.as_str().to_ascii_uppercase();
     let forwarded;
     let raw_path = match (raw_path, header(inc, "x-forwarded-uri")) {
         ("", Some(uri)) => {
             forwarded = uri.split(['?', '#']).next().unwrap_or("").trim_start_matches('/').to_string();
-            method = header(inc, "x-forwarded-method").unwrap_or(method);
+            method = header(inc, "x-forwarded-method").map_or(method, str::to_ascii_uppercase);
             forwarded.as_str()
         }
         _ => raw_path,
@@ -91,7 +91,8 @@ async fn decision(app: &App, raw_path: &str, inc: &Incoming) -> ServiceResult<De
         app.restrictions.check(&path, &inc.ctx.ip)?;
     }
     let req = AuthzRequest {
-        method,
+        // Methods are case-normalised before any check: `post` is POST to CSRF and the rules.
+        method: &method,
         path: &path,
         ctx: &inc.ctx,
         csrf: header(inc, "x-csrf-token"),

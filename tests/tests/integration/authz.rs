@@ -297,3 +297,34 @@ both!(a_service_account_key_through_the_barong_prefixed_gateway, |srv: TestServe
     eventually(Duration::from_secs(1), || async { call(url.clone()).await.0 == 200 }).await;
     assert!(srv.sql_texts("SELECT topic FROM activities WHERE category = 'admin'").await.is_empty());
 });
+
+// A nonce ahead of the server clock stays acceptable until `nonce + lifetime`; it must be
+// remembered that long, or the same signed request passes twice (it was remembered until
+// `now + lifetime + 2 s`: 7 s here, while the nonce below is good for 9.5 s).
+both!(a_nonce_from_the_future_is_accepted_once, |srv: TestServer| async move {
+    let (c, csrf, totp) = two_factor_user(&srv, "future@example.com").await;
+    let (kid, secret) = create_api_key(&srv, &c, &csrf, &totp).await;
+    let bare = reqwest::Client::new();
+    let url = auth_url(&srv, PEATIO);
+    let h = signed_headers(&kid, &secret, now_ms() + 4_500);
+    let first = authz_call(&bare, Method::POST, &url, &h).await;
+    assert_eq!(first.0, 200, "{:?}", first.2);
+    tokio::time::sleep(Duration::from_millis(7_600)).await;
+    assert_denied(&authz_call(&bare, Method::POST, &url, &h).await, 401, "authz.nonce_reused");
+});
+
+// Methods are case-normalised before any check: `post` (and a forwarded `delete`) must not skip
+// CSRF, which every method but GET, HEAD and OPTIONS needs.
+both!(lower_case_methods_still_need_csrf, |srv: TestServer| async move {
+    let (c, _csrf) = active_user(&srv, "lower@example.com").await;
+    let url = auth_url(&srv, PEATIO);
+    assert_eq!(authz_call(&c, Method::GET, &url, &[]).await.0, 200);
+    let post = Method::from_bytes(b"post").expect("method");
+    assert_denied(&authz_call(&c, post, &url, &[]).await, 401, "authz.missing_csrf_token");
+    let odd = Method::from_bytes(b"PROPFIND").expect("method");
+    assert_denied(&authz_call(&c, odd, &url, &[]).await, 401, "authz.missing_csrf_token");
+    // Traefik's form: the original method in X-Forwarded-Method.
+    let fixed = format!("{}/api/v2/auth", srv.base);
+    let forwarded = [("X-Forwarded-Uri", format!("/{PEATIO}")), ("X-Forwarded-Method", "delete".to_string())];
+    assert_denied(&authz_call(&c, Method::GET, &fixed, &forwarded).await, 401, "authz.missing_csrf_token");
+});

@@ -35,6 +35,12 @@ pub struct AuthzRequest<'a> {
     pub params: Option<&'a Map<String, Value>>,
 }
 
+/// Whether a request changes state, for CSRF: every method but the safe ones (RFC 9110), so an
+/// unusual or mistyped method can never skip the check. The method is upper-case already.
+pub fn is_state_changing(method: &str) -> bool {
+    !matches!(method, "GET" | "HEAD" | "OPTIONS")
+}
+
 impl AuthzRequest<'_> {
     fn uses_api_key(&self) -> bool {
         self.apikey.is_some() || self.nonce.is_some() || self.signature.is_some()
@@ -127,7 +133,7 @@ async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder>
         Some(h) => session(app, h).await?,
         None => None,
     };
-    let state_changing = matches!(req.method, "POST" | "PUT" | "PATCH" | "DELETE" | "TRACE");
+    let state_changing = is_state_changing(req.method);
     if state_changing && app.config.csrf_protection {
         let Some(sent) = req.csrf else {
             return Err(ServiceError::unauthenticated("authz.missing_csrf_token"));
@@ -260,8 +266,11 @@ async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder
     // (docs/barong-weaknesses-fixed.md#w-nonce-replay).
     // Checked last, so only correctly signed requests reach the table.
     // Only PostgreSQL is shared by several daemons; this daemon's memory answers first either way.
+    // A nonce stays acceptable until `nonce + lifetime`, which for a nonce ahead of our clock is
+    // later than `now + lifetime`: remember it until the later of the two (and 2 s of slack for
+    // the whole seconds), so a signed request is accepted exactly once.
     let now = app.clock.now();
-    let expires_at = now + app.config.apikey_nonce_lifetime / 1000 + 2;
+    let expires_at = now_ms.max(nonce_ms) / 1000 + app.config.apikey_nonce_lifetime / 1000 + 2;
     if !app.authz.use_nonce_locally(&kid, nonce_ms, now, expires_at)
         || (app.authz.shares_nonces() && !app.store.use_nonce(&kid, nonce_ms, expires_at).await?)
     {
