@@ -2,7 +2,6 @@
 //! upstreams get from the gateway), the API-key headers, or else the session cookie (and the CSRF
 //! header when the request changes state).
 
-
 use crate::http::request::Incoming;
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};

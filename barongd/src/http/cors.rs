@@ -1,5 +1,9 @@
 //! CORS for `/api/*`, as Barong configured rack-cors: origins from `api_cors_origins` (`*` or a
 //! comma list), the usual methods, any headers, credentials and max-age from the config.
+//!
+//! Credentials go only to origins listed by name. Under `*` any origin gets `*` and never
+//! credentials (as rack-cors does): echoing an arbitrary origin with credentials would let every
+//! site on the web read a signed-in user's API answers.
 
 use warp::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use warp::reply::Response;
@@ -23,21 +27,23 @@ impl Cors {
             .map(|o| o.trim().trim_end_matches('/').to_string())
             .filter(|o| !o.is_empty())
             .collect();
-        Cors {
-            any_origin: origins.iter().any(|o| o == "*"),
-            origins,
-            credentials: c.api_cors_allow_credentials,
-            max_age: c.api_cors_max_age.to_string(),
+        let any_origin = origins.iter().any(|o| o == "*");
+        if any_origin && c.api_cors_allow_credentials {
+            tracing::warn!(
+                "api_cors_origins allows any origin (*) and api_cors_allow_credentials is on: credentials are \
+                 sent only to origins listed by name; list the front-ends' origins to allow them"
+            );
         }
+        Cors { any_origin, origins, credentials: c.api_cors_allow_credentials, max_age: c.api_cors_max_age.to_string() }
     }
 
-    /// The value for `Access-Control-Allow-Origin`, when this origin is allowed.
-    fn allow(&self, origin: &str) -> Option<String> {
+    /// The value for `Access-Control-Allow-Origin` when this origin is allowed, and whether it may
+    /// receive credentials (only an origin listed by name may).
+    fn allow(&self, origin: &str) -> Option<(String, bool)> {
         if self.origins.iter().any(|o| o == origin) {
-            Some(origin.to_string())
+            Some((origin.to_string(), self.credentials))
         } else if self.any_origin {
-            // A credentialed response may not say `*`; echo the origin instead.
-            Some(if self.credentials { origin.to_string() } else { "*".to_string() })
+            Some(("*".to_string(), false))
         } else {
             None
         }
@@ -45,7 +51,7 @@ impl Cors {
 
     /// Adds the CORS headers to a response for a request from `origin`.
     pub fn decorate(&self, origin: Option<&str>, resp: &mut Response) {
-        let Some(allowed) = origin.and_then(|o| self.allow(o)) else { return };
+        let Some((allowed, credentials)) = origin.and_then(|o| self.allow(o)) else { return };
         let h = resp.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&allowed) {
             h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
@@ -53,7 +59,7 @@ impl Cors {
         if allowed != "*" {
             h.append(header::VARY, HeaderValue::from_static("Origin"));
         }
-        if self.credentials {
+        if credentials {
             h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
         }
         h.insert(
@@ -101,9 +107,15 @@ mod tests {
 
     #[test]
     fn origins_are_allowed_as_configured() {
-        assert_eq!(cors("*", false).allow("https://a.io").as_deref(), Some("*"));
-        assert_eq!(cors("*", true).allow("https://a.io").as_deref(), Some("https://a.io"));
-        assert_eq!(cors("https://a.io, https://b.io", false).allow("https://b.io").as_deref(), Some("https://b.io"));
+        let allow = |c: &Cors, o: &str| c.allow(o).map(|(v, creds)| (v, creds));
+        assert_eq!(allow(&cors("*", false), "https://a.io"), Some(("*".into(), false)));
+        // Any origin never gets credentials, even with api_cors_allow_credentials on.
+        assert_eq!(allow(&cors("*", true), "https://evil.io"), Some(("*".into(), false)));
+        assert_eq!(allow(&cors("https://a.io, *", true), "https://a.io"), Some(("https://a.io".into(), true)));
+        assert_eq!(
+            allow(&cors("https://a.io, https://b.io", false), "https://b.io"),
+            Some(("https://b.io".into(), false))
+        );
         assert_eq!(cors("https://a.io", false).allow("https://evil.io"), None);
     }
 }

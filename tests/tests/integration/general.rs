@@ -80,3 +80,31 @@ both!(cors_follows_the_configuration, |srv: TestServer| async move {
     let r = c.get(srv.url("identity/ping")).send().await.expect("req");
     assert!(r.headers().get("access-control-allow-origin").is_none(), "no Origin, no CORS headers");
 });
+
+// `*` with credentials on (the combination the review found): any origin gets `*` and no
+// credentials, so no site can read a signed-in user's answers; an origin listed by name still
+// gets its echo and credentials.
+both!(
+    cors_never_gives_credentials_to_any_origin,
+    config = "api_cors_origins: 'https://exchange.example, *'\napi_cors_allow_credentials: true\n",
+    |srv: TestServer| async move {
+        let c = srv.client();
+        let header =
+            |r: &reqwest::Response, name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let r = c.get(srv.url("identity/ping")).header("origin", "https://evil.example").send().await.expect("req");
+        assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some("*"));
+        assert_eq!(header(&r, "access-control-allow-credentials"), None);
+        let r = c
+            .request(reqwest::Method::OPTIONS, srv.url("identity/sessions"))
+            .header("origin", "https://evil.example")
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .expect("req");
+        assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some("*"));
+        assert_eq!(header(&r, "access-control-allow-credentials"), None);
+        let r = c.get(srv.url("identity/ping")).header("origin", "https://exchange.example").send().await.expect("req");
+        assert_eq!(header(&r, "access-control-allow-origin").as_deref(), Some("https://exchange.example"));
+        assert_eq!(header(&r, "access-control-allow-credentials").as_deref(), Some("true"));
+    }
+);
