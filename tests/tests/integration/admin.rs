@@ -185,3 +185,27 @@ both!(barongctl_seed_applies_a_seeds_file_once, |srv: TestServer| async move {
     let (code, _, err) = srv.ctl(&["seed", "/nonexistent/seeds.yml"], None);
     assert!(code == 2 && err.contains("/nonexistent/seeds.yml"), "{err}");
 });
+
+// A state the operator sets sticks: the user cannot confirm their email (or have any label
+// recomputed) back to active. Barong's ban by `user create --state banned` was undone by the
+// user's own email confirmation.
+both!(an_operators_ban_sticks, |srv: TestServer| async move {
+    let email = "banned@example.com";
+    let args = ["--json", "user", "create", "--email", email, "--state", "banned", "--password-stdin"];
+    let (code, out, err) = srv.ctl(&args, Some(PASSWORD));
+    assert_eq!(code, 0, "{err}");
+    let created: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(created["state"], "banned");
+    let uid = created["uid"].as_str().expect("uid").to_string();
+    let c = srv.client();
+    // No confirmation mail for a user who is not pending confirmation (the reply is the same 201).
+    let r = post(&c, &srv.url("identity/users/email/generate_code"), json!({"email": email})).await;
+    assert_eq!(r.0, 201, "{:?}", r.1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(srv.outbox().iter().all(|m| !m.contains(&format!("To: {email}"))), "a mail was sent to a banned user");
+    // A verified email (what a confirmation records) does not lift the ban.
+    let shown = ctl_json(&srv, &["label", "set", &uid, "email", "verified"]);
+    assert_eq!(shown["state"], "banned", "{shown}");
+    let login = post(&c, &srv.url("identity/sessions"), json!({"email": email, "password": PASSWORD})).await;
+    assert_err(&login, 401, &["identity.session.banned"]);
+});

@@ -34,22 +34,24 @@ pub async fn send_confirmation(app: &App, user: &UserRow) -> ServiceResult<()> {
         .map_err(ServiceError::internal)
 }
 
-/// `POST identity/users/email/generate_code`: silent for unknown or already active emails.
+/// `POST identity/users/email/generate_code`: silent for unknown emails and for users who are not
+/// pending confirmation (an active, banned or locked user gets no mail).
 pub async fn email_generate_code(app: &App, email: &str, captcha: Option<&Answer>) -> ServiceResult<()> {
     app.captcha.verify(Endpoint::EmailConfirmation, captcha).await?;
     match app.store.user_by_email_key(&email_key(email)).await? {
-        Some(user) if user.state != AccountState::Active => send_confirmation(app, &user).await,
+        Some(user) if user.state == AccountState::Pending => send_confirmation(app, &user).await,
         _ => Ok(()),
     }
 }
 
-/// `POST identity/users/email/confirm_code`.
+/// `POST identity/users/email/confirm_code`: only a user pending confirmation is confirmed, so a
+/// banned or locked user cannot confirm their way back to active.
 pub async fn email_confirm_code(app: &App, token: &str, ctx: &RequestContext) -> ServiceResult<WithSession> {
     let now = app.clock.now();
     let claims = app.tokens.verify(token, "confirmation", now)?;
     let email = claims.get("email").and_then(Value::as_str).unwrap_or_default();
     let user = match app.store.user_by_email_key(&email_key(email)).await? {
-        Some(u) if u.state != AccountState::Active => u,
+        Some(u) if u.state == AccountState::Pending => u,
         _ => return Err(ServiceError::invalid("identity.user.active_or_doesnt_exist")),
     };
     let jti = claims.get("jti").and_then(Value::as_str).unwrap_or_default();

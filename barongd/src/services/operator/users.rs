@@ -65,12 +65,27 @@ pub async fn create(app: &App, a: NewAccount) -> ServiceResult<UserWithFullInfo>
     if let Some(state) = state
         && state != user.state
     {
-        app.store.update_state_level(user.id, &state, user.level, now).await?;
-        let before = user.clone();
-        user.state = state;
-        event_api::user_updated(app, &before, &user).await;
+        match trigger_label(app, &state) {
+            // A restrictive state is stored the way a ban by label is, so that no later
+            // recomputation (an email confirmation, a KYC step) can lift it.
+            Some(key) => user = levels::set_private_label(app, &user, &key, SET_BY_OPERATOR).await?,
+            None => {
+                app.store.update_state_level(user.id, &state, user.level, now).await?;
+                let before = user.clone();
+                user.state = state;
+                event_api::user_updated(app, &before, &user).await;
+            }
+        }
     }
     full_info::user_with_full_info(app, &user).await
+}
+
+/// The value of the private label that holds a state the operator set.
+const SET_BY_OPERATOR: &str = "operator";
+
+/// The first label key of the `state_triggers` entry that yields `state`, if any.
+fn trigger_label(app: &App, state: &AccountState) -> Option<String> {
+    app.config.state_triggers.iter().find(|t| AccountState::from(t.state.as_str()) == *state)?.labels.first().cloned()
 }
 
 pub async fn list(app: &App, page: i64, limit: i64) -> ServiceResult<(i64, Vec<UserSummary>)> {
