@@ -141,12 +141,27 @@ fn private_dir(path: &Path) -> Result<(), Failure> {
         .map_err(|e| Failure::Setup(format!("data dir {}: {e}", path.display())))
 }
 
+fn tighten_dir(path: &Path) -> Result<(), Failure> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).map_err(|e| Failure::Setup(format!("data dir {}: {e}", path.display())))?;
+    if mode.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Failure::Setup(format!("data dir {}: cannot make it owner-only: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
 async fn run(config: Config) -> Result<(), Failure> {
     let started = Instant::now();
     let data_dir = PathBuf::from(&config.data_dir);
     let uploads = uploads::dir(&config);
     for dir in [data_dir.clone(), data_dir.join("keys"), data_dir.join("outbox"), uploads] {
         private_dir(&dir)?;
+    }
+    // Directories made before (by hand, by an older barongd) are tightened too: they hold the
+    // database, the master key and mails with live tokens.
+    for dir in [&data_dir, &data_dir.join("keys"), &data_dir.join("outbox")] {
+        tighten_dir(dir)?;
     }
     let master = std::env::var("BARONG_MASTER_KEY").ok();
     let sealer =

@@ -27,8 +27,34 @@ impl SqliteStore {
             // connection keeps a 16-connection pool from holding the same pages 16 times.
             .pragma("cache_size", "-512")
             .statement_cache_capacity(48);
+        let file = opts.get_filename().to_path_buf();
+        owner_only(&file, true);
         let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(opts).await?;
+        // SQLite gives its -wal and -shm files the database file's mode; older files are tightened.
+        for suffix in ["-wal", "-shm"] {
+            let mut name = file.clone().into_os_string();
+            name.push(suffix);
+            owner_only(std::path::Path::new(&name), false);
+        }
         Ok(SqliteStore { pool })
+    }
+}
+
+/// The database holds sealed secrets, hashed sessions and PII indexes: owner-only (0600), created
+/// so before SQLite first writes it, and tightened when an older file was more open. In-memory
+/// databases have no file; a failure here leaves the file as it was (SQLite reports real errors).
+fn owner_only(path: &std::path::Path, create: bool) {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.as_os_str().is_empty() || path.to_string_lossy().starts_with(':') {
+        return;
+    }
+    if create && !path.exists() {
+        let _ = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+    }
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
     }
 }
 

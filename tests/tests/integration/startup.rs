@@ -110,3 +110,27 @@ fn no_arguments_means_sqlite_in_data() {
     assert!(out.status.success());
     assert!(text.contains("listen: 127.0.0.1:3000") && text.contains("sqlite://./data/barong.db"), "{text}");
 }
+
+// A data dir made before (by hand, with a loose umask) is tightened at start, and the SQLite
+// database and its WAL are owner-only: they hold sealed secrets, session hashes and PII indexes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_open_data_dir_is_made_owner_only() {
+    use std::os::unix::fs::DirBuilderExt;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("data");
+    std::fs::DirBuilder::new().mode(0o755).create(&dir).expect("data dir");
+    std::fs::DirBuilder::new().mode(0o755).create(dir.join("outbox")).expect("outbox");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    let opts = Options { data_dir: Some(dir.clone()), ..Default::default() };
+    let srv = TestServer::spawn_with(Backend::Sqlite, opts).await.expect("sqlite always runs");
+    within_limit(srv, |srv| async move {
+        register(&srv, &srv.client(), "perm@example.com").await;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("outbox")), 0o700);
+        assert_eq!(mode(&dir.join("barong.db")), 0o600);
+        let wal = dir.join("barong.db-wal");
+        assert!(wal.exists(), "WAL mode");
+        assert_eq!(mode(&wal), 0o600);
+    })
+    .await;
+}
