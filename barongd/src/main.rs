@@ -14,6 +14,7 @@ use barongd::ctl_socket::server as ctl_socket;
 use barongd::services::events::{mail, publisher};
 use barongd::services::gateway::restrictions::{cache::Restrictions, refresh};
 use barongd::services::gateway::{caches::Authz, poller};
+use barongd::services::identity::hash_slots::HashSlots;
 use barongd::services::identity::{captcha, passwords};
 use barongd::services::kyc::{sms, uploads};
 use barongd::services::operator::seeds;
@@ -190,6 +191,7 @@ async fn run(config: Config) -> Result<(), Failure> {
             .await
             .map_err(Failure::Setup)?;
     let hasher = passwords::Hasher::new(&config.argon2).map_err(Failure::Setup)?;
+    let hash_slots = HashSlots::new(&config.login_throttle);
     let policy = passwords::Policy::new(&config).map_err(Failure::Setup)?;
     let captcha = captcha::Captcha::new(&config).map_err(Failure::Setup)?;
     let sms = sms::Sms::new(&config, data_dir.join("outbox"), clock.clone()).map_err(Failure::Setup)?;
@@ -216,6 +218,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         store: store.clone(),
         clock: clock.clone(),
         hasher,
+        hash_slots,
         policy,
         tokens,
         sealer,
@@ -292,7 +295,7 @@ async fn shutdown_signal() {
     }
 }
 
-/// Removes expired sessions, used tokens and nonces once a minute.
+/// Removes expired sessions, used tokens, nonces and throttle windows once a minute.
 async fn janitor(store: store::DynStore, clock: Arc<dyn clock::Clock>, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         tokio::select! {

@@ -105,11 +105,11 @@ impl TestServer {
         let database_url =
             if database_url.is_empty() { format!("sqlite://{}/barong.db", data_dir.display()) } else { database_url };
         let config_path = data_dir.with_extension("yml");
-        // Cheap argon2 keeps the suite fast; production defaults are covered by unit tests and bench/.
-        let config = format!(
-            "listen: 127.0.0.1:0\nargon2: {{memory_kib: 256, iterations: 1, parallelism: 1}}\nlog_level: info\n{}\n",
-            opts.config
-        );
+        // Cheap argon2 keeps the suite fast (unless a test sets its own); production defaults are
+        // covered by unit tests and bench/.
+        let own_argon2 = opts.config.lines().any(|l| l.starts_with("argon2:"));
+        let argon2 = if own_argon2 { "" } else { "argon2: {memory_kib: 256, iterations: 1, parallelism: 1}\n" };
+        let config = format!("listen: 127.0.0.1:0\n{argon2}log_level: info\n{}\n", opts.config);
         std::fs::create_dir_all(config_path.parent().expect("parent")).expect("config dir");
         std::fs::write(&config_path, config).expect("write config");
         let mut cmd = Command::new(binary("barongd"));

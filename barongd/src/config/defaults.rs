@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use common::jwt::JwtAlgorithm;
 
 use crate::config::proxies::Proxies;
-use crate::config::settings::{Argon2Settings, Config, MailerSettings, StateTrigger, ThrottleSettings};
+use crate::config::settings::{
+    Argon2Settings, Config, MailThrottleSettings, MailerSettings, StateTrigger, ThrottleSettings,
+};
 use crate::config::values::{
     CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret,
 };
@@ -108,6 +110,7 @@ impl Default for Config {
             argon2: Argon2Settings::default(),
             mailer: MailerSettings::default(),
             login_throttle: ThrottleSettings::default(),
+            mail_throttle: MailThrottleSettings::default(),
             twilio_api_url: "https://api.twilio.com".into(),
             twilio_verify_url: "https://verify.twilio.com".into(),
             phone_code_lifetime: 600,
@@ -141,6 +144,18 @@ impl Default for MailerSettings {
 
 impl Default for ThrottleSettings {
     fn default() -> Self {
-        ThrottleSettings { max_failures_per_account: 10, max_failures_per_ip: 50, window_seconds: 900 }
+        ThrottleSettings {
+            max_failures_per_account: 10,
+            max_failures_per_ip: 50,
+            window_seconds: 900,
+            max_hashing_per_account: 4,
+            max_hashing_per_ip: 16,
+        }
+    }
+}
+
+impl Default for MailThrottleSettings {
+    fn default() -> Self {
+        MailThrottleSettings { max_per_address_per_minute: 1, max_per_address_per_hour: 5, max_per_ip_per_hour: 20 }
     }
 }

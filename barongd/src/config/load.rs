@@ -89,6 +89,13 @@ fn validate(c: &Config) -> Result<(), String> {
     if c.argon2.memory_kib < 8 || c.argon2.iterations < 1 || c.argon2.parallelism < 1 {
         errors.push("argon2: memory_kib >= 8, iterations >= 1 and parallelism >= 1 are required".into());
     }
+    let (t, m) = (&c.login_throttle, &c.mail_throttle);
+    if t.window_seconds < 1 || t.max_hashing_per_account < 1 || t.max_hashing_per_ip < 1 {
+        errors.push("login_throttle: window_seconds and max_hashing_per_* must be at least 1".into());
+    }
+    if m.max_per_address_per_minute < 1 || m.max_per_address_per_hour < 1 || m.max_per_ip_per_hour < 1 {
+        errors.push("mail_throttle: every limit must be at least 1".into());
+    }
     if c.max_body_bytes < 1024 {
         errors.push("max_body_bytes: must be at least 1024".into());
     }

@@ -11,5 +11,5 @@ pub mod settings;
 pub mod values;
 pub mod yaml;
 
-pub use settings::{Argon2Settings, Config, MailerSettings, StateTrigger, ThrottleSettings};
+pub use settings::{Argon2Settings, Config, MailThrottleSettings, MailerSettings, StateTrigger, ThrottleSettings};
 pub use values::{CaptchaMode, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret};

@@ -146,6 +146,7 @@ pub struct Config {
     pub argon2: Argon2Settings,
     pub mailer: MailerSettings,
     pub login_throttle: ThrottleSettings,
+    pub mail_throttle: MailThrottleSettings,
     /// Twilio REST API base (`/2010-04-01/Accounts/{sid}/Messages.json` is appended).
     pub twilio_api_url: String,
     /// Twilio Verify API base (`/v2/Services/{sid}/Verifications` is appended).
@@ -202,15 +203,34 @@ pub struct MailerSettings {
     pub timeout_ms: u64,
 }
 
-/// Brute-force protection for login (and other secret-guessing endpoints).
+/// Brute-force protection for every check of a password or a TOTP code: login, password change,
+/// account deletion, 2FA and API-key codes, all counted in one bucket per account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ThrottleSettings {
     /// Failed attempts per account inside `window_seconds` before it is refused for a while.
     pub max_failures_per_account: i64,
-    /// Failed attempts per client IP inside `window_seconds`.
+    /// Failed attempts per client IP (IPv6: per /64) inside `window_seconds`.
     pub max_failures_per_ip: i64,
     pub window_seconds: i64,
+    /// Password checks of one account waiting or running at once; more are refused at once, so
+    /// no one fills the hashing queue for everyone.
+    pub max_hashing_per_account: usize,
+    /// Password checks from one client IP (IPv6: one /64) waiting or running at once.
+    pub max_hashing_per_ip: usize,
+}
+
+/// Limits on the mails anyone can trigger (`password/generate_code`, `email/generate_code`). A
+/// request over a limit gets the same 201 and no mail, so the limit reveals nothing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailThrottleSettings {
+    /// Mails to one address per minute.
+    pub max_per_address_per_minute: i64,
+    /// Mails to one address per hour.
+    pub max_per_address_per_hour: i64,
+    /// Requests from one client IP (IPv6: one /64) per hour.
+    pub max_per_ip_per_hour: i64,
 }
 
 impl Config {

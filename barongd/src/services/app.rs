@@ -11,6 +11,7 @@ use crate::services::events::mail::mailer::Mailer;
 use crate::services::gateway::caches::Authz;
 use crate::services::gateway::restrictions::cache::Restrictions;
 use crate::services::identity::captcha::Captcha;
+use crate::services::identity::hash_slots::HashSlots;
 use crate::services::identity::passwords::{Hasher, Policy};
 use crate::services::kyc::sms::Sms;
 use crate::services::seal::Sealer;
@@ -22,6 +23,8 @@ pub struct App {
     pub store: DynStore,
     pub clock: Arc<dyn Clock>,
     pub hasher: Hasher,
+    /// Password checks in flight per client, bounded before they reach the hasher's queue.
+    pub hash_slots: HashSlots,
     pub policy: Policy,
     pub tokens: Tokens,
     pub sealer: Sealer,

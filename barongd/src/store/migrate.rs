@@ -33,6 +33,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_profiles.sql"),
     migration!(7, "0007_events.sql"),
     migration!(8, "0008_one_active_signing_key.sql"),
+    migration!(9, "0009_throttle_windows.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,6 +15,7 @@ mod events;
 mod gateway_proxies;
 mod general;
 mod jwt_algorithms;
+mod mail_throttle;
 mod otp;
 mod password;
 mod phones;
@@ -24,6 +25,7 @@ mod restrictions;
 mod sessions;
 mod smtp;
 mod startup;
+mod throttle;
 
 pub use std::sync::Arc;
 pub use std::time::Duration;
@@ -94,6 +96,14 @@ pub fn ctl_json(srv: &TestServer, args: &[&str]) -> Value {
     let (code, out, err) = srv.ctl(&all, None);
     assert_eq!(code, 0, "barongctl {args:?}: {err}");
     serde_json::from_str(&out).expect("json output")
+}
+
+/// An active level-1 user made by the operator: no login, no mail, no throttle bucket touched.
+#[track_caller]
+pub fn operator_user(srv: &TestServer, email: &str) {
+    let (code, _, err) =
+        srv.ctl(&["user", "create", "--email", email, "--level", "1", "--password-stdin"], Some(PASSWORD));
+    assert_eq!(code, 0, "user create: {err}");
 }
 
 /// Registers and confirms `email`; returns a client logged in as that user and its CSRF token.

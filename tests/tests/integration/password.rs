@@ -1,6 +1,7 @@
 use super::*;
 
-both!(password_reset_flow, |srv: TestServer| async move {
+// Two links in a row to one address: more than the default mail limit allows.
+both!(password_reset_flow, config = "mail_throttle: {max_per_address_per_minute: 5}", |srv: TestServer| async move {
     let (old_session, _) = active_user(&srv, "rita@example.com").await;
     let c = srv.client();
     let generate = srv.url("identity/users/password/generate_code");

@@ -1,52 +1,78 @@
-//! ThrottleStore: failure counters per bucket in a fixed window.
+//! ThrottleStore: attempt counters per bucket in a fixed window, reserved atomically.
+
+use barongd::store::throttle::Hit;
 
 use super::*;
 
 const WINDOW: i64 = 60;
 
-contract!(failures_count_within_the_window_and_restart_after_it, |db: Db| async move {
+fn one(bucket: &str) -> [Hit<'_>; 1] {
+    [Hit { bucket, window: WINDOW }]
+}
+
+contract!(hits_count_within_the_window_and_restart_after_it, |db: Db| async move {
     let b = "login:account:a@example.com";
-    assert_eq!(db.failures(b, NOW - WINDOW).await.expect("none"), 0);
-
-    // The window starts at the first failure (NOW) and lasts until NOW + WINDOW.
-    db.record_failure(b, NOW, NOW - WINDOW).await.expect("1");
-    db.record_failure(b, NOW + 30, NOW + 30 - WINDOW).await.expect("2");
-    db.record_failure(b, NOW + 59, NOW + 59 - WINDOW).await.expect("3");
-    assert_eq!(db.failures(b, NOW + 59 - WINDOW).await.expect("in the window"), 3);
-
-    // Once the window's start is no longer after `window_start`, it has ended: nothing counts.
-    assert_eq!(db.failures(b, NOW).await.expect("at the end"), 0);
-    // The next failure starts a new window at 1.
-    db.record_failure(b, NOW + 60, NOW).await.expect("new window");
-    assert_eq!(db.failures(b, NOW).await.expect("new window"), 1);
-    assert_eq!(db.int("SELECT window_started_at FROM throttles").await, Some(NOW + 60));
-    db.record_failure(b, NOW + 61, NOW + 1).await.expect("2 in the new window");
-    assert_eq!(db.failures(b, NOW + 1).await.expect("count"), 2);
+    // The window starts at the first hit (NOW) and ends at NOW + WINDOW.
+    assert_eq!(db.hit(&one(b), NOW).await.expect("1"), vec![1]);
+    assert_eq!(db.hit(&one(b), NOW + 30).await.expect("2"), vec![2]);
+    assert_eq!(db.hit(&one(b), NOW + 59).await.expect("3"), vec![3]);
+    assert_eq!(db.int("SELECT window_ends_at FROM throttles").await, Some(NOW + WINDOW), "a hit never extends it");
+    // At its end, the next hit starts a new window at 1.
+    assert_eq!(db.hit(&one(b), NOW + 60).await.expect("new window"), vec![1]);
+    assert_eq!(db.int("SELECT window_ends_at FROM throttles").await, Some(NOW + 60 + WINDOW));
+    assert_eq!(db.hit(&one(b), NOW + 61).await.expect("2 in the new window"), vec![2]);
+    assert!(db.hit(&[], NOW).await.expect("nothing to count").is_empty());
 });
 
-contract!(buckets_are_independent_and_clearable, |db: Db| async move {
+contract!(buckets_are_independent_and_released_one_attempt_at_a_time, |db: Db| async move {
     let (account, ip) = ("login:account:x", "login:ip:192.0.2.1");
-    for _ in 0..3 {
-        db.record_failure(account, NOW, NOW - WINDOW).await.expect("account");
+    let both = [Hit { bucket: account, window: WINDOW }, Hit { bucket: ip, window: 10 * WINDOW }];
+    for n in 1..=3 {
+        assert_eq!(db.hit(&both, NOW).await.expect("both"), vec![n, n], "one statement counts both, in order");
     }
-    db.record_failure(ip, NOW, NOW - WINDOW).await.expect("ip");
-    assert_eq!(db.failures(account, NOW - WINDOW).await.expect("account"), 3);
-    assert_eq!(db.failures(ip, NOW - WINDOW).await.expect("ip"), 1);
+    assert_eq!(db.hit(&one(ip), NOW).await.expect("ip alone"), vec![4]);
+    let ends = db.int(&format!("SELECT window_ends_at FROM throttles WHERE bucket = '{ip}'")).await;
+    assert_eq!(ends, Some(NOW + 10 * WINDOW), "each bucket has its own window");
 
-    // A successful login clears its bucket only.
-    db.clear_failures(account).await.expect("clear");
-    assert_eq!(db.failures(account, NOW - WINDOW).await.expect("cleared"), 0);
-    assert_eq!(db.failures(ip, NOW - WINDOW).await.expect("untouched"), 1);
-    db.clear_failures("never-used").await.expect("clearing an unknown bucket is harmless");
-    db.record_failure(account, NOW + 1, NOW + 1 - WINDOW).await.expect("after clearing");
-    assert_eq!(db.failures(account, NOW + 1 - WINDOW).await.expect("restarts"), 1);
+    // A success gives back its own attempt only.
+    db.release(&[account, ip]).await.expect("release");
+    assert_eq!(db.hit(&both, NOW + 1).await.expect("after release"), vec![3, 4]);
+    db.release(&[account]).await.expect("account only");
+    assert_eq!(db.hit(&one(ip), NOW + 1).await.expect("ip untouched"), vec![5]);
+
+    // Never below zero, and unknown buckets are harmless.
+    for _ in 0..5 {
+        db.release(&[account, "never-used"]).await.expect("release");
+    }
+    db.release(&[]).await.expect("nothing to release");
+    assert_eq!(db.hit(&one(account), NOW + 2).await.expect("from zero"), vec![1]);
 });
 
-contract!(concurrent_failures_are_all_counted, |db: Db| async move {
+contract!(concurrent_hits_each_get_their_own_count, |db: Db| async move {
+    // Three daemons reserve at once: every attempt sees a distinct count, so exactly `limit`
+    // of them can pass a check of `count <= limit`, however they interleave.
     let daemons = db.daemons(3).await;
-    let calls = (0..15).map(|i| daemons[i % 3].record_failure("login:ip:203.0.113.9", NOW, NOW - WINDOW));
+    let hits =
+        [Hit { bucket: "login:account:v", window: WINDOW }, Hit { bucket: "login:ip:203.0.113.9", window: WINDOW }];
+    let calls = (0..30).map(|i| daemons[i % 3].hit(&hits, NOW));
+    let mut accounts = Vec::new();
     for r in join_all(calls).await {
-        r.expect("record");
+        let counts = r.expect("hit");
+        assert_eq!(counts[0], counts[1], "both buckets counted by the same statement: {counts:?}");
+        accounts.push(counts[0]);
     }
-    assert_eq!(db.failures("login:ip:203.0.113.9", NOW - WINDOW).await.expect("count"), 15, "no lost update");
+    accounts.sort();
+    assert_eq!(accounts, (1..=30).collect::<Vec<i64>>(), "no lost update, no shared count");
+});
+
+contract!(ended_windows_are_purged, |db: Db| async move {
+    db.hit(&[Hit { bucket: "mail:address:a@x.io:minute", window: 60 }], NOW).await.expect("minute");
+    db.hit(&[Hit { bucket: "mail:address:a@x.io:hour", window: 3600 }], NOW).await.expect("hour");
+    let count = || db.int("SELECT COUNT(*) FROM throttles");
+    db.purge_expired(NOW + 59).await.expect("purge");
+    assert_eq!(count().await, Some(2), "both windows still run");
+    db.purge_expired(NOW + 60).await.expect("purge");
+    assert_eq!(count().await, Some(1), "the minute ended");
+    db.purge_expired(NOW + 3600).await.expect("purge");
+    assert_eq!(count().await, Some(0), "the hour ended");
 });

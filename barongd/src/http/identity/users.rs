@@ -1,6 +1,8 @@
 //! `identity/users...`: registration, email confirmation and password reset. Parameter checks
 //! here, with Barong's keys; the work in the identity services.
 
+use std::sync::Arc;
+
 use warp::reply::Response;
 
 use crate::http::params::Check;
@@ -37,13 +39,14 @@ pub async fn register(app: &App, inc: Incoming) -> Response {
 }
 
 /// `POST identity/users/email/generate_code` → 201 with body `201`.
-pub async fn email_generate_code(app: &App, inc: Incoming) -> Response {
+pub async fn email_generate_code(app: &Arc<App>, inc: Incoming) -> Response {
     let r = async {
         let mut c = Check::new(inc.params()?, "identity.user");
         let email = c.required_filled("email");
         let captcha = c.captcha("invalid");
         c.finish()?;
-        email_confirmation::email_generate_code(app, &email.unwrap_or_default(), captcha.as_ref()).await?;
+        let email = email.unwrap_or_default();
+        email_confirmation::email_generate_code(app, &email, captcha.as_ref(), &inc.ctx).await?;
         Ok(reply::status_only(201))
     };
     reply::respond(&inc.ctx, r.await)
@@ -63,7 +66,7 @@ pub async fn email_confirm_code(app: &App, inc: Incoming) -> Response {
 }
 
 /// `POST identity/users/password/generate_code` → 201 with body `201`.
-pub async fn password_generate_code(app: &App, inc: Incoming) -> Response {
+pub async fn password_generate_code(app: &Arc<App>, inc: Incoming) -> Response {
     let r = async {
         let mut c = Check::new(inc.params()?, "identity.user");
         let email = c.required_filled("email");

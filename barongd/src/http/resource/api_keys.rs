@@ -287,7 +287,7 @@ async fn authorize_write<T>(
     let totp = f.required_filled("totp_code", missing_totp, k.empty_totp);
     f.finish()?;
     let acting = Acting::resolve(app, user, target).await?;
-    api_keys::otp_protected(app, &acting.user, &totp.unwrap_or_default(), k.otp).await?;
+    api_keys::otp_protected(app, &acting.user, &totp.unwrap_or_default(), k.otp, &inc.ctx.ip).await?;
     Ok((acting, values))
 }
 

@@ -37,11 +37,11 @@ pub const SERVICE_ACCOUNT_OTP_KEYS: OtpKeys =
 
 /// Barong's `otp_protected!`, run on every key write after parameter validation: 2FA must be on
 /// and `totp_code` a valid, unused code of the acting user.
-pub async fn otp_protected(app: &App, user: &UserRow, totp_code: &str, keys: OtpKeys) -> ServiceResult<()> {
+pub async fn otp_protected(app: &App, user: &UserRow, totp_code: &str, keys: OtpKeys, ip: &str) -> ServiceResult<()> {
     if !user.otp {
         return Err(ServiceError::rejected(keys.disabled));
     }
-    if totp::verify_code(app, user, totp_code).await? { Ok(()) } else { Err(ServiceError::invalid(keys.invalid)) }
+    if totp::verify_code(app, user, totp_code, ip).await? { Ok(()) } else { Err(ServiceError::invalid(keys.invalid)) }
 }
 
 /// The account a key belongs to.

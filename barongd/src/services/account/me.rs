@@ -13,7 +13,7 @@ use crate::services::events::activity::{self, Outcome};
 use crate::services::events::event_api;
 use crate::services::events::mail::MailKind;
 use crate::services::identity::passwords::MAX_PASSWORD_BYTES;
-use crate::services::identity::{sessions, totp};
+use crate::services::identity::{attempts, sessions, totp};
 use crate::services::kyc::levels;
 use crate::store::UserRow;
 use crate::store::account::ActivityFilter;
@@ -45,6 +45,11 @@ pub async fn change_password(
     if new != confirm {
         return fail(ServiceError::invalid("resource.password.doesnt_match"), "New passwords don't match").await;
     }
+    // A wrong old password is a guess like a failed login, counted in the same bucket.
+    let attempt = match attempts::reserve(app, &user.email, &ctx.ip, "resource.password.too_many_attempts").await {
+        Ok(a) => a,
+        Err(e) => return fail(e, "Too many attempts").await,
+    };
     // An over-long guess cannot be the password (the policy never accepts one): refuse it without
     // spending argon2 work on megabytes of input.
     let old_ok = old.len() <= MAX_PASSWORD_BYTES && app.hasher.verify(old, Some(&user.password_digest)).await?;
@@ -55,6 +60,7 @@ pub async fn change_password(
         )
         .await;
     }
+    attempt.succeeded(app).await?;
     if old == new {
         return fail(
             ServiceError::rejected("resource.password.no_change_provided"),
@@ -120,24 +126,36 @@ pub async fn delete_me(
     password: &str,
     otp_code: Option<&str>,
 ) -> ServiceResult<()> {
-    let fail = |key: &'static str, reason: &'static str| async move {
+    let refuse = |error: ServiceError, reason: &'static str| async move {
         activity::record(app, ctx, user.id, "account", "account delete", Outcome::Failed, Some(reason)).await;
-        Err(ServiceError::invalid(key))
+        Err(error)
+    };
+    let fail = |key: &'static str, reason: &'static str| refuse(ServiceError::invalid(key), reason);
+    // One reservation covers the password and the code, as at login: a wrong one keeps it.
+    let attempt = match attempts::reserve(app, &user.email, &ctx.ip, "resource.user.too_many_attempts").await {
+        Ok(a) => a,
+        Err(e) => return refuse(e, "Too many attempts").await,
     };
     let ok = password.len() <= MAX_PASSWORD_BYTES && app.hasher.verify(password, Some(&user.password_digest)).await?;
     if !ok {
         return fail("resource.user.invalid_password", "Invalid password").await;
     }
     if user.otp {
-        match otp_code {
-            None => return fail("resource.user.missing_otp_code", "OTP code is missing").await,
-            Some("") => return fail("resource.user.empty_otp_code", "OTP code is empty").await,
-            Some(code) if !totp::verify_code(app, user, code).await? => {
-                return fail("resource.user.invalid_otp", "OTP code is invalid").await;
-            }
-            Some(_) => {}
+        let missing = match otp_code {
+            None => Some(("resource.user.missing_otp_code", "OTP code is missing")),
+            Some("") => Some(("resource.user.empty_otp_code", "OTP code is empty")),
+            Some(_) => None,
+        };
+        if let Some((key, reason)) = missing {
+            // The password was right: no guess to count.
+            attempt.succeeded(app).await?;
+            return fail(key, reason).await;
+        }
+        if !totp::check_reserved(app, user, otp_code.unwrap_or_default()).await? {
+            return fail("resource.user.invalid_otp", "OTP code is invalid").await;
         }
     }
+    attempt.succeeded(app).await?;
     let user = levels::set_private_label(app, user, label_keys::DELETE, labels::DELETED_BY_USER).await?;
     let now = app.clock.now();
     let keys = app.store.disable_api_keys_of_user(user.id, now).await?;

@@ -8,6 +8,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+/// The longest email accepted anywhere, in bytes (Barong's column was a VARCHAR(255)). Longer
+/// input is refused before any work, so it never becomes a lookup or a throttle key.
+pub const MAX_EMAIL_BYTES: usize = 255;
+
 /// RFC 5321's local-part limit, which the validator enforces (dots included).
 const MAX_LOCAL_CHARS: usize = 64;
 
@@ -39,8 +43,16 @@ pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// Whether `email` is longer than any account's (surrounding spaces aside, as lookups strip them).
+pub fn too_long(email: &str) -> bool {
+    email.trim().len() > MAX_EMAIL_BYTES
+}
+
 /// email_validator 1.6.0 strict-mode check, applied to the stripped value (Barong stores it unstripped).
 pub fn is_valid_email(email: &str) -> bool {
+    if too_long(email) {
+        return false;
+    }
     let stripped = email.trim_matches(is_ruby_space);
     let Some((local, domain)) = stripped.split_once('@') else {
         return false;
@@ -123,5 +135,13 @@ mod tests {
         // Labels may omit their dot, so only the final 1–63 letters need to be alphabetic.
         assert!(is_valid_email(&format!("a@{}", "b".repeat(200))));
         assert!(!is_valid_email(&format!("a@{}1", "b".repeat(200))));
+    }
+
+    #[test]
+    fn at_most_255_bytes() {
+        assert!(is_valid_email(&format!("a@{}", "b".repeat(253))));
+        assert!(!is_valid_email(&format!("a@{}", "b".repeat(254))));
+        assert!(!too_long(&format!("  a@{}  ", "b".repeat(253))), "surrounding spaces are stripped");
+        assert!(too_long(&format!("a@{}", "é".repeat(127))), "bytes, not characters");
     }
 }

@@ -1,6 +1,8 @@
 //! Email confirmation: the signed confirmation token mailed at registration (and on request),
 //! and its redemption, which verifies the email and so activates the account.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
 use crate::model::labels::keys as label_keys;
@@ -12,8 +14,9 @@ use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::event_api as events;
 use crate::services::events::mail::MailKind;
 use crate::services::identity::captcha::{Answer, Endpoint};
-use crate::services::identity::email_address::email_key;
+use crate::services::identity::email_address::{email_key, too_long};
 use crate::services::identity::mail_links::link;
+use crate::services::identity::mail_requests;
 use crate::services::identity::sessions::{self, WithSession};
 use crate::services::kyc::levels;
 use crate::store::UserRow;
@@ -34,14 +37,30 @@ pub async fn send_confirmation(app: &App, user: &UserRow) -> ServiceResult<()> {
         .map_err(ServiceError::internal)
 }
 
-/// `POST identity/users/email/generate_code`: silent for unknown emails and for users who are not
-/// pending confirmation (an active, banned or locked user gets no mail).
-pub async fn email_generate_code(app: &App, email: &str, captcha: Option<&Answer>) -> ServiceResult<()> {
-    app.captcha.verify(Endpoint::EmailConfirmation, captcha).await?;
-    match app.store.user_by_email_key(&email_key(email)).await? {
-        Some(user) if user.state == AccountState::Pending => send_confirmation(app, &user).await,
-        _ => Ok(()),
+/// `POST identity/users/email/generate_code`: the same 201 for unknown emails, for users who are
+/// not pending confirmation (an active, banned or locked user gets no mail) and over the mail
+/// limits, in the same time (the work runs after the reply: see `mail_requests`).
+pub async fn email_generate_code(
+    app: &Arc<App>,
+    email: &str,
+    captcha: Option<&Answer>,
+    ctx: &RequestContext,
+) -> ServiceResult<()> {
+    if too_long(email) {
+        return Ok(());
     }
+    app.captcha.verify(Endpoint::EmailConfirmation, captcha).await?;
+    let key = email_key(email);
+    if !mail_requests::allowed(app, &key, &ctx.ip).await? {
+        return Ok(());
+    }
+    mail_requests::after_reply(app, &ctx.request_id, "confirmation mail", move |app| async move {
+        match app.store.user_by_email_key(&key).await? {
+            Some(user) if user.state == AccountState::Pending => send_confirmation(&app, &user).await,
+            _ => Ok(()),
+        }
+    });
+    Ok(())
 }
 
 /// `POST identity/users/email/confirm_code`: only a user pending confirmation is confirmed, so a

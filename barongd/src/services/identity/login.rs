@@ -10,8 +10,9 @@ use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::activity::{self, Outcome};
 use crate::services::events::event_api as events;
+use crate::services::identity::attempts;
 use crate::services::identity::captcha::{Answer, Endpoint};
-use crate::services::identity::email_address::email_key;
+use crate::services::identity::email_address::{email_key, too_long};
 use crate::services::identity::sessions::{self, WithSession};
 use crate::services::identity::totp;
 use crate::store::UserRow;
@@ -34,25 +35,19 @@ fn invalid() -> ServiceError {
 }
 
 pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceResult<WithSession> {
+    // Longer than any stored email: no account, and no work (nor a huge throttle key) for it.
+    if too_long(&c.email) {
+        return Err(invalid());
+    }
     app.captcha.verify(Endpoint::SessionCreate, c.captcha.as_ref()).await?;
     let key = email_key(&c.email);
-    let throttle = &app.config.login_throttle;
-    let now = app.clock.now();
-    let window_start = now - throttle.window_seconds;
-    let account_bucket = format!("login:account:{key}");
-    let ip_bucket = format!("login:ip:{}", ctx.ip);
-    let account_failures = app.store.failures(&account_bucket, window_start).await?;
-    if account_failures >= throttle.max_failures_per_account
-        || app.store.failures(&ip_bucket, window_start).await? >= throttle.max_failures_per_ip
-    {
-        return Err(ServiceError::throttled("identity.session.too_many_attempts"));
-    }
+    // Reserved before the hash; it covers the second factor too, and only a full success gives it
+    // back.
+    let attempt = attempts::reserve(app, &key, &ctx.ip, "identity.session.too_many_attempts").await?;
 
     let user = app.store.user_by_email_key(&key).await?;
     let ok = app.hasher.verify(&c.password, user.as_ref().map(|u| u.password_digest.as_str())).await?;
     let Some(user) = user.filter(|_| ok) else {
-        app.store.record_failure(&account_bucket, now, window_start).await?;
-        app.store.record_failure(&ip_bucket, now, window_start).await?;
         if let Some(u) = app.store.user_by_email_key(&key).await? {
             let reason = Some("Invalid Email or Password");
             activity::record(app, ctx, u.id, "session", "login", Outcome::Failed, reason).await;
@@ -67,20 +62,24 @@ pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceRe
         _ => Some(("identity.session.not_active", "Your account is not active")),
     };
     if let Some((key, reason)) = refusal {
+        // The password was right: no guess to count.
+        attempt.succeeded(app).await?;
         activity::record(app, ctx, user.id, "session", "login", Outcome::Failed, Some(reason)).await;
         return Err(ServiceError::unauthenticated(key));
     }
 
     let action = if user.otp {
-        second_factor(app, &user, c.otp_code.as_deref(), ctx).await?;
+        let Some(code) = c.otp_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+            // The right password without a code is how a 2FA login starts: not a guess either.
+            attempt.succeeded(app).await?;
+            return Err(ServiceError::unauthenticated("identity.session.missing_otp"));
+        };
+        second_factor(app, &user, code, ctx).await?;
         "login::2fa"
     } else {
         "login"
     };
-    // Most logins follow no failure: skip the write then (it costs under a login flood).
-    if account_failures > 0 {
-        app.store.clear_failures(&account_bucket).await?;
-    }
+    attempt.succeeded(app).await?;
     activity::record(app, ctx, user.id, "session", action, Outcome::Succeed, None).await;
     let session = sessions::open(app, &user, ctx).await?;
     let record = serde_json::json!({
@@ -92,12 +91,9 @@ pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceRe
     Ok(WithSession { user: entity, session: Some(session) })
 }
 
-async fn second_factor(app: &App, user: &UserRow, code: Option<&str>, ctx: &RequestContext) -> ServiceResult<()> {
-    let code = code.map(str::trim).filter(|c| !c.is_empty());
-    let Some(code) = code else {
-        return Err(ServiceError::unauthenticated("identity.session.missing_otp"));
-    };
-    if totp::verify_code(app, user, code).await? {
+/// The second factor at login, inside the login's own reservation (a wrong code keeps it).
+async fn second_factor(app: &App, user: &UserRow, code: &str, ctx: &RequestContext) -> ServiceResult<()> {
+    if totp::check_reserved(app, user, code).await? {
         Ok(())
     } else {
         activity::record(app, ctx, user.id, "session", "login::2fa", Outcome::Failed, Some("OTP code is invalid"))

@@ -1,6 +1,8 @@
 //! Password reset: a signed reset link mailed on request, and the new password set with it.
 //! Only the newest reset token works, once, and it is bound to the user id.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
 use crate::services::App;
@@ -10,20 +12,38 @@ use crate::services::events::activity::{self, Outcome};
 use crate::services::events::event_api as events;
 use crate::services::events::mail::MailKind;
 use crate::services::identity::captcha::{Answer, Endpoint};
-use crate::services::identity::email_address::email_key;
+use crate::services::identity::email_address::{email_key, too_long};
 use crate::services::identity::mail_links::{language, link};
+use crate::services::identity::mail_requests;
 use crate::services::random::random_hex;
 
-/// `POST identity/users/password/generate_code`: silent for unknown emails.
+/// `POST identity/users/password/generate_code`: the same 201 for unknown emails and over the
+/// mail limits, in the same time (the work runs after the reply: see `mail_requests`).
 pub async fn password_generate_code(
-    app: &App,
+    app: &Arc<App>,
     email: &str,
     lang: Option<&str>,
     captcha: Option<&Answer>,
     ctx: &RequestContext,
 ) -> ServiceResult<()> {
+    if too_long(email) {
+        return Ok(());
+    }
     app.captcha.verify(Endpoint::PasswordReset, captcha).await?;
-    let Some(user) = app.store.user_by_email_key(&email_key(email)).await? else { return Ok(()) };
+    let key = email_key(email);
+    if !mail_requests::allowed(app, &key, &ctx.ip).await? {
+        return Ok(());
+    }
+    let (lang, job_ctx) = (lang.map(str::to_string), ctx.clone());
+    mail_requests::after_reply(app, &ctx.request_id, "password reset mail", move |app| async move {
+        send_reset(&app, &key, lang.as_deref(), &job_ctx).await
+    });
+    Ok(())
+}
+
+/// A reset link for the account of `key`, if there is one.
+async fn send_reset(app: &App, key: &str, lang: Option<&str>, ctx: &RequestContext) -> ServiceResult<()> {
+    let Some(user) = app.store.user_by_email_key(key).await? else { return Ok(()) };
     let now = app.clock.now();
     let reset_token = random_hex(10);
     app.store.set_reset_token(user.id, &reset_token, now + app.config.jwt_expire_time).await?;

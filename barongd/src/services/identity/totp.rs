@@ -5,6 +5,7 @@ use subtle::ConstantTimeEq;
 
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::identity::attempts;
 use crate::store::UserRow;
 
 /// Vault's answer to a code it has already accepted ("code already used"), which Barong turned
@@ -17,24 +18,23 @@ pub fn already_used() -> ServiceError {
 /// `Ok(false)` for a wrong code (or no seed); `Err(totp.error)` for a code of a step that was
 /// used already — including by a concurrent request on another daemon.
 ///
-/// Wrong codes are counted per user with the `login_throttle` limits: past them every check is
-/// refused (429 `totp.too_many_attempts`) until the window ends. Barong had no such guard, so
-/// anyone holding a password or a session could try all million codes.
-pub async fn verify_code(app: &App, user: &UserRow, code: &str) -> ServiceResult<bool> {
-    let limits = &app.config.login_throttle;
-    let now = app.clock.now();
-    let window_start = now - limits.window_seconds;
-    let bucket = format!("otp:{}", user.id);
-    if app.store.failures(&bucket, window_start).await? >= limits.max_failures_per_account {
-        return Err(ServiceError::throttled("totp.too_many_attempts"));
-    }
-    let verdict = check(app, user, code.trim(), now).await?;
+/// Each check is reserved first in the account's guessing bucket, shared with login and the
+/// password checks (`login_throttle`): past the limit every check is refused (429
+/// `totp.too_many_attempts`) until the window ends, whatever the concurrency. Barong had no such
+/// guard, so anyone holding a password or a session could try all million codes.
+pub async fn verify_code(app: &App, user: &UserRow, code: &str, ip: &str) -> ServiceResult<bool> {
+    let attempt = attempts::reserve(app, &user.email, ip, "totp.too_many_attempts").await?;
+    let verdict = check_reserved(app, user, code).await?;
     if verdict {
-        app.store.clear_failures(&bucket).await?;
-    } else {
-        app.store.record_failure(&bucket, now, window_start).await?;
+        attempt.succeeded(app).await?;
     }
     Ok(verdict)
+}
+
+/// The check alone, for a caller that reserved the attempt itself (login covers password and
+/// code with one reservation).
+pub async fn check_reserved(app: &App, user: &UserRow, code: &str) -> ServiceResult<bool> {
+    check(app, user, code.trim(), app.clock.now()).await
 }
 
 async fn check(app: &App, user: &UserRow, code: &str, now: i64) -> ServiceResult<bool> {

@@ -66,7 +66,7 @@ async fn check_code(
     code: &str,
     action: &'static str,
 ) -> ServiceResult<()> {
-    match totp::verify_code(app, user, code).await {
+    match totp::verify_code(app, user, code, &ctx.ip).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(refuse(app, ctx, user, action, INVALID, ServiceError::invalid("resource.otp.invalid")).await),
         Err(e) if e.key() == "totp.error" => Err(refuse(app, ctx, user, action, USED, e).await),
