@@ -186,7 +186,7 @@ mod tests {
         let headers = |pairs: &[(&str, &str)]| {
             let mut h = HeaderMap::new();
             for (k, v) in pairs {
-                h.append(*k, v.parse().expect("hv"));
+                h.append(warp::http::HeaderName::from_bytes(k.as_bytes()).expect("name"), v.parse().expect("hv"));
             }
             h
         };
