@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::config::amqp::EventApi;
 use crate::config::env as config_env;
+use crate::config::limits::limit_errors;
 use crate::config::settings::Config;
 use crate::config::values::{MailTransport, PhoneVerification, Secret};
 use crate::config::yaml::{self, Mapping, Value};
@@ -100,6 +101,7 @@ fn validate(c: &Config) -> Result<(), String> {
         errors.push("max_body_bytes: must be at least 1024".into());
     }
     upload_errors(c, &mut errors);
+    limit_errors(&c.request_body, &c.denied_audit, c.change_feed_poll_ms, &mut errors);
     phone_errors(c, &mut errors);
     if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
 }

@@ -5,11 +5,13 @@
 pub mod amqp;
 mod defaults;
 pub mod env;
+pub mod limits;
 pub mod load;
 pub mod proxies;
 pub mod settings;
 pub mod values;
 pub mod yaml;
 
+pub use limits::{BodySettings, DeniedAuditSettings};
 pub use settings::{Argon2Settings, Config, MailThrottleSettings, MailerSettings, StateTrigger, ThrottleSettings};
 pub use values::{CaptchaMode, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret};

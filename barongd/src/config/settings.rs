@@ -8,6 +8,7 @@ use common::jwt::JwtAlgorithm;
 use serde::{Deserialize, Serialize};
 
 use crate::config::amqp::EventApi;
+use crate::config::limits::{BodySettings, DeniedAuditSettings};
 use crate::config::proxies::Proxies;
 use crate::config::values::{
     CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret,
@@ -143,6 +144,14 @@ pub struct Config {
     /// How long the authz gateway reuses an upstream JWT for the same session or API key, seconds
     /// (never past the token's `exp`; dropped at once when the holder changes). 0 signs every time.
     pub authz_jwt_reuse_seconds: i64,
+    /// How often the change feed is read, milliseconds: other daemons see a logout, ban, level
+    /// or key change within this (keep it at most 1000); the daemon that made the change drops
+    /// its own caches before it answers.
+    pub change_feed_poll_ms: u64,
+    /// Slow request bodies and open uploads.
+    pub request_body: BodySettings,
+    /// Size and rate caps of the admin activity rows of denied gateway requests.
+    pub denied_audit: DeniedAuditSettings,
     pub argon2: Argon2Settings,
     pub mailer: MailerSettings,
     pub login_throttle: ThrottleSettings,

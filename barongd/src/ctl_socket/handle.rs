@@ -8,6 +8,7 @@ use crate::services::App;
 use crate::services::account::{full_info, service_accounts as owned_service_accounts};
 use crate::services::clock::iso8601;
 use crate::services::error::ServiceError;
+use crate::services::gateway::poller;
 use crate::services::gateway::restrictions::whitelinks;
 use crate::services::kyc::{profiles, review};
 use crate::services::operator::users::{self, NewAccount};
@@ -111,6 +112,10 @@ pub async fn handle(app: &App, request: Request) -> Reply {
             Err(e) => Err(e),
         },
     };
+    // This daemon's gateway caches take in what the operator just changed before barongctl hears
+    // back (other daemons follow at their next poll). After reads too: one feed read is cheaper
+    // than a list of which requests write that could fall behind.
+    poller::catch_up(app).await;
     match result {
         Ok(data) => Reply::ok(data),
         Err(e) => refused(e),

@@ -2,7 +2,7 @@
 //! upstreams get from the gateway), the API-key headers, or else the session cookie (and the CSRF
 //! header when the request changes state).
 
-use crate::http::request::Incoming;
+use crate::http::incoming::Incoming;
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::gateway::decide::{self, AuthzRequest};
@@ -13,6 +13,9 @@ use crate::store::UserRow;
 /// get from the gateway), the API-key headers, or else the session cookie (and CSRF header when
 /// it changes state).
 pub async fn authenticate(app: &App, inc: &Incoming) -> ServiceResult<UserRow> {
+    if let Some(done) = &inc.authenticated {
+        return done.clone();
+    }
     let header = |n: &str| inc.headers.get(n).and_then(|v| v.to_str().ok());
     if let Some(auth) = header("authorization") {
         // Barong's JWTAuthenticator: any failure is 401 `jwt.decode_and_verify`, an unknown uid 404.

@@ -1,5 +1,6 @@
-//! How every endpoint runs: the shared request filter, a panic guard, the request-id header and
-//! one access-log line. `endpoint!` and `param_endpoint!` build the warp filters.
+//! How every endpoint runs: the shared request filter, a panic guard, read-your-writes for the
+//! gateway's caches, the request-id header and one access-log line. `endpoint!` and
+//! `param_endpoint!` build the warp filters.
 
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
@@ -9,9 +10,15 @@ use warp::http::HeaderValue;
 use warp::reply::Response;
 
 use crate::http::reply;
+use crate::services::App;
+use crate::services::gateway::decide::is_state_changing;
+use crate::services::gateway::poller;
 
-/// Runs a handler with the panic guard, the request-id header and one access-log line.
-pub async fn run<Fut>(inc_meta: (String, String, String), fut: Fut) -> Response
+/// Runs a handler with the panic guard, the request-id header and one access-log line. After a
+/// request that may have changed something (any method but GET, HEAD and OPTIONS, whatever its
+/// outcome), this daemon's gateway caches take in its own changes before the reply leaves, so
+/// the client's next gateway call already sees them (a new level, a revoked key).
+pub async fn run<Fut>(app: &App, inc_meta: (String, String, String), fut: Fut) -> Response
 where
     Fut: std::future::Future<Output = Response>,
 {
@@ -24,6 +31,9 @@ where
             reply::raw_json(500, br#"{"errors":["server.internal_error"]}"#.to_vec())
         }
     };
+    if is_state_changing(&method.to_ascii_uppercase()) {
+        poller::catch_up(app).await;
+    }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);
     }
@@ -43,10 +53,10 @@ macro_rules! endpoint {
             .and(warp::path::end())
             .and(warp::path::full())
             .and($inc.clone())
-            .then(move |full: warp::path::FullPath, inc: $crate::http::request::Incoming| {
+            .then(move |full: warp::path::FullPath, inc: $crate::http::incoming::Incoming| {
                 let app = app.clone();
                 let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
-                async move { $crate::http::endpoint::run(meta, $handler(&app, inc)).await }
+                async move { $crate::http::endpoint::run(&app, meta, $handler(&app, inc)).await }
             })
             .boxed()
     }};
@@ -65,15 +75,18 @@ macro_rules! param_endpoint {
             .and(warp::path::end())
             .and(warp::path::full())
             .and($inc.clone())
-            .then(move |raw: String, full: warp::path::FullPath, inc: $crate::http::request::Incoming| {
+            .then(move |raw: String, full: warp::path::FullPath, inc: $crate::http::incoming::Incoming| {
                 let app = app.clone();
                 let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
                 async move {
                     match percent_encoding::percent_decode_str(&raw).decode_utf8() {
                         Ok(param) if !param.contains('\0') => {
-                            $crate::http::endpoint::run(meta, $handler(&app, inc, param.into_owned())).await
+                            $crate::http::endpoint::run(&app, meta, $handler(&app, inc, param.into_owned())).await
                         }
-                        _ => $crate::http::endpoint::run(meta, async { $crate::http::reply::route_not_found() }).await,
+                        _ => {
+                            $crate::http::endpoint::run(&app, meta, async { $crate::http::reply::route_not_found() })
+                                .await
+                        }
                     }
                 }
             })

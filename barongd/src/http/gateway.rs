@@ -11,8 +11,8 @@ use warp::filters::BoxedFilter;
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
+use crate::http::incoming::Incoming;
 use crate::http::reply;
-use crate::http::request::Incoming;
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::gateway::decide::{AuthzRequest, Decision, decide};

@@ -8,9 +8,9 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use crate::http::incoming::Incoming;
 use crate::http::params::Check;
 use crate::http::reply;
-use crate::http::request::Incoming;
 use crate::services::App;
 
 /// The general routes; `scope` names the family in `password/validate`'s error keys

@@ -13,11 +13,13 @@ use warp::reply::Response;
 use crate::services::App;
 
 pub mod auth;
+pub mod body;
 pub mod cors;
 pub mod endpoint;
 pub mod gateway;
 pub mod general;
 pub mod identity;
+pub mod incoming;
 pub mod multipart;
 pub mod params;
 pub mod public;

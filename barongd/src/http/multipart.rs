@@ -1,5 +1,5 @@
 //! `multipart/form-data` bodies (document and address uploads).
-//! The body has already been read in full under its size cap (request.rs), so parsing works on
+//! The body has already been read in full under its size cap (body.rs), so parsing works on
 //! bytes in memory: text parts become parameters the Rack way (`upload[]` → an array, `a[b]` →
 //! an object), parts with a file name become [`UploadedFile`]s. Any framing error is a 400.
 

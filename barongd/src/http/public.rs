@@ -8,8 +8,8 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::http::general;
+use crate::http::incoming::Incoming;
 use crate::http::reply;
-use crate::http::request::Incoming;
 use crate::services::App;
 
 /// Routes under `public/`.

@@ -54,6 +54,7 @@ pub fn status_of(why: Refusal) -> u16 {
         Refusal::NotFound => 404,
         Refusal::TooLarge => 413,
         Refusal::UnsupportedMedia => 415,
+        Refusal::TimedOut => 408,
         Refusal::Throttled => 429,
         Refusal::Restricted(code) => code,
     }
@@ -171,6 +172,7 @@ mod tests {
             (Refusal::NotFound, 404),
             (Refusal::TooLarge, 413),
             (Refusal::UnsupportedMedia, 415),
+            (Refusal::TimedOut, 408),
             (Refusal::Throttled, 429),
             (Refusal::Restricted(471), 471),
             (Refusal::Restricted(423), 423),

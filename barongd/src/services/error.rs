@@ -27,6 +27,8 @@ pub enum Refusal {
     TooLarge,
     /// The body's media type is not one the endpoint takes.
     UnsupportedMedia,
+    /// The client stopped sending its request, or sends it too slowly.
+    TimedOut,
     /// A restriction (maintenance, blacklist, …) applies; it carries the status code its rule names.
     Restricted(u16),
 }

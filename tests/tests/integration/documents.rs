@@ -7,14 +7,14 @@ use reqwest::multipart::{Form, Part};
 use super::*;
 
 /// A complete 1×1 PNG.
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\0\0\x01\x01\0\x05\x18\xd8N\0\0\0\0IEND\xaeB`\x82";
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\0\0\x01\x01\0\x05\x18\xd8N\0\0\0\0IEND\xaeB`\x82";
 /// A minimal PDF.
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
-const FUTURE: &str = "2099-12-31";
+pub const FUTURE: &str = "2099-12-31";
 
 /// `POST <path>` as multipart: text fields, then the files under `upload[]`.
-async fn upload(
+pub async fn upload(
     c: &reqwest::Client,
     url: &str,
     csrf: &str,
@@ -31,7 +31,7 @@ async fn upload(
     read(c.post(url).header("X-CSRF-Token", csrf).multipart(form).send().await.expect("request")).await
 }
 
-fn passport<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+pub fn passport<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut f = vec![("doc_type", "Passport"), ("doc_number", "AB123456CD"), ("doc_expire", FUTURE)];
     for (k, v) in extra {
         f.retain(|(key, _)| key != k);

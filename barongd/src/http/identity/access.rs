@@ -2,9 +2,9 @@
 
 use warp::reply::Response;
 
+use crate::http::incoming::Incoming;
 use crate::http::params::Check;
 use crate::http::reply;
-use crate::http::request::Incoming;
 use crate::services::App;
 use crate::services::gateway::restrictions::whitelinks;
 

@@ -8,7 +8,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::http::general;
-use crate::http::request::Incoming;
+use crate::http::incoming::Incoming;
 use crate::services::App;
 
 pub mod access;

@@ -2,15 +2,17 @@
 
 use warp::reply::Response;
 
+use crate::http::cors;
+use crate::http::incoming::Incoming;
 use crate::http::params::Check;
 use crate::http::reply;
-use crate::http::request::Incoming;
 use crate::services::App;
 use crate::services::identity::login;
 
 /// `POST identity/sessions` → 200 `UserWithFullInfo` and the session cookie.
 pub async fn login(app: &App, inc: Incoming) -> Response {
     let r = async {
+        cors::check_session_origin(&app.config, &inc.headers, "identity.session.invalid_origin")?;
         let mut c = Check::new(inc.params()?, "identity.session");
         let email = c.required("email");
         let password = c.required("password");

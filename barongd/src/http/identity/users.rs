@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use warp::reply::Response;
 
+use crate::http::cors;
+use crate::http::incoming::Incoming;
 use crate::http::params::Check;
 use crate::http::reply;
-use crate::http::request::Incoming;
 use crate::services::App;
 use crate::services::identity::registration::{self, Registration};
 use crate::services::identity::{email_confirmation, password_reset};
@@ -15,6 +16,7 @@ use crate::services::identity::{email_confirmation, password_reset};
 /// `POST identity/users` → 201 `UserWithFullInfo` and the session cookie.
 pub async fn register(app: &App, inc: Incoming) -> Response {
     let r = async {
+        cors::check_session_origin(&app.config, &inc.headers, "identity.user.invalid_origin")?;
         let mut c = Check::new(inc.params()?, "identity.user");
         let email = c.required_filled("email");
         let password = c.required_filled("password");
@@ -56,6 +58,9 @@ pub async fn email_generate_code(app: &Arc<App>, inc: Incoming) -> Response {
 /// when `login_on_email_confirmation`).
 pub async fn email_confirm_code(app: &App, inc: Incoming) -> Response {
     let r = async {
+        if app.config.login_on_email_confirmation {
+            cors::check_session_origin(&app.config, &inc.headers, "identity.user.invalid_origin")?;
+        }
         let mut c = Check::new(inc.params()?, "identity.user");
         let token = c.required_filled("token");
         c.finish()?;

@@ -9,9 +9,9 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::http::auth::authenticate;
+use crate::http::incoming::Incoming;
 use crate::http::params::{Params, WrongType};
 use crate::http::reply;
-use crate::http::request::Incoming;
 use crate::services::App;
 use crate::services::account::api_keys::{
     self, KeyHolder, ListQuery, Listed, MAX_LIMIT, OtpKeys, SERVICE_ACCOUNT_OTP_KEYS, USER_OTP_KEYS,

@@ -10,9 +10,9 @@ use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
 use crate::http::auth::authenticate;
+use crate::http::incoming::Incoming;
 use crate::http::params::{Check, Params};
 use crate::http::reply;
-use crate::http::request::Incoming;
 use crate::services::App;
 use crate::services::error::ServiceError;
 use crate::services::kyc::documents::{self, DocumentInput, FileInput};
@@ -32,7 +32,7 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
             .then(move |id: String, full: warp::path::FullPath, inc: Incoming| {
                 let app = app.clone();
                 let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
-                async move { crate::http::endpoint::run(meta, download(&app, inc, id)).await }
+                async move { crate::http::endpoint::run(&app, meta, download(&app, inc, id)).await }
             })
             .boxed()
     };

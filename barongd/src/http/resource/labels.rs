@@ -7,9 +7,9 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::http::auth::authenticate;
+use crate::http::incoming::Incoming;
 use crate::http::params::Check;
 use crate::http::reply;
-use crate::http::request::Incoming;
 use crate::services::App;
 use crate::services::account::labels as user_labels;
 use crate::services::error::ServiceError;

@@ -8,8 +8,8 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::http::auth::authenticate;
+use crate::http::incoming::Incoming;
 use crate::http::reply;
-use crate::http::request::Incoming;
 use crate::services::App;
 use crate::services::account::full_info;
 

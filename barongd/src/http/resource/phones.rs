@@ -8,9 +8,9 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::http::auth::authenticate;
+use crate::http::incoming::Incoming;
 use crate::http::params::Check;
 use crate::http::reply;
-use crate::http::request::Incoming;
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::kyc::phones;

@@ -10,9 +10,9 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::http::auth::authenticate;
+use crate::http::incoming::Incoming;
 use crate::http::params::{Check, Params};
 use crate::http::reply;
-use crate::http::request::Incoming;
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::kyc::profiles::{self, Metadata, ProfileInput};

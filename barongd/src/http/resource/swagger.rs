@@ -11,8 +11,8 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use crate::http::incoming::Incoming;
 use crate::http::reply;
-use crate::http::request::Incoming;
 use crate::services::App;
 
 static DOC: LazyLock<Value> =

@@ -3,8 +3,9 @@
 //!
 //! The database is the truth. Sessions, users, service accounts, API keys, permissions and issued
 //! JWTs are cached here; triggers write every relevant change into `changes` (migration 0004),
-//! and `poller::spawn_poller` reads it every 100 ms on every daemon, so a logout, ban, role change, key
-//! or permission edit made anywhere is seen everywhere well within a second.
+//! and `poller::spawn_poller` reads it every `change_feed_poll_ms` (100 ms) on every daemon, so a
+//! logout, ban, role change, key or permission edit made anywhere is seen everywhere well within a
+//! second; the daemon that made the change reads it before it answers (`Authz::catch_up`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -13,6 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use crate::config::Config;
 
 use crate::model::{HolderKind, KeyState};
+use crate::services::gateway::audit_budget::AuditBudget;
 use crate::services::gateway::rules::{Rules, RulesFile};
 use crate::services::seal::Sealer;
 use crate::services::tokens::Tokens;
@@ -104,9 +106,16 @@ pub struct Authz {
     pub(crate) generation: AtomicU64,
     cursor: AtomicI64,
     seen: Mutex<std::collections::BTreeSet<i64>>,
+    /// One change-feed read at a time (the poller's or one a request waits for), so a read that
+    /// finished has applied everything committed before it started.
+    sync_turn: tokio::sync::Mutex<()>,
+    /// Change-feed reads started so far, to tell whether one started after a given moment.
+    syncs_started: AtomicU64,
     reuse_seconds: i64,
     /// Used API-key nonces seen by this daemon: (kid, nonce) and, oldest first, their expiry.
     nonces: Mutex<UsedNonces>,
+    /// How many denied requests may still become audit rows this minute.
+    pub(crate) audit_budget: AuditBudget,
     /// Whether other daemons may share the database (PostgreSQL): then the nonce must also be
     /// recorded there. A SQLite file has one daemon, whose memory is the whole truth.
     shared_nonces: bool,
@@ -124,8 +133,11 @@ impl Authz {
             cursor: AtomicI64::new(cursor),
             // At start every existing change is old news (the caches are empty).
             seen: Mutex::new((cursor - 256..=cursor).collect()),
+            sync_turn: tokio::sync::Mutex::new(()),
+            syncs_started: AtomicU64::new(0),
             reuse_seconds: config.authz_jwt_reuse_seconds.max(0),
             nonces: Mutex::default(),
+            audit_budget: AuditBudget::new(&config.denied_audit),
             shared_nonces: store.backend() != "sqlite",
         })
     }
@@ -236,11 +248,38 @@ impl Authz {
         }
     }
 
-    /// Reads the change feed once and drops what it names from the caches.
-    ///
+    /// Reads the change feed once and drops what it names from the caches. When the feed cannot
+    /// be read every cache is emptied (before the next read may start) and the error returned.
+    pub async fn sync(&self, store: &DynStore, tokens: &Tokens, sealer: &Sealer) -> Result<usize, String> {
+        let _turn = self.sync_turn.lock().await;
+        self.sync_in_turn(store, tokens, sealer).await
+    }
+
+    /// Read-your-writes: returns once a change-feed read that started after this call has been
+    /// applied, so what this daemon has just committed is out of its own caches before it
+    /// answers. Callers waiting together share one read.
+    pub async fn catch_up(&self, store: &DynStore, tokens: &Tokens, sealer: &Sealer) -> Result<(), String> {
+        let before = self.syncs_started.load(Ordering::SeqCst);
+        let _turn = self.sync_turn.lock().await;
+        if self.syncs_started.load(Ordering::SeqCst) > before {
+            // A read started after our commit and, since we hold the turn now, has finished.
+            return Ok(());
+        }
+        self.sync_in_turn(store, tokens, sealer).await.map(|_| ())
+    }
+
+    async fn sync_in_turn(&self, store: &DynStore, tokens: &Tokens, sealer: &Sealer) -> Result<usize, String> {
+        self.syncs_started.fetch_add(1, Ordering::SeqCst);
+        let read = self.read_feed(store, tokens, sealer).await;
+        if read.is_err() {
+            self.clear();
+        }
+        read
+    }
+
     /// On PostgreSQL ids come from a sequence and a transaction may commit after one with a
     /// higher id, so the last `WINDOW` ids are read again and the ones already applied skipped.
-    pub async fn sync(&self, store: &DynStore, tokens: &Tokens, sealer: &Sealer) -> Result<usize, String> {
+    async fn read_feed(&self, store: &DynStore, tokens: &Tokens, sealer: &Sealer) -> Result<usize, String> {
         const WINDOW: i64 = 256;
         let cursor = self.cursor.load(Ordering::SeqCst);
         let rows = store.changes_after(cursor - WINDOW).await.map_err(|e| e.to_string())?;
@@ -263,7 +302,16 @@ impl Authz {
         Ok(changes.len())
     }
 
-    /// Empties every cache (after an operator command, and in tests).
+    /// Drops one session this daemon has just deleted, without a feed read (the deleting request
+    /// may be a GET, which does not wait for one).
+    pub fn forget_session(&self, id_hash: &str) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut m) = self.caches.sessions.write() {
+            m.remove(id_hash);
+        }
+    }
+
+    /// Empties every cache (when the change feed cannot be read).
     pub fn clear(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         let c = &self.caches;

@@ -13,12 +13,13 @@ use crate::model::{HolderKind, KeyState};
 use crate::services::App;
 use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::gateway::audit::{self, Audited, Verdict};
 use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, Subject};
 use crate::services::gateway::rules::has_prefix;
 use crate::services::identity::sessions::{hash_id, same_network};
+use crate::store::UserRow;
 use crate::store::authz::PermissionRow;
 use crate::store::service_accounts::ServiceAccountRow;
-use crate::store::{NewActivity, UserRow};
 
 /// What the gateway asked about, parsed at the edge.
 pub struct AuthzRequest<'a> {
@@ -154,9 +155,7 @@ async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder>
         row.user_agent == req.ctx.user_agent.as_deref().unwrap_or_default() && same_network(&row.user_ip, &req.ctx.ip);
     if !bound || now >= expires_at || now >= row.absolute_expires_at {
         app.store.delete_session(&id_hash).await?;
-        if let Ok(mut m) = app.authz.caches.sessions.write() {
-            m.remove(&id_hash);
-        }
+        app.authz.forget_session(&id_hash);
         return Err(ServiceError::unauthenticated("authz.client_session_mismatch"));
     }
     let Some(user) = user(app, row.user_id).await? else {
@@ -329,62 +328,17 @@ async fn permit(app: &App, req: &AuthzRequest<'_>, holder: &Holder) -> ServiceRe
         || matching.iter().any(|p| p.action == "DROP")
         || !matching.iter().any(|p| p.action == "ACCEPT");
     if let Holder::User(u) = holder {
+        let audited = Audited { method: req.method, path: req.path, ctx: req.ctx, params: req.params };
         if denied {
-            audit(app, req, &u.row, None, "denied");
+            audit::record(app, &audited, &u.row, None, Verdict::Denied);
         } else if let Some(p) = matching.iter().find(|p| p.action == "AUDIT") {
-            audit(app, req, &u.row, p.topic.as_deref(), "succeed");
+            audit::record(app, &audited, &u.row, p.topic.as_deref(), Verdict::Audited);
         }
     }
     // Kept at 401, not 403: Barong's web clients treat 401 from the gateway as "not allowed here"
     // and gateways relay it; a new status would change what they show
     // (docs/compatibility.md#invalid-permission-401).
     if denied { Err(ServiceError::unauthenticated("authz.invalid_permission")) } else { Ok(()) }
-}
-
-/// The admin activity of a denied or audited request, written in the background.
-fn audit(app: &App, req: &AuthzRequest<'_>, user: &UserRow, topic: Option<&str>, result: &'static str) {
-    let topic = topic
-        .map(str::to_string)
-        .or_else(|| req.path.split_once("admin/").map(|(_, rest)| rest.split('/').next().unwrap_or("").to_string()))
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| "general".into());
-    let action = match req.method {
-        "POST" => "create",
-        "PUT" | "PATCH" => "update",
-        "GET" => "read",
-        "DELETE" => "delete",
-        _ => "system",
-    };
-    let mut data = req.params.cloned().unwrap_or_default();
-    let target_uid = ["uid", "user_uid"]
-        .iter()
-        .find_map(|k| data.get(*k).and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_default();
-    data.insert("path".into(), Value::String(req.path.to_string()));
-    // Secrets a client might send along never reach the activity log.
-    for k in ["password", "old_password", "new_password", "confirm_password", "otp_code", "code", "totp_code"] {
-        data.remove(k);
-    }
-    let row = NewActivity {
-        user_id: Some(user.id),
-        target_uid: Some(target_uid),
-        category: "admin",
-        user_ip: req.ctx.ip.clone(),
-        user_ip_country: app.restrictions.country_name(&req.ctx.ip),
-        user_agent: req.ctx.user_agent.clone(),
-        topic: topic.into(),
-        action,
-        result,
-        data: Some(Value::Object(data).to_string()),
-        created_at: app.clock.now(),
-    };
-    let store = app.store.clone();
-    let request_id = req.ctx.request_id.clone();
-    tokio::spawn(async move {
-        if let Err(e) = store.insert_activity(&row).await {
-            tracing::warn!(%request_id, error = %e, "admin activity not recorded");
-        }
-    });
 }
 
 // --- the upstream JWT, reused per account ---

@@ -1,6 +1,8 @@
 //! The authz gateway: restrictions, pass/block rules, the cookie and API-key flows, permissions
 //! and the upstream JWT, decided from in-memory caches the change feed keeps fresh.
 
+pub mod audit;
+pub mod audit_budget;
 pub mod caches;
 pub mod decide;
 pub mod poller;

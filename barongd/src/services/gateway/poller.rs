@@ -1,19 +1,34 @@
-//! The gateway's background upkeep: the change feed, the rules file and expired cache entries.
+//! The change feed's readers: the background upkeep (the feed, the rules file, expired cache
+//! entries) and the read a request makes after its own writes.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::services::App;
 
-const POLL_EVERY: Duration = Duration::from_millis(100);
+/// The upkeep's own beat: the rules file and expiry checks run on it whatever the feed's interval.
+const TICK: Duration = Duration::from_millis(100);
+const RULES_EVERY: Duration = Duration::from_secs(1);
+const SWEEP_EVERY: Duration = Duration::from_secs(10);
+const PURGE_EVERY: Duration = Duration::from_secs(60);
 
-/// Polls the change feed every 100 ms (the rules file once a second, expired cache entries away
-/// every 10 s, old changes once a minute) until `stop` turns true.
+/// Reads the change feed every `change_feed_poll_ms`, the rules file once a second, sweeps expired
+/// cache entries every 10 s and old changes once a minute, until `stop` turns true.
 pub fn spawn_poller(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(POLL_EVERY);
+        let feed_every = Duration::from_millis(app.config.change_feed_poll_ms);
+        let mut tick = tokio::time::interval(TICK.min(feed_every));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut n: u64 = 0;
+        let start = Instant::now();
+        let (mut feed, mut rules, mut sweep, mut purge) = (start, start, start, start);
+        let due = |last: &mut Instant, every: Duration| {
+            let now = Instant::now();
+            let is_due = now.duration_since(*last) >= every;
+            if is_due {
+                *last = now;
+            }
+            is_due
+        };
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -22,22 +37,31 @@ pub fn spawn_poller(app: Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>)
             if *stop.borrow() {
                 return;
             }
-            n += 1;
-            if let Err(e) = app.authz.sync(&app.store, &app.tokens, &app.sealer).await {
+            if due(&mut feed, feed_every)
+                && let Err(e) = app.authz.sync(&app.store, &app.tokens, &app.sealer).await
+            {
                 tracing::warn!(error = %e, "change feed not read; caches are dropped");
-                app.authz.clear();
             }
-            if n.is_multiple_of(10) {
+            if due(&mut rules, RULES_EVERY) {
                 app.authz.reload_rules();
             }
-            if n.is_multiple_of(100) {
+            if due(&mut sweep, SWEEP_EVERY) {
                 app.authz.sweep(app.clock.now());
             }
-            if n.is_multiple_of(600)
+            if due(&mut purge, PURGE_EVERY)
                 && let Err(e) = app.store.purge_changes(app.clock.now() - 3600).await
             {
                 tracing::warn!(error = %e, "old changes not purged");
             }
         }
     })
+}
+
+/// Applies the changes this daemon has just committed to its own caches before it answers
+/// (read-your-writes); other daemons follow at their next poll. When the feed cannot be read
+/// the caches have been emptied, which is as fresh.
+pub async fn catch_up(app: &App) {
+    if let Err(e) = app.authz.catch_up(&app.store, &app.tokens, &app.sealer).await {
+        tracing::warn!(error = %e, "change feed not read after a change; caches are dropped");
+    }
 }

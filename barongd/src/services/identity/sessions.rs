@@ -93,10 +93,12 @@ pub async fn authenticate(
         session.user_agent == ctx.user_agent.as_deref().unwrap_or_default() && same_network(&session.user_ip, &ctx.ip);
     if !bound || now >= session.expires_at || now >= session.absolute_expires_at {
         app.store.delete_session(&id_hash).await?;
+        app.authz.forget_session(&id_hash);
         return Err(ServiceError::unauthenticated("authz.client_session_mismatch"));
     }
     let Some(user) = app.store.user_by_id(session.user_id).await? else {
         app.store.delete_session(&id_hash).await?;
+        app.authz.forget_session(&id_hash);
         return Err(ServiceError::unauthenticated("authz.invalid_session"));
     };
     if !user.state.may_sign_in() {

@@ -13,6 +13,7 @@ use crate::config::yaml;
 use crate::services::App;
 use crate::services::clock::iso8601;
 use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::gateway::poller;
 use crate::store::StoreError;
 use crate::store::authz::PermissionRow;
 
@@ -24,10 +25,7 @@ fn info(p: PermissionRow) -> PermissionInfo {
 }
 
 async fn applied(app: &App) {
-    if let Err(e) = app.authz.sync(&app.store, &app.tokens, &app.sealer).await {
-        tracing::warn!(error = %e, "change feed not read after an operator change");
-        app.authz.clear();
-    }
+    poller::catch_up(app).await;
 }
 
 pub async fn keys(app: &App) -> ServiceResult<Vec<SigningKeyInfo>> {
