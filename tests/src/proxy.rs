@@ -20,12 +20,7 @@ impl TcpProxy {
     pub async fn start(upstream: &str) -> TcpProxy {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("bind proxy");
         let port = listener.local_addr().expect("proxy address").port();
-        let proxy = TcpProxy {
-            port,
-            upstream: upstream.to_string(),
-            task: Mutex::new(None),
-            accepted: Arc::default(),
-        };
+        let proxy = TcpProxy { port, upstream: upstream.to_string(), task: Mutex::new(None), accepted: Arc::default() };
         proxy.serve(listener);
         proxy
     }

@@ -116,7 +116,8 @@ async fn crash_and_restart(backend: Backend) {
         let mut passwords = vec![PASSWORD.to_string(); PASSWORD_USERS];
         // How many events of (name, email) the kept writes must have produced.
         let mut expected: HashMap<(String, String), usize> = HashMap::new();
-        let mut expect = |name: &str, email: &str| *expected.entry((name.to_string(), email.to_string())).or_default() += 1;
+        let mut expect =
+            |name: &str, email: &str| *expected.entry((name.to_string(), email.to_string())).or_default() += 1;
         let (mut acked, mut kept_unacked) = (0usize, 0usize);
         for r in 0..ROUNDS {
             let before = digests(&srv).await;
@@ -162,7 +163,11 @@ async fn crash_and_restart(backend: Backend) {
         // Distinct events (by jti: a redelivery is not a second event) per (name, email).
         let mut seen: HashMap<(String, String), HashSet<String>> = HashMap::new();
         let missing = |seen: &HashMap<(String, String), HashSet<String>>| -> Vec<(String, String)> {
-            expected.iter().filter(|(k, n)| seen.get(*k).map_or(0, HashSet::len) < **n).map(|(k, _)| k.clone()).collect()
+            expected
+                .iter()
+                .filter(|(k, n)| seen.get(*k).map_or(0, HashSet::len) < **n)
+                .map(|(k, _)| k.clone())
+                .collect()
         };
         let (mut received, mut jtis) = (0usize, HashSet::new());
         let deadline = Instant::now() + Duration::from_secs(120);

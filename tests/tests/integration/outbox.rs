@@ -41,19 +41,23 @@ both!(a_change_whose_event_cannot_be_written_is_not_made, config = NO_BROKER, |s
     refuse_events(&srv).await;
 
     // Sign-up: model.user.created is written with the user, so no user without it.
-    let (s, _) = post(&srv.client(), &srv.url("identity/users"), json!({"email": "lost@example.com", "password": PASSWORD})).await;
+    let (s, _) =
+        post(&srv.client(), &srv.url("identity/users"), json!({"email": "lost@example.com", "password": PASSWORD}))
+            .await;
     assert_eq!(s, 500);
     assert_eq!(count(&srv, "users WHERE email = 'lost@example.com'").await, 0, "a user without its event");
 
     // Password change: system.user.password.change is written with the new digest.
     let body = json!({"old_password": PASSWORD, "new_password": "Vei4ahch-Ohth", "confirm_password": "Vei4ahch-Ohth"});
-    let (s, _) = send_json(&c, reqwest::Method::PUT, &srv.url("resource/users/password"), Some(&csrf), Some(body)).await;
+    let (s, _) =
+        send_json(&c, reqwest::Method::PUT, &srv.url("resource/users/password"), Some(&csrf), Some(body)).await;
     assert_eq!(s, 500);
     let now = srv.sql_texts(&format!("SELECT password_digest FROM users WHERE email = '{email}'")).await;
     assert_eq!(now, digest, "a password changed without its event");
 
     // Login: system.session.create is written with the session.
-    let (s, _) = post(&srv.client(), &srv.url("identity/sessions"), json!({"email": email, "password": PASSWORD})).await;
+    let (s, _) =
+        post(&srv.client(), &srv.url("identity/sessions"), json!({"email": email, "password": PASSWORD})).await;
     assert_eq!(s, 500);
     assert_eq!(count(&srv, "sessions").await, sessions, "a session without its event");
 
@@ -85,23 +89,34 @@ async fn signup_latencies(srv: &TestServer, consumer: &mut Consumer, n: usize) -
     out
 }
 
-both!(events_reach_rabbitmq_right_after_the_commit, per_backend = |backend| async move {
-    let Some(mut consumer) = Consumer::connect(&[("barong.events.model", "user.created")]).await else { return };
-    let opts = Options { config: events_config(&amqp_url()), ..Default::default() };
-    let Some(srv) = TestServer::spawn_with(backend, opts).await else { return };
-    within_limit(srv, |srv| async move {
-        signup_latencies(&srv, &mut consumer, 3).await; // connects and declares first
-        let ms = signup_latencies(&srv, &mut consumer, 30).await;
-        let (median, p95) = (ms[ms.len() / 2], ms[ms.len() * 95 / 100]);
-        eprintln!("event latency after the reply ({backend:?}): median {median} ms, p95 {p95} ms, max {} ms", ms[ms.len() - 1]);
-        // The idle poll is several seconds: anything near it means the commit did not wake the publisher.
-        assert!(median < 1000, "median {median} ms");
-    })
-    .await;
-});
+both!(
+    events_reach_rabbitmq_right_after_the_commit,
+    per_backend = |backend| async move {
+        let Some(mut consumer) = Consumer::connect(&[("barong.events.model", "user.created")]).await else { return };
+        let opts = Options { config: events_config(&amqp_url()), ..Default::default() };
+        let Some(srv) = TestServer::spawn_with(backend, opts).await else { return };
+        within_limit(srv, |srv| async move {
+            signup_latencies(&srv, &mut consumer, 3).await; // connects and declares first
+            let ms = signup_latencies(&srv, &mut consumer, 30).await;
+            let (median, p95) = (ms[ms.len() / 2], ms[ms.len() * 95 / 100]);
+            eprintln!(
+                "event latency after the reply ({backend:?}): median {median} ms, p95 {p95} ms, max {} ms",
+                ms[ms.len() - 1]
+            );
+            // A publisher that waits for its poll instead of the commit's wake-up shows it here
+            // (a 200 ms poll gave a median near 200 ms).
+            assert!(median < 100, "median {median} ms");
+        })
+        .await;
+    }
+);
 
 /// Sign-ups from `workers` tasks until `stop`; every reply's (email, status).
-async fn signups_until(srv: &TestServer, workers: usize, stop: Arc<std::sync::atomic::AtomicBool>) -> Vec<(String, u16)> {
+async fn signups_until(
+    srv: &TestServer,
+    workers: usize,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<(String, u16)> {
     let mut tasks = tokio::task::JoinSet::new();
     for w in 0..workers {
         let (url, stop) = (srv.url("identity/users"), stop.clone());
@@ -125,14 +140,16 @@ async fn signups_until(srv: &TestServer, workers: usize, stop: Arc<std::sync::at
     all
 }
 
-both!(a_rabbitmq_outage_under_load_fails_no_request_and_loses_no_event, per_backend = |backend| async move {
-    let Some(mut consumer) = Consumer::connect(&[("barong.events.model", "user.created")]).await else { return };
-    let (host, port, user, pass, _) = url_parts(&amqp_url());
-    let proxy = TcpProxy::start(&format!("{host}:{port}")).await;
-    let through = format!("amqp://{user}:{pass}@127.0.0.1:{}/%2f", proxy.port);
-    let opts = Options { config: events_config(&through), ..Default::default() };
-    let Some(srv) = TestServer::spawn_with(backend, opts).await else { return };
-    within_limit(srv, |srv| async move {
+both!(
+    a_rabbitmq_outage_under_load_fails_no_request_and_loses_no_event,
+    per_backend = |backend| async move {
+        let Some(mut consumer) = Consumer::connect(&[("barong.events.model", "user.created")]).await else { return };
+        let (host, port, user, pass, _) = url_parts(&amqp_url());
+        let proxy = TcpProxy::start(&format!("{host}:{port}")).await;
+        let through = format!("amqp://{user}:{pass}@127.0.0.1:{}/%2f", proxy.port);
+        let opts = Options { config: events_config(&through), ..Default::default() };
+        let Some(srv) = TestServer::spawn_with(backend, opts).await else { return };
+        within_limit(srv, |srv| async move {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let load = signups_until(&srv, 4, stop.clone());
         let outage = async {
@@ -167,4 +184,5 @@ both!(a_rabbitmq_outage_under_load_fails_no_request_and_loses_no_event, per_back
         assert!(missing.is_empty(), "events never delivered for {} sign-ups", missing.len());
     })
     .await;
-});
+    }
+);

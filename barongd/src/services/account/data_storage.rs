@@ -38,7 +38,8 @@ pub async fn create(app: &App, user: &UserRow, ctx: &RequestContext, title: &str
         return Err(ServiceError::invalid_all(errors));
     }
     let now = app.clock.now();
-    let fields = serde_json::json!({"title": title, "data": data, "created_at": iso8601(now), "updated_at": iso8601(now)});
+    let fields =
+        serde_json::json!({"title": title, "data": data, "created_at": iso8601(now), "updated_at": iso8601(now)});
     let created = event_api::model_of_user_event(app, "model.data_storage.created", user, fields).await;
     match app.store.insert_data_storage_with_events(user.id, title, data, now, &created).await {
         Ok(()) => {}

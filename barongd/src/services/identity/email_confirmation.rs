@@ -27,7 +27,8 @@ pub async fn send_confirmation(app: &App, user: &UserRow) -> ServiceResult<()> {
     claims.insert("uid".into(), json!(user.uid));
     let token = app.tokens.sign(claims, now)?;
     let link = link(app, "/accounts/confirmation", "confirmation_token", &token, &user.language);
-    let reported = events::user_system_event(app, "system.user.email.confirmation.token", user, &[("token", json!(token))]).await;
+    let reported =
+        events::user_system_event(app, "system.user.email.confirmation.token", user, &[("token", json!(token))]).await;
     app.mailer
         .send_with_events(&user.email, &user.language, MailKind::EmailConfirmation { link }, now, &reported)
         .await

@@ -36,7 +36,8 @@ pub async fn password_generate_code(
     let lang = lang.map(|l| language(app, Some(l))).unwrap_or_else(|| user.language.clone());
     let link = link(app, "/accounts/password_reset", "reset_token", &token, &lang);
     activity::record(app, ctx, user.id, "password", "request password reset", Outcome::Succeed, None).await;
-    let reported = events::user_system_event(app, "system.user.password.reset.token", &user, &[("token", json!(token))]).await;
+    let reported =
+        events::user_system_event(app, "system.user.password.reset.token", &user, &[("token", json!(token))]).await;
     app.mailer
         .send_with_events(&user.email, &lang, MailKind::PasswordReset { link }, now, &reported)
         .await
