@@ -6,19 +6,25 @@
 //! - `server`: [`TestServer`], one daemon and what a test reads from it;
 //! - `pg`: a fresh PostgreSQL database per daemon;
 //! - `both`: the [`both!`] macro, one body on both backends within [`TEST_LIMIT`];
-//! - `fakes`: fake HTTP and SMTP servers for the services barongd calls.
+//! - `fakes`: fake HTTP and SMTP servers for the services barongd calls;
+//! - `proxy`: a TCP proxy a test cuts to stand for a network failure or a server restart;
+//! - `private_pg`: a PostgreSQL cluster of one test's own, which it may restart.
 
 mod binaries;
 mod both;
 mod fakes;
 pub mod mmdb;
 mod pg;
+mod private_pg;
+mod proxy;
 mod server;
 
 pub use binaries::binary;
 pub use both::{TEST_LIMIT, spawn_and_run, within_limit};
 pub use fakes::{fake_http, fake_http_requests, smtp_sink};
 pub use pg::{PgDatabase, pg_url};
+pub use private_pg::PrivatePg;
+pub use proxy::TcpProxy;
 pub use serde_json::{Value, json};
 pub use server::{Backend, Options, TEST_UA, TestServer};
 

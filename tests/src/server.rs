@@ -42,6 +42,8 @@ pub struct TestServer {
     pub(crate) logs: Arc<Mutex<String>>,
     /// Keeps a PostgreSQL test database alive while a daemon (or its sibling) uses it.
     _pg: Option<Arc<PgDatabase>>,
+    /// What it was started with, for [`TestServer::restart`].
+    opts: Options,
 }
 
 /// The browser user agent of [`TestServer::client`].
@@ -128,6 +130,7 @@ impl TestServer {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("barongd starts");
+        let opts = Options { data_dir: Some(data_dir.clone()), database_url: Some(database_url.clone()), ..opts };
         let logs = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         let stderr = child.stderr.take().expect("stderr piped");
@@ -164,7 +167,25 @@ impl TestServer {
             child,
             logs,
             _pg: pg,
+            opts,
         }
+    }
+
+    /// SIGKILL: the daemon dies at once, mid-request, as in a crash or an OOM kill.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the daemon again on the same data dir and database (after [`TestServer::kill`] or
+    /// [`TestServer::terminate`]); it may listen on another port.
+    pub fn restart(&mut self) {
+        self.kill();
+        let mut next = Self::start(self.backend, self.opts.clone(), None, self.database_url.clone());
+        std::mem::swap(&mut self.child, &mut next.child);
+        std::mem::swap(&mut self.logs, &mut next.logs);
+        self.base = next.base.clone();
+        self.addr = next.addr.clone();
     }
 
     /// `/api/v2/barong/<path>`.

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use super::StoreResult;
 use super::activities::ActivityRow;
 use super::labels::LabelRow;
+use super::outbox::PendingEvent;
 
 /// Filters of a user's activity listing; `None` means "any".
 #[derive(Debug, Clone, Default)]
@@ -39,7 +40,18 @@ pub trait AccountStore {
     /// Whether the user has a data storage with this title, compared case-insensitively.
     async fn data_storage_title_taken(&self, user_id: i64, title: &str) -> StoreResult<bool>;
     /// Inserts a data storage; a duplicate title (any case) is `StoreError::Unique`.
-    async fn insert_data_storage(&self, user_id: i64, title: &str, data: &str, now: i64) -> StoreResult<()>;
+    async fn insert_data_storage(&self, user_id: i64, title: &str, data: &str, now: i64) -> StoreResult<()> {
+        self.insert_data_storage_with_events(user_id, title, data, now, &[]).await
+    }
+    /// Inserts a data storage and queues `events` in the same transaction.
+    async fn insert_data_storage_with_events(
+        &self,
+        user_id: i64,
+        title: &str,
+        data: &str,
+        now: i64,
+        events: &[PendingEvent],
+    ) -> StoreResult<()>;
 
     /// One page of the user's activities, newest first.
     async fn activities_page(
@@ -178,23 +190,26 @@ macro_rules! impl_account_store {
                 Ok(found.is_some())
             }
 
-            async fn insert_data_storage(
+            async fn insert_data_storage_with_events(
                 &self,
                 user_id: i64,
                 title: &str,
                 data: &str,
                 now: i64,
+                events: &[$crate::store::outbox::PendingEvent],
             ) -> $crate::store::StoreResult<()> {
-                sqlx::query::<$db>(
-                    "INSERT INTO data_storages (user_id, title, data, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $4)",
-                )
-                .bind(user_id)
-                .bind(title)
-                .bind(data)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
+                $crate::store::outbox::with_events!(self, $db, events, |conn| {
+                    sqlx::query::<$db>(
+                        "INSERT INTO data_storages (user_id, title, data, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $4)",
+                    )
+                    .bind(user_id)
+                    .bind(title)
+                    .bind(data)
+                    .bind(now)
+                    .execute(conn)
+                    .await?
+                });
                 Ok(())
             }
 

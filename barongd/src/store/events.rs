@@ -1,7 +1,10 @@
-//! event_outbox: Event API messages waiting for RabbitMQ. A row is written with the change that
-//! caused it and deleted once the broker confirmed it.
+//! event_outbox: Event API messages waiting for RabbitMQ. A row is written in the transaction of
+//! the change that caused it (see [`super::outbox`]) and deleted once the broker confirmed it.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use tokio::sync::Notify;
 
 use super::StoreResult;
 
@@ -18,7 +21,10 @@ pub struct EventRow {
 
 #[async_trait]
 pub trait EventStore {
+    /// Queues an event on its own, for changes that are not written in the same transaction.
     async fn enqueue_event(&self, jti: &str, name: &str, record_sealed: &str, now: i64) -> StoreResult<()>;
+    /// Signalled after every commit that queued events, so the publisher needs no tight poll.
+    fn outbox_wake(&self) -> Arc<Notify>;
     /// Events due for an attempt, in the order they happened.
     async fn due_events(&self, now: i64, limit: i64) -> StoreResult<Vec<EventRow>>;
     /// Reserves an event for this daemon until `lease_until`; false when another daemon did first.
@@ -49,7 +55,12 @@ macro_rules! impl_event_store {
                 .bind(now)
                 .execute(&self.pool)
                 .await?;
+                self.outbox_wake.notify_one();
                 Ok(())
+            }
+
+            fn outbox_wake(&self) -> std::sync::Arc<tokio::sync::Notify> {
+                self.outbox_wake.clone()
             }
 
             async fn due_events(

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
+use super::outbox::PendingEvent;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MailRow {
@@ -16,7 +17,19 @@ pub struct MailRow {
 
 #[async_trait]
 pub trait MailStore {
-    async fn enqueue_mail(&self, id: &str, recipient: &str, message: &[u8], now: i64) -> StoreResult<()>;
+    async fn enqueue_mail(&self, id: &str, recipient: &str, message: &[u8], now: i64) -> StoreResult<()> {
+        self.enqueue_mail_with_events(id, recipient, message, now, &[]).await
+    }
+    /// Queues the message and `events` (those about what it carries, such as its token) in one
+    /// transaction.
+    async fn enqueue_mail_with_events(
+        &self,
+        id: &str,
+        recipient: &str,
+        message: &[u8],
+        now: i64,
+        events: &[PendingEvent],
+    ) -> StoreResult<()>;
     /// Messages due for an attempt, oldest first, skipping those that used up `max_attempts`.
     async fn due_mail(&self, now: i64, max_attempts: i64, limit: i64) -> StoreResult<Vec<MailRow>>;
     /// Claims a message for this daemon until `lease_until` (so two daemons don't send it twice);
@@ -31,23 +44,26 @@ macro_rules! impl_mail_store {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::mail::MailStore for $store {
-            async fn enqueue_mail(
+            async fn enqueue_mail_with_events(
                 &self,
                 id: &str,
                 recipient: &str,
                 message: &[u8],
                 now: i64,
+                events: &[$crate::store::outbox::PendingEvent],
             ) -> $crate::store::StoreResult<()> {
-                sqlx::query::<$db>(
-                    "INSERT INTO mail_queue (id, recipient, message, attempts, next_attempt_at, created_at) \
-                     VALUES ($1, $2, $3, 0, $4, $4)",
-                )
-                .bind(id)
-                .bind(recipient)
-                .bind(message)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
+                $crate::store::outbox::with_events!(self, $db, events, |conn| {
+                    sqlx::query::<$db>(
+                        "INSERT INTO mail_queue (id, recipient, message, attempts, next_attempt_at, created_at) \
+                         VALUES ($1, $2, $3, 0, $4, $4)",
+                    )
+                    .bind(id)
+                    .bind(recipient)
+                    .bind(message)
+                    .bind(now)
+                    .execute(conn)
+                    .await?
+                });
                 Ok(())
             }
 

@@ -10,6 +10,8 @@ use super::{Store, StoreResult};
 
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    /// Woken after a commit that queued events (the publisher waits on it).
+    pub(crate) outbox_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl PgStore {
@@ -20,7 +22,7 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, outbox_wake: Default::default() })
     }
 }
 

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
+use super::outbox::PendingEvent;
 
 #[derive(Clone, sqlx::FromRow)]
 pub struct SessionRow {
@@ -27,7 +28,11 @@ impl std::fmt::Debug for SessionRow {
 
 #[async_trait]
 pub trait SessionStore {
-    async fn insert_session(&self, s: &SessionRow) -> StoreResult<()>;
+    async fn insert_session(&self, s: &SessionRow) -> StoreResult<()> {
+        self.insert_session_with_events(s, &[]).await
+    }
+    /// Stores the session and queues `events` in the same transaction.
+    async fn insert_session_with_events(&self, s: &SessionRow, events: &[PendingEvent]) -> StoreResult<()>;
     async fn session(&self, id_hash: &str) -> StoreResult<Option<SessionRow>>;
     /// Moves the idle expiry forward.
     async fn touch_session(&self, id_hash: &str, expires_at: i64) -> StoreResult<()>;
@@ -43,21 +48,27 @@ macro_rules! impl_session_store {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::sessions::SessionStore for $store {
-            async fn insert_session(&self, s: &$crate::store::sessions::SessionRow) -> $crate::store::StoreResult<()> {
-                sqlx::query::<$db>(
-                    "INSERT INTO sessions (id_hash, user_id, csrf_token, user_ip, user_agent, expires_at, \
-                     absolute_expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(&s.id_hash)
-                .bind(s.user_id)
-                .bind(&s.csrf_token)
-                .bind(&s.user_ip)
-                .bind(&s.user_agent)
-                .bind(s.expires_at)
-                .bind(s.absolute_expires_at)
-                .bind(s.created_at)
-                .execute(&self.pool)
-                .await?;
+            async fn insert_session_with_events(
+                &self,
+                s: &$crate::store::sessions::SessionRow,
+                events: &[$crate::store::outbox::PendingEvent],
+            ) -> $crate::store::StoreResult<()> {
+                $crate::store::outbox::with_events!(self, $db, events, |conn| {
+                    sqlx::query::<$db>(
+                        "INSERT INTO sessions (id_hash, user_id, csrf_token, user_ip, user_agent, expires_at, \
+                         absolute_expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(&s.id_hash)
+                    .bind(s.user_id)
+                    .bind(&s.csrf_token)
+                    .bind(&s.user_ip)
+                    .bind(&s.user_agent)
+                    .bind(s.expires_at)
+                    .bind(s.absolute_expires_at)
+                    .bind(s.created_at)
+                    .execute(conn)
+                    .await?
+                });
                 Ok(())
             }
 

@@ -10,6 +10,8 @@ use super::{Store, StoreResult};
 
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    /// Woken after a commit that queued events (the publisher waits on it).
+    pub(crate) outbox_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl SqliteStore {
@@ -36,7 +38,7 @@ impl SqliteStore {
             name.push(suffix);
             owner_only(std::path::Path::new(&name), false);
         }
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, outbox_wake: Default::default() })
     }
 }
 

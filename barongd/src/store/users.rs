@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
+use super::outbox::{EventsOf, PendingEvent};
 use crate::model::{AccountState, Role};
 
 /// The column list of `UserRow`, as a macro so queries stay `&'static str` (sqlx audits dynamic SQL).
@@ -87,14 +88,28 @@ pub struct DataStorageRow {
 
 #[async_trait]
 pub trait UserStore {
-    async fn insert_user(&self, user: &NewUser) -> StoreResult<UserRow>;
+    async fn insert_user(&self, user: &NewUser) -> StoreResult<UserRow> {
+        self.insert_user_with_events(user, &|_| Vec::new()).await
+    }
+    /// Inserts the user and the events `events` builds from the stored row, in one transaction.
+    async fn insert_user_with_events(&self, user: &NewUser, events: EventsOf<'_, UserRow>) -> StoreResult<UserRow>;
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>>;
     async fn user_by_uid(&self, uid: &str) -> StoreResult<Option<UserRow>>;
     async fn user_by_email_key(&self, email_key: &str) -> StoreResult<Option<UserRow>>;
     async fn count_users(&self) -> StoreResult<i64>;
     /// Newest first.
     async fn list_users(&self, limit: i64, offset: i64) -> StoreResult<Vec<UserRow>>;
-    async fn update_password(&self, user_id: i64, digest: &str, now: i64) -> StoreResult<()>;
+    async fn update_password(&self, user_id: i64, digest: &str, now: i64) -> StoreResult<()> {
+        self.update_password_with_events(user_id, digest, now, &[]).await
+    }
+    /// Changes the password and queues `events` in the same transaction.
+    async fn update_password_with_events(
+        &self,
+        user_id: i64,
+        digest: &str,
+        now: i64,
+        events: &[PendingEvent],
+    ) -> StoreResult<()>;
     /// Saves a recomputed state/level and bumps `claims_version` so cached claims are dropped.
     async fn update_state_level(&self, user_id: i64, state: &AccountState, level: i64, now: i64) -> StoreResult<()>;
     async fn update_role(&self, user_id: i64, role: &Role, now: i64) -> StoreResult<()>;
@@ -109,9 +124,10 @@ macro_rules! impl_user_store {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::users::UserStore for $store {
-            async fn insert_user(
+            async fn insert_user_with_events(
                 &self,
                 u: &$crate::store::users::NewUser,
+                events: $crate::store::outbox::EventsOf<'_, $crate::store::users::UserRow>,
             ) -> $crate::store::StoreResult<$crate::store::users::UserRow> {
                 const SQL: &str = concat!(
                     "INSERT INTO users (uid, username, email, email_key, password_digest, role, data, level, otp, \
@@ -119,7 +135,8 @@ macro_rules! impl_user_store {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9, $10, $11, 0, $12, $12) RETURNING ",
                     $crate::store::users::user_columns!()
                 );
-                Ok(sqlx::query_as::<$db, $crate::store::users::UserRow>(SQL)
+                let mut tx = self.pool.begin().await?;
+                let row = sqlx::query_as::<$db, $crate::store::users::UserRow>(SQL)
                     .bind(&u.uid)
                     .bind(&u.username)
                     .bind(&u.email)
@@ -132,8 +149,15 @@ macro_rules! impl_user_store {
                     .bind(u.referral_id)
                     .bind(&u.language)
                     .bind(u.now)
-                    .fetch_one(&self.pool)
-                    .await?)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let events = events(&row);
+                $crate::store::outbox::insert_events!($db, tx, &events);
+                tx.commit().await?;
+                if !events.is_empty() {
+                    self.outbox_wake.notify_one();
+                }
+                Ok(row)
             }
 
             async fn user_by_id(&self, id: i64) -> $crate::store::StoreResult<Option<$crate::store::users::UserRow>> {
@@ -172,13 +196,21 @@ macro_rules! impl_user_store {
                     .await?)
             }
 
-            async fn update_password(&self, user_id: i64, digest: &str, now: i64) -> $crate::store::StoreResult<()> {
-                sqlx::query::<$db>("UPDATE users SET password_digest = $1, updated_at = $2 WHERE id = $3")
-                    .bind(digest)
-                    .bind(now)
-                    .bind(user_id)
-                    .execute(&self.pool)
-                    .await?;
+            async fn update_password_with_events(
+                &self,
+                user_id: i64,
+                digest: &str,
+                now: i64,
+                events: &[$crate::store::outbox::PendingEvent],
+            ) -> $crate::store::StoreResult<()> {
+                $crate::store::outbox::with_events!(self, $db, events, |conn| {
+                    sqlx::query::<$db>("UPDATE users SET password_digest = $1, updated_at = $2 WHERE id = $3")
+                        .bind(digest)
+                        .bind(now)
+                        .bind(user_id)
+                        .execute(conn)
+                        .await?
+                });
                 Ok(())
             }
 

@@ -19,7 +19,7 @@ use super::*;
 const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 const SYSTEM: &str = "barong.events.system";
 
-fn amqp_url() -> String {
+pub(super) fn amqp_url() -> String {
     std::env::var("BARONG_TEST_AMQP_URL").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| DEFAULT_AMQP_URL.into())
 }
 
@@ -42,7 +42,7 @@ fn unpercent(s: &str) -> String {
 }
 
 /// (host, port, user, password, vhost) of an `amqp://user:pass@host:port/vhost` URL.
-fn url_parts(url: &str) -> (String, u16, String, String, String) {
+pub(super) fn url_parts(url: &str) -> (String, u16, String, String, String) {
     let rest = url.strip_prefix("amqp://").expect("BARONG_TEST_AMQP_URL must be amqp://…");
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     let (userinfo, hostport) = authority.rsplit_once('@').unwrap_or(("guest:guest", authority));
@@ -61,7 +61,7 @@ fn with_password(url: &str, password: &str) -> String {
 }
 
 /// A test's consumer: its own exclusive queue bound to the exchanges and keys it needs.
-struct Consumer {
+pub(super) struct Consumer {
     _connection: Connection,
     _channel: Channel,
     messages: UnboundedReceiver<ConsumerMessage>,
@@ -78,7 +78,7 @@ struct Received {
 
 impl Consumer {
     /// Connects to the test broker, or returns None after a loud skip (a failure under CI=true).
-    async fn connect(bindings: &[(&str, &str)]) -> Option<Consumer> {
+    pub(super) async fn connect(bindings: &[(&str, &str)]) -> Option<Consumer> {
         let url = amqp_url();
         let (host, port, user, pass, vhost) = url_parts(&url);
         let mut args = OpenConnectionArguments::new(&host, port, &user, &pass);
@@ -143,6 +143,14 @@ impl Consumer {
         }
     }
 
+    /// The claims of the next message, or None when nothing arrives within `within`.
+    pub(super) async fn next_claims(&mut self, within: Duration) -> Option<Value> {
+        let msg = tokio::time::timeout(within, self.messages.recv()).await.ok()??;
+        let body: Value = serde_json::from_slice(&msg.content.unwrap_or_default()).ok()?;
+        let payload = Base64UrlSafeNoPadding::decode_to_vec(body["payload"].as_str()?, None).ok()?;
+        serde_json::from_slice(&payload).ok()
+    }
+
     /// Asserts that nothing satisfying `wanted` arrives within `within`.
     async fn none(&mut self, within: Duration, wanted: impl Fn(&Value) -> bool) {
         let deadline = tokio::time::Instant::now() + within;
@@ -167,7 +175,7 @@ fn unique_email(tag: &str) -> String {
     format!("{tag}-{}@example.com", &uuid::Uuid::new_v4().simple().to_string()[..10])
 }
 
-fn events_config(url: &str) -> String {
+pub(super) fn events_config(url: &str) -> String {
     format!("event_api_rabbitmq_url: \"{url}\"\n")
 }
 

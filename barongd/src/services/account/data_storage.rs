@@ -37,15 +37,14 @@ pub async fn create(app: &App, user: &UserRow, ctx: &RequestContext, title: &str
         errors.extend(title_errors);
         return Err(ServiceError::invalid_all(errors));
     }
-    match app.store.insert_data_storage(user.id, title, data, app.clock.now()).await {
+    let now = app.clock.now();
+    let fields =
+        serde_json::json!({"title": title, "data": data, "created_at": iso8601(now), "updated_at": iso8601(now)});
+    let created = event_api::model_of_user_event(app, "model.data_storage.created", user, fields).await;
+    match app.store.insert_data_storage_with_events(user.id, title, data, now, &created).await {
         Ok(()) => {}
         Err(StoreError::Unique(_)) => return Err(ServiceError::conflict("title.taken")),
         Err(e) => return Err(e.into()),
-    }
-    if event_api::enabled(app) {
-        let now = iso8601(app.clock.now());
-        let fields = serde_json::json!({"title": title, "data": data, "created_at": now, "updated_at": now});
-        event_api::model_of_user(app, "model.data_storage.created", user, fields).await;
     }
     record_label(app, user, ctx, title).await;
     Ok(())

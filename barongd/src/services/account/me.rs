@@ -73,13 +73,13 @@ pub async fn change_password(
     }
     let now = app.clock.now();
     let digest = app.hasher.hash(new).await?;
-    app.store.update_password(user.id, &digest, now).await?;
+    let changed = event_api::user_system_event(app, "system.user.password.change", user, &[]).await;
+    app.store.update_password_with_events(user.id, &digest, now, &changed).await?;
     activity::record(app, ctx, user.id, "password", "password change", Outcome::Succeed, None).await;
     // A caller without a session (API key, bearer JWT) keeps none: "" matches no stored hash.
     let keep = ctx.session_id.as_deref().map(sessions::hash_id).unwrap_or_default();
     let ended = app.store.delete_other_sessions(user.id, &keep).await?;
     tracing::info!(uid = %user.uid, sessions_ended = ended, "password changed");
-    event_api::user_system(app, "system.user.password.change", user, &[]).await;
     // The password is already changed: a mail that cannot be queued must not turn that into a 500.
     if let Err(e) = app.mailer.send(&user.email, &user.language, MailKind::PasswordChanged, now).await {
         tracing::warn!(request_id = %ctx.request_id, error = %e, "password-changed mail not queued");

@@ -4,10 +4,12 @@
 //! name.
 //!
 //! Barong published synchronously after commit, so a broker outage turned committed
-//! requests into 500s. Here `emit` only writes the event to the `event_outbox` table;
-//! `publisher` sends it, retrying until RabbitMQ confirms it. Records are sealed at rest
-//! (they can carry confirmation and reset tokens). With no RabbitMQ configured, nothing is
-//! written. See docs/barong-weaknesses-fixed.md#w-event-outbox.
+//! requests into 500s. Here an event is only written to the `event_outbox` table, in the
+//! transaction of the change it reports: the services build it with [`pending`] (or
+//! [`user_system_event`]) and hand it to the store's `*_with_events` write, so a crash keeps
+//! both or neither. `publisher` sends it, retrying until RabbitMQ confirms it. Records are
+//! sealed at rest (they can carry confirmation and reset tokens). With no RabbitMQ configured,
+//! nothing is written. See docs/barong-weaknesses-fixed.md#w-event-outbox.
 
 use serde_json::{Map, Value, json};
 
@@ -16,8 +18,8 @@ use crate::model::{CheckState, LabelScope};
 use crate::services::App;
 use crate::services::clock::iso8601;
 use crate::services::error::{ServiceError, ServiceResult};
-use crate::store::UserRow;
 use crate::store::events::EventRow;
+use crate::store::{PendingEvent, UserRow};
 
 /// Lifetime of an event's signature, as Barong (`exp = iat + 3600`).
 const EVENT_TTL_SECONDS: i64 = 3600;
@@ -26,16 +28,32 @@ pub fn enabled(app: &App) -> bool {
     app.config.event_api.is_some()
 }
 
-/// Queues event `name` with `record`. Never fails the caller: the change it reports is already
-/// made, so a storage error is logged, not returned.
-pub async fn emit(app: &App, name: &str, record: Value) {
+/// Event `name` with `record`, sealed and ready to be written with its change; none when the
+/// Event API is off.
+pub fn pending(app: &App, name: &str, record: &Value) -> Vec<PendingEvent> {
     if !enabled(app) {
-        return;
+        return Vec::new();
     }
-    let jti = uuid::Uuid::new_v4().to_string();
-    let sealed = app.sealer.seal(record.to_string().as_bytes());
-    if let Err(e) = app.store.enqueue_event(&jti, name, &sealed, app.clock.now()).await {
-        tracing::error!(event = name, error = %e, "event not queued");
+    vec![PendingEvent {
+        jti: uuid::Uuid::new_v4().to_string(),
+        name: name.to_string(),
+        record_sealed: app.sealer.seal(record.to_string().as_bytes()),
+        created_at: app.clock.now(),
+    }]
+}
+
+/// Queues event `name` with `record` on its own, after the change it reports (for changes not
+/// yet written with their events). Never fails the caller: the change is already made, so a
+/// storage error is logged, not returned.
+pub async fn emit(app: &App, name: &str, record: Value) {
+    queue_after(app, pending(app, name, &record)).await;
+}
+
+async fn queue_after(app: &App, events: Vec<PendingEvent>) {
+    for e in events {
+        if let Err(err) = app.store.enqueue_event(&e.jti, &e.name, &e.record_sealed, e.created_at).await {
+            tracing::error!(event = %e.name, error = %err, "event not queued");
+        }
     }
 }
 
@@ -59,13 +77,17 @@ pub fn user_record(user: &UserRow, referral_uid: Option<&str>) -> Value {
     Value::Object(m)
 }
 
-/// The user object of `user`, with its referrer's uid looked up.
-pub async fn user_of(app: &App, user: &UserRow) -> Value {
-    let referral = match user.referral_id {
+/// The uid of the user with id `referral_id`, if any.
+pub async fn referral_uid(app: &App, referral_id: Option<i64>) -> Option<String> {
+    match referral_id {
         Some(id) => app.store.user_by_id(id).await.ok().flatten().map(|u| u.uid),
         None => None,
-    };
-    user_record(user, referral.as_deref())
+    }
+}
+
+/// The user object of `user`, with its referrer's uid looked up.
+pub async fn user_of(app: &App, user: &UserRow) -> Value {
+    user_record(user, referral_uid(app, user.referral_id).await.as_deref())
 }
 
 /// `model.user.updated`'s `changes`: the previous values of the fields that changed.
@@ -101,10 +123,11 @@ pub async fn user_updated(app: &App, before: &UserRow, after: &UserRow) {
     }
 }
 
-/// `system.user.*` events about one user: `{record: {user, domain, …extra}}`.
-pub async fn user_system(app: &App, name: &str, user: &UserRow, extra: &[(&str, Value)]) {
+/// `system.user.*` events about one user: `{record: {user, domain, …extra}}`, ready to be
+/// written with the change it reports.
+pub async fn user_system_event(app: &App, name: &str, user: &UserRow, extra: &[(&str, Value)]) -> Vec<PendingEvent> {
     if !enabled(app) {
-        return;
+        return Vec::new();
     }
     let mut record = Map::new();
     record.insert("user".into(), user_of(app, user).await);
@@ -112,28 +135,36 @@ pub async fn user_system(app: &App, name: &str, user: &UserRow, extra: &[(&str, 
     for (k, v) in extra {
         record.insert((*k).to_string(), v.clone());
     }
-    emit(app, name, json!({ "record": record })).await;
+    pending(app, name, &json!({ "record": record }))
 }
 
-/// A `model.<kind>.<action>` event about a record of `user`: `{record: {…fields, user}}`.
-pub async fn model_of_user(app: &App, name: &str, user: &UserRow, fields: Value) {
+/// [`user_system_event`] queued on its own, after its change.
+pub async fn user_system(app: &App, name: &str, user: &UserRow, extra: &[(&str, Value)]) {
+    queue_after(app, user_system_event(app, name, user, extra).await).await;
+}
+
+/// `model.user.created` of the row the insert produced (`referral` is the referrer's uid).
+pub fn user_created_event(app: &App, row: &UserRow, referral: Option<&str>) -> Vec<PendingEvent> {
+    pending(app, "model.user.created", &json!({ "record": user_record(row, referral) }))
+}
+
+/// A `model.<kind>.<action>` event about a record of `user`: `{record: {…fields, user}}`, ready
+/// to be written with the change it reports.
+pub async fn model_of_user_event(app: &App, name: &str, user: &UserRow, fields: Value) -> Vec<PendingEvent> {
     if !enabled(app) {
-        return;
+        return Vec::new();
     }
     let mut record = match fields {
         Value::Object(m) => m,
         _ => Map::new(),
     };
     record.insert("user".into(), user_of(app, user).await);
-    emit(app, name, json!({ "record": record })).await;
+    pending(app, name, &json!({ "record": record }))
 }
 
-/// `model.user.created`.
-pub async fn user_created(app: &App, user: &UserRow) {
-    if enabled(app) {
-        let record = user_of(app, user).await;
-        emit(app, "model.user.created", json!({ "record": record })).await;
-    }
+/// [`model_of_user_event`] queued on its own, after its change.
+pub async fn model_of_user(app: &App, name: &str, user: &UserRow, fields: Value) {
+    queue_after(app, model_of_user_event(app, name, user, fields).await).await;
 }
 
 /// `model.label.created|updated` for the (key, scope) label of `user` as stored now, and

@@ -30,9 +30,10 @@ pub async fn send_confirmation(app: &App, user: &UserRow) -> ServiceResult<()> {
     claims.insert("uid".into(), json!(user.uid));
     let token = app.tokens.sign(claims, now)?;
     let link = link(app, "/accounts/confirmation", "confirmation_token", &token, &user.language);
-    events::user_system(app, "system.user.email.confirmation.token", user, &[("token", json!(token))]).await;
+    let reported =
+        events::user_system_event(app, "system.user.email.confirmation.token", user, &[("token", json!(token))]).await;
     app.mailer
-        .send(&user.email, &user.language, MailKind::EmailConfirmation { link }, now)
+        .send_with_events(&user.email, &user.language, MailKind::EmailConfirmation { link }, now, &reported)
         .await
         .map_err(ServiceError::internal)
 }

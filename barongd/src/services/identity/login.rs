@@ -81,11 +81,15 @@ pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceRe
     };
     attempt.succeeded(app).await?;
     activity::record(app, ctx, user.id, "session", action, Outcome::Succeed, None).await;
-    let session = sessions::open(app, &user, ctx).await?;
-    let record = serde_json::json!({
-        "record": { "user": events::user_of(app, &user).await, "user_ip": ctx.ip, "user_agent": ctx.user_agent },
-    });
-    events::emit(app, "system.session.create", record).await;
+    let created = if events::enabled(app) {
+        let record = serde_json::json!({
+            "record": { "user": events::user_of(app, &user).await, "user_ip": ctx.ip, "user_agent": ctx.user_agent },
+        });
+        events::pending(app, "system.session.create", &record)
+    } else {
+        Vec::new()
+    };
+    let session = sessions::open_with_events(app, &user, ctx, &created).await?;
     let mut entity = full_info::user_with_full_info(app, &user).await?;
     entity.csrf_token = Some(session.csrf_token.clone());
     Ok(WithSession { user: entity, session: Some(session) })

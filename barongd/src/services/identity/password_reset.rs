@@ -56,8 +56,12 @@ async fn send_reset(app: &App, key: &str, lang: Option<&str>, ctx: &RequestConte
     let lang = lang.map(|l| language(app, Some(l))).unwrap_or_else(|| user.language.clone());
     let link = link(app, "/accounts/password_reset", "reset_token", &token, &lang);
     activity::record(app, ctx, user.id, "password", "request password reset", Outcome::Succeed, None).await;
-    events::user_system(app, "system.user.password.reset.token", &user, &[("token", json!(token))]).await;
-    app.mailer.send(&user.email, &lang, MailKind::PasswordReset { link }, now).await.map_err(ServiceError::internal)
+    let reported =
+        events::user_system_event(app, "system.user.password.reset.token", &user, &[("token", json!(token))]).await;
+    app.mailer
+        .send_with_events(&user.email, &lang, MailKind::PasswordReset { link }, now, &reported)
+        .await
+        .map_err(ServiceError::internal)
 }
 
 /// `POST identity/users/password/confirm_code`.
@@ -92,10 +96,10 @@ pub async fn password_confirm_code(
     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(now + app.config.jwt_expire_time);
     app.store.use_jti(jti, exp).await?;
     let digest = app.hasher.hash(password).await?;
-    app.store.update_password(user.id, &digest, now).await?;
+    let reset = events::user_system_event(app, "system.user.password.reset", &user, &[]).await;
+    app.store.update_password_with_events(user.id, &digest, now, &reset).await?;
     activity::record(app, ctx, user.id, "password", "password reset", Outcome::Succeed, None).await;
     let ended = app.store.delete_user_sessions(user.id).await?;
     tracing::info!(uid = %user.uid, sessions_ended = ended, "password reset");
-    events::user_system(app, "system.user.password.reset", &user, &[]).await;
     app.mailer.send(&user.email, &user.language, MailKind::PasswordChanged, now).await.map_err(ServiceError::internal)
 }

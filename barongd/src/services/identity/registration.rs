@@ -87,12 +87,11 @@ pub async fn validate_new_user(
 /// Inserts a user, retrying on the (astronomically rare) UID collision; maps unique violations
 /// to Barong's `*.taken` keys so a race between two registrations is a 422, not a 500.
 pub async fn insert_user(app: &App, mut user: NewUser) -> ServiceResult<UserRow> {
+    let referral = if events::enabled(app) { events::referral_uid(app, user.referral_id).await } else { None };
+    let created = |row: &UserRow| events::user_created_event(app, row, referral.as_deref());
     for _ in 0..5 {
-        match app.store.insert_user(&user).await {
-            Ok(row) => {
-                events::user_created(app, &row).await;
-                return Ok(row);
-            }
+        match app.store.insert_user_with_events(&user, &created).await {
+            Ok(row) => return Ok(row),
             Err(StoreError::Unique(what)) if what.contains("email") => {
                 return Err(ServiceError::conflict("email.taken"));
             }

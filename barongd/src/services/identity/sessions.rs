@@ -8,7 +8,7 @@ use crate::services::App;
 use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::random::random_hex;
-use crate::store::{SessionRow, UserRow};
+use crate::store::{PendingEvent, SessionRow, UserRow};
 
 /// A session that was just opened: the id goes into the cookie, the CSRF token into the body.
 pub struct Opened {
@@ -34,6 +34,16 @@ pub fn hash_id(session_id: &str) -> String {
 
 /// Opens a fresh session for `user`, ending the one the request came with (if any).
 pub async fn open(app: &App, user: &UserRow, ctx: &RequestContext) -> ServiceResult<Opened> {
+    open_with_events(app, user, ctx, &[]).await
+}
+
+/// [`open`], queuing `events` in the transaction that stores the session.
+pub async fn open_with_events(
+    app: &App,
+    user: &UserRow,
+    ctx: &RequestContext,
+    events: &[PendingEvent],
+) -> ServiceResult<Opened> {
     if let Some(old) = &ctx.session_id {
         app.store.delete_session(&hash_id(old)).await?;
     }
@@ -50,7 +60,7 @@ pub async fn open(app: &App, user: &UserRow, ctx: &RequestContext) -> ServiceRes
         absolute_expires_at: now + app.config.session_max_lifetime,
         created_at: now,
     };
-    app.store.insert_session(&row).await?;
+    app.store.insert_session_with_events(&row, events).await?;
     Ok(Opened { session_id, csrf_token })
 }
 

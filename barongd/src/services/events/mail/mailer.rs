@@ -14,7 +14,7 @@ use super::templates::{TemplateName, Templates, truncate_chars};
 use super::transport::Transport;
 use crate::config::MailerSettings;
 use crate::services::clock::Clock;
-use crate::store::{DynStore, StoreError};
+use crate::store::{DynStore, PendingEvent, StoreError};
 
 /// How long a claimed message is reserved for this daemon before another may retry it. Must
 /// exceed the longest delivery attempt, or two daemons could both send.
@@ -81,13 +81,26 @@ impl Mailer {
 
     /// Renders the template for `lang` (falls back to default_language, then "en"), builds the message, persists it in the queue, and wakes the worker. Returns quickly; delivery happens in the background.
     pub async fn send(&self, to: &str, lang: &str, mail: MailKind, now: i64) -> Result<(), MailError> {
+        self.send_with_events(to, lang, mail, now, &[]).await
+    }
+
+    /// [`Mailer::send`], queuing `events` (those about what the mail carries) in the same
+    /// transaction as the message.
+    pub async fn send_with_events(
+        &self,
+        to: &str,
+        lang: &str,
+        mail: MailKind,
+        now: i64,
+        events: &[PendingEvent],
+    ) -> Result<(), MailError> {
         let inner = &self.inner;
         let to: Mailbox = to.trim().parse().map_err(|e| MailError::Build(format!("invalid recipient: {e}")))?;
         let recipient = to.email.to_string();
         let id = uuid::Uuid::new_v4().to_string();
         let (subject, body) = inner.templates.render(lang, &mail, &recipient)?;
         let message = build_message(&inner.from, to, &id, &subject, &body, now)?;
-        inner.store.enqueue_mail(&id, &recipient, &message, now).await?;
+        inner.store.enqueue_mail_with_events(&id, &recipient, &message, now, events).await?;
         inner.wake.notify_one();
         tracing::debug!(mail_id = %id, template = TemplateName::of(&mail).file_stem(), "mail queued");
         Ok(())

@@ -1,11 +1,12 @@
 //! Publishes the Event API outbox (`event_outbox`, see [`super::event_api`]) to RabbitMQ.
 //!
-//! One background task per daemon, started only when events are enabled. It polls due events in
-//! id order, claims each with a lease (two daemons sharing a database never both send one), signs
+//! One background task per daemon, started only when events are enabled. Woken by every commit
+//! that queued events (and polling every few seconds for events other daemons queued), it reads
+//! due events in id order, claims each with a lease (two daemons sharing a database never both send one), signs
 //! it ([`super::event_api::signed_message`]) and publishes it on a channel in confirm mode; the row is
 //! deleted only once the broker acked the message. A nack, a lost connection or a missing
 //! confirm puts the event back with a back-off; nothing is ever lost while RabbitMQ is down,
-//! and HTTP requests never wait for it (they only insert the row).
+//! and HTTP requests never wait for it (they only insert the row, in their own transaction).
 //!
 //! Exchanges are declared as Barong's Ruby client did (bunny `channel.direct(name)`: direct,
 //! not durable, not auto-deleted), so consumers declaring them the same way do not clash. An

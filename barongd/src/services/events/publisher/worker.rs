@@ -1,5 +1,6 @@
-//! The publishing task: polls the outbox, claims, signs and publishes each due event, and puts
-//! it back with a back-off when RabbitMQ refuses it or cannot be reached.
+//! The publishing task: woken by the store after each commit that queued events (and polling
+//! slowly for the rest), it claims, signs and publishes each due event, and puts it back with a
+//! back-off when RabbitMQ refuses it or cannot be reached.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,8 +15,10 @@ use crate::services::events::event_api;
 use crate::store::StoreError;
 use crate::store::events::EventRow;
 
-/// Idle polling period of the outbox.
-const POLL_INTERVAL: Duration = Duration::from_millis(200);
+/// Idle polling period of the outbox. Commits in this daemon wake the publisher at once; the
+/// poll finds events of other daemons sharing the database, of a daemon that died before
+/// publishing them, and retries coming due.
+const POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// Events read per round; a full batch is followed at once by the next.
 const BATCH: i64 = 100;
 /// How long a claimed event is reserved for this daemon.
@@ -49,6 +52,7 @@ impl Publisher {
 
     async fn run(&mut self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(broker = %self.broker.shown_url, "event publisher started");
+        let wake = self.app.store.outbox_wake();
         loop {
             if *shutdown.borrow() {
                 break;
@@ -57,8 +61,11 @@ impl Publisher {
             if pause.is_zero() {
                 continue;
             }
+            // A commit's wake-up ends an idle wait, not a back-off after a failure.
+            let idle = pause == POLL_INTERVAL;
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
+                _ = wake.notified(), if idle => {}
                 changed = shutdown.changed() => {
                     if changed.is_err() {
                         break;
