@@ -42,6 +42,11 @@ impl Default for Rules {
 }
 
 impl Rules {
+    /// The rules of an `authz_rules.yml` text, prefixes without their outer slashes.
+    pub fn parse(text: &str) -> Result<Rules, String> {
+        yaml::from_str::<Rules>(text).map(Rules::normalised)
+    }
+
     fn normalised(mut self) -> Self {
         for p in self.pass.iter_mut().chain(self.block.iter_mut()) {
             *p = p.trim_matches('/').to_string();
@@ -96,9 +101,7 @@ impl RulesFile {
 
 fn read(path: &std::path::Path) -> Result<Rules, String> {
     match std::fs::read_to_string(path) {
-        Ok(text) => {
-            yaml::from_str::<Rules>(&text).map(Rules::normalised).map_err(|e| format!("{}: {e}", path.display()))
-        }
+        Ok(text) => Rules::parse(&text).map_err(|e| format!("{}: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Rules::default()),
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
