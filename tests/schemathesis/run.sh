@@ -61,11 +61,12 @@ cookie=$(awk '$6 ~ /session/ {print $6 "=" $7}' "$work/jar" | tail -n1)
 status=0
 for doc in resource/swagger_doc; do
   log "$doc (at most $examples examples per operation)"
-  "$venv/bin/schemathesis" run "$b/$doc" \
+  # From the temp dir: schemathesis leaves its cache and reports where it runs.
+  (cd "$work" && "$venv/bin/schemathesis" run "$b/$doc" \
     --checks not_a_server_error,response_schema_conformance \
     --max-examples "$examples" --seed 1 --workers 1 --max-time 120 --request-timeout 10 \
     -H "Cookie: $cookie" -H "X-CSRF-Token: $csrf" -H "User-Agent: $ua" \
-    --no-color || status=1
+    --no-color) || status=1
 done
 if [ $status -ne 0 ]; then
   echo "schemathesis found problems; daemon log: (last 40 lines)" >&2
