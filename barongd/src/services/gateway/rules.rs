@@ -192,8 +192,8 @@ mod tests {
 
     #[test]
     fn a_format_suffix_never_leaves_a_dot_segment() {
-        // An input of the authz_path fuzz invariant (fuzz/fuzz_targets/authz_path.rs): `...json` lost its `.json` and
-        // came out as a `..` segment under a pass prefix.
+        // The authz_path fuzz invariant (fuzz/fuzz_targets/authz_path.rs) rules this out: `...json`
+        // lost its `.json` and came out as a `..` segment under a pass prefix.
         for bad in ["api/v2/barong/public/...json", "api/v2/barong/public/..json", "api/v2/barong/public/..%2ejson"] {
             assert_eq!(normalise(bad), None, "{bad}");
         }
