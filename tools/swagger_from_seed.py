@@ -2,7 +2,7 @@
 """Builds the Swagger 2.0 document that `GET resource/swagger_doc` serves from the API contract
 (the seed markdown, itself rendered from Barong 2.7's grape-swagger output).
 
-    tools/swagger_from_seed.py ../shared/seed/barong-api-2.7.md > barongd/src/http/swagger_resource.json
+    tools/swagger_from_seed.py ../shared/seed/barong-api-2.7.md > barongd/src/http/resource/swagger_resource.json
     tools/swagger_from_seed.py --all ../shared/seed/barong-api-2.7.md > tests/fixtures/barong-api-2.7.json
 
 The results are committed. barongd embeds the first: only the resource API is documented there,
@@ -15,6 +15,17 @@ import re
 import sys
 
 PREFIX = "/api/v2/barong/resource"
+# Operations that answer a list of the entity their 200 names: grape-swagger lost Barong's
+# `is_array: true`, so the contract shows one object where Barong (and barongd) send an array.
+COLLECTIONS = {
+    ("/api_keys", "get"),
+    ("/documents", "get"),
+    ("/labels", "get"),
+    ("/phones", "get"),
+    ("/profiles/me", "get"),
+    ("/service_accounts/api_keys", "get"),
+    ("/users/activity/{topic}", "get"),
+}
 TYPES = {"string": "string", "integer": "integer", "boolean": "boolean", "object": "object"}
 
 
@@ -92,10 +103,16 @@ def parse(text):
                     prop = {"type": "array", "items": {"$ref": "#/definitions/" + target}}
                 elif target:
                     prop = {"$ref": "#/definitions/" + target}
+                elif desc.startswith("Submasked"):
+                    # A masked value (`1990-05-**`) is no longer of its type's format.
+                    prop = {"type": "string"}
                 else:
                     prop = schema_type(typ)
                 if desc:
                     prop["description"] = desc
+                # Grape entities expose a missing value as null (a profile's unset city, a user's
+                # empty data); Swagger 2.0 says so with this extension only.
+                prop["x-nullable"] = True
                 models[model]["properties"][name] = prop
             continue
         elif path and method and section == "Description" and line.strip():
@@ -138,6 +155,9 @@ def main():
         if tag not in tags:
             tags.append(tag)
         for method, op in ops.items():
+            ok = op["responses"].get("200", {})
+            if (rel.replace("/resource", "", 1) if everything else rel, method) in COLLECTIONS and "schema" in ok:
+                ok["schema"] = {"type": "array", "items": ok["schema"]}
             op["produces"] = ["application/json"]
             op["tags"] = [tag]
             op["operationId"] = operation_id(method, rel)

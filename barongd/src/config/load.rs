@@ -25,13 +25,22 @@ pub struct Overrides {
 /// tests need not mutate the real one).
 pub fn load(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {
     let file = flags.config.clone().or_else(|| env("BARONG_CONFIG").map(PathBuf::from));
-    let mut map = match &file {
+    let map = match &file {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("config file {}: {e}", path.display()))?;
             yaml::mapping(&text).map_err(|e| format!("config file {}: {e}", path.display()))?
         }
         None => Mapping::new(),
     };
+    from_mapping(map, flags, env)
+}
+
+/// The configuration from the settings of a file (`map`), then `env`, then `flags`, validated.
+pub fn from_mapping(
+    mut map: Mapping,
+    flags: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, String> {
     let Value::Mapping(defaults) = yaml::to_value(&Config::default())? else {
         return Err("the default settings are not a mapping".into());
     };

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::admin::{Envelope, MAX_FRAME, PROTOCOL_VERSION, Reply};
+use common::admin::{Envelope, MAX_FRAME, PROTOCOL_VERSION, Reply, Request};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
@@ -90,23 +90,32 @@ async fn connection(app: Arc<App>, stream: UnixStream) -> std::io::Result<()> {
             write_reply(&mut write, &r).await?;
             return Ok(());
         } else {
-            match serde_json::from_slice::<Envelope>(&line) {
-                // No stored value may hold a NUL (PostgreSQL refuses it in text).
-                Ok(env) if serde_json::to_value(&env.request).is_ok_and(|v| holds_nul(&v)) => {
-                    Reply::err("admin.bad_request", "NUL characters are not accepted")
+            match decode_frame(&line) {
+                Ok(request) => {
+                    tracing::info!(?request, "admin request");
+                    handle(&app, request).await
                 }
-                Ok(env) if env.v != PROTOCOL_VERSION => Reply::err(
-                    "admin.version_mismatch",
-                    format!("daemon speaks protocol {PROTOCOL_VERSION}, client sent {}", env.v),
-                ),
-                Ok(env) => {
-                    tracing::info!(request = ?env.request, "admin request");
-                    handle(&app, env.request).await
-                }
-                Err(e) => Reply::err("admin.bad_request", format!("cannot parse request: {e}")),
+                Err(refusal) => refusal,
             }
         };
         write_reply(&mut write, &reply).await?;
+    }
+}
+
+/// The request one frame (a line, at most `MAX_FRAME` bytes, its newline included) carries, or
+/// the reply that refuses it.
+pub fn decode_frame(line: &[u8]) -> Result<Request, Reply> {
+    match serde_json::from_slice::<Envelope>(line) {
+        // No stored value may hold a NUL (PostgreSQL refuses it in text).
+        Ok(env) if serde_json::to_value(&env.request).is_ok_and(|v| holds_nul(&v)) => {
+            Err(Reply::err("admin.bad_request", "NUL characters are not accepted"))
+        }
+        Ok(env) if env.v != PROTOCOL_VERSION => Err(Reply::err(
+            "admin.version_mismatch",
+            format!("daemon speaks protocol {PROTOCOL_VERSION}, client sent {}", env.v),
+        )),
+        Ok(env) => Ok(env.request),
+        Err(e) => Err(Reply::err("admin.bad_request", format!("cannot parse request: {e}"))),
     }
 }
 

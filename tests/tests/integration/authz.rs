@@ -328,3 +328,12 @@ both!(lower_case_methods_still_need_csrf, |srv: TestServer| async move {
     let forwarded = [("X-Forwarded-Uri", format!("/{PEATIO}")), ("X-Forwarded-Method", "delete".to_string())];
     assert_denied(&authz_call(&c, Method::GET, &fixed, &forwarded).await, 401, "authz.missing_csrf_token");
 });
+
+// The authz_path fuzz invariant (no dot segment out) rules this out: dropping the `.json` of
+// `...json` left a `..` segment, which matched the `public` pass prefix.
+both!(a_format_suffix_never_makes_a_dot_segment, |srv: TestServer| async move {
+    let anon = srv.client();
+    for p in ["api/v2/barong/public/...json", "api/v2/barong/public/..%2ejson"] {
+        assert_denied(&authz_call(&anon, Method::GET, &auth_url(&srv, p), &[]).await, 401, "authz.permission_denied");
+    }
+});

@@ -5,14 +5,13 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
-use sha2::Sha256;
 
 use crate::model::{HolderKind, KeyState};
 use crate::services::App;
 use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::gateway::api_key_headers::ApiKeyHeaders;
 use crate::services::gateway::audit::{self, Audited, Verdict};
 use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, Subject};
 use crate::services::gateway::rules::has_prefix;
@@ -217,17 +216,14 @@ async fn service_account(app: &App, id: i64) -> ServiceResult<Option<Arc<Service
 // --- API-key flow: headers, key, nonce, signature, key state, holder ---
 
 async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder> {
-    let filled = |h: Option<&str>| h.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-    let (Some(kid), Some(nonce), Some(signature)) = (filled(req.apikey), filled(req.nonce), filled(req.signature))
-    else {
+    let Some(headers) = ApiKeyHeaders::parse(req.apikey, req.nonce, req.signature) else {
         return Err(ServiceError::invalid("authz.invalid_api_key_headers"));
     };
-    let Some(key) = api_key(app, &kid).await? else {
+    let kid = headers.kid.as_str();
+    let Some(key) = api_key(app, kid).await? else {
         return Err(ServiceError::unauthenticated("authz.unexistent_apikey"));
     };
-    // Ruby's `to_i`: leading digits, anything else is 0.
-    let digits: String = nonce.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let nonce_ms: i64 = digits.parse().unwrap_or(0);
+    let nonce_ms = headers.nonce_ms();
     if nonce_ms <= 0 {
         return Err(ServiceError::unauthenticated("authz.nonce_not_valid_timestamp"));
     }
@@ -235,13 +231,7 @@ async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder
     if (now_ms - nonce_ms).abs() >= app.config.apikey_nonce_lifetime {
         return Err(ServiceError::unauthenticated("authz.nonce_expired"));
     }
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key.secret).map_err(ServiceError::internal)?;
-    mac.update(nonce.as_bytes());
-    mac.update(kid.as_bytes());
-    let expected = hex::encode(mac.finalize().into_bytes());
-    let same: bool =
-        subtle::ConstantTimeEq::ct_eq(signature.to_ascii_lowercase().as_bytes(), expected.as_bytes()).into();
-    if !same {
+    if !headers.signed_by(&key.secret) {
         return Err(ServiceError::unauthenticated("authz.invalid_signature"));
     }
     if key.state != KeyState::Active {
@@ -270,8 +260,8 @@ async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder
     // the whole seconds), so a signed request is accepted exactly once.
     let now = app.clock.now();
     let expires_at = now_ms.max(nonce_ms) / 1000 + app.config.apikey_nonce_lifetime / 1000 + 2;
-    if !app.authz.use_nonce_locally(&kid, nonce_ms, now, expires_at)
-        || (app.authz.shares_nonces() && !app.store.use_nonce(&kid, nonce_ms, expires_at).await?)
+    if !app.authz.use_nonce_locally(kid, nonce_ms, now, expires_at)
+        || (app.authz.shares_nonces() && !app.store.use_nonce(kid, nonce_ms, expires_at).await?)
     {
         return Err(ServiceError::unauthenticated("authz.nonce_reused"));
     }

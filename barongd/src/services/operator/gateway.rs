@@ -56,7 +56,9 @@ pub async fn permissions(app: &App) -> ServiceResult<Vec<PermissionInfo>> {
     Ok(app.store.permissions().await?.into_iter().map(info).collect())
 }
 
-fn validate(p: &PermissionSpec) -> ServiceResult<(String, String, String)> {
+/// The verb and action upper-cased and the path without its outer slashes, or why the
+/// permission is refused.
+pub fn validate(p: &PermissionSpec) -> ServiceResult<(String, String, String)> {
     let verb = p.verb.to_ascii_uppercase();
     let action = p.action.to_ascii_uppercase();
     let path = p.path.trim_matches('/').to_string();
@@ -110,9 +112,14 @@ struct PermissionFile {
 
 /// `barongctl permission load FILE`: the file's text, parsed here.
 pub async fn load_file(app: &App, text: &str) -> ServiceResult<(usize, usize)> {
+    load(app, parse_file(text)?).await
+}
+
+/// The permissions of a file's text (not yet validated).
+pub fn parse_file(text: &str) -> ServiceResult<Vec<PermissionSpec>> {
     let file: PermissionFile =
         yaml::from_str(text).map_err(|e| ServiceError::invalid(format!("permission.invalid_file: {e}")))?;
-    load(app, file.permissions).await
+    Ok(file.permissions)
 }
 
 /// Adds every row (all validated first); returns (added, already there).
