@@ -25,6 +25,8 @@ pub trait ThrottleStore {
     /// Gives back one attempt in every bucket (the attempt succeeded, so it was no guess); a
     /// count never goes below 0.
     async fn release(&self, buckets: &[&str]) -> StoreResult<()>;
+    /// Forgets `bucket`'s window: its owner proved who they are.
+    async fn clear(&self, bucket: &str) -> StoreResult<()>;
 }
 
 /// `INSERT … VALUES ($1, 1, $2), ($3, 1, $4) …`: one row per hit, `now` the last parameter.
@@ -84,6 +86,11 @@ macro_rules! impl_throttle_store {
                     q = q.bind(*b);
                 }
                 q.execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn clear(&self, bucket: &str) -> $crate::store::StoreResult<()> {
+                sqlx::query::<$db>("DELETE FROM throttles WHERE bucket = $1").bind(bucket).execute(&self.pool).await?;
                 Ok(())
             }
         }

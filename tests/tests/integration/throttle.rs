@@ -54,6 +54,28 @@ both!(
 );
 
 both!(
+    a_full_login_clears_the_accounts_earlier_typos,
+    config = "login_throttle: {max_failures_per_account: 3, max_failures_per_ip: 1000, window_seconds: 900}",
+    |srv: TestServer| async move {
+        operator_user(&srv, "typist@example.com");
+        let c = srv.client();
+        for _ in 0..2 {
+            let r = login_from(&c, &srv, "198.51.100.9", "typist@example.com", "typo").await;
+            assert_err(&r, 401, &["identity.session.invalid_params"]);
+        }
+        let right = login_from(&c, &srv, "198.51.100.9", "typist@example.com", PASSWORD).await;
+        assert_eq!(right.0, 200, "{right:?}");
+        // The owner's two typos are forgotten: three more wrong passwords are checked again.
+        for _ in 0..3 {
+            let r = login_from(&c, &srv, "198.51.100.9", "typist@example.com", "typo").await;
+            assert_err(&r, 401, &["identity.session.invalid_params"]);
+        }
+        let locked = login_from(&c, &srv, "198.51.100.9", "typist@example.com", PASSWORD).await;
+        assert_err(&locked, 429, &["identity.session.too_many_attempts"]);
+    }
+);
+
+both!(
     one_client_cannot_fill_the_hashing_queue,
     // A slow hash on one thread, so requests arrive while earlier ones are still hashed.
     config = "argon2: {memory_kib: 32768, iterations: 2, parallelism: 1, max_concurrent: 1}\n\

@@ -76,3 +76,16 @@ contract!(ended_windows_are_purged, |db: Db| async move {
     db.purge_expired(NOW + 3600).await.expect("purge");
     assert_eq!(count().await, Some(0), "the hour ended");
 });
+
+contract!(a_cleared_bucket_starts_again, |db: Db| async move {
+    let (account, other) = ("login:account:cleared", "login:account:kept");
+    for _ in 0..4 {
+        db.hit(&[Hit { bucket: account, window: WINDOW }, Hit { bucket: other, window: WINDOW }], NOW)
+            .await
+            .expect("hit");
+    }
+    db.clear(account).await.expect("clear");
+    assert_eq!(db.hit(&one(account), NOW + 1).await.expect("after clear"), vec![1], "a new window");
+    assert_eq!(db.hit(&one(other), NOW + 1).await.expect("other"), vec![5], "other buckets untouched");
+    db.clear("never-used").await.expect("unknown bucket is harmless");
+});

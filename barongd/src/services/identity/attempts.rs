@@ -65,6 +65,16 @@ impl Attempt<'_> {
         app.store.release(&[&self.account, &self.net]).await?;
         Ok(())
     }
+
+    /// A whole login succeeded (password, and the code when 2FA is on): the account's window is
+    /// cleared, so the owner's own earlier typos no longer count against them. Only a full login
+    /// clears it; it proves every secret the bucket guards. The network's bucket keeps its other
+    /// guesses: one account an attacker owns must not reset the count of a network's guesses.
+    pub async fn login_succeeded(self, app: &App) -> ServiceResult<()> {
+        app.store.clear(&self.account).await?;
+        app.store.release(&[&self.net]).await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

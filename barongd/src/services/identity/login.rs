@@ -41,8 +41,8 @@ pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceRe
     }
     app.captcha.verify(Endpoint::SessionCreate, c.captcha.as_ref()).await?;
     let key = email_key(&c.email);
-    // Reserved before the hash; it covers the second factor too, and only a full success gives it
-    // back.
+    // Reserved before the hash; it covers the second factor too, and only a full success clears
+    // the account's window.
     let attempt = attempts::reserve(app, &key, &ctx.ip, "identity.session.too_many_attempts").await?;
 
     let user = app.store.user_by_email_key(&key).await?;
@@ -79,7 +79,7 @@ pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceRe
     } else {
         "login"
     };
-    attempt.succeeded(app).await?;
+    attempt.login_succeeded(app).await?;
     activity::record(app, ctx, user.id, "session", action, Outcome::Succeed, None).await;
     let created = if events::enabled(app) {
         let record = serde_json::json!({
