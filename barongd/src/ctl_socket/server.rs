@@ -95,7 +95,7 @@ async fn connection(app: Arc<App>, stream: UnixStream) -> std::io::Result<()> {
                     tracing::info!(?request, "admin request");
                     handle(&app, request).await
                 }
-                Err(refusal) => refusal,
+                Err(refusal) => *refusal,
             }
         };
         write_reply(&mut write, &reply).await?;
@@ -104,18 +104,18 @@ async fn connection(app: Arc<App>, stream: UnixStream) -> std::io::Result<()> {
 
 /// The request one frame (a line, at most `MAX_FRAME` bytes, its newline included) carries, or
 /// the reply that refuses it.
-pub fn decode_frame(line: &[u8]) -> Result<Request, Reply> {
+pub fn decode_frame(line: &[u8]) -> Result<Request, Box<Reply>> {
     match serde_json::from_slice::<Envelope>(line) {
         // No stored value may hold a NUL (PostgreSQL refuses it in text).
         Ok(env) if serde_json::to_value(&env.request).is_ok_and(|v| holds_nul(&v)) => {
-            Err(Reply::err("admin.bad_request", "NUL characters are not accepted"))
+            Err(Box::new(Reply::err("admin.bad_request", "NUL characters are not accepted")))
         }
-        Ok(env) if env.v != PROTOCOL_VERSION => Err(Reply::err(
+        Ok(env) if env.v != PROTOCOL_VERSION => Err(Box::new(Reply::err(
             "admin.version_mismatch",
             format!("daemon speaks protocol {PROTOCOL_VERSION}, client sent {}", env.v),
-        )),
+        ))),
         Ok(env) => Ok(env.request),
-        Err(e) => Err(Reply::err("admin.bad_request", format!("cannot parse request: {e}"))),
+        Err(e) => Err(Box::new(Reply::err("admin.bad_request", format!("cannot parse request: {e}")))),
     }
 }
 
