@@ -48,8 +48,16 @@ pub fn too_long(email: &str) -> bool {
     email.trim().len() > MAX_EMAIL_BYTES
 }
 
-/// email_validator 1.6.0 strict-mode check, applied to the stripped value (Barong stores it unstripped).
+/// Whether an account may be registered with `email`: Barong's format, and an address a mail can
+/// be sent to. Barong's validator also passed addresses no mail can reach (a DNS label of more
+/// than 63 characters, a bare `"` in the local part), and such an account's confirmation mail
+/// could never be sent: refusing them with `email.invalid` beats an account stuck pending.
 pub fn is_valid_email(email: &str) -> bool {
+    matches_barong_format(email) && email.trim_matches(is_ruby_space).parse::<lettre::Address>().is_ok()
+}
+
+/// email_validator 1.6.0 strict-mode check, applied to the stripped value (Barong stores it unstripped).
+pub fn matches_barong_format(email: &str) -> bool {
     if too_long(email) {
         return false;
     }
@@ -86,7 +94,7 @@ mod tests {
             "a@b.c",
             &local_64,
         ] {
-            assert!(is_valid_email(email), "{email:?} should be accepted");
+            assert!(matches_barong_format(email), "{email:?} should be accepted");
         }
     }
 
@@ -126,22 +134,36 @@ mod tests {
             &local_65,
             &dotted_65,
         ] {
-            assert!(!is_valid_email(email), "{email:?} should be rejected");
+            assert!(!matches_barong_format(email), "{email:?} should be rejected");
         }
     }
 
     #[test]
     fn long_domain_without_dots_still_ends_in_letters() {
         // Labels may omit their dot, so only the final 1–63 letters need to be alphabetic.
-        assert!(is_valid_email(&format!("a@{}", "b".repeat(200))));
-        assert!(!is_valid_email(&format!("a@{}1", "b".repeat(200))));
+        assert!(matches_barong_format(&format!("a@{}", "b".repeat(200))));
+        assert!(!matches_barong_format(&format!("a@{}1", "b".repeat(200))));
     }
 
     #[test]
     fn at_most_255_bytes() {
-        assert!(is_valid_email(&format!("a@{}", "b".repeat(253))));
-        assert!(!is_valid_email(&format!("a@{}", "b".repeat(254))));
+        assert!(matches_barong_format(&format!("a@{}", "b".repeat(253))));
+        assert!(!matches_barong_format(&format!("a@{}", "b".repeat(254))));
         assert!(!too_long(&format!("  a@{}  ", "b".repeat(253))), "surrounding spaces are stripped");
         assert!(too_long(&format!("a@{}", "é".repeat(127))), "bytes, not characters");
+    }
+
+    #[test]
+    fn registration_needs_an_address_mail_can_reach() {
+        for email in
+            ["user@example.com", "пользователь@пример.рф", " a@b.com ", "a@b", &format!("a@{}.com", "b".repeat(63))]
+        {
+            assert!(is_valid_email(email), "{email:?} should be accepted");
+        }
+        for email in
+            [&format!("a@{}", "b".repeat(200)), &format!("a@{}.com", "b".repeat(64)), r#"a"b@example.com"#, "a@b.c1"]
+        {
+            assert!(!is_valid_email(email), "{email:?} should be rejected");
+        }
     }
 }
