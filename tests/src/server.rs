@@ -272,7 +272,9 @@ impl TestServer {
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(&mut self) -> Option<i32> {
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(20);
+        // Longer than the daemon's own bounded shutdown (10 s for requests, 5 s each for the mail
+        // and event workers), so a slow but clean exit is not taken for a hang.
+        let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return status.code();
