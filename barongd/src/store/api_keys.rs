@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
+use super::outbox::PendingEvent;
 use crate::model::{HolderKind, KeyState};
 
 /// The column list of `ApiKeyRow`, as a macro so queries stay `&'static str`.
@@ -157,10 +158,24 @@ pub trait ApiKeyStore {
     async fn replace_otp_secret(&self, user_id: i64, sealed: &str) -> StoreResult<bool>;
     /// Turns 2FA on, provided the seed is still `sealed` (the one the code was checked against,
     /// not one a concurrent `generate_qrcode` put in its place); false otherwise.
-    async fn enable_otp(&self, user_id: i64, sealed: &str, now: i64) -> StoreResult<bool>;
-    /// Turns 2FA off in one transaction: `users.otp`, the private `otp` label, and the active
-    /// keys of the user and of its service accounts (disabled). False when it was off already.
-    async fn disable_otp(&self, user_id: i64, now: i64) -> StoreResult<bool>;
+    async fn enable_otp(&self, user_id: i64, sealed: &str, now: i64) -> StoreResult<bool> {
+        self.enable_otp_with_events(user_id, sealed, now, &[]).await
+    }
+    /// [`Self::enable_otp`], queuing `events` in the same transaction when it turns 2FA on.
+    async fn enable_otp_with_events(
+        &self,
+        user_id: i64,
+        sealed: &str,
+        now: i64,
+        events: &[PendingEvent],
+    ) -> StoreResult<bool>;
+    /// Turns 2FA off in one transaction: `users.otp`, the private `otp` label, the active keys
+    /// of the user and of its service accounts (disabled) and `events`. False when it was off
+    /// already (then nothing is queued).
+    async fn disable_otp(&self, user_id: i64, now: i64) -> StoreResult<bool> {
+        self.disable_otp_with_events(user_id, now, &[]).await
+    }
+    async fn disable_otp_with_events(&self, user_id: i64, now: i64, events: &[PendingEvent]) -> StoreResult<bool>;
 
     async fn insert_api_key(&self, key: &NewApiKey<'_>) -> StoreResult<ApiKeyRow>;
     async fn api_keys_of(&self, holder: Holder, page: KeyPage) -> StoreResult<Vec<ApiKeyRow>>;
@@ -201,19 +216,39 @@ macro_rules! impl_api_key_store {
                 Ok(r.rows_affected() > 0)
             }
 
-            async fn enable_otp(&self, user_id: i64, sealed: &str, now: i64) -> $crate::store::StoreResult<bool> {
+            async fn enable_otp_with_events(
+                &self,
+                user_id: i64,
+                sealed: &str,
+                now: i64,
+                events: &[$crate::store::outbox::PendingEvent],
+            ) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
                 let r = sqlx::query::<$db>(
                     "UPDATE users SET otp = TRUE, updated_at = $2 WHERE id = $1 AND otp = FALSE AND otp_secret_sealed = $3",
                 )
                 .bind(user_id)
                 .bind(now)
                 .bind(sealed)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                Ok(r.rows_affected() > 0)
+                if r.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                $crate::store::outbox::insert_events!($db, tx, events);
+                tx.commit().await?;
+                if !events.is_empty() {
+                    self.outbox_wake.notify_one();
+                }
+                Ok(true)
             }
 
-            async fn disable_otp(&self, user_id: i64, now: i64) -> $crate::store::StoreResult<bool> {
+            async fn disable_otp_with_events(
+                &self,
+                user_id: i64,
+                now: i64,
+                events: &[$crate::store::outbox::PendingEvent],
+            ) -> $crate::store::StoreResult<bool> {
                 let mut tx = self.pool.begin().await?;
                 let r = sqlx::query::<$db>("UPDATE users SET otp = FALSE, updated_at = $2 WHERE id = $1 AND otp = TRUE")
                     .bind(user_id)
@@ -232,7 +267,11 @@ macro_rules! impl_api_key_store {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
+                $crate::store::outbox::insert_events!($db, tx, events);
                 tx.commit().await?;
+                if !events.is_empty() {
+                    self.outbox_wake.notify_one();
+                }
                 Ok(true)
             }
 

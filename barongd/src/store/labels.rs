@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
-use crate::model::LabelScope;
+use super::outbox::EventsOf;
+use crate::model::{AccountState, LabelScope};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LabelRow {
@@ -34,11 +35,27 @@ pub struct LevelRow {
     pub description: Option<String>,
 }
 
+/// A label write and what it does to its user: the level and state recomputed from the labels
+/// it leaves, when they change.
+#[derive(Debug, Clone)]
+pub struct LabelWrite<'a> {
+    pub user_id: i64,
+    pub key: &'a str,
+    pub value: &'a str,
+    pub scope: LabelScope,
+    pub now: i64,
+    pub state_level: Option<(&'a AccountState, i64)>,
+}
+
 #[async_trait]
 pub trait LabelStore {
     async fn labels_of(&self, user_id: i64) -> StoreResult<Vec<LabelRow>>;
     /// Creates or overwrites the (user, key, scope) label.
     async fn upsert_label(&self, user_id: i64, key: &str, value: &str, scope: LabelScope, now: i64) -> StoreResult<()>;
+    /// Creates or overwrites the (user, key, scope) label, saves the user's new state and level
+    /// (bumping `claims_version`) and queues the events of the stored label, in one transaction.
+    async fn save_label_with_events(&self, w: &LabelWrite<'_>, events: EventsOf<'_, LabelRow>)
+    -> StoreResult<LabelRow>;
     /// Deletes the (user, key, scope) label; whether one was there.
     async fn delete_label(&self, user_id: i64, key: &str, scope: LabelScope) -> StoreResult<bool>;
     /// Levels by id ascending.
@@ -88,6 +105,45 @@ macro_rules! impl_label_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn save_label_with_events(
+                &self,
+                w: &$crate::store::labels::LabelWrite<'_>,
+                events: $crate::store::outbox::EventsOf<'_, $crate::store::labels::LabelRow>,
+            ) -> $crate::store::StoreResult<$crate::store::labels::LabelRow> {
+                const SQL: &str = concat!(
+                    "INSERT INTO labels (user_id, key, value, scope, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) \
+                     ON CONFLICT (user_id, key, scope) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at \
+                     RETURNING ",
+                    $crate::store::labels::label_columns!()
+                );
+                let mut tx = self.pool.begin().await?;
+                let label = sqlx::query_as::<$db, $crate::store::labels::LabelRow>(SQL)
+                    .bind(w.user_id)
+                    .bind(w.key)
+                    .bind(w.value)
+                    .bind(w.scope.as_str())
+                    .bind(w.now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if let Some((state, level)) = w.state_level {
+                    sqlx::query::<$db>($crate::store::users::UPDATE_STATE_LEVEL)
+                        .bind(state.as_str())
+                        .bind(level)
+                        .bind(w.now)
+                        .bind(w.user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let events = events(&label);
+                $crate::store::outbox::insert_events!($db, tx, &events);
+                tx.commit().await?;
+                if !events.is_empty() {
+                    self.outbox_wake.notify_one();
+                }
+                Ok(label)
             }
 
             async fn delete_label(

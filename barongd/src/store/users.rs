@@ -111,7 +111,18 @@ pub trait UserStore {
         events: &[PendingEvent],
     ) -> StoreResult<()>;
     /// Saves a recomputed state/level and bumps `claims_version` so cached claims are dropped.
-    async fn update_state_level(&self, user_id: i64, state: &AccountState, level: i64, now: i64) -> StoreResult<()>;
+    async fn update_state_level(&self, user_id: i64, state: &AccountState, level: i64, now: i64) -> StoreResult<()> {
+        self.update_state_level_with_events(user_id, state, level, now, &[]).await
+    }
+    /// [`Self::update_state_level`] with `events` queued in the same transaction.
+    async fn update_state_level_with_events(
+        &self,
+        user_id: i64,
+        state: &AccountState,
+        level: i64,
+        now: i64,
+        events: &[PendingEvent],
+    ) -> StoreResult<()>;
     async fn update_role(&self, user_id: i64, role: &Role, now: i64) -> StoreResult<()>;
     /// Records a used TOTP step; false when that step (or a later one) was used already, so a
     /// code is accepted once even by two daemons at the same moment.
@@ -119,6 +130,10 @@ pub trait UserStore {
     async fn phones_of(&self, user_id: i64) -> StoreResult<Vec<PhoneRow>>;
     async fn data_storages_of(&self, user_id: i64) -> StoreResult<Vec<DataStorageRow>>;
 }
+
+/// Saves state `$1` and level `$2` of user `$4` at `$3`, dropping cached claims.
+pub(crate) const UPDATE_STATE_LEVEL: &str =
+    "UPDATE users SET state = $1, level = $2, updated_at = $3, claims_version = claims_version + 1 WHERE id = $4";
 
 macro_rules! impl_user_store {
     ($store:ty, $db:ty) => {
@@ -214,23 +229,23 @@ macro_rules! impl_user_store {
                 Ok(())
             }
 
-            async fn update_state_level(
+            async fn update_state_level_with_events(
                 &self,
                 user_id: i64,
                 state: &$crate::model::AccountState,
                 level: i64,
                 now: i64,
+                events: &[$crate::store::outbox::PendingEvent],
             ) -> $crate::store::StoreResult<()> {
-                sqlx::query::<$db>(
-                    "UPDATE users SET state = $1, level = $2, updated_at = $3, claims_version = claims_version + 1 \
-                     WHERE id = $4",
-                )
-                .bind(state.as_str())
-                .bind(level)
-                .bind(now)
-                .bind(user_id)
-                .execute(&self.pool)
-                .await?;
+                $crate::store::outbox::with_events!(self, $db, events, |conn| {
+                    sqlx::query::<$db>($crate::store::users::UPDATE_STATE_LEVEL)
+                        .bind(state.as_str())
+                        .bind(level)
+                        .bind(now)
+                        .bind(user_id)
+                        .execute(conn)
+                        .await?
+                });
                 Ok(())
             }
 

@@ -76,6 +76,48 @@ both!(a_change_whose_event_cannot_be_written_is_not_made, config = NO_BROKER, |s
     assert_eq!(count(&srv, "mail_queue").await, mails, "a reset mail without its event");
 });
 
+both!(account_changes_whose_event_cannot_be_written_are_not_made, config = NO_BROKER, |srv: TestServer| async move {
+    let email = "kept2@example.com";
+    let (c, csrf) = active_user(&srv, email).await;
+    let (totp, _) = setup_totp(&srv, &c, &csrf).await;
+    let pending = "pending2@example.com";
+    register(&srv, &srv.client(), pending).await;
+    let token = mailed_token(&srv, pending, "confirmation_token").await;
+    let user = format!("users WHERE email = '{email}'");
+    let labels = format!("labels WHERE user_id = (SELECT id FROM users WHERE email = '{email}')");
+    assert_eq!(count(&srv, &format!("{user} AND state = 'active' AND level = 1 AND otp = FALSE")).await, 1);
+    assert_eq!(count(&srv, &labels).await, 1, "email=verified only");
+    refuse_events(&srv).await;
+
+    // 2FA enable: model.user.updated (otp) is written with users.otp.
+    let enable = json!({"code": fresh_code(&srv, &totp).await});
+    let (s, _) = send_json(&c, reqwest::Method::POST, &srv.url("resource/otp/enable"), Some(&csrf), Some(enable)).await;
+    assert_eq!(s, 500);
+    assert_eq!(count(&srv, &format!("{user} AND otp = FALSE")).await, 1, "2FA on without its event");
+
+    // The operator's ban and a level label: model.label.created and model.user.updated are
+    // written with the label and the new state or level.
+    for (key, value) in [("ban", "fraud-report"), ("phone", "verified")] {
+        let (code, _, _) = srv.ctl(&["label", "set", email, key, value], None);
+        assert_ne!(code, 0, "label {key}");
+    }
+    assert_eq!(count(&srv, &format!("{user} AND state = 'active' AND level = 1")).await, 1, "state or level changed");
+    assert_eq!(count(&srv, &labels).await, 1, "a label without its event");
+
+    // Email confirmation: system.user.email.confirmed is written with the email label.
+    let (s, _) = post(&srv.client(), &srv.url("identity/users/email/confirm_code"), json!({"token": token})).await;
+    assert_eq!(s, 500);
+    let confirmed = format!("users WHERE email = '{pending}' AND state = 'pending' AND level = 0");
+    assert_eq!(count(&srv, &confirmed).await, 1, "confirmed without its event");
+
+    // Account deletion: system.user.account.deleted is written with the delete label.
+    let body = json!({"password": PASSWORD});
+    let (s, _) = send_json(&c, reqwest::Method::DELETE, &srv.url("resource/users/me"), Some(&csrf), Some(body)).await;
+    assert_eq!(s, 500);
+    assert_eq!(count(&srv, &format!("{user} AND state = 'active'")).await, 1, "deleted without its event");
+    assert_eq!(count(&srv, &labels).await, 1, "a delete label without its event");
+});
+
 /// Milliseconds from the reply to a sign-up to its `model.user.created` reaching RabbitMQ.
 async fn signup_latencies(srv: &TestServer, consumer: &mut Consumer, n: usize) -> Vec<u128> {
     let mut out = Vec::new();

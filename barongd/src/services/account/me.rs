@@ -3,6 +3,7 @@
 use common::entities::{Activity, UserWithFullInfo};
 use serde_json::Value;
 
+use crate::model::LabelScope;
 use crate::model::labels::{self, keys as label_keys};
 use crate::services::App;
 use crate::services::account::full_info;
@@ -156,17 +157,18 @@ pub async fn delete_me(
         }
     }
     attempt.succeeded(app).await?;
-    let user = levels::set_private_label(app, user, label_keys::DELETE, labels::DELETED_BY_USER).await?;
+    let deleted = |user: &UserRow, referral: Option<&str>| {
+        let record = serde_json::json!({ "record": { "user": event_api::user_record(user, referral) } });
+        event_api::pending(app, "system.user.account.deleted", &record)
+    };
+    let user = levels::set_label(app, user, label_keys::DELETE, labels::DELETED_BY_USER, LabelScope::Private, &deleted)
+        .await?;
     let now = app.clock.now();
     let keys = app.store.disable_api_keys_of_user(user.id, now).await?;
     let sessions = app.store.delete_user_sessions(user.id).await?;
     activity::record(app, ctx, user.id, "account", "account delete", Outcome::Succeed, None).await;
     tracing::info!(uid = %user.uid, state = %user.state, api_keys_disabled = keys, sessions_ended = sessions,
         "account deleted by its owner");
-    if event_api::enabled(app) {
-        let record = serde_json::json!({ "record": { "user": event_api::user_of(app, &user).await } });
-        event_api::emit(app, "system.user.account.deleted", record).await;
-    }
     Ok(())
 }
 

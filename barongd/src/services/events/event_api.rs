@@ -19,7 +19,7 @@ use crate::services::App;
 use crate::services::clock::iso8601;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::store::events::EventRow;
-use crate::store::{PendingEvent, UserRow};
+use crate::store::{LabelRow, PendingEvent, UserRow};
 
 /// Lifetime of an event's signature, as Barong (`exp = iat + 3600`).
 const EVENT_TTL_SECONDS: i64 = 3600;
@@ -114,13 +114,29 @@ pub fn user_changes(before: &UserRow, after: &UserRow) -> Value {
     Value::Object(m)
 }
 
-/// Emits `model.user.updated` when a user-visible field changed between `before` and `after`.
+/// Emits `model.user.updated` when a user-visible field changed between `before` and `after`,
+/// after the change (for changes not yet written with their events).
 pub async fn user_updated(app: &App, before: &UserRow, after: &UserRow) {
-    let changes = user_changes(before, after);
-    if changes.as_object().is_some_and(|c| !c.is_empty()) {
-        let record = user_of(app, after).await;
-        emit(app, "model.user.updated", json!({ "record": record, "changes": changes })).await;
+    queue_after(app, user_updated_events(app, before, after).await).await;
+}
+
+/// [`user_updated_event`] with the referrer's uid looked up.
+pub async fn user_updated_events(app: &App, before: &UserRow, after: &UserRow) -> Vec<PendingEvent> {
+    if !enabled(app) {
+        return Vec::new();
     }
+    let referral = referral_uid(app, after.referral_id).await;
+    user_updated_event(app, before, after, referral.as_deref())
+}
+
+/// `model.user.updated` when a user-visible field changed between `before` and `after`, ready to
+/// be written with that change (`referral` is the referrer's uid).
+pub fn user_updated_event(app: &App, before: &UserRow, after: &UserRow, referral: Option<&str>) -> Vec<PendingEvent> {
+    let changes = user_changes(before, after);
+    if changes.as_object().is_none_or(|c| c.is_empty()) {
+        return Vec::new();
+    }
+    pending(app, "model.user.updated", &json!({ "record": user_record(after, referral), "changes": changes }))
 }
 
 /// `system.user.*` events about one user: `{record: {user, domain, …extra}}`, ready to be
@@ -129,8 +145,20 @@ pub async fn user_system_event(app: &App, name: &str, user: &UserRow, extra: &[(
     if !enabled(app) {
         return Vec::new();
     }
+    let referral = referral_uid(app, user.referral_id).await;
+    user_system_event_of(app, name, user, referral.as_deref(), extra)
+}
+
+/// [`user_system_event`] with the referrer's uid already known.
+pub fn user_system_event_of(
+    app: &App,
+    name: &str,
+    user: &UserRow,
+    referral: Option<&str>,
+    extra: &[(&str, Value)],
+) -> Vec<PendingEvent> {
     let mut record = Map::new();
-    record.insert("user".into(), user_of(app, user).await);
+    record.insert("user".into(), user_record(user, referral));
     record.insert("domain".into(), json!(app.config.domain));
     for (k, v) in extra {
         record.insert((*k).to_string(), v.clone());
@@ -167,6 +195,41 @@ pub async fn model_of_user(app: &App, name: &str, user: &UserRow, fields: Value)
     queue_after(app, model_of_user_event(app, name, user, fields).await).await;
 }
 
+/// `model.label.created|updated` of a stored label of `user`, and `system.document.verified|
+/// rejected` when a private `document` label reaches a decision; ready to be written with it.
+pub fn label_events(
+    app: &App,
+    label: &LabelRow,
+    user: &UserRow,
+    referral: Option<&str>,
+    created: bool,
+) -> Vec<PendingEvent> {
+    if !enabled(app) {
+        return Vec::new();
+    }
+    let record = json!({
+        "record": {
+            "id": label.id,
+            "key": label.key,
+            "value": label.value,
+            "scope": label.scope,
+            "description": label.description,
+            "created_at": iso8601(label.created_at),
+            "updated_at": iso8601(label.updated_at),
+            "user": user_record(user, referral),
+        }
+    });
+    let name = if created { "model.label.created" } else { "model.label.updated" };
+    let mut events = pending(app, name, &record);
+    if label.key == label_keys::DOCUMENT
+        && label.scope == LabelScope::Private
+        && let Some(decision) = CheckState::verdict(&label.value)
+    {
+        events.extend(pending(app, &format!("system.document.{}", decision.as_str()), &record));
+    }
+    events
+}
+
 /// `model.label.created|updated` for the (key, scope) label of `user` as stored now, and
 /// `system.document.verified|rejected` when a private `document` label reaches a decision.
 pub async fn label_saved(app: &App, user: &UserRow, key: &str, scope: LabelScope, created: bool) {
@@ -181,25 +244,8 @@ pub async fn label_saved(app: &App, user: &UserRow, key: &str, scope: LabelScope
         }
     };
     let Some(label) = labels.into_iter().find(|l| l.key == key && l.scope == scope) else { return };
-    let record = json!({
-        "id": label.id,
-        "key": label.key,
-        "value": label.value,
-        "scope": label.scope,
-        "description": label.description,
-        "created_at": iso8601(label.created_at),
-        "updated_at": iso8601(label.updated_at),
-        "user": user_of(app, user).await,
-    });
-    let name = if created { "model.label.created" } else { "model.label.updated" };
-    emit(app, name, json!({ "record": record })).await;
-    let decided = CheckState::verdict(&label.value);
-    if key == label_keys::DOCUMENT
-        && scope == LabelScope::Private
-        && let Some(decision) = decided
-    {
-        emit(app, &format!("system.document.{}", decision.as_str()), json!({ "record": record })).await;
-    }
+    let referral = referral_uid(app, user.referral_id).await;
+    queue_after(app, label_events(app, &label, user, referral.as_deref(), created)).await;
 }
 
 /// Where an event goes: exchange `barong.events.<first segment>`, routing key the rest.

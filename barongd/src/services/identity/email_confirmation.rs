@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use crate::model::labels::keys as label_keys;
-use crate::model::{AccountState, CheckState};
+use crate::model::{AccountState, CheckState, LabelScope};
 use crate::services::App;
 use crate::services::account::full_info;
 use crate::services::context::RequestContext;
@@ -79,8 +79,11 @@ pub async fn email_confirm_code(app: &App, token: &str, ctx: &RequestContext) ->
     if !app.store.use_jti(jti, exp).await? {
         return Err(ServiceError::invalid("identity.user.utilized_token"));
     }
-    let user = levels::set_private_label(app, &user, label_keys::EMAIL, CheckState::Verified.as_str()).await?;
-    events::user_system(app, "system.user.email.confirmed", &user, &[]).await;
+    let confirmed = |user: &UserRow, referral: Option<&str>| {
+        events::user_system_event_of(app, "system.user.email.confirmed", user, referral, &[])
+    };
+    let verified = CheckState::Verified.as_str();
+    let user = levels::set_label(app, &user, label_keys::EMAIL, verified, LabelScope::Private, &confirmed).await?;
     let mut entity = full_info::user_with_full_info(app, &user).await?;
     // Barong logged the user in here, without password or 2FA; only when the operator asks.
     let session = if app.config.login_on_email_confirmation {

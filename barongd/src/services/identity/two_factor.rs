@@ -135,12 +135,13 @@ pub async fn enable(app: &App, user: &UserRow, code: &str, ctx: &RequestContext)
     // A valid code implies a seed; a concurrent request may still have enabled 2FA or replaced
     // the seed since this request read the user.
     let checked_seed = user.otp_secret_sealed.as_deref().unwrap_or_default();
-    if !app.store.enable_otp(user.id, checked_seed, app.clock.now()).await? {
+    let now = app.clock.now();
+    let on = UserRow { otp: true, updated_at: now, ..user.clone() };
+    let updated = events::user_updated_events(app, user, &on).await;
+    if !app.store.enable_otp_with_events(user.id, checked_seed, now, &updated).await? {
         let now_on = app.store.user_by_id(user.id).await?.is_some_and(|u| u.otp);
         return Err(if now_on { already() } else { ServiceError::invalid("resource.otp.invalid") });
     }
-    let on = UserRow { otp: true, ..user.clone() };
-    events::user_updated(app, user, &on).await;
     levels::set_private_label(app, &on, label_keys::OTP, labels::OTP_ENABLED).await?;
     activity::record(app, ctx, user.id, "otp", ENABLE_ACTION, Outcome::Succeed, None).await;
     // Sessions opened before 2FA did not pass the second factor.
@@ -161,11 +162,12 @@ pub async fn disable(app: &App, user: &UserRow, code: &str, ctx: &RequestContext
         return Err(refuse(app, ctx, user, DISABLE_ACTION, NOT_ENABLED, not_enabled()).await);
     }
     check_code(app, ctx, user, code, DISABLE_ACTION).await?;
-    if !app.store.disable_otp(user.id, app.clock.now()).await? {
+    let now = app.clock.now();
+    let off = UserRow { otp: false, updated_at: now, ..user.clone() };
+    let updated = events::user_updated_events(app, user, &off).await;
+    if !app.store.disable_otp_with_events(user.id, now, &updated).await? {
         return Err(not_enabled());
     }
-    let off = UserRow { otp: false, ..user.clone() };
-    events::user_updated(app, user, &off).await;
     levels::recompute(app, &off).await?;
     activity::record(app, ctx, user.id, "otp", DISABLE_ACTION, Outcome::Succeed, None).await;
     tracing::info!(uid = %user.uid, "2FA disabled");

@@ -7,7 +7,8 @@ use crate::model::{AccountState, LabelScope};
 use crate::services::App;
 use crate::services::error::ServiceResult;
 use crate::services::events::event_api;
-use crate::store::{LabelRow, LevelRow, UserRow};
+use crate::store::labels::LabelWrite;
+use crate::store::{LabelRow, LevelRow, PendingEvent, UserRow};
 
 /// Level: walk levels by id; the highest id whose key:value (and every earlier one) is present
 /// among the private labels.
@@ -40,37 +41,77 @@ pub fn state_of(config: &Config, labels: &[LabelRow]) -> AccountState {
     state
 }
 
+/// Events a label write adds to its own, built from the user as the write leaves it and the
+/// referrer's uid.
+pub type ExtraEvents<'a> = &'a (dyn Fn(&UserRow, Option<&str>) -> Vec<PendingEvent> + Send + Sync);
+
 /// Sets a private label and saves the recomputed state and level when they change.
 pub async fn set_private_label(app: &App, user: &UserRow, key: &str, value: &str) -> ServiceResult<UserRow> {
+    set_label(app, user, key, value, LabelScope::Private, &|_, _| Vec::new()).await
+}
+
+/// Sets a label, saves the state and level it leaves and writes the label's events, the user's
+/// `model.user.updated` and `extra` in the same transaction. Level and state are computed from
+/// the labels read before the write with this one applied, so the user row and its events are
+/// known before anything is written.
+pub async fn set_label(
+    app: &App,
+    user: &UserRow,
+    key: &str,
+    value: &str,
+    scope: LabelScope,
+    extra: ExtraEvents<'_>,
+) -> ServiceResult<UserRow> {
     let now = app.clock.now();
-    let existed = event_api::enabled(app)
-        && app.store.labels_of(user.id).await?.iter().any(|l| l.key == key && l.scope == LabelScope::Private);
-    app.store.upsert_label(user.id, key, value, LabelScope::Private, now).await?;
-    let updated = recompute(app, user).await?;
-    event_api::label_saved(app, &updated, key, LabelScope::Private, !existed).await;
-    Ok(updated)
+    let mut labels = app.store.labels_of(user.id).await?;
+    let existed = labels.iter().any(|l| l.key == key && l.scope == scope);
+    labels.retain(|l| !(l.key == key && l.scope == scope));
+    labels.push(LabelRow {
+        id: 0,
+        user_id: user.id,
+        key: key.to_string(),
+        value: value.to_string(),
+        scope,
+        description: None,
+        created_at: now,
+        updated_at: now,
+    });
+    let level = level_of(&app.store.levels().await?, &labels);
+    let state = state_of(&app.config, &labels);
+    let changed = level != user.level || state != user.state;
+    let after = if changed { UserRow { level, state, updated_at: now, ..user.clone() } } else { user.clone() };
+    let referral = if event_api::enabled(app) { event_api::referral_uid(app, user.referral_id).await } else { None };
+    let events = |label: &LabelRow| {
+        let mut events = event_api::label_events(app, label, &after, referral.as_deref(), !existed);
+        events.extend(event_api::user_updated_event(app, user, &after, referral.as_deref()));
+        events.extend(extra(&after, referral.as_deref()));
+        events
+    };
+    let write =
+        LabelWrite { user_id: user.id, key, value, scope, now, state_level: changed.then_some((&after.state, level)) };
+    app.store.save_label_with_events(&write, &events).await?;
+    if after.state != user.state {
+        cascade_owner_state(app, &after).await?;
+    }
+    Ok(after)
 }
 
 pub async fn recompute(app: &App, user: &UserRow) -> ServiceResult<UserRow> {
-    let before = user;
     let labels = app.store.labels_of(user.id).await?;
     let levels = app.store.levels().await?;
     let level = level_of(&levels, &labels);
     let state = state_of(&app.config, &labels);
-    let mut user = user.clone();
-    if level != user.level || state != user.state {
-        let now = app.clock.now();
-        app.store.update_state_level(user.id, &state, level, now).await?;
-        let state_changed = state != user.state;
-        user.level = level;
-        user.state = state;
-        user.updated_at = now;
-        if state_changed {
-            cascade_owner_state(app, &user).await?;
-        }
-        event_api::user_updated(app, before, &user).await;
+    if level == user.level && state == user.state {
+        return Ok(user.clone());
     }
-    Ok(user)
+    let now = app.clock.now();
+    let after = UserRow { level, state, updated_at: now, ..user.clone() };
+    let events = event_api::user_updated_events(app, user, &after).await;
+    app.store.update_state_level_with_events(user.id, &after.state, level, now, &events).await?;
+    if after.state != user.state {
+        cascade_owner_state(app, &after).await?;
+    }
+    Ok(after)
 }
 
 /// The cascade after a user's state changed: unless the user is `active`, its service accounts

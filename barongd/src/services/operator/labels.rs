@@ -9,7 +9,6 @@ use crate::model::LabelScope;
 use crate::services::App;
 use crate::services::account::{full_info, labels as user_labels};
 use crate::services::error::{ServiceError, ServiceResult};
-use crate::services::events::event_api;
 use crate::services::kyc::levels;
 use crate::store::UserRow;
 
@@ -31,10 +30,7 @@ pub async fn set(app: &App, user: &UserRow, key: &str, value: &str, scope: &str)
     if !errors.is_empty() {
         return Err(ServiceError::invalid_all(errors));
     }
-    let existed = app.store.labels_of(user.id).await?.iter().any(|l| l.key == key && l.scope == scope);
-    app.store.upsert_label(user.id, &key, &value, scope, app.clock.now()).await?;
-    let user = levels::recompute(app, user).await?;
-    event_api::label_saved(app, &user, &key, scope, !existed).await;
+    let user = levels::set_label(app, user, &key, &value, scope, &|_, _| Vec::new()).await?;
     full_info::user_with_full_info(app, &user).await
 }
 

@@ -70,10 +70,10 @@ pub async fn create(app: &App, a: NewAccount) -> ServiceResult<UserWithFullInfo>
             // recomputation (an email confirmation, a KYC step) can lift it.
             Some(key) => user = levels::set_private_label(app, &user, &key, SET_BY_OPERATOR).await?,
             None => {
-                app.store.update_state_level(user.id, &state, user.level, now).await?;
-                let before = user.clone();
-                user.state = state;
-                event_api::user_updated(app, &before, &user).await;
+                let after = UserRow { state, updated_at: now, ..user.clone() };
+                let updated = event_api::user_updated_events(app, &user, &after).await;
+                app.store.update_state_level_with_events(user.id, &after.state, after.level, now, &updated).await?;
+                user = after;
             }
         }
     }
