@@ -333,6 +333,15 @@ pub async fn verify_with_jwks_for(srv: &TestServer, token: &str, audience: Optio
 /// Logs in on `srv` and returns a client that always sends that session cookie (whatever later
 /// replies set, as a thief replaying it would), plus the CSRF token.
 pub async fn fixed_cookie_client(srv: &TestServer, email: &str) -> (reqwest::Client, String) {
+    let (cookie, csrf) = login_cookie(srv, email).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().expect("cookie header"));
+    let c = reqwest::Client::builder().user_agent(TEST_UA).default_headers(headers).build().expect("client");
+    (c, csrf)
+}
+
+/// Logs in on `srv` and returns the session's `name=value` cookie pair and its CSRF token.
+pub async fn login_cookie(srv: &TestServer, email: &str) -> (String, String) {
     let login = reqwest::Client::builder().user_agent(TEST_UA).build().expect("client");
     let resp = login
         .post(srv.url("identity/sessions"))
@@ -343,8 +352,5 @@ pub async fn fixed_cookie_client(srv: &TestServer, email: &str) -> (reqwest::Cli
     let cookie = resp.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_string();
     let (s, body) = read(resp).await;
     assert_eq!(s, 200, "login: {body}");
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::COOKIE, cookie.parse().expect("cookie header"));
-    let c = reqwest::Client::builder().user_agent(TEST_UA).default_headers(headers).build().expect("client");
-    (c, body["csrf_token"].as_str().expect("csrf").to_string())
+    (cookie, body["csrf_token"].as_str().expect("csrf").to_string())
 }

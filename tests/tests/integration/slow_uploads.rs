@@ -44,17 +44,8 @@ async fn status_within(s: &mut TcpStream, within: Duration) -> Option<u16> {
 /// The `Cookie` and `X-CSRF-Token` header lines of a fresh session of an active user.
 async fn session_headers(srv: &TestServer, email: &str) -> String {
     active_user(srv, email).await;
-    let login = reqwest::Client::builder().user_agent(TEST_UA).build().expect("client");
-    let resp = login
-        .post(srv.url("identity/sessions"))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .expect("login");
-    let cookie = resp.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_string();
-    let (s, body) = read(resp).await;
-    assert_eq!(s, 200, "login: {body}");
-    format!("Cookie: {cookie}\r\nX-CSRF-Token: {}\r\n", body["csrf_token"].as_str().expect("csrf"))
+    let (cookie, csrf) = login_cookie(srv, email).await;
+    format!("Cookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n")
 }
 
 both!(idle_anonymous_uploads_do_not_delay_a_signed_in_one, |srv: TestServer| async move {
