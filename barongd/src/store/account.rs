@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::StoreResult;
 use super::activities::ActivityRow;
 use super::labels::LabelRow;
-use super::outbox::PendingEvent;
+use super::outbox::{EventsOf, PendingEvent};
 
 /// Filters of a user's activity listing; `None` means "any".
 #[derive(Debug, Clone, Default)]
@@ -31,9 +31,30 @@ pub trait AccountStore {
     /// The user's public label with this key: the only kind a user may change.
     async fn public_label(&self, user_id: i64, key: &str) -> StoreResult<Option<LabelRow>>;
     /// Inserts a public label; a (user, key, public) duplicate is `StoreError::Unique`.
-    async fn insert_public_label(&self, user_id: i64, key: &str, value: &str, now: i64) -> StoreResult<LabelRow>;
+    async fn insert_public_label(&self, user_id: i64, key: &str, value: &str, now: i64) -> StoreResult<LabelRow> {
+        self.insert_public_label_with_events(user_id, key, value, now, &|_| Vec::new()).await
+    }
+    /// [`Self::insert_public_label`], queueing the events of the stored label in its transaction.
+    async fn insert_public_label_with_events(
+        &self,
+        user_id: i64,
+        key: &str,
+        value: &str,
+        now: i64,
+        events: EventsOf<'_, LabelRow>,
+    ) -> StoreResult<LabelRow>;
     /// Changes the value of a public label; `None` when it no longer exists.
-    async fn update_public_label(&self, id: i64, value: &str, now: i64) -> StoreResult<Option<LabelRow>>;
+    async fn update_public_label(&self, id: i64, value: &str, now: i64) -> StoreResult<Option<LabelRow>> {
+        self.update_public_label_with_events(id, value, now, &|_| Vec::new()).await
+    }
+    /// [`Self::update_public_label`], queueing the events of the changed label in its transaction.
+    async fn update_public_label_with_events(
+        &self,
+        id: i64,
+        value: &str,
+        now: i64,
+        events: EventsOf<'_, LabelRow>,
+    ) -> StoreResult<Option<LabelRow>>;
     /// Deletes the user's public label with this key; whether one was deleted.
     async fn delete_public_label(&self, user_id: i64, key: &str) -> StoreResult<bool>;
 
@@ -131,43 +152,55 @@ macro_rules! impl_account_store {
                 self.label_with_key(user_id, key, Some("public")).await
             }
 
-            async fn insert_public_label(
+            async fn insert_public_label_with_events(
                 &self,
                 user_id: i64,
                 key: &str,
                 value: &str,
                 now: i64,
+                events: $crate::store::outbox::EventsOf<'_, $crate::store::LabelRow>,
             ) -> $crate::store::StoreResult<$crate::store::LabelRow> {
                 const SQL: &str = concat!(
                     "INSERT INTO labels (user_id, key, value, scope, created_at, updated_at) \
                      VALUES ($1, $2, $3, 'public', $4, $4) RETURNING ",
                     $crate::store::labels::label_columns!()
                 );
-                Ok(sqlx::query_as::<$db, $crate::store::LabelRow>(SQL)
-                    .bind(user_id)
-                    .bind(key)
-                    .bind(value)
-                    .bind(now)
-                    .fetch_one(&self.pool)
-                    .await?)
+                Ok($crate::store::outbox::with_events_of!(
+                    self,
+                    $db,
+                    |conn| sqlx::query_as::<$db, $crate::store::LabelRow>(SQL)
+                        .bind(user_id)
+                        .bind(key)
+                        .bind(value)
+                        .bind(now)
+                        .fetch_one(conn)
+                        .await?,
+                    |label| events(&label)
+                ))
             }
 
-            async fn update_public_label(
+            async fn update_public_label_with_events(
                 &self,
                 id: i64,
                 value: &str,
                 now: i64,
+                events: $crate::store::outbox::EventsOf<'_, $crate::store::LabelRow>,
             ) -> $crate::store::StoreResult<Option<$crate::store::LabelRow>> {
                 const SQL: &str = concat!(
                     "UPDATE labels SET value = $2, updated_at = $3 WHERE id = $1 AND scope = 'public' RETURNING ",
                     $crate::store::labels::label_columns!()
                 );
-                Ok(sqlx::query_as::<$db, $crate::store::LabelRow>(SQL)
-                    .bind(id)
-                    .bind(value)
-                    .bind(now)
-                    .fetch_optional(&self.pool)
-                    .await?)
+                Ok($crate::store::outbox::with_events_of!(
+                    self,
+                    $db,
+                    |conn| sqlx::query_as::<$db, $crate::store::LabelRow>(SQL)
+                        .bind(id)
+                        .bind(value)
+                        .bind(now)
+                        .fetch_optional(conn)
+                        .await?,
+                    |label| label.as_ref().map(events).unwrap_or_default()
+                ))
             }
 
             async fn delete_public_label(&self, user_id: i64, key: &str) -> $crate::store::StoreResult<bool> {

@@ -5,6 +5,8 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
+use super::labels::{LabelRow, LabelWrite};
+use super::outbox::PendingEvent;
 
 /// The column list of `DocumentRow`, as a macro so queries stay `&'static str`.
 macro_rules! document_columns {
@@ -58,6 +60,22 @@ pub struct NewDocument<'a> {
     pub metadata: Option<&'a str>,
 }
 
+/// A batch of uploaded documents and what comes with it: the KYC label it moves, its events, and
+/// the step that puts its files in place.
+pub struct DocumentBatch<'a> {
+    pub user_id: i64,
+    pub rows: &'a [NewDocument<'a>],
+    /// The most documents the user may have once the batch is in.
+    pub limit: i64,
+    pub now: i64,
+    pub label: Option<&'a LabelWrite<'a>>,
+    /// The batch's events, given the stored label (when there is one).
+    pub events: &'a (dyn Fn(Option<&LabelRow>) -> Vec<PendingEvent> + Send + Sync),
+    /// Runs last, inside the transaction, so rows are never committed before their files exist;
+    /// an error rolls the batch back.
+    pub before_commit: &'a (dyn Fn() -> std::io::Result<()> + Send + Sync),
+}
+
 #[async_trait]
 pub trait DocumentStore {
     /// The user's documents, oldest first.
@@ -68,11 +86,27 @@ pub trait DocumentStore {
     /// Inserts every row in one transaction, unless the user would then have more than `limit`
     /// documents (then nothing is inserted and the answer is `false`). Concurrent uploads of one
     /// user are serialised on the user's row, so two batches cannot both squeeze under the limit.
-    async fn insert_documents(&self, user_id: i64, rows: &[NewDocument<'_>], limit: i64, now: i64)
-    -> StoreResult<bool>;
-    /// Removes the user's rows naming these files (undoing an insert whose files could not be
-    /// put in place).
-    async fn delete_documents_by_upload(&self, user_id: i64, uploads: &[String]) -> StoreResult<()>;
+    async fn insert_documents(
+        &self,
+        user_id: i64,
+        rows: &[NewDocument<'_>],
+        limit: i64,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let batch = DocumentBatch {
+            user_id,
+            rows,
+            limit,
+            now,
+            label: None,
+            events: &|_| Vec::new(),
+            before_commit: &|| Ok(()),
+        };
+        self.insert_document_batch(&batch).await
+    }
+    /// [`Self::insert_documents`] with the batch's label and events in the same transaction,
+    /// committed only once `before_commit` succeeded.
+    async fn insert_document_batch(&self, batch: &DocumentBatch<'_>) -> StoreResult<bool>;
 }
 
 macro_rules! impl_document_store {
@@ -118,34 +152,31 @@ macro_rules! impl_document_store {
                     .await?)
             }
 
-            async fn insert_documents(
+            async fn insert_document_batch(
                 &self,
-                user_id: i64,
-                rows: &[$crate::store::documents::NewDocument<'_>],
-                limit: i64,
-                now: i64,
+                b: &$crate::store::documents::DocumentBatch<'_>,
             ) -> $crate::store::StoreResult<bool> {
                 let mut tx = self.pool.begin().await?;
                 // A no-op write that takes the user's row lock (PostgreSQL) or the write lock
                 // (SQLite) before counting, so the count stays true until commit.
                 sqlx::query::<$db>("UPDATE users SET updated_at = updated_at WHERE id = $1")
-                    .bind(user_id)
+                    .bind(b.user_id)
                     .execute(&mut *tx)
                     .await?;
                 let count = sqlx::query_scalar::<$db, i64>("SELECT COUNT(*) FROM documents WHERE user_id = $1")
-                    .bind(user_id)
+                    .bind(b.user_id)
                     .fetch_one(&mut *tx)
                     .await?;
-                if count + rows.len() as i64 > limit {
+                if count + b.rows.len() as i64 > b.limit {
                     return Ok(false);
                 }
-                for r in rows {
+                for r in b.rows {
                     sqlx::query::<$db>(
                         "INSERT INTO documents (user_id, upload, doc_type, doc_expire, doc_number_sealed, \
                          doc_number_index, doc_category, identificator, metadata, created_at, updated_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
                     )
-                    .bind(user_id)
+                    .bind(b.user_id)
                     .bind(r.upload)
                     .bind(r.doc_type)
                     .bind(r.doc_expire)
@@ -154,29 +185,25 @@ macro_rules! impl_document_store {
                     .bind(r.doc_category)
                     .bind(r.identificator)
                     .bind(r.metadata)
-                    .bind(now)
+                    .bind(b.now)
                     .execute(&mut *tx)
                     .await?;
                 }
+                let label = match b.label {
+                    Some(w) => {
+                        let conn = &mut *tx;
+                        Some($crate::store::labels::write_label!($db, conn, w))
+                    }
+                    None => None,
+                };
+                let events = (b.events)(label.as_ref());
+                $crate::store::outbox::insert_events!($db, tx, &events);
+                (b.before_commit)().map_err($crate::store::StoreError::Files)?;
                 tx.commit().await?;
-                Ok(true)
-            }
-
-            async fn delete_documents_by_upload(
-                &self,
-                user_id: i64,
-                uploads: &[String],
-            ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
-                for u in uploads {
-                    sqlx::query::<$db>("DELETE FROM documents WHERE user_id = $1 AND upload = $2")
-                        .bind(user_id)
-                        .bind(u)
-                        .execute(&mut *tx)
-                        .await?;
+                if !events.is_empty() {
+                    self.outbox_wake.notify_one();
                 }
-                tx.commit().await?;
-                Ok(())
+                Ok(true)
             }
         }
     };

@@ -21,8 +21,6 @@ pub struct EventRow {
 
 #[async_trait]
 pub trait EventStore {
-    /// Queues an event on its own, for changes that are not written in the same transaction.
-    async fn enqueue_event(&self, jti: &str, name: &str, record_sealed: &str, now: i64) -> StoreResult<()>;
     /// Signalled after every commit that queued events, so the publisher needs no tight poll.
     fn outbox_wake(&self) -> Arc<Notify>;
     /// Events due for an attempt, in the order they happened.
@@ -38,27 +36,6 @@ macro_rules! impl_event_store {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::events::EventStore for $store {
-            async fn enqueue_event(
-                &self,
-                jti: &str,
-                name: &str,
-                record_sealed: &str,
-                now: i64,
-            ) -> $crate::store::StoreResult<()> {
-                sqlx::query::<$db>(
-                    "INSERT INTO event_outbox (jti, name, record_sealed, attempts, next_attempt_at, created_at) \
-                     VALUES ($1, $2, $3, 0, $4, $4)",
-                )
-                .bind(jti)
-                .bind(name)
-                .bind(record_sealed)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-                self.outbox_wake.notify_one();
-                Ok(())
-            }
-
             fn outbox_wake(&self) -> std::sync::Arc<tokio::sync::Notify> {
                 self.outbox_wake.clone()
             }

@@ -47,6 +47,41 @@ pub struct LabelWrite<'a> {
     pub state_level: Option<(&'a AccountState, i64)>,
 }
 
+/// Applies a [`LabelWrite`] on `$conn` (a transaction): upserts the label and saves the user's
+/// new state and level, bumping `claims_version`. Evaluates to the stored label. Other writes
+/// that move a KYC step (profiles, documents) run it inside their own transaction.
+macro_rules! write_label {
+    ($db:ty, $conn:ident, $w:expr) => {{
+        const SQL: &str = concat!(
+            "INSERT INTO labels (user_id, key, value, scope, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) \
+             ON CONFLICT (user_id, key, scope) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at \
+             RETURNING ",
+            $crate::store::labels::label_columns!()
+        );
+        let w: &$crate::store::labels::LabelWrite<'_> = $w;
+        let label = sqlx::query_as::<$db, $crate::store::labels::LabelRow>(SQL)
+            .bind(w.user_id)
+            .bind(w.key)
+            .bind(w.value)
+            .bind(w.scope.as_str())
+            .bind(w.now)
+            .fetch_one(&mut *$conn)
+            .await?;
+        if let Some((state, level)) = w.state_level {
+            sqlx::query::<$db>($crate::store::users::UPDATE_STATE_LEVEL)
+                .bind(state.as_str())
+                .bind(level)
+                .bind(w.now)
+                .bind(w.user_id)
+                .execute(&mut *$conn)
+                .await?;
+        }
+        label
+    }};
+}
+pub(crate) use write_label;
+
 #[async_trait]
 pub trait LabelStore {
     async fn labels_of(&self, user_id: i64) -> StoreResult<Vec<LabelRow>>;
@@ -112,38 +147,12 @@ macro_rules! impl_label_store {
                 w: &$crate::store::labels::LabelWrite<'_>,
                 events: $crate::store::outbox::EventsOf<'_, $crate::store::labels::LabelRow>,
             ) -> $crate::store::StoreResult<$crate::store::labels::LabelRow> {
-                const SQL: &str = concat!(
-                    "INSERT INTO labels (user_id, key, value, scope, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5) \
-                     ON CONFLICT (user_id, key, scope) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at \
-                     RETURNING ",
-                    $crate::store::labels::label_columns!()
-                );
-                let mut tx = self.pool.begin().await?;
-                let label = sqlx::query_as::<$db, $crate::store::labels::LabelRow>(SQL)
-                    .bind(w.user_id)
-                    .bind(w.key)
-                    .bind(w.value)
-                    .bind(w.scope.as_str())
-                    .bind(w.now)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if let Some((state, level)) = w.state_level {
-                    sqlx::query::<$db>($crate::store::users::UPDATE_STATE_LEVEL)
-                        .bind(state.as_str())
-                        .bind(level)
-                        .bind(w.now)
-                        .bind(w.user_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let events = events(&label);
-                $crate::store::outbox::insert_events!($db, tx, &events);
-                tx.commit().await?;
-                if !events.is_empty() {
-                    self.outbox_wake.notify_one();
-                }
-                Ok(label)
+                Ok($crate::store::outbox::with_events_of!(
+                    self,
+                    $db,
+                    |conn| $crate::store::labels::write_label!($db, conn, w),
+                    |label| events(&label)
+                ))
             }
 
             async fn delete_label(

@@ -83,6 +83,9 @@ pub enum StoreError {
     Unique(String),
     Database(sqlx::Error),
     Migration(String),
+    /// A step outside the database that a write waits for before committing (putting uploaded
+    /// files in place) failed, so the write was rolled back.
+    Files(std::io::Error),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -93,6 +96,7 @@ impl std::fmt::Display for StoreError {
             StoreError::Unique(c) => write!(f, "unique constraint violated: {c}"),
             StoreError::Database(e) => write!(f, "database error: {e}"),
             StoreError::Migration(m) => write!(f, "migration error: {m}"),
+            StoreError::Files(e) => write!(f, "file error: {e}"),
         }
     }
 }

@@ -58,3 +58,24 @@ macro_rules! with_events {
     }};
 }
 pub(crate) use with_events;
+
+/// Runs `$body` (statements on `$conn`) in one transaction with the events `$events` builds from
+/// its value `$value` (the rows the database returned), waking the publisher after the commit.
+/// Evaluates to the body's value.
+macro_rules! with_events_of {
+    ($self:ident, $db:ty, |$conn:ident| $body:expr, |$value:ident| $events:expr) => {{
+        let mut tx = $self.pool.begin().await?;
+        let $value = {
+            let $conn = &mut *tx;
+            $body
+        };
+        let events: Vec<$crate::store::outbox::PendingEvent> = $events;
+        $crate::store::outbox::insert_events!($db, tx, &events);
+        tx.commit().await?;
+        if !events.is_empty() {
+            $self.outbox_wake.notify_one();
+        }
+        $value
+    }};
+}
+pub(crate) use with_events_of;

@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 
-use super::StoreResult;
+use super::labels::{LabelRow, LabelWrite};
+use super::outbox::PendingEvent;
+use super::{StoreError, StoreResult};
 use crate::model::ProfileState;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -46,6 +48,22 @@ pub struct ProfileFields {
     pub metadata: Option<String>,
 }
 
+/// A write to a user's profiles.
+#[derive(Debug, Clone, Copy)]
+pub enum ProfileChange<'a> {
+    /// A new profile; a second open (drafted or submitted) profile of the user is
+    /// `StoreError::Unique`.
+    Insert { user_id: i64, fields: &'a ProfileFields, state: ProfileState, author: Option<&'a str> },
+    /// New fields and state for profile `id`, if it is still in `from`.
+    Edit { id: i64, from: ProfileState, fields: &'a ProfileFields, state: ProfileState },
+    /// Profile `id` moves from `from` to `state`, recording who did it.
+    Review { id: i64, from: ProfileState, state: ProfileState, author: Option<&'a str> },
+}
+
+/// Builds the events of a profile write from the stored profile and, when the write also moved
+/// the user's KYC label, the stored label.
+pub type ProfileEvents<'a> = &'a (dyn Fn(&ProfileRow, Option<&LabelRow>) -> Vec<PendingEvent> + Send + Sync);
+
 /// One entry of the operator's review queue.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KycQueueRow {
@@ -60,8 +78,17 @@ pub struct KycQueueRow {
 pub trait ProfileStore {
     /// Every profile of the user, oldest first.
     async fn profiles_of(&self, user_id: i64) -> StoreResult<Vec<ProfileRow>>;
-    /// Creates a profile; a second open (drafted or submitted) profile of the user is
-    /// `StoreError::Unique`.
+    /// Applies `change`; when it took effect, also applies `label` (the KYC step it moves) and
+    /// queues the events built from both, all in one transaction. `None` when an `Edit` or
+    /// `Review` found the profile no longer in `from` (another request changed it first).
+    async fn save_profile(
+        &self,
+        change: ProfileChange<'_>,
+        now: i64,
+        label: Option<&LabelWrite<'_>>,
+        events: ProfileEvents<'_>,
+    ) -> StoreResult<Option<ProfileRow>>;
+    /// Creates a profile ([`ProfileChange::Insert`]) alone.
     async fn insert_profile(
         &self,
         user_id: i64,
@@ -69,29 +96,36 @@ pub trait ProfileStore {
         state: ProfileState,
         author: Option<&str>,
         now: i64,
-    ) -> StoreResult<ProfileRow>;
+    ) -> StoreResult<ProfileRow> {
+        let change = ProfileChange::Insert { user_id, fields, state, author };
+        self.save_profile(change, now, None, &|_, _| Vec::new())
+            .await?
+            .ok_or(StoreError::Database(sqlx::Error::RowNotFound))
+    }
     /// The user's profile in `state`, newest first.
     async fn profile_in_state(&self, user_id: i64, state: ProfileState) -> StoreResult<Option<ProfileRow>>;
-    /// Overwrites the fields and state of profile `id` if it is still in `from_state`; `None`
-    /// when it is not (another request changed it first).
+    /// [`ProfileChange::Edit`] alone.
     async fn update_profile_from(
         &self,
         id: i64,
-        from_state: ProfileState,
+        from: ProfileState,
         fields: &ProfileFields,
         state: ProfileState,
         now: i64,
-    ) -> StoreResult<Option<ProfileRow>>;
-    /// Moves profile `id` from `from_state` to `state`, recording who did it; `None` when it was
-    /// not in `from_state`.
+    ) -> StoreResult<Option<ProfileRow>> {
+        self.save_profile(ProfileChange::Edit { id, from, fields, state }, now, None, &|_, _| Vec::new()).await
+    }
+    /// [`ProfileChange::Review`] alone.
     async fn set_profile_state(
         &self,
         id: i64,
-        from_state: ProfileState,
+        from: ProfileState,
         state: ProfileState,
         author: Option<&str>,
         now: i64,
-    ) -> StoreResult<Option<ProfileRow>>;
+    ) -> StoreResult<Option<ProfileRow>> {
+        self.save_profile(ProfileChange::Review { id, from, state, author }, now, None, &|_, _| Vec::new()).await
+    }
     /// What waits for an operator, oldest first: submitted profiles, and private `document` or
     /// `address` labels still `pending`.
     async fn kyc_queue(&self, limit: i64) -> StoreResult<Vec<KycQueueRow>>;
@@ -116,35 +150,93 @@ macro_rules! impl_profile_store {
                     .await?)
             }
 
-            async fn insert_profile(
+            async fn save_profile(
                 &self,
-                user_id: i64,
-                f: &$crate::store::profiles::ProfileFields,
-                state: $crate::model::ProfileState,
-                author: Option<&str>,
+                change: $crate::store::profiles::ProfileChange<'_>,
                 now: i64,
-            ) -> $crate::store::StoreResult<$crate::store::profiles::ProfileRow> {
-                const SQL: &str = concat!(
+                label: Option<&$crate::store::labels::LabelWrite<'_>>,
+                events: $crate::store::profiles::ProfileEvents<'_>,
+            ) -> $crate::store::StoreResult<Option<$crate::store::profiles::ProfileRow>> {
+                use $crate::store::profiles::{ProfileChange, ProfileRow};
+                const INSERT: &str = concat!(
                     "INSERT INTO profiles (user_id, author, first_name_sealed, last_name_sealed, dob_sealed, \
                      address_sealed, postcode, city, country, state, metadata, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING ",
                     $crate::store::profiles::profile_columns!()
                 );
-                Ok(sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
-                    .bind(user_id)
-                    .bind(author)
-                    .bind(&f.first_name_sealed)
-                    .bind(&f.last_name_sealed)
-                    .bind(&f.dob_sealed)
-                    .bind(&f.address_sealed)
-                    .bind(&f.postcode)
-                    .bind(&f.city)
-                    .bind(&f.country)
-                    .bind(state.code())
-                    .bind(&f.metadata)
-                    .bind(now)
-                    .fetch_one(&self.pool)
-                    .await?)
+                const EDIT: &str = concat!(
+                    "UPDATE profiles SET first_name_sealed = $3, last_name_sealed = $4, dob_sealed = $5, \
+                     address_sealed = $6, postcode = $7, city = $8, country = $9, metadata = $10, state = $11, \
+                     updated_at = $12 WHERE id = $1 AND state = $2 RETURNING ",
+                    $crate::store::profiles::profile_columns!()
+                );
+                const REVIEW: &str = concat!(
+                    "UPDATE profiles SET state = $3, author = COALESCE($4, author), updated_at = $5 \
+                     WHERE id = $1 AND state = $2 RETURNING ",
+                    $crate::store::profiles::profile_columns!()
+                );
+                let (profile, _label) = $crate::store::outbox::with_events_of!(
+                    self,
+                    $db,
+                    |conn| {
+                        let profile = match change {
+                            ProfileChange::Insert { user_id, fields: f, state, author } => Some(
+                                sqlx::query_as::<$db, ProfileRow>(INSERT)
+                                    .bind(user_id)
+                                    .bind(author)
+                                    .bind(&f.first_name_sealed)
+                                    .bind(&f.last_name_sealed)
+                                    .bind(&f.dob_sealed)
+                                    .bind(&f.address_sealed)
+                                    .bind(&f.postcode)
+                                    .bind(&f.city)
+                                    .bind(&f.country)
+                                    .bind(state.code())
+                                    .bind(&f.metadata)
+                                    .bind(now)
+                                    .fetch_one(&mut *conn)
+                                    .await?,
+                            ),
+                            ProfileChange::Edit { id, from, fields: f, state } => {
+                                sqlx::query_as::<$db, ProfileRow>(EDIT)
+                                    .bind(id)
+                                    .bind(from.code())
+                                    .bind(&f.first_name_sealed)
+                                    .bind(&f.last_name_sealed)
+                                    .bind(&f.dob_sealed)
+                                    .bind(&f.address_sealed)
+                                    .bind(&f.postcode)
+                                    .bind(&f.city)
+                                    .bind(&f.country)
+                                    .bind(&f.metadata)
+                                    .bind(state.code())
+                                    .bind(now)
+                                    .fetch_optional(&mut *conn)
+                                    .await?
+                            }
+                            ProfileChange::Review { id, from, state, author } => {
+                                sqlx::query_as::<$db, ProfileRow>(REVIEW)
+                                    .bind(id)
+                                    .bind(from.code())
+                                    .bind(state.code())
+                                    .bind(author)
+                                    .bind(now)
+                                    .fetch_optional(&mut *conn)
+                                    .await?
+                            }
+                        };
+                        let label = match (&profile, label) {
+                            (Some(_), Some(w)) => Some($crate::store::labels::write_label!($db, conn, w)),
+                            _ => None,
+                        };
+                        (profile, label)
+                    },
+                    |saved| match &saved.0 {
+                        Some(p) => events(p, saved.1.as_ref()),
+                        None => Vec::new(),
+                    }
+                );
+                Ok(profile)
             }
 
             async fn profile_in_state(
@@ -160,60 +252,6 @@ macro_rules! impl_profile_store {
                 Ok(sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
                     .bind(user_id)
                     .bind(state.code())
-                    .fetch_optional(&self.pool)
-                    .await?)
-            }
-
-            async fn update_profile_from(
-                &self,
-                id: i64,
-                from_state: $crate::model::ProfileState,
-                f: &$crate::store::profiles::ProfileFields,
-                state: $crate::model::ProfileState,
-                now: i64,
-            ) -> $crate::store::StoreResult<Option<$crate::store::profiles::ProfileRow>> {
-                const SQL: &str = concat!(
-                    "UPDATE profiles SET first_name_sealed = $3, last_name_sealed = $4, dob_sealed = $5, \
-                     address_sealed = $6, postcode = $7, city = $8, country = $9, metadata = $10, state = $11, \
-                     updated_at = $12 WHERE id = $1 AND state = $2 RETURNING ",
-                    $crate::store::profiles::profile_columns!()
-                );
-                Ok(sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
-                    .bind(id)
-                    .bind(from_state.code())
-                    .bind(&f.first_name_sealed)
-                    .bind(&f.last_name_sealed)
-                    .bind(&f.dob_sealed)
-                    .bind(&f.address_sealed)
-                    .bind(&f.postcode)
-                    .bind(&f.city)
-                    .bind(&f.country)
-                    .bind(&f.metadata)
-                    .bind(state.code())
-                    .bind(now)
-                    .fetch_optional(&self.pool)
-                    .await?)
-            }
-
-            async fn set_profile_state(
-                &self,
-                id: i64,
-                from_state: $crate::model::ProfileState,
-                state: $crate::model::ProfileState,
-                author: Option<&str>,
-                now: i64,
-            ) -> $crate::store::StoreResult<Option<$crate::store::profiles::ProfileRow>> {
-                const SQL: &str = concat!(
-                    "UPDATE profiles SET state = $3, author = COALESCE($4, author), updated_at = $5 \
-                     WHERE id = $1 AND state = $2 RETURNING ",
-                    $crate::store::profiles::profile_columns!()
-                );
-                Ok(sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
-                    .bind(id)
-                    .bind(from_state.code())
-                    .bind(state.code())
-                    .bind(author)
-                    .bind(now)
                     .fetch_optional(&self.pool)
                     .await?)
             }

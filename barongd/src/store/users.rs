@@ -123,7 +123,17 @@ pub trait UserStore {
         now: i64,
         events: &[PendingEvent],
     ) -> StoreResult<()>;
-    async fn update_role(&self, user_id: i64, role: &Role, now: i64) -> StoreResult<()>;
+    async fn update_role(&self, user_id: i64, role: &Role, now: i64) -> StoreResult<()> {
+        self.update_role_with_events(user_id, role, now, &[]).await
+    }
+    /// [`Self::update_role`] with `events` queued in the same transaction.
+    async fn update_role_with_events(
+        &self,
+        user_id: i64,
+        role: &Role,
+        now: i64,
+        events: &[PendingEvent],
+    ) -> StoreResult<()>;
     /// Records a used TOTP step; false when that step (or a later one) was used already, so a
     /// code is accepted once even by two daemons at the same moment.
     async fn use_otp_step(&self, user_id: i64, step: i64) -> StoreResult<bool>;
@@ -249,15 +259,23 @@ macro_rules! impl_user_store {
                 Ok(())
             }
 
-            async fn update_role(&self, user_id: i64, role: &$crate::model::Role, now: i64) -> $crate::store::StoreResult<()> {
-                sqlx::query::<$db>(
-                    "UPDATE users SET role = $1, updated_at = $2, claims_version = claims_version + 1 WHERE id = $3",
-                )
-                .bind(role.as_str())
-                .bind(now)
-                .bind(user_id)
-                .execute(&self.pool)
-                .await?;
+            async fn update_role_with_events(
+                &self,
+                user_id: i64,
+                role: &$crate::model::Role,
+                now: i64,
+                events: &[$crate::store::outbox::PendingEvent],
+            ) -> $crate::store::StoreResult<()> {
+                $crate::store::outbox::with_events!(self, $db, events, |conn| {
+                    sqlx::query::<$db>(
+                        "UPDATE users SET role = $1, updated_at = $2, claims_version = claims_version + 1 WHERE id = $3",
+                    )
+                    .bind(role.as_str())
+                    .bind(now)
+                    .bind(user_id)
+                    .execute(conn)
+                    .await?
+                });
                 Ok(())
             }
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::documents::{PNG, passport, upload};
 use super::events::{Consumer, amqp_url, events_config, url_parts};
 use super::*;
 
@@ -14,17 +15,24 @@ const NO_BROKER: &str = "event_api_rabbitmq_url: \"amqp://guest:guest@127.0.0.1:
 /// Makes every insert into `event_outbox` fail, as a full disk or a lost connection would at
 /// that moment.
 async fn refuse_events(srv: &TestServer) {
+    refuse_events_where(srv, "TRUE").await;
+}
+
+/// Makes the inserts into `event_outbox` for which `condition` (on `NEW`) holds fail.
+async fn refuse_events_where(srv: &TestServer, condition: &str) {
     let sql = match srv.backend {
-        Backend::Sqlite => {
-            "CREATE TRIGGER refuse_events BEFORE INSERT ON event_outbox BEGIN SELECT RAISE(ABORT, 'refused'); END;"
-        }
-        Backend::Postgres => {
+        Backend::Sqlite => format!(
+            "CREATE TRIGGER refuse_events BEFORE INSERT ON event_outbox WHEN {condition} \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END;"
+        ),
+        Backend::Postgres => format!(
             "CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS \
              $$ BEGIN RAISE EXCEPTION 'refused'; END $$; \
-             CREATE TRIGGER refuse_events BEFORE INSERT ON event_outbox FOR EACH ROW EXECUTE FUNCTION refuse_events();"
-        }
+             CREATE TRIGGER refuse_events BEFORE INSERT ON event_outbox FOR EACH ROW WHEN ({condition}) \
+             EXECUTE FUNCTION refuse_events();"
+        ),
     };
-    srv.sql(sql).await;
+    srv.sql(&sql).await;
 }
 
 async fn count(srv: &TestServer, query: &str) -> i64 {
@@ -117,6 +125,64 @@ both!(account_changes_whose_event_cannot_be_written_are_not_made, config = NO_BR
     assert_eq!(count(&srv, &format!("{user} AND state = 'active'")).await, 1, "deleted without its event");
     assert_eq!(count(&srv, &labels).await, 1, "a delete label without its event");
 });
+
+both!(
+    kyc_and_label_changes_whose_event_cannot_be_written_are_not_made,
+    config = NO_BROKER,
+    |srv: TestServer| async move {
+        let email = "kyc-kept@example.com";
+        let (c, csrf) = active_user(&srv, email).await;
+        let labels_url = srv.url("resource/labels");
+        let label = json!({"key": "color", "value": "blue"});
+        assert_eq!(send_json(&c, reqwest::Method::POST, &labels_url, Some(&csrf), Some(label)).await.0, 201);
+        let of_user = |table: &str| format!("{table} WHERE user_id = (SELECT id FROM users WHERE email = '{email}')");
+        let label_values_sql = format!("SELECT key || '=' || value FROM {} ORDER BY key", of_user("labels"));
+        let label_values = || srv.sql_texts(&label_values_sql);
+        assert_eq!(label_values().await, ["color=blue", "email=verified"]);
+        let uploads = || std::fs::read_dir(srv.data_dir.join("uploads")).map(|d| d.count()).unwrap_or(0);
+        refuse_events(&srv).await;
+
+        // The user's own labels: model.label.created|updated are written with the label.
+        let label = json!({"key": "size", "value": "large"});
+        assert_eq!(send_json(&c, reqwest::Method::POST, &labels_url, Some(&csrf), Some(label)).await.0, 500);
+        let url = srv.url("resource/labels/color");
+        let body = json!({"value": "red"});
+        assert_eq!(send_json(&c, reqwest::Method::PATCH, &url, Some(&csrf), Some(body)).await.0, 500);
+        assert_eq!(label_values().await, ["color=blue", "email=verified"], "a label change without its event");
+
+        // A profile: model.profile.created is written with the profile and its `profile` label.
+        let profile = json!({"first_name": "Ada", "last_name": "Lovelace", "country": "GB", "confirm": true});
+        let (s, _) =
+            send_json(&c, reqwest::Method::POST, &srv.url("resource/profiles"), Some(&csrf), Some(profile)).await;
+        assert_eq!(s, 500);
+        assert_eq!(count(&srv, &of_user("profiles")).await, 0, "a profile without its event");
+
+        // Documents and addresses: model.document.created is written with the rows and the KYC
+        // label, and the files are put in place only for rows that commit.
+        let docs = srv.url("resource/documents");
+        assert_eq!(upload(&c, &docs, &csrf, &passport(&[]), &[("a.png", PNG), ("b.png", PNG)]).await.0, 500);
+        let address = [("country", "DE"), ("address", "Main St 1"), ("city", "Berlin"), ("postcode", "10115")];
+        assert_eq!(upload(&c, &srv.url("resource/addresses"), &csrf, &address, &[("a.png", PNG)]).await.0, 500);
+        assert_eq!(count(&srv, &of_user("documents")).await, 0, "a document without its event");
+        assert_eq!(uploads(), 0, "a file without its row");
+        assert_eq!(label_values().await, ["color=blue", "email=verified"], "a KYC label without its event");
+    }
+);
+
+both!(
+    the_first_users_promotion_is_written_with_its_event,
+    config = &format!("{NO_BROKER}first_registration_superadmin: true\n"),
+    |srv: TestServer| async move {
+        // Only model.user.updated fails: the user and model.user.created are written.
+        refuse_events_where(&srv, "NEW.name = 'model.user.updated'").await;
+        let (s, _) =
+            post(&srv.client(), &srv.url("identity/users"), json!({"email": "boss@example.com", "password": PASSWORD}))
+                .await;
+        assert_eq!(s, 500);
+        let role = srv.sql_texts("SELECT role FROM users WHERE email = 'boss@example.com'").await;
+        assert_eq!(role, ["member"], "promoted without its event");
+    }
+);
 
 /// Milliseconds from the reply to a sign-up to its `model.user.created` reaching RabbitMQ.
 async fn signup_latencies(srv: &TestServer, consumer: &mut Consumer, n: usize) -> Vec<u128> {

@@ -1,7 +1,10 @@
 //! DocumentStore: KYC uploads and the per-user document limit.
 
-use barongd::store::documents::{DocumentRow, NewDocument};
+use barongd::store::documents::{DocumentBatch, DocumentRow, NewDocument};
+use barongd::store::labels::LabelWrite;
+use barongd::store::{LabelRow, PendingEvent};
 
+use super::events::{event, queued, refuse_events_named_refused};
 use super::*;
 
 fn doc(upload: &str) -> NewDocument<'_> {
@@ -108,16 +111,87 @@ contract!(concurrent_uploads_cannot_pass_the_limit, |db: Db| async move {
     assert_eq!(db.count_documents(u.id).await.expect("count"), LIMIT);
 });
 
-contract!(deleting_by_upload_undoes_only_those_rows, |db: Db| async move {
-    let u = new_user(&db, "undo@example.com").await;
-    let other = new_user(&db, "undo2@example.com").await;
-    assert!(db.insert_documents(u.id, &[doc("a"), doc("b"), doc("c")], 10, NOW).await.expect("u"));
-    assert!(db.insert_documents(other.id, &[doc("a")], 10, NOW).await.expect("other"));
-    db.delete_documents_by_upload(u.id, &["a".to_string(), "c".to_string(), "missing".to_string()])
-        .await
-        .expect("delete");
-    assert_eq!(uploads(&db.documents_of(u.id).await.expect("docs")), ["b"]);
-    assert_eq!(uploads(&db.documents_of(other.id).await.expect("docs")), ["a"], "another user's file of that name");
-    db.delete_documents_by_upload(u.id, &[]).await.expect("nothing to delete");
-    assert_eq!(db.count_documents(u.id).await.expect("count"), 1);
+/// `document=pending` for `user_id`, moving the user to level 2.
+fn pending_label(user_id: i64) -> LabelWrite<'static> {
+    LabelWrite {
+        user_id,
+        key: "document",
+        value: "pending",
+        scope: LabelScope::Private,
+        now: NOW,
+        state_level: Some((&AccountState::Active, 2)),
+    }
+}
+
+/// An event per document plus one naming the label the store handed over.
+fn batch_events(names: &'static str) -> impl Fn(Option<&LabelRow>) -> Vec<PendingEvent> + Send + Sync {
+    move |label| {
+        let mut v = vec![event("d", names, "r", NOW)];
+        v.extend(label.map(|l| event("l", &format!("label.{}.{}", l.key, l.id > 0), "r", NOW)));
+        v
+    }
+}
+
+contract!(a_document_batch_commits_with_its_label_and_events_or_not_at_all, |db: Db| async move {
+    let u = new_user(&db, "batch@example.com").await;
+    let write = pending_label(u.id);
+    let rows = [doc("a"), doc("b")];
+    let placed = std::sync::atomic::AtomicUsize::new(0);
+    let place = || {
+        placed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    };
+    let nothing_kept = |why: &'static str| {
+        let db = &db;
+        async move {
+            assert_eq!(db.count_documents(u.id).await.expect("count"), 0, "{why}: rows");
+            assert!(db.labels_of(u.id).await.expect("labels").is_empty(), "{why}: label");
+            assert_eq!(db.user_by_id(u.id).await.expect("u").expect("u").level, 0, "{why}: level");
+            assert!(queued(db).await.is_empty(), "{why}: events");
+        }
+    };
+
+    // The files cannot be put in place: the rows, the label and the events go too.
+    let events = batch_events("model.document.created");
+    let fails = || Err(std::io::Error::other("disk full"));
+    let batch = DocumentBatch {
+        user_id: u.id,
+        rows: &rows,
+        limit: 10,
+        now: NOW,
+        label: Some(&write),
+        events: &events,
+        before_commit: &fails,
+    };
+    assert!(matches!(db.insert_document_batch(&batch).await, Err(StoreError::Files(_))));
+    nothing_kept("files failed").await;
+
+    // An event cannot be written: the files are never put in place.
+    refuse_events_named_refused(&db).await;
+    let refused = batch_events("refused");
+    let batch = DocumentBatch { events: &refused, before_commit: &place, ..batch };
+    assert!(db.insert_document_batch(&batch).await.is_err());
+    assert_eq!(placed.load(std::sync::atomic::Ordering::SeqCst), 0, "placed before its event was written");
+    nothing_kept("event refused").await;
+
+    // Over the limit: nothing is written or placed.
+    let batch = DocumentBatch { limit: 1, events: &events, ..batch };
+    assert!(!db.insert_document_batch(&batch).await.expect("over the limit"));
+    assert_eq!(placed.load(std::sync::atomic::Ordering::SeqCst), 0);
+    nothing_kept("over the limit").await;
+
+    // All of it together.
+    let batch = DocumentBatch { limit: 10, ..batch };
+    assert!(db.insert_document_batch(&batch).await.expect("saved"));
+    assert_eq!(placed.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(uploads(&db.documents_of(u.id).await.expect("docs")), ["a", "b"]);
+    let label = db.labels_of(u.id).await.expect("labels");
+    assert_eq!((label[0].key.as_str(), label[0].value.as_str()), ("document", "pending"));
+    assert_eq!(db.user_by_id(u.id).await.expect("u").expect("u").level, 2);
+    assert_eq!(queued(&db).await, ["model.document.created", "label.document.true"]);
+
+    // Without a label the events see none.
+    let batch = DocumentBatch { rows: &rows[..1], label: None, ..batch };
+    assert!(db.insert_document_batch(&batch).await.expect("saved"));
+    assert_eq!(queued(&db).await, ["model.document.created", "label.document.true", "model.document.created"]);
 });

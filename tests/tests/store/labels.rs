@@ -2,6 +2,7 @@
 
 use barongd::store::LabelRow;
 
+use super::events::{event, queued, refuse_events_named_refused};
 use super::*;
 
 fn kv(labels: &[LabelRow]) -> Vec<(&str, &str, &str)> {
@@ -112,4 +113,23 @@ contract!(public_labels_insert_update_delete, |db: Db| async move {
     assert_eq!(db.label_any_scope(u.id, "tier").await.expect("read").map(|l| l.scope), Some(LabelScope::Private));
     assert!(db.delete_public_label(u.id, "color").await.expect("delete"));
     assert!(db.update_public_label(row.id, "gone", NOW).await.expect("update deleted").is_none());
+});
+
+contract!(a_public_label_and_its_events_commit_together, |db: Db| async move {
+    let u = new_user(&db, "pubev@example.com").await;
+    let named = |l: &LabelRow| vec![event("l", &format!("{}={}", l.key, l.value), "r", NOW)];
+    let refused = |_: &LabelRow| vec![event("x", "refused", "r", NOW)];
+    let row = db.insert_public_label_with_events(u.id, "color", "blue", NOW, &named).await.expect("insert");
+    assert_eq!(queued(&db).await, ["color=blue"]);
+    refuse_events_named_refused(&db).await;
+    assert!(db.insert_public_label_with_events(u.id, "size", "xl", NOW, &refused).await.is_err());
+    assert!(db.public_label(u.id, "size").await.expect("read").is_none(), "a label without its event");
+    assert!(db.update_public_label_with_events(row.id, "red", NOW + 1, &refused).await.is_err());
+    assert_eq!(db.public_label(u.id, "color").await.expect("read").map(|l| l.value), Some("blue".into()));
+    let updated = db.update_public_label_with_events(row.id, "green", NOW + 1, &named).await.expect("update");
+    assert_eq!(updated.map(|l| l.value), Some("green".into()));
+    assert_eq!(queued(&db).await, ["color=blue", "color=green"]);
+    // No label, no event.
+    assert!(db.update_public_label_with_events(row.id + 99, "x", NOW, &named).await.expect("none").is_none());
+    assert_eq!(queued(&db).await.len(), 2);
 });

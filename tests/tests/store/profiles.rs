@@ -1,7 +1,10 @@
 //! ProfileStore: KYC profiles, their state machine, and the operator's review queue.
 
-use barongd::store::profiles::{ProfileFields, ProfileRow};
+use barongd::store::LabelRow;
+use barongd::store::labels::LabelWrite;
+use barongd::store::profiles::{ProfileChange, ProfileFields, ProfileRow};
 
+use super::events::{event, queued, refuse_events_named_refused};
 use super::*;
 
 const DRAFTED: ProfileState = ProfileState::Drafted;
@@ -155,4 +158,57 @@ contract!(the_review_queue_lists_what_waits_oldest_first, |db: Db| async move {
     let mut tied = [a.uid.clone(), b.uid.clone()];
     tied.sort();
     assert_eq!(queue.iter().map(|q| q.uid.clone()).collect::<Vec<_>>(), tied);
+});
+
+contract!(a_profile_change_commits_with_its_label_and_events_or_not_at_all, |db: Db| async move {
+    let u = new_user(&db, "step@example.com").await;
+    let label = |value: &'static str| LabelWrite {
+        user_id: u.id,
+        key: "profile",
+        value,
+        scope: LabelScope::Private,
+        now: NOW,
+        state_level: Some((&AccountState::Active, 3)),
+    };
+    let (drafted, submitted) = (label("drafted"), label("submitted"));
+    let named = |name: &'static str| {
+        move |p: &ProfileRow, l: Option<&LabelRow>| {
+            let mut v = vec![event("p", &format!("{name}.{}", p.state.name()), "r", NOW)];
+            v.extend(l.map(|l| event("l", &format!("label.{}.{}", l.key, l.value), "r", NOW)));
+            v
+        }
+    };
+    let f = fields("a");
+    let insert = ProfileChange::Insert { user_id: u.id, fields: &f, state: DRAFTED, author: None };
+
+    // An event cannot be written: neither the profile nor its label is kept.
+    refuse_events_named_refused(&db).await;
+    let refused = |_: &ProfileRow, _: Option<&LabelRow>| vec![event("x", "refused", "r", NOW)];
+    assert!(db.save_profile(insert, NOW, Some(&drafted), &refused).await.is_err());
+    assert!(db.profiles_of(u.id).await.expect("list").is_empty(), "a profile without its event");
+    assert!(db.labels_of(u.id).await.expect("labels").is_empty(), "a label without its event");
+    assert_eq!(db.user_by_id(u.id).await.expect("u").expect("u").level, 0);
+
+    let p = db.save_profile(insert, NOW, Some(&drafted), &named("model.profile.created")).await.expect("saved");
+    let p = p.expect("inserted");
+    assert_eq!(db.label_any_scope(u.id, "profile").await.expect("l").map(|l| l.value), Some("drafted".into()));
+    assert_eq!(db.user_by_id(u.id).await.expect("u").expect("u").level, 3);
+    assert_eq!(queued(&db).await, ["model.profile.created.drafted", "label.profile.drafted"]);
+
+    // A second open profile is refused whole: no label change, no event.
+    let again = db.save_profile(insert, NOW, Some(&submitted), &named("model.profile.created")).await;
+    unique_violation(again);
+    // A stale edit changes nothing either.
+    let stale = ProfileChange::Edit { id: p.id, from: SUBMITTED, fields: &f, state: SUBMITTED };
+    assert!(
+        db.save_profile(stale, NOW, Some(&submitted), &named("model.profile.updated")).await.expect("ok").is_none()
+    );
+    assert_eq!(db.label_any_scope(u.id, "profile").await.expect("l").map(|l| l.value), Some("drafted".into()));
+    assert_eq!(queued(&db).await.len(), 2);
+
+    let edit = ProfileChange::Edit { id: p.id, from: DRAFTED, fields: &f, state: SUBMITTED };
+    let e = db.save_profile(edit, NOW + 1, Some(&submitted), &named("model.profile.updated")).await.expect("edit");
+    assert_eq!(e.expect("edited").state, SUBMITTED);
+    assert_eq!(db.label_any_scope(u.id, "profile").await.expect("l").map(|l| l.value), Some("submitted".into()));
+    assert_eq!(queued(&db).await[2..], ["model.profile.updated.submitted", "label.profile.submitted"]);
 });

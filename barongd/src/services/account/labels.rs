@@ -9,7 +9,6 @@
 
 use common::entities::Label;
 
-use crate::model::LabelScope;
 use crate::services::App;
 use crate::services::clock::iso8601;
 use crate::services::error::{ServiceError, ServiceResult};
@@ -120,11 +119,10 @@ pub async fn create(app: &App, user: &UserRow, key: &str, value: &str) -> Servic
         errors.extend(value_errors);
         return Err(ServiceError::invalid_all(errors));
     }
-    match app.store.insert_public_label(user.id, &key, &value, app.clock.now()).await {
-        Ok(row) => {
-            event_api::label_saved(app, user, &key, LabelScope::Public, true).await;
-            Ok(entity(row))
-        }
+    let referral = referral(app, user).await;
+    let events = |row: &LabelRow| event_api::label_events(app, row, user, referral.as_deref(), true);
+    match app.store.insert_public_label_with_events(user.id, &key, &value, app.clock.now(), &events).await {
+        Ok(row) => Ok(entity(row)),
         Err(StoreError::Unique(_)) => Err(ServiceError::conflict("key.taken")),
         Err(e) => Err(e.into()),
     }
@@ -151,9 +149,19 @@ pub async fn update(app: &App, user: &UserRow, key: &str, value: &str) -> Servic
     if !errors.is_empty() {
         return Err(ServiceError::invalid_all(errors));
     }
-    let row = app.store.update_public_label(label.id, &value, app.clock.now()).await?.ok_or_else(not_found)?;
-    event_api::label_saved(app, user, &row.key, LabelScope::Public, false).await;
+    let referral = referral(app, user).await;
+    let events = |row: &LabelRow| event_api::label_events(app, row, user, referral.as_deref(), false);
+    let now = app.clock.now();
+    let row = app.store.update_public_label_with_events(label.id, &value, now, &events).await?.ok_or_else(not_found)?;
     Ok(entity(row))
+}
+
+/// The referrer's uid for label event records (looked up only when the Event API is on).
+async fn referral(app: &App, user: &UserRow) -> Option<String> {
+    if !event_api::enabled(app) {
+        return None;
+    }
+    event_api::referral_uid(app, user.referral_id).await
 }
 
 /// `DELETE labels/:key`: removes the public label with that key.

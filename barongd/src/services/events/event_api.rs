@@ -42,21 +42,6 @@ pub fn pending(app: &App, name: &str, record: &Value) -> Vec<PendingEvent> {
     }]
 }
 
-/// Queues event `name` with `record` on its own, after the change it reports (for changes not
-/// yet written with their events). Never fails the caller: the change is already made, so a
-/// storage error is logged, not returned.
-pub async fn emit(app: &App, name: &str, record: Value) {
-    queue_after(app, pending(app, name, &record)).await;
-}
-
-async fn queue_after(app: &App, events: Vec<PendingEvent>) {
-    for e in events {
-        if let Err(err) = app.store.enqueue_event(&e.jti, &e.name, &e.record_sealed, e.created_at).await {
-            tracing::error!(event = %e.name, error = %err, "event not queued");
-        }
-    }
-}
-
 /// Barong's `user` object in event records: nil fields dropped, times UTC ISO-8601.
 pub fn user_record(user: &UserRow, referral_uid: Option<&str>) -> Value {
     let mut m = Map::new();
@@ -114,12 +99,6 @@ pub fn user_changes(before: &UserRow, after: &UserRow) -> Value {
     Value::Object(m)
 }
 
-/// Emits `model.user.updated` when a user-visible field changed between `before` and `after`,
-/// after the change (for changes not yet written with their events).
-pub async fn user_updated(app: &App, before: &UserRow, after: &UserRow) {
-    queue_after(app, user_updated_events(app, before, after).await).await;
-}
-
 /// [`user_updated_event`] with the referrer's uid looked up.
 pub async fn user_updated_events(app: &App, before: &UserRow, after: &UserRow) -> Vec<PendingEvent> {
     if !enabled(app) {
@@ -166,11 +145,6 @@ pub fn user_system_event_of(
     pending(app, name, &json!({ "record": record }))
 }
 
-/// [`user_system_event`] queued on its own, after its change.
-pub async fn user_system(app: &App, name: &str, user: &UserRow, extra: &[(&str, Value)]) {
-    queue_after(app, user_system_event(app, name, user, extra).await).await;
-}
-
 /// `model.user.created` of the row the insert produced (`referral` is the referrer's uid).
 pub fn user_created_event(app: &App, row: &UserRow, referral: Option<&str>) -> Vec<PendingEvent> {
     pending(app, "model.user.created", &json!({ "record": user_record(row, referral) }))
@@ -182,17 +156,27 @@ pub async fn model_of_user_event(app: &App, name: &str, user: &UserRow, fields: 
     if !enabled(app) {
         return Vec::new();
     }
+    let referral = referral_uid(app, user.referral_id).await;
+    model_of_user_event_of(app, name, user, referral.as_deref(), fields)
+}
+
+/// [`model_of_user_event`] with the referrer's uid already known.
+pub fn model_of_user_event_of(
+    app: &App,
+    name: &str,
+    user: &UserRow,
+    referral: Option<&str>,
+    fields: Value,
+) -> Vec<PendingEvent> {
+    if !enabled(app) {
+        return Vec::new();
+    }
     let mut record = match fields {
         Value::Object(m) => m,
         _ => Map::new(),
     };
-    record.insert("user".into(), user_of(app, user).await);
+    record.insert("user".into(), user_record(user, referral));
     pending(app, name, &json!({ "record": record }))
-}
-
-/// [`model_of_user_event`] queued on its own, after its change.
-pub async fn model_of_user(app: &App, name: &str, user: &UserRow, fields: Value) {
-    queue_after(app, model_of_user_event(app, name, user, fields).await).await;
 }
 
 /// `model.label.created|updated` of a stored label of `user`, and `system.document.verified|
@@ -228,24 +212,6 @@ pub fn label_events(
         events.extend(pending(app, &format!("system.document.{}", decision.as_str()), &record));
     }
     events
-}
-
-/// `model.label.created|updated` for the (key, scope) label of `user` as stored now, and
-/// `system.document.verified|rejected` when a private `document` label reaches a decision.
-pub async fn label_saved(app: &App, user: &UserRow, key: &str, scope: LabelScope, created: bool) {
-    if !enabled(app) {
-        return;
-    }
-    let labels = match app.store.labels_of(user.id).await {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!(error = %e, "label event not queued");
-            return;
-        }
-    };
-    let Some(label) = labels.into_iter().find(|l| l.key == key && l.scope == scope) else { return };
-    let referral = referral_uid(app, user.referral_id).await;
-    queue_after(app, label_events(app, &label, user, referral.as_deref(), created)).await;
 }
 
 /// Where an event goes: exchange `barong.events.<first segment>`, routing key the rest.

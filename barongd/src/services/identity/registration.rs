@@ -142,10 +142,11 @@ pub async fn register(app: &App, r: Registration, ctx: &RequestContext) -> Servi
     .await?;
     activity::record(app, ctx, user.id, "account", "signup", Outcome::Succeed, None).await;
     let user = if app.config.first_registration_superadmin && app.store.count_users().await? == 1 {
-        app.store.update_role(user.id, &Role::superadmin(), app.clock.now()).await?;
-        let before = user.clone();
-        let user = UserRow { role: Role::superadmin(), ..user };
-        events::user_updated(app, &before, &user).await;
+        let now = app.clock.now();
+        let promoted = UserRow { role: Role::superadmin(), updated_at: now, ..user.clone() };
+        let events = events::user_updated_events(app, &user, &promoted).await;
+        app.store.update_role_with_events(user.id, &promoted.role, now, &events).await?;
+        let user = promoted;
         levels::set_private_label(app, &user, label_keys::EMAIL, CheckState::Verified.as_str()).await?
     } else {
         send_confirmation(app, &user).await?;

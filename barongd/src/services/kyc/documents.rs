@@ -1,7 +1,7 @@
 //! KYC documents and address proofs (`resource/documents`, `resource/addresses`).
 //!
-//! Fixed from Barong: the batch is saved atomically (rows in one transaction, files
-//! renamed into place only after it commits); only declared fields are stored; the content of a
+//! Fixed from Barong: the batch is saved atomically (rows, KYC label and events in one
+//! transaction, files renamed into place just before it commits); only declared fields are stored; the content of a
 //! file must match its extension; address documents count against `doc_num_limit`; the dead
 //! first limit check is gone; the limit holds under concurrent uploads. Files are not public:
 //! `upload.url` is a short-lived signed link that also needs the owner's authentication.
@@ -11,15 +11,15 @@ use chrono::NaiveDate;
 use common::entities::{Document, UploadUrl};
 
 use crate::model::labels::keys as label_keys;
-use crate::model::{CheckState, FileKind};
+use crate::model::{CheckState, FileKind, LabelScope};
 use crate::services::App;
 use crate::services::clock::iso8601;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::event_api;
-use crate::services::kyc::levels;
+use crate::services::kyc::levels::LabelChange;
 use crate::services::kyc::uploads::{self, Accepted, Staged};
-use crate::store::UserRow;
-use crate::store::documents::{DocumentRow, NewDocument};
+use crate::store::documents::{DocumentBatch, DocumentRow, NewDocument};
+use crate::store::{LabelRow, PendingEvent, UserRow};
 
 /// Barong's `doc_category` values.
 pub const CATEGORIES: [&str; 3] = ["front_side", "back_side", "selfie"];
@@ -151,14 +151,10 @@ pub async fn create(app: &App, user: &UserRow, input: DocumentInput, files: Vec<
             metadata: input.metadata.as_deref(),
         })
         .collect::<Vec<_>>();
-    save(app, user, &rows, &accepted).await?;
     let shown = if app.config.api_data_masking_enabled { mask_doc_number(number) } else { number.to_string() };
-    created_events(app, user, &rows, Some(&shown)).await;
     // KYC document step, local provider: every identity document puts the user under review.
-    if input.doc_type != "Address" {
-        levels::set_private_label(app, user, label_keys::DOCUMENT, CheckState::Pending.as_str()).await?;
-    }
-    Ok(())
+    let step = (input.doc_type != "Address").then_some(label_keys::DOCUMENT);
+    save(app, user, &rows, &accepted, step, Some(&shown)).await
 }
 
 /// `POST addresses`: one `Address` document per file with a shared identificator, then the
@@ -185,20 +181,24 @@ pub async fn create_address(app: &App, user: &UserRow, files: Vec<FileInput>) ->
             metadata: None,
         })
         .collect::<Vec<_>>();
-    save(app, user, &rows, &accepted).await?;
-    created_events(app, user, &rows, None).await;
-    levels::set_private_label(app, user, label_keys::ADDRESS, CheckState::Pending.as_str()).await?;
-    Ok(())
+    save(app, user, &rows, &accepted, Some(label_keys::ADDRESS), None).await
 }
 
 /// `model.document.created` per stored file. `upload` names the stored file (a download link
 /// would expire within minutes); the number is masked as the resource API masks it
 /// (docs/barong-weaknesses-fixed.md#w-event-pii).
-async fn created_events(app: &App, user: &UserRow, rows: &[NewDocument<'_>], doc_number: Option<&str>) {
+fn created_events(
+    app: &App,
+    user: &UserRow,
+    referral: Option<&str>,
+    rows: &[NewDocument<'_>],
+    doc_number: Option<&str>,
+) -> Vec<PendingEvent> {
     if !event_api::enabled(app) {
-        return;
+        return Vec::new();
     }
     let now = iso8601(app.clock.now());
+    let mut events = Vec::new();
     for r in rows {
         let fields = serde_json::json!({
             "upload": r.upload,
@@ -211,21 +211,60 @@ async fn created_events(app: &App, user: &UserRow, rows: &[NewDocument<'_>], doc
             "created_at": now,
             "updated_at": now,
         });
-        event_api::model_of_user(app, "model.document.created", user, fields).await;
+        events.extend(event_api::model_of_user_event_of(app, "model.document.created", user, referral, fields));
     }
+    events
 }
 
-/// All or nothing: files under temporary names, rows in one transaction (which re-checks the
-/// limit under a lock), then the files renamed into place; a failed rename undoes the rows.
-async fn save(app: &App, user: &UserRow, rows: &[NewDocument<'_>], files: &[Accepted]) -> ServiceResult<()> {
-    let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+/// All or nothing: files under temporary names, then one transaction with the rows (re-checking
+/// the limit under a lock), the KYC label `step` (set to `pending`) and every event, which
+/// renames the files into place just before it commits; a failed commit takes them back.
+async fn save(
+    app: &App,
+    user: &UserRow,
+    rows: &[NewDocument<'_>],
+    files: &[Accepted],
+    step: Option<&str>,
+    doc_number: Option<&str>,
+) -> ServiceResult<()> {
     let staged = Staged::write(uploads::dir(&app.config), files.to_vec()).await?;
-    if !app.store.insert_documents(user.id, rows, app.config.doc_num_limit, app.clock.now()).await? {
-        return Err(limit_will_be_reached());
+    let pending = CheckState::Pending.as_str();
+    let step = match step {
+        Some(key) => Some(LabelChange::prepare(app, user, key, pending, LabelScope::Private).await?),
+        None => None,
+    };
+    let referral = match &step {
+        Some(s) => s.referral.clone(),
+        None if event_api::enabled(app) => event_api::referral_uid(app, user.referral_id).await,
+        None => None,
+    };
+    let events = |label: Option<&LabelRow>| {
+        let mut events = created_events(app, user, referral.as_deref(), rows, doc_number);
+        if let (Some(step), Some(label)) = (&step, label) {
+            events.extend(step.events(app, user, label));
+        }
+        events
+    };
+    let write = step.as_ref().map(LabelChange::write);
+    let batch = DocumentBatch {
+        user_id: user.id,
+        rows,
+        limit: app.config.doc_num_limit,
+        now: app.clock.now(),
+        label: write.as_ref(),
+        events: &events,
+        before_commit: &|| staged.place(),
+    };
+    match app.store.insert_document_batch(&batch).await {
+        Ok(true) => {}
+        Ok(false) => return Err(limit_will_be_reached()),
+        Err(e) => {
+            staged.withdraw();
+            return Err(e.into());
+        }
     }
-    if let Err(e) = staged.commit() {
-        app.store.delete_documents_by_upload(user.id, &names).await?;
-        return Err(e);
+    if let Some(step) = step {
+        step.finish(app, user).await?;
     }
     Ok(())
 }

@@ -51,9 +51,7 @@ pub async fn set_private_label(app: &App, user: &UserRow, key: &str, value: &str
 }
 
 /// Sets a label, saves the state and level it leaves and writes the label's events, the user's
-/// `model.user.updated` and `extra` in the same transaction. Level and state are computed from
-/// the labels read before the write with this one applied, so the user row and its events are
-/// known before anything is written.
+/// `model.user.updated` and `extra` in the same transaction.
 pub async fn set_label(
     app: &App,
     user: &UserRow,
@@ -62,38 +60,94 @@ pub async fn set_label(
     scope: LabelScope,
     extra: ExtraEvents<'_>,
 ) -> ServiceResult<UserRow> {
-    let now = app.clock.now();
-    let mut labels = app.store.labels_of(user.id).await?;
-    let existed = labels.iter().any(|l| l.key == key && l.scope == scope);
-    labels.retain(|l| !(l.key == key && l.scope == scope));
-    labels.push(LabelRow {
-        id: 0,
-        user_id: user.id,
-        key: key.to_string(),
-        value: value.to_string(),
-        scope,
-        description: None,
-        created_at: now,
-        updated_at: now,
-    });
-    let level = level_of(&app.store.levels().await?, &labels);
-    let state = state_of(&app.config, &labels);
-    let changed = level != user.level || state != user.state;
-    let after = if changed { UserRow { level, state, updated_at: now, ..user.clone() } } else { user.clone() };
-    let referral = if event_api::enabled(app) { event_api::referral_uid(app, user.referral_id).await } else { None };
+    let change = LabelChange::prepare(app, user, key, value, scope).await?;
     let events = |label: &LabelRow| {
-        let mut events = event_api::label_events(app, label, &after, referral.as_deref(), !existed);
-        events.extend(event_api::user_updated_event(app, user, &after, referral.as_deref()));
-        events.extend(extra(&after, referral.as_deref()));
+        let mut events = change.events(app, user, label);
+        events.extend(extra(&change.after, change.referral.as_deref()));
         events
     };
-    let write =
-        LabelWrite { user_id: user.id, key, value, scope, now, state_level: changed.then_some((&after.state, level)) };
-    app.store.save_label_with_events(&write, &events).await?;
-    if after.state != user.state {
-        cascade_owner_state(app, &after).await?;
+    app.store.save_label_with_events(&change.write(), &events).await?;
+    change.finish(app, user).await
+}
+
+/// A label write worked out before anything is written: the user as it leaves them and the
+/// events it reports. Level and state are computed from the labels read before the write with
+/// this one applied, so writes that move a KYC step (profiles, documents) can make it in their
+/// own transaction.
+pub struct LabelChange {
+    key: String,
+    value: String,
+    scope: LabelScope,
+    now: i64,
+    existed: bool,
+    changed: bool,
+    /// The user as the write leaves them.
+    pub after: UserRow,
+    /// The referrer's uid, for event records (looked up only when the Event API is on).
+    pub referral: Option<String>,
+}
+
+impl LabelChange {
+    pub async fn prepare(app: &App, user: &UserRow, key: &str, value: &str, scope: LabelScope) -> ServiceResult<Self> {
+        let now = app.clock.now();
+        let mut labels = app.store.labels_of(user.id).await?;
+        let existed = labels.iter().any(|l| l.key == key && l.scope == scope);
+        labels.retain(|l| !(l.key == key && l.scope == scope));
+        labels.push(LabelRow {
+            id: 0,
+            user_id: user.id,
+            key: key.to_string(),
+            value: value.to_string(),
+            scope,
+            description: None,
+            created_at: now,
+            updated_at: now,
+        });
+        let level = level_of(&app.store.levels().await?, &labels);
+        let state = state_of(&app.config, &labels);
+        let changed = level != user.level || state != user.state;
+        let after = if changed { UserRow { level, state, updated_at: now, ..user.clone() } } else { user.clone() };
+        let referral =
+            if event_api::enabled(app) { event_api::referral_uid(app, user.referral_id).await } else { None };
+        Ok(LabelChange {
+            key: key.to_string(),
+            value: value.to_string(),
+            scope,
+            now,
+            existed,
+            changed,
+            after,
+            referral,
+        })
     }
-    Ok(after)
+
+    /// What the store applies.
+    pub fn write(&self) -> LabelWrite<'_> {
+        LabelWrite {
+            user_id: self.after.id,
+            key: &self.key,
+            value: &self.value,
+            scope: self.scope,
+            now: self.now,
+            state_level: self.changed.then_some((&self.after.state, self.after.level)),
+        }
+    }
+
+    /// The stored label's `model.label.*` (and `system.document.*`), and the user's
+    /// `model.user.updated` when the write changed `before`'s level or state.
+    pub fn events(&self, app: &App, before: &UserRow, label: &LabelRow) -> Vec<PendingEvent> {
+        let mut events = event_api::label_events(app, label, &self.after, self.referral.as_deref(), !self.existed);
+        events.extend(event_api::user_updated_event(app, before, &self.after, self.referral.as_deref()));
+        events
+    }
+
+    /// After the commit: the cascade when the user's state changed. Gives the user as left.
+    pub async fn finish(self, app: &App, before: &UserRow) -> ServiceResult<UserRow> {
+        if self.after.state != before.state {
+            cascade_owner_state(app, &self.after).await?;
+        }
+        Ok(self.after)
+    }
 }
 
 pub async fn recompute(app: &App, user: &UserRow) -> ServiceResult<UserRow> {

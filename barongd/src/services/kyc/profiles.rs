@@ -10,14 +10,15 @@ use chrono::NaiveDate;
 use common::entities::Profile;
 use regex::Regex;
 
-use crate::model::ProfileState;
 use crate::model::labels::keys as label_keys;
+use crate::model::{LabelScope, ProfileState};
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::event_api;
-use crate::services::kyc::{display, levels};
-use crate::store::profiles::{ProfileFields, ProfileRow};
-use crate::store::{StoreError, UserRow};
+use crate::services::kyc::display;
+use crate::services::kyc::levels::LabelChange;
+use crate::store::profiles::{ProfileChange, ProfileFields, ProfileRow};
+use crate::store::{LabelRow, PendingEvent, StoreError, UserRow};
 
 /// `metadata` as sent: JSON text, or something that is not JSON.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +108,10 @@ pub fn field_errors(input: &ProfileInput, today: NaiveDate) -> Vec<String> {
     errors
 }
 
+fn exists() -> ServiceError {
+    ServiceError::conflict("state.exists")
+}
+
 fn not_editable() -> ServiceError {
     ServiceError::not_found("resource.profile.doesnt_exist_or_not_editable")
 }
@@ -184,14 +189,10 @@ pub async fn create(app: &App, user: &UserRow, input: ProfileInput) -> ServiceRe
     }
     let state = if input.confirm { ProfileState::Submitted } else { ProfileState::Drafted };
     let fields = merge(app, ProfileFields::default(), &input);
-    let row = match app.store.insert_profile(user.id, &fields, state, None, app.clock.now()).await {
-        Ok(row) => row,
-        // A concurrent create won the one-open-profile index.
-        Err(StoreError::Unique(_)) => return Err(ServiceError::conflict("state.exists")),
-        Err(e) => return Err(e.into()),
-    };
-    profile_step(app, user, state).await?;
-    profile_event(app, user, &row, "model.profile.created").await;
+    let change = ProfileChange::Insert { user_id: user.id, fields: &fields, state, author: None };
+    // `None` only if a concurrent create won the one-open-profile index (then the store said
+    // `Unique`, answered as `state.exists` by `save`).
+    let row = save(app, user, change, state, "model.profile.created").await?.ok_or_else(exists)?;
     Ok(display::profile(app, &row))
 }
 
@@ -206,13 +207,8 @@ pub async fn update(app: &App, user: &UserRow, input: ProfileInput) -> ServiceRe
     }
     let state = if input.confirm { ProfileState::Submitted } else { ProfileState::Drafted };
     let fields = merge(app, fields_of(&current), &input);
-    let row = app
-        .store
-        .update_profile_from(current.id, drafted, &fields, state, app.clock.now())
-        .await?
-        .ok_or_else(not_editable)?;
-    profile_step(app, user, state).await?;
-    profile_event(app, user, &row, "model.profile.updated").await;
+    let change = ProfileChange::Edit { id: current.id, from: drafted, fields: &fields, state };
+    let row = save(app, user, change, state, "model.profile.updated").await?.ok_or_else(not_editable)?;
     Ok(display::profile(app, &row))
 }
 
@@ -229,30 +225,46 @@ pub async fn review(app: &App, user: &UserRow, verdict: ProfileState, author: &s
     let submitted = ProfileState::Submitted;
     let not_found = || ServiceError::not_found("admin.profiles.doesnt_exist_or_not_editable");
     let current = app.store.profile_in_state(user.id, submitted).await?.ok_or_else(not_found)?;
-    let row = app
-        .store
-        .set_profile_state(current.id, submitted, verdict, Some(author), app.clock.now())
-        .await?
-        .ok_or_else(not_found)?;
-    profile_step(app, user, verdict).await?;
-    profile_event(app, user, &row, "model.profile.updated").await;
+    let change = ProfileChange::Review { id: current.id, from: submitted, state: verdict, author: Some(author) };
+    let row = save(app, user, change, verdict, "model.profile.updated").await?.ok_or_else(not_found)?;
     Ok(display::profile_masked(app, &row, false))
+}
+
+/// Saves `change` together with the KYC profile step (`local` provider: the private label
+/// `profile` follows the state; Barong looked it up in any scope, this only writes the private
+/// one) and the events of both, in one transaction. `None` when the profile was no longer in
+/// the state the change expected.
+async fn save(
+    app: &App,
+    user: &UserRow,
+    change: ProfileChange<'_>,
+    state: ProfileState,
+    event: &str,
+) -> ServiceResult<Option<ProfileRow>> {
+    let step = LabelChange::prepare(app, user, label_keys::PROFILE, state.name(), LabelScope::Private).await?;
+    let events = |row: &ProfileRow, label: Option<&LabelRow>| {
+        let mut events = profile_event(app, user, step.referral.as_deref(), row, event);
+        events.extend(label.map(|l| step.events(app, user, l)).unwrap_or_default());
+        events
+    };
+    let row = match app.store.save_profile(change, app.clock.now(), Some(&step.write()), &events).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return Ok(None),
+        Err(StoreError::Unique(_)) => return Err(exists()),
+        Err(e) => return Err(e.into()),
+    };
+    step.finish(app, user).await?;
+    Ok(Some(row))
 }
 
 /// `model.profile.*`, masked as the resource API masks: Barong sent names, birth date and
 /// address in clear to every event consumer (docs/barong-weaknesses-fixed.md#w-event-pii).
-async fn profile_event(app: &App, user: &UserRow, row: &ProfileRow, name: &str) {
-    if event_api::enabled(app) {
-        let fields = serde_json::to_value(display::profile(app, row)).unwrap_or_default();
-        event_api::model_of_user(app, name, user, fields).await;
+fn profile_event(app: &App, user: &UserRow, referral: Option<&str>, row: &ProfileRow, name: &str) -> Vec<PendingEvent> {
+    if !event_api::enabled(app) {
+        return Vec::new();
     }
-}
-
-/// KYC profile step (`local` provider): the private label `profile` follows the state.
-/// Barong looked the label up in any scope; this only ever writes the private one.
-async fn profile_step(app: &App, user: &UserRow, state: ProfileState) -> ServiceResult<()> {
-    levels::set_private_label(app, user, label_keys::PROFILE, state.name()).await?;
-    Ok(())
+    let fields = serde_json::to_value(display::profile(app, row)).unwrap_or_default();
+    event_api::model_of_user_event_of(app, name, user, referral, fields)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! ours (`<32 hex>.<ext>`); the client's file name never becomes a path.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rand::RngCore;
 
@@ -121,11 +122,11 @@ fn sweep_stale_parts(dir: &Path, age: std::time::Duration) {
     }
 }
 
-/// Files written under temporary names; dropped without `commit`, they are removed.
+/// Files written under temporary names; dropped before they were placed, they are removed.
 pub struct Staged {
     dir: PathBuf,
     names: Vec<String>,
-    committed: bool,
+    placed: AtomicBool,
 }
 
 impl Staged {
@@ -133,7 +134,7 @@ impl Staged {
     pub async fn write(dir: PathBuf, files: Vec<Accepted>) -> ServiceResult<Staged> {
         tokio::task::spawn_blocking(move || {
             sweep_stale_parts(&dir, STALE_PART);
-            let mut staged = Staged { dir, names: Vec::new(), committed: false };
+            let mut staged = Staged { dir, names: Vec::new(), placed: AtomicBool::new(false) };
             for f in files {
                 let path = temp_path(&staged.dir, &f.name);
                 write_private_file(&path, &f.bytes)
@@ -146,25 +147,34 @@ impl Staged {
         .map_err(|e| ServiceError::internal(format!("upload task failed: {e}")))?
     }
 
-    /// Gives every file its final name. When one rename fails, the files already renamed are
-    /// removed too, so the caller can undo its rows and leave nothing behind.
-    pub fn commit(mut self) -> ServiceResult<()> {
+    /// Gives every file its final name (run just before the rows naming them commit). When one
+    /// rename fails, the files already renamed are removed too, so nothing stays.
+    pub fn place(&self) -> std::io::Result<()> {
         for (i, name) in self.names.iter().enumerate() {
             if let Err(e) = std::fs::rename(temp_path(&self.dir, name), self.dir.join(name)) {
                 for done in &self.names[..i] {
                     let _ = std::fs::remove_file(self.dir.join(done));
                 }
-                return Err(ServiceError::internal(format!("upload rename failed: {e}")));
+                return Err(e);
             }
         }
-        self.committed = true;
+        self.placed.store(true, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Undoes [`Self::place`] when the rows naming the files did not commit after all.
+    pub fn withdraw(self) {
+        if self.placed.load(Ordering::SeqCst) {
+            for name in &self.names {
+                let _ = std::fs::remove_file(self.dir.join(name));
+            }
+        }
     }
 }
 
 impl Drop for Staged {
     fn drop(&mut self) {
-        if !self.committed {
+        if !self.placed.load(Ordering::SeqCst) {
             for name in &self.names {
                 let _ = std::fs::remove_file(temp_path(&self.dir, name));
             }
@@ -225,7 +235,7 @@ mod tests {
     }
 
     #[test]
-    fn staged_files_vanish_unless_committed() {
+    fn staged_files_vanish_unless_placed() {
         let dir = tempfile::tempdir().expect("tmp");
         let files = || vec![Accepted { name: format!("{}.png", random_hex()), bytes: bytes::Bytes::from_static(PNG) }];
         let rt = tokio::runtime::Builder::new_current_thread().build().expect("rt");
@@ -234,7 +244,7 @@ mod tests {
         drop(s);
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 0);
         let s = rt.block_on(Staged::write(dir.path().into(), files())).expect("written");
-        s.commit().expect("renamed");
+        s.place().expect("renamed");
         let names: Vec<String> = std::fs::read_dir(dir.path())
             .expect("ls")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into())
@@ -251,5 +261,11 @@ mod tests {
             .map(|e| e.expect("entry").file_name().to_string_lossy().into())
             .collect();
         assert_eq!(left, names);
+        // Placed files whose rows did not commit are taken back.
+        let s = rt.block_on(Staged::write(dir.path().into(), files())).expect("written");
+        s.place().expect("renamed");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 2);
+        s.withdraw();
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1, "only the earlier file stays");
     }
 }
