@@ -121,6 +121,9 @@ impl Default for Config {
             phone_code_resend_interval: 60,
             phone_code_max_sends_per_hour: 5,
             phone_max_per_user: 5,
+            abilities_file: String::new(),
+            admin_unmasked_pii_roles: vec!["superadmin".into(), "compliance".into()],
+            abilities: crate::config::abilities::AbilitiesFile::builtin(),
             event_api: None,
         }
     }

@@ -35,6 +35,11 @@ pub fn apply(map: &mut Mapping, defaults: &Mapping, env: &dyn Fn(&str) -> Option
     if let Some(url) = env("EVENT_API_RABBITMQ_URL") {
         map.insert("event_api_rabbitmq_url".into(), Value::String(url));
     }
+    // A list setting of ours: comma-separated in the environment.
+    if let Some(roles) = env("BARONG_ADMIN_UNMASKED_PII_ROLES") {
+        let list = roles.split(',').map(str::trim).filter(|r| !r.is_empty()).map(|r| Value::String(r.into()));
+        map.insert("admin_unmasked_pii_roles".into(), Value::Sequence(list.collect()));
+    }
     Ok(())
 }
 

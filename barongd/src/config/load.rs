@@ -58,6 +58,7 @@ pub fn from_mapping(
         config.database_url = Secret(format!("sqlite://{}/barong.db", config.data_dir.trim_end_matches('/')));
     }
     validate(&config)?;
+    config.abilities = crate::config::abilities::AbilitiesFile::load(&config.abilities_file)?;
     config.event_api = match config.event_api_url() {
         Some(url) => Some(EventApi::parse(&url).map_err(|e| format!("event_api_rabbitmq_url: {e}"))?),
         None => None,
@@ -328,5 +329,19 @@ mod tests {
         };
         let y = redacted_yaml(&c);
         assert!(!y.contains("pw-secret") && !y.contains("rc-secret"), "{y}");
+    }
+
+    #[test]
+    fn abilities_and_unmasked_roles_are_read_and_checked() {
+        let d = load(&Overrides::default(), &env_of(&[])).expect("defaults");
+        assert_eq!(d.admin_unmasked_pii_roles, ["superadmin", "compliance"]);
+        assert_eq!(d.abilities, crate::config::abilities::AbilitiesFile::builtin());
+        let c = load(&Overrides::default(), &env_of(&[("BARONG_ADMIN_UNMASKED_PII_ROLES", "admin, compliance")]))
+            .expect("list from env");
+        assert_eq!(c.admin_unmasked_pii_roles, ["admin", "compliance"]);
+        let f = write("admin_permissions:\n  ops:\n    manage: [Wallet]\n");
+        let path = f.path().to_string_lossy().to_string();
+        let c = load(&Overrides::default(), &env_of(&[("BARONG_ABILITIES_FILE", &path)])).expect_err("bad model");
+        assert!(c.contains("admin_permissions.ops.manage: unknown model `Wallet`") && !c.contains('\n'), "{c}");
     }
 }

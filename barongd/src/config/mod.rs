@@ -2,6 +2,7 @@
 //! into typed values (addresses, proxies, providers, the Event API's broker), with Barong's own
 //! file formats read through the one YAML entry point.
 
+pub mod abilities;
 pub mod amqp;
 mod defaults;
 pub mod env;

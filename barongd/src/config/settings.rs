@@ -170,6 +170,17 @@ pub struct Config {
     pub phone_code_max_sends_per_hour: i64,
     /// Phones one user may add (each costs an SMS; Barong had no limit).
     pub phone_max_per_user: i64,
+    /// Barong's `abilities.yml` (CanCan rules per admin role); empty means Barong's default file,
+    /// built in. Validated at start-up: an unknown model or action stops the daemon.
+    pub abilities_file: String,
+    /// Roles that see clear PII (last names, birth dates, phone and document numbers) in Admin
+    /// API responses; the others get the user API's masks. `"*"` means every role (Barong).
+    /// Env `BARONG_ADMIN_UNMASKED_PII_ROLES`, comma-separated.
+    pub admin_unmasked_pii_roles: Vec<String>,
+    /// The abilities read from `abilities_file` (or the built-in file) when the configuration
+    /// is loaded.
+    #[serde(skip)]
+    pub abilities: crate::config::abilities::AbilitiesFile,
     /// The Event API's broker, parsed from `event_api_rabbitmq_url` (or the host form) when the
     /// configuration is loaded; `None` when events are off.
     #[serde(skip)]

@@ -5,6 +5,7 @@
 //! and each other only through leaf modules, so no two files import each other.
 
 pub mod account;
+pub mod admin;
 pub mod app;
 pub mod clock;
 pub mod context;

@@ -1,0 +1,5 @@
+//! The Admin API's logic (Barong's `/api/v2/admin`): abilities, the request pipeline's checks and
+//! admin activity rows, and the endpoints' services. Operator-level changes (permissions,
+//! restrictions) go through `services/operator`, so barongctl and the Admin API never disagree.
+
+pub mod abilities;
