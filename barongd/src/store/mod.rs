@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod activities;
+pub mod admin;
 pub mod api_keys;
 pub mod authz;
 pub mod documents;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 
 pub use account::AccountStore;
 pub use activities::{ActivityStore, NewActivity};
+pub use admin::AdminStore;
 pub use api_keys::ApiKeyStore;
 pub use authz::AuthzStore;
 pub use documents::DocumentStore;
@@ -65,6 +67,7 @@ pub trait Store:
     + ProfileStore
     + EventStore
     + PhoneStore
+    + AdminStore
     + Migrator
     + Send
     + Sync

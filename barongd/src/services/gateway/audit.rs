@@ -17,6 +17,9 @@ const MAX_PARAMS: usize = 32;
 const SECRETS: [&str; 7] =
     ["password", "old_password", "new_password", "confirm_password", "otp_code", "code", "totp_code"];
 
+/// Also filtered in the Admin API's rows (§5.3).
+const FILTERED: [&str; 3] = ["password_digest", "secret", "otp_secret"];
+
 /// The request as the audit row describes it.
 pub struct Audited<'a> {
     /// Upper-case HTTP method.
@@ -35,10 +38,40 @@ pub enum Verdict {
 
 /// Records the admin activity of `req` by `user`; a denial past its budget is not recorded.
 pub fn record(app: &App, req: &Audited<'_>, user: &UserRow, topic: Option<&str>, verdict: Verdict) {
-    let now = app.clock.now();
-    if verdict == Verdict::Denied && !app.authz.audit_budget.take(&req.ctx.ip, now) {
+    if verdict == Verdict::Denied && !app.authz.audit_budget.take(&req.ctx.ip, app.clock.now()) {
         return;
     }
+    let result = if verdict == Verdict::Denied { "denied" } else { "succeed" };
+    let row = row(app, req, Some(user.id), topic, result, Secrets::Drop);
+    let store = app.store.clone();
+    let request_id = req.ctx.request_id.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.insert_activity(&row).await {
+            tracing::warn!(%request_id, error = %e, "admin activity not recorded");
+        }
+    });
+}
+
+/// What happens to secret parameters in a row's `data`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    /// Left out (the gateway's rows).
+    Drop,
+    /// Kept as `"[FILTERED]"` (the Admin API's rows, §5.3: the reader sees a secret was sent).
+    Filter,
+}
+
+/// The `category: admin` row of `req` by `user_id` (Barong's topic and action derivation), not
+/// yet written: `topic` is the AUDIT rule's, else the first path segment after `admin/`.
+pub fn row(
+    app: &App,
+    req: &Audited<'_>,
+    user_id: Option<i64>,
+    topic: Option<&str>,
+    result: &'static str,
+    secrets: Secrets,
+) -> NewActivity {
+    let now = app.clock.now();
     let max = app.config.denied_audit.max_field_chars;
     let topic = topic
         .map(str::to_string)
@@ -52,7 +85,7 @@ pub fn record(app: &App, req: &Audited<'_>, user: &UserRow, topic: Option<&str>,
         "DELETE" => "delete",
         _ => "system",
     };
-    let (mut data, mut truncated) = capped_params(req.params, max);
+    let (mut data, mut truncated) = capped_params(req.params, max, secrets);
     let target_uid = ["uid", "user_uid"]
         .iter()
         .find_map(|k| data.get(*k).and_then(Value::as_str).map(str::to_string))
@@ -63,8 +96,8 @@ pub fn record(app: &App, req: &Audited<'_>, user: &UserRow, topic: Option<&str>,
     if truncated {
         data.insert("truncated".into(), Value::Bool(true));
     }
-    let row = NewActivity {
-        user_id: Some(user.id),
+    NewActivity {
+        user_id,
         target_uid: Some(target_uid),
         category: "admin",
         user_ip: req.ctx.ip.clone(),
@@ -72,17 +105,10 @@ pub fn record(app: &App, req: &Audited<'_>, user: &UserRow, topic: Option<&str>,
         user_agent: req.ctx.user_agent.as_deref().map(|ua| cut(ua, max)),
         topic: cut(&topic, max).into(),
         action,
-        result: if verdict == Verdict::Denied { "denied" } else { "succeed" },
+        result,
         data: Some(Value::Object(data).to_string()),
         created_at: now,
-    };
-    let store = app.store.clone();
-    let request_id = req.ctx.request_id.clone();
-    tokio::spawn(async move {
-        if let Err(e) = store.insert_activity(&row).await {
-            tracing::warn!(%request_id, error = %e, "admin activity not recorded");
-        }
-    });
+    }
 }
 
 /// The first `max` characters of `s`.
@@ -95,11 +121,16 @@ fn cut(s: &str, max: usize) -> String {
 
 /// The parameters without secrets, at most `MAX_PARAMS` of them, each name and value (as JSON
 /// text when it is not a string) cut to `max`; and whether anything was cut or dropped.
-fn capped_params(params: Option<&Map<String, Value>>, max: usize) -> (Map<String, Value>, bool) {
+fn capped_params(params: Option<&Map<String, Value>>, max: usize, secrets: Secrets) -> (Map<String, Value>, bool) {
     let mut out = Map::new();
     let mut truncated = false;
-    let kept = params.into_iter().flatten().filter(|(k, _)| !SECRETS.contains(&k.as_str()));
+    let secret = |k: &str| SECRETS.contains(&k) || (secrets == Secrets::Filter && FILTERED.contains(&k));
+    let kept = params.into_iter().flatten().filter(|(k, _)| secrets == Secrets::Filter || !secret(k));
     for (i, (k, v)) in kept.enumerate() {
+        if secret(k) {
+            out.insert(cut(k, max), Value::String("[FILTERED]".into()));
+            continue;
+        }
         if i == MAX_PARAMS {
             truncated = true;
             break;
@@ -132,7 +163,7 @@ mod tests {
         p.insert("password".into(), Value::String("hunter2".into()));
         p.insert("note".into(), Value::String("é".repeat(100)));
         p.insert("list".into(), serde_json::json!([1, 2, 3]));
-        let (out, truncated) = capped_params(Some(&p), 10);
+        let (out, truncated) = capped_params(Some(&p), 10, Secrets::Drop);
         assert!(truncated);
         assert!(!out.contains_key("password"));
         assert_eq!(out["note"], Value::String("é".repeat(10)));
@@ -140,9 +171,15 @@ mod tests {
         for i in 0..40 {
             p.insert(format!("k{i:02}"), Value::from(i));
         }
-        let (out, truncated) = capped_params(Some(&p), 100);
+        let (out, truncated) = capped_params(Some(&p), 100, Secrets::Drop);
         assert_eq!((out.len(), truncated), (MAX_PARAMS, true));
-        let (_, truncated) = capped_params(None, 100);
+        let (_, truncated) = capped_params(None, 100, Secrets::Drop);
         assert!(!truncated);
+        let mut p = Map::new();
+        p.insert("secret".into(), Value::String("s3".into()));
+        p.insert("code".into(), Value::String("123456".into()));
+        p.insert("uid".into(), Value::String("ID1".into()));
+        let (out, _) = capped_params(Some(&p), 100, Secrets::Filter);
+        assert_eq!(Value::Object(out), serde_json::json!({"secret": "[FILTERED]", "code": "[FILTERED]", "uid": "ID1"}));
     }
 }

@@ -304,31 +304,52 @@ async fn permissions(app: &App) -> ServiceResult<Arc<Vec<PermissionRow>>> {
     Ok(rows)
 }
 
-async fn permit(app: &App, req: &AuthzRequest<'_>, holder: &Holder) -> ServiceResult<()> {
+/// What the permissions say about one request of a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleVerdict {
+    /// No ACCEPT rule matched, or a DROP rule did.
+    Denied,
+    Allowed,
+    /// Allowed, and an AUDIT rule matched: its topic.
+    Audited(Option<String>),
+}
+
+/// The permissions' verdict for `role` on `method` (upper case) `path` (no leading slash), from
+/// the cached rules: the authz endpoint's decision, also run in-process by the Admin API.
+pub async fn rule_verdict(app: &App, role: &str, method: &str, path: &str) -> ServiceResult<RuleVerdict> {
     let rows = permissions(app).await?;
     let matching: Vec<&PermissionRow> = rows
         .iter()
         .filter(|p| {
-            p.role == holder.role()
-                && (p.verb == req.method || p.verb == "ALL")
-                && has_prefix(req.path, p.path.trim_matches('/'))
+            p.role == role && (p.verb == method || p.verb == "ALL") && has_prefix(path, p.path.trim_matches('/'))
         })
         .collect();
     let denied = matching.is_empty()
         || matching.iter().any(|p| p.action == "DROP")
         || !matching.iter().any(|p| p.action == "ACCEPT");
+    Ok(if denied {
+        RuleVerdict::Denied
+    } else if let Some(p) = matching.iter().find(|p| p.action == "AUDIT") {
+        RuleVerdict::Audited(p.topic.clone())
+    } else {
+        RuleVerdict::Allowed
+    })
+}
+
+async fn permit(app: &App, req: &AuthzRequest<'_>, holder: &Holder) -> ServiceResult<()> {
+    let verdict = rule_verdict(app, holder.role(), req.method, req.path).await?;
     if let Holder::User(u) = holder {
         let audited = Audited { method: req.method, path: req.path, ctx: req.ctx, params: req.params };
-        if denied {
-            audit::record(app, &audited, &u.row, None, Verdict::Denied);
-        } else if let Some(p) = matching.iter().find(|p| p.action == "AUDIT") {
-            audit::record(app, &audited, &u.row, p.topic.as_deref(), Verdict::Audited);
+        match &verdict {
+            RuleVerdict::Denied => audit::record(app, &audited, &u.row, None, Verdict::Denied),
+            RuleVerdict::Audited(topic) => audit::record(app, &audited, &u.row, topic.as_deref(), Verdict::Audited),
+            RuleVerdict::Allowed => {}
         }
     }
     // Kept at 401, not 403: Barong's web clients treat 401 from the gateway as "not allowed here"
     // and gateways relay it; a new status would change what they show
     // (docs/compatibility.md#invalid-permission-401).
-    if denied { Err(ServiceError::unauthenticated("authz.invalid_permission")) } else { Ok(()) }
+    if verdict == RuleVerdict::Denied { Err(ServiceError::unauthenticated("authz.invalid_permission")) } else { Ok(()) }
 }
 
 // --- the upstream JWT, reused per account ---
