@@ -12,6 +12,7 @@ use warp::reply::Response;
 
 use crate::services::App;
 
+pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod cors;
@@ -40,6 +41,8 @@ pub fn routes(app: Arc<App>) -> BoxedFilter<(Response,)> {
         .or(warp::path("resource").and(resource::routes(&app, &inc)))
         .unify()
         .or(warp::path("auth").and(gateway::routes(&app, &inc)))
+        .unify()
+        .or(warp::path("admin").and(admin::routes(&app, &inc)))
         .unify();
     let cors = Arc::new(cors::Cors::new(&app.config));
     let preflight = {

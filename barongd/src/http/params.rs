@@ -194,6 +194,69 @@ impl<'a> Check<'a> {
         }
     }
 
+    /// Adds a key of a check made by hand (`values`, `exactly_one_of`), in declaration order.
+    pub fn refuse(&mut self, key: impl Into<String>) {
+        self.push(key.into());
+    }
+
+    /// `optional :name, allow_blank: false`: present and blank gives `<scope>.empty_<name>`.
+    pub fn optional_filled(&mut self, name: &str) -> Option<String> {
+        match self.typed(name)? {
+            Some(s) if s.trim().is_empty() => {
+                self.push(format!("{}.empty_{name}", self.scope));
+                None
+            }
+            v => v,
+        }
+    }
+
+    /// A Grape `Integer` (a JSON integer or a decimal-integer string); a failed coercion adds
+    /// `invalid_key`. `Err(())` when present but not an integer.
+    pub fn integer(&mut self, name: &str, invalid_key: &str) -> Result<Option<i64>, ()> {
+        let v = match self.params.get(name) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) => s.trim().parse::<i64>().ok().filter(|_| !s.trim().starts_with('+')),
+            Some(_) => None,
+        };
+        match v {
+            Some(n) => Ok(Some(n)),
+            None => {
+                self.push(invalid_key.to_string());
+                Err(())
+            }
+        }
+    }
+
+    /// `requires :name, type: Integer`.
+    pub fn required_integer(&mut self, name: &str) -> Option<i64> {
+        if self.params.get(name).is_none_or(Value::is_null) {
+            self.push(format!("{}.missing_{name}", self.scope));
+            return None;
+        }
+        self.integer(name, "invalid").ok().flatten()
+    }
+
+    /// Barong's `pagination_filters`: `page` (default 1, > 0) and `limit` (default 100, 1..=100),
+    /// with bare keys as Grape left them; a value that fails coercion also fails its range.
+    pub fn pagination(&mut self) -> (i64, i64) {
+        let page = match self.integer("page", "non_integer_page") {
+            Ok(p) => p.unwrap_or(1),
+            Err(()) => 0,
+        };
+        if page < 1 {
+            self.push("non_positive_page".to_string());
+        }
+        let limit = match self.integer("limit", "non_integer_limit") {
+            Ok(l) => l.unwrap_or(100),
+            Err(()) => 0,
+        };
+        if !(1..=100).contains(&limit) {
+            self.push("invalid_limit".to_string());
+        }
+        (page.max(1), limit.clamp(1, 100))
+    }
+
     pub fn finish(self) -> ServiceResult<()> {
         if self.errors.is_empty() { Ok(()) } else { Err(ServiceError::invalid_all(self.errors)) }
     }
@@ -272,5 +335,25 @@ mod tests {
         let mut c = Check::new(&p, "identity.session");
         c.required("email");
         assert_eq!(keys(c.finish()), vec!["invalid"]);
+    }
+
+    #[test]
+    fn pagination_and_integers_follow_grape() {
+        let p = Params::parse(Some("page=x&limit=101"), None, b"").expect("ok");
+        let mut c = Check::new(&p, "admin.permission");
+        assert_eq!(c.pagination(), (1, 100));
+        assert_eq!(keys(c.finish()), vec!["non_integer_page", "non_positive_page", "invalid_limit"]);
+        let p = Params::parse(Some("page=0&limit=abc"), None, b"").expect("ok");
+        let mut c = Check::new(&p, "admin.permission");
+        c.pagination();
+        assert_eq!(keys(c.finish()), vec!["non_positive_page", "non_integer_limit", "invalid_limit"]);
+        let p = Params::parse(None, Some("application/json"), br#"{"page":2,"limit":"5","id":"1.5","topic":" "}"#)
+            .expect("ok");
+        let mut c = Check::new(&p, "admin.permission");
+        assert_eq!(c.pagination(), (2, 5));
+        assert_eq!(c.required_integer("id"), None);
+        assert_eq!(c.required_integer("other"), None);
+        assert_eq!(c.optional_filled("topic"), None);
+        assert_eq!(keys(c.finish()), vec!["invalid", "admin.permission.missing_other", "admin.permission.empty_topic"]);
     }
 }

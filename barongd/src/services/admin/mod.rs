@@ -3,3 +3,7 @@
 //! restrictions) go through `services/operator`, so barongctl and the Admin API never disagree.
 
 pub mod abilities;
+pub mod levels;
+pub mod permissions;
+pub mod pipeline;
+pub mod restrictions;

@@ -56,11 +56,23 @@ pub async fn permissions(app: &App) -> ServiceResult<Vec<PermissionInfo>> {
     Ok(app.store.permissions().await?.into_iter().map(info).collect())
 }
 
+/// A permission path as the gateway matches it: without its outer slashes; `None` for a path
+/// with an empty, `.` or `..` segment, or a percent-encoded dot, which no normalised request
+/// path can start with (a rule on it would never match, W12).
+pub fn normalise_path(path: &str) -> Option<String> {
+    let path = path.trim().trim_matches('/');
+    let bad = |seg: &str| seg.is_empty() || seg == "." || seg == ".." || seg.to_ascii_lowercase().contains("%2e");
+    if path.is_empty() || path.split('/').any(bad) { None } else { Some(path.to_string()) }
+}
+
 /// The verb and action upper-cased and the path without its outer slashes, or why the
 /// permission is refused.
 pub fn validate(p: &PermissionSpec) -> ServiceResult<(String, String, String)> {
     let verb = p.verb.to_ascii_uppercase();
     let action = p.action.to_ascii_uppercase();
+    if !p.path.trim_matches('/').is_empty() && normalise_path(&p.path).is_none() {
+        return Err(ServiceError::invalid("permission.invalid_path"));
+    }
     let path = p.path.trim_matches('/').to_string();
     if p.role.trim().is_empty() {
         return Err(ServiceError::invalid("permission.empty_role"));
@@ -136,4 +148,17 @@ pub async fn load(app: &App, list: Vec<PermissionSpec>) -> ServiceResult<(usize,
     }
     applied(app).await;
     Ok((added, existing))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_normalised_or_refused() {
+        assert_eq!(normalise_path("/api/v2/barong/admin/").as_deref(), Some("api/v2/barong/admin"));
+        for bad in ["api//v2", "api/../admin", "api/%2E%2e/x", "api/./x", "/", ""] {
+            assert_eq!(normalise_path(bad), None, "{bad}");
+        }
+    }
 }

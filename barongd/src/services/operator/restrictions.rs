@@ -59,7 +59,8 @@ pub fn validate(rule: &NewRule) -> ServiceResult<String> {
     {
         errors.push("admin.restriction.invalid_state".to_string());
     }
-    if rule.code.is_some_and(|c| !(100..=999).contains(&c)) {
+    // A restriction answers with its code, so it must be an error status (W19).
+    if rule.code.is_some_and(|c| !(400..=599).contains(&c)) {
         errors.push("admin.restriction.invalid_code".to_string());
     }
     let value = rule.value.trim();
@@ -109,6 +110,36 @@ pub async fn add(app: &App, rule: NewRule) -> ServiceResult<RestrictionInfo> {
         now: app.clock.now(),
     };
     let row = app.store.insert_restriction(&new).await.map_err(taken)?;
+    reload_now(app).await?;
+    end_blocked_sessions(app, &row).await?;
+    Ok(info(app, row))
+}
+
+/// Replaces restriction `id` with `rule` (Admin API `PUT /restrictions`); without a `code`, or
+/// for a whitelist entry, the category's default code.
+pub async fn update(app: &App, id: i64, rule: NewRule) -> ServiceResult<RestrictionInfo> {
+    let value = validate(&rule)?;
+    let (Some(category), Some(scope)) =
+        (RestrictionCategory::parse(&rule.category), RestrictionScope::parse(&rule.scope))
+    else {
+        return Err(ServiceError::invalid("admin.restriction.invalid_category"));
+    };
+    let code = match rule.code {
+        _ if category == RestrictionCategory::Whitelist => rules::default_code(category, scope),
+        Some(c) => c,
+        None => rules::default_code(category, scope),
+    };
+    let state = rule.state.as_deref().unwrap_or(RestrictionState::Enabled.as_str());
+    let new = NewRestriction {
+        category: &rule.category,
+        scope: &rule.scope,
+        value: &value,
+        code,
+        state,
+        now: app.clock.now(),
+    };
+    let row = app.store.update_restriction(id, &new).await.map_err(taken)?;
+    let row = row.ok_or_else(|| ServiceError::not_found("admin.restriction.doesnt_exist"))?;
     reload_now(app).await?;
     end_blocked_sessions(app, &row).await?;
     Ok(info(app, row))
