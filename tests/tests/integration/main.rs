@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod admin_api;
 mod api_keys;
 mod authz;
 mod bad_input;
