@@ -38,3 +38,48 @@ pub struct Level {
     pub key: String,
     pub value: String,
 }
+
+/// Barong's admin `User` entity (no timestamps).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub email: String,
+    pub uid: String,
+    pub role: String,
+    pub level: i64,
+    pub otp: bool,
+    pub state: String,
+    pub referral_uid: Option<String>,
+    pub data: Option<String>,
+    pub username: Option<String>,
+}
+
+/// A user's activity with its user (`GET /admin/activities`); no `id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityWithUser {
+    pub user_ip: String,
+    pub user_ip_country: Option<String>,
+    pub user_agent: Option<String>,
+    pub topic: String,
+    pub action: String,
+    pub result: String,
+    /// JSON text, returned as a string.
+    pub data: Option<String>,
+    pub user: User,
+    pub created_at: String,
+}
+
+/// An admin activity (`GET /admin/activities/admin`): `admin` is the actor (`null` for the
+/// operator's barongctl rows), `target` the user named by `target_uid`, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminActivity {
+    pub user_ip: String,
+    pub user_ip_country: Option<String>,
+    pub user_agent: Option<String>,
+    pub topic: String,
+    pub action: String,
+    pub result: String,
+    pub data: Option<String>,
+    pub admin: Option<User>,
+    pub target: Option<User>,
+    pub created_at: String,
+}

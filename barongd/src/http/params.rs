@@ -210,6 +210,17 @@ impl<'a> Check<'a> {
         }
     }
 
+    /// `optional :name, type: String, message: wrong_type`: an array or object adds `wrong_type`.
+    pub fn optional_string(&mut self, name: &str, wrong_type: &str) -> Option<String> {
+        match self.params.text(name) {
+            Ok(v) => v,
+            Err(WrongType) => {
+                self.push(wrong_type.to_string());
+                None
+            }
+        }
+    }
+
     /// A Grape `Integer` (a JSON integer or a decimal-integer string); a failed coercion adds
     /// `invalid_key`. `Err(())` when present but not an integer.
     pub fn integer(&mut self, name: &str, invalid_key: &str) -> Result<Option<i64>, ()> {

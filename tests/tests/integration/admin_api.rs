@@ -8,19 +8,19 @@ use reqwest::Method;
 use super::*;
 
 /// An active user of `role` made by the operator, and a client holding its session cookie.
-async fn staff(srv: &TestServer, email: &str, role: &str) -> (reqwest::Client, String) {
+pub async fn staff(srv: &TestServer, email: &str, role: &str) -> (reqwest::Client, String) {
     let args = ["user", "create", "--email", email, "--role", role, "--level", "1", "--password-stdin"];
     let (code, _, err) = srv.ctl(&args, Some(PASSWORD));
     assert_eq!(code, 0, "user create {role}: {err}");
     fixed_cookie_client(srv, email).await
 }
 
-fn admin_url(srv: &TestServer, rest: &str) -> String {
+pub fn admin_url(srv: &TestServer, rest: &str) -> String {
     srv.url(&format!("admin/{rest}"))
 }
 
 /// `method admin/<rest>` with the CSRF header and a JSON body: (status, headers, body).
-async fn call(
+pub async fn call(
     c: &reqwest::Client,
     srv: &TestServer,
     method: Method,
@@ -39,7 +39,7 @@ async fn call(
 }
 
 /// (status, body) of `call`.
-async fn call2(
+pub async fn call2(
     c: &reqwest::Client,
     srv: &TestServer,
     method: Method,
@@ -52,7 +52,7 @@ async fn call2(
 }
 
 /// The admin activity rows as `topic/action/result/target_uid`, oldest first.
-async fn admin_rows(srv: &TestServer) -> Vec<String> {
+pub async fn admin_rows(srv: &TestServer) -> Vec<String> {
     srv.sql_texts(
         "SELECT topic || '/' || action || '/' || result || '/' || COALESCE(target_uid, '') FROM activities \
          WHERE category = 'admin' ORDER BY id",

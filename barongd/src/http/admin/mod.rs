@@ -18,6 +18,7 @@ use crate::services::admin::pipeline::{self, AdminRequest, Credential};
 use crate::services::error::ServiceResult;
 use crate::store::UserRow;
 
+pub mod activities;
 pub mod general;
 pub mod permissions;
 pub mod restrictions;
@@ -37,6 +38,8 @@ macro_rules! admin_endpoint {
 /// Routes under `admin/`.
 pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
     general::routes(app, inc)
+        .or(activities::routes(app, inc))
+        .unify()
         .or(permissions::routes(app, inc))
         .unify()
         .or(restrictions::routes(app, inc))

@@ -14,6 +14,7 @@ use crate::services::App;
 use crate::services::admin::abilities::require;
 use crate::services::admin::restrictions::{self, Change};
 use crate::services::error::ServiceResult;
+use crate::services::gateway::restrictions::whitelinks;
 use crate::services::operator::restrictions::NewRule;
 use crate::store::UserRow;
 use crate::store::admin::RestrictionFilter;
@@ -29,6 +30,8 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .or(crate::admin_endpoint!(app, inc, put(), r(), update))
         .unify()
         .or(crate::admin_endpoint!(app, inc, delete(), r(), remove))
+        .unify()
+        .or(crate::admin_endpoint!(app, inc, post(), r().and(path("whitelink")), whitelink))
         .unify()
         .boxed()
 }
@@ -124,4 +127,27 @@ async fn remove(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult<Re
     require(&app.config.abilities, caller.role.as_str(), "destroy", "Restriction")?;
     restrictions::delete(app, id.unwrap_or_default()).await?;
     Ok(reply::status_only(200))
+}
+
+/// `POST restrictions/whitelink` → 201 `{"whitelink_token": …}` (create Restriction): a token
+/// for `expire_time` (1..=30, default 1) days or hours (`range`); bare keys as Barong's. The
+/// token works once (W19).
+async fn whitelink(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult<Response> {
+    let mut c = Check::new(inc.params()?, SCOPE);
+    let expire = match c.integer("expire_time", "invalid_expire") {
+        Ok(n) => n.unwrap_or(1),
+        Err(()) => 0,
+    };
+    if !(1..=30).contains(&expire) {
+        c.refuse("invalid_expire");
+    }
+    let range = c.optional("range").unwrap_or_else(|| "day".into());
+    if range != "day" && range != "hour" {
+        c.refuse("invalid_range");
+    }
+    c.finish()?;
+    require(&app.config.abilities, caller.role.as_str(), "create", "Restriction")?;
+    let (days, hours) = if range == "hour" { (None, Some(expire)) } else { (Some(expire), None) };
+    let link = whitelinks::create_whitelink(app, days, hours).await?;
+    Ok(reply::json(201, &serde_json::json!({ "whitelink_token": link.token })))
 }

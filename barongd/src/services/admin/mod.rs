@@ -3,7 +3,9 @@
 //! restrictions) go through `services/operator`, so barongctl and the Admin API never disagree.
 
 pub mod abilities;
+pub mod activities;
 pub mod levels;
+pub mod metrics;
 pub mod permissions;
 pub mod pipeline;
 pub mod restrictions;
