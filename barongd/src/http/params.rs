@@ -222,8 +222,8 @@ impl<'a> Check<'a> {
     }
 
     /// A Grape `Integer` (a JSON integer or a decimal-integer string); a failed coercion adds
-    /// `invalid_key`. `Err(())` when present but not an integer.
-    pub fn integer(&mut self, name: &str, invalid_key: &str) -> Result<Option<i64>, ()> {
+    /// `invalid_key`. `Err` when present but not an integer.
+    pub fn integer(&mut self, name: &str, invalid_key: &str) -> Result<Option<i64>, WrongType> {
         let v = match self.params.get(name) {
             None | Some(Value::Null) => return Ok(None),
             Some(Value::Number(n)) => n.as_i64(),
@@ -234,7 +234,7 @@ impl<'a> Check<'a> {
             Some(n) => Ok(Some(n)),
             None => {
                 self.push(invalid_key.to_string());
-                Err(())
+                Err(WrongType)
             }
         }
     }
@@ -253,14 +253,14 @@ impl<'a> Check<'a> {
     pub fn pagination(&mut self) -> (i64, i64) {
         let page = match self.integer("page", "non_integer_page") {
             Ok(p) => p.unwrap_or(1),
-            Err(()) => 0,
+            Err(WrongType) => 0,
         };
         if page < 1 {
             self.push("non_positive_page".to_string());
         }
         let limit = match self.integer("limit", "non_integer_limit") {
             Ok(l) => l.unwrap_or(100),
-            Err(()) => 0,
+            Err(WrongType) => 0,
         };
         if !(1..=100).contains(&limit) {
             self.push("invalid_limit".to_string());

@@ -136,7 +136,7 @@ async fn whitelink(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult
     let mut c = Check::new(inc.params()?, SCOPE);
     let expire = match c.integer("expire_time", "invalid_expire") {
         Ok(n) => n.unwrap_or(1),
-        Err(()) => 0,
+        Err(_) => 0,
     };
     if !(1..=30).contains(&expire) {
         c.refuse("invalid_expire");
