@@ -100,6 +100,8 @@ pub trait AdminStore {
     ) -> StoreResult<Vec<(i64, i64)>>;
     /// Private `document` labels with value `pending`: KYC applications waiting for review.
     async fn pending_applications(&self) -> StoreResult<i64>;
+    /// One page of every user's profiles by id, and how many there are.
+    async fn profiles_page(&self, limit: i64, offset: i64) -> StoreResult<(Vec<super::profiles::ProfileRow>, i64)>;
     /// One page of permissions by id, and how many there are.
     async fn permissions_page(&self, limit: i64, offset: i64) -> StoreResult<(Vec<AdminPermissionRow>, i64)>;
     async fn permission_by_id(&self, id: i64) -> StoreResult<Option<AdminPermissionRow>>;
@@ -234,6 +236,25 @@ macro_rules! impl_admin_store {
                 .fetch_one(&self.pool)
                 .await?;
                 Ok(n)
+            }
+
+            async fn profiles_page(
+                &self,
+                limit: i64,
+                offset: i64,
+            ) -> $crate::store::StoreResult<(Vec<$crate::store::profiles::ProfileRow>, i64)> {
+                const SQL: &str = concat!(
+                    "SELECT ",
+                    $crate::store::profiles::profile_columns!(),
+                    " FROM profiles ORDER BY id LIMIT $1 OFFSET $2"
+                );
+                let rows = sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM profiles").fetch_one(&self.pool).await?;
+                Ok((rows, total))
             }
 
             async fn user_activities_page(

@@ -5,6 +5,7 @@
 mod account;
 mod admin;
 mod admin_api;
+mod admin_kyc;
 mod admin_logs;
 mod api_keys;
 mod authz;

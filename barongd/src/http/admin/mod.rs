@@ -19,8 +19,10 @@ use crate::services::error::ServiceResult;
 use crate::store::UserRow;
 
 pub mod activities;
+pub mod api_keys;
 pub mod general;
 pub mod permissions;
+pub mod profiles;
 pub mod restrictions;
 
 /// Builds one admin endpoint around `$handler(app, &inc, &caller) -> ServiceResult<Response>`.
@@ -39,6 +41,10 @@ macro_rules! admin_endpoint {
 pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
     general::routes(app, inc)
         .or(activities::routes(app, inc))
+        .unify()
+        .or(api_keys::routes(app, inc))
+        .unify()
+        .or(profiles::routes(app, inc))
         .unify()
         .or(permissions::routes(app, inc))
         .unify()

@@ -8,4 +8,5 @@ pub mod levels;
 pub mod metrics;
 pub mod permissions;
 pub mod pipeline;
+pub mod profiles;
 pub mod restrictions;
