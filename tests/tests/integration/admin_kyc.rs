@@ -118,3 +118,30 @@ both!(admin_api_keys_of_a_user, |srv: TestServer| async move {
         &["admin.ability.not_permitted"],
     );
 });
+
+both!(admin_creates_submitted_profiles, |srv: TestServer| async move {
+    active_user(&srv, "new@example.com").await;
+    let uid = srv.sql_texts("SELECT uid FROM users WHERE email = 'new@example.com'").await.remove(0);
+    let (co, csrf) = staff(&srv, "co@example.com", "compliance").await;
+    let post = |b: Value| call2(&co, &srv, Method::POST, "profiles", &csrf, Some(b));
+    assert_err(&post(json!({"first_name": "Ann"})).await, 422, &["admin.profile.missing_uid"]);
+    assert_err(&post(json!({"uid": "ID0000000000", "first_name": "Ann"})).await, 404, &["admin.user.doesnt_exist"]);
+    let (s, p) = post(json!({"uid": uid, "first_name": "Ann", "last_name": "Lee", "dob": "1991-02-03"})).await;
+    assert_eq!((s, p["state"].as_str(), p["last_name"].as_str()), (201, Some("submitted"), Some("Lee")), "{p}");
+    let co_uid = srv.sql_texts("SELECT uid FROM users WHERE email = 'co@example.com'").await.remove(0);
+    assert_eq!(srv.sql_texts("SELECT author FROM profiles").await, [co_uid]);
+    assert_eq!(srv.sql_texts("SELECT value FROM labels WHERE key = 'profile'").await, ["submitted"]);
+    assert_err(&post(json!({"uid": uid, "first_name": "Ann"})).await, 422, &["state.exists"]);
+    // Barong checked no ability here (W6): a role the permissions let through but whose
+    // abilities lack `create Profile` is refused.
+    ctl_json(
+        &srv,
+        &["permission", "add", "--role", "clerk", "--verb", "all", "--path", "api/v2/barong", "--action", "accept"],
+    );
+    let (clerk, c_csrf) = staff(&srv, "clerk@example.com", "clerk").await;
+    assert_err(
+        &call2(&clerk, &srv, Method::POST, "profiles", &c_csrf, Some(json!({"uid": uid}))).await,
+        401,
+        &["admin.ability.not_permitted"],
+    );
+});

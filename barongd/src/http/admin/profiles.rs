@@ -1,4 +1,4 @@
-//! `GET admin/profiles` and `PUT admin/profiles`.
+//! `GET admin/profiles`, `PUT admin/profiles` and `POST admin/profiles`.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use warp::reply::Response;
 use crate::http::incoming::Incoming;
 use crate::http::params::Check;
 use crate::http::reply;
+use crate::http::resource::profiles::profile_params;
 use crate::services::App;
 use crate::services::admin::abilities::require;
 use crate::services::admin::pipeline::{self, AdminRequest};
@@ -19,9 +20,11 @@ use crate::store::UserRow;
 const SCOPE: &str = "admin.profile";
 
 pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
-    use warp::{get, path, put};
+    use warp::{get, path, post, put};
     crate::admin_endpoint!(app, inc, get(), path("profiles"), list)
         .or(crate::admin_endpoint!(app, inc, put(), path("profiles"), review))
+        .unify()
+        .or(crate::admin_endpoint!(app, inc, post(), path("profiles"), create))
         .unify()
         .boxed()
 }
@@ -50,4 +53,27 @@ async fn review(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult<Re
     require(&app.config.abilities, caller.role.as_str(), "update", "Profile")?;
     let p = profiles::review(app, caller, &uid.unwrap_or_default(), &state.unwrap_or_default()).await?;
     Ok(reply::json(200, &p))
+}
+
+/// `POST profiles` → 201 `Profile`: a submitted profile for `uid` (create Profile; Barong checked
+/// no ability, W6).
+async fn create(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult<Response> {
+    let params = inc.params()?;
+    let mut c = Check::new(params, SCOPE);
+    let uid = c.required("uid");
+    let mut keys = c.into_keys();
+    let input = match profile_params(params) {
+        Ok(i) => Some(i),
+        Err(e) => {
+            keys.extend(e.into_invalid_keys()?);
+            None
+        }
+    };
+    let Some(mut input) = input.filter(|_| keys.is_empty()) else {
+        return Err(crate::services::error::ServiceError::invalid_all(keys));
+    };
+    require(&app.config.abilities, caller.role.as_str(), "create", "Profile")?;
+    input.confirm = true;
+    let p = profiles::create(app, caller, &uid.unwrap_or_default(), input).await?;
+    Ok(reply::json(201, &p))
 }

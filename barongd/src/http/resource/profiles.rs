@@ -59,7 +59,7 @@ fn invalid() -> ServiceError {
 }
 
 /// The declared parameters only (Barong's model took no others), coerced as Grape does.
-fn profile_params(p: &Params) -> ServiceResult<ProfileInput> {
+pub(crate) fn profile_params(p: &Params) -> ServiceResult<ProfileInput> {
     let mut c = Check::new(p, "resource.profile");
     let first_name = c.optional("first_name");
     let last_name = c.optional("last_name");

@@ -8,7 +8,7 @@ use crate::model::ProfileState;
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::kyc::display::{mask_after, profile_masked};
-use crate::services::kyc::profiles;
+use crate::services::kyc::profiles::{self, ProfileInput};
 use crate::store::UserRow;
 
 /// Whether `role` sees clear PII in Admin API responses.
@@ -49,5 +49,14 @@ pub async fn review(app: &App, caller: &UserRow, uid: &str, state: &str) -> Serv
         _ => return Err(ServiceError::invalid("state.inclusion")),
     };
     let p = profiles::review(app, &user, verdict, &caller.uid).await?;
+    Ok(if unmasked(app, caller.role.as_str()) { p } else { mask(p) })
+}
+
+/// `POST /admin/profiles`: a submitted profile for `uid`, authored by the caller (Barong: no
+/// ability check and a 500 for an unknown uid, W6/W17).
+pub async fn create(app: &App, caller: &UserRow, uid: &str, input: ProfileInput) -> ServiceResult<Profile> {
+    let user = app.store.user_by_uid(uid).await?;
+    let user = user.ok_or_else(|| ServiceError::not_found("admin.user.doesnt_exist"))?;
+    let p = profiles::create_submitted(app, &user, input, &caller.uid).await?;
     Ok(if unmasked(app, caller.role.as_str()) { p } else { mask(p) })
 }

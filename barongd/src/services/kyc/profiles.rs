@@ -196,6 +196,28 @@ pub async fn create(app: &App, user: &UserRow, input: ProfileInput) -> ServiceRe
     Ok(display::profile(app, &row))
 }
 
+/// `POST /admin/profiles`: a submitted profile for `user` written by the admin `author` (the
+/// resource API's rules; a drafted or submitted profile already there is `state.exists`).
+/// Returned unmasked: the Admin API masks per role.
+pub async fn create_submitted(app: &App, user: &UserRow, input: ProfileInput, author: &str) -> ServiceResult<Profile> {
+    let input = input.normalized();
+    let mut errors = field_errors(&input, today(app));
+    for state in [ProfileState::Drafted, ProfileState::Submitted] {
+        if app.store.profile_in_state(user.id, state).await?.is_some() {
+            errors.push("state.exists".to_string());
+            break;
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::invalid_all(errors));
+    }
+    let state = ProfileState::Submitted;
+    let fields = merge(app, ProfileFields::default(), &input);
+    let change = ProfileChange::Insert { user_id: user.id, fields: &fields, state, author: Some(author) };
+    let row = save(app, user, change, state, "model.profile.created").await?.ok_or_else(exists)?;
+    Ok(display::profile_masked(app, &row, false))
+}
+
 /// `PUT profiles`: edits the drafted profile only.
 pub async fn update(app: &App, user: &UserRow, input: ProfileInput) -> ServiceResult<Profile> {
     let input = input.normalized();
