@@ -122,6 +122,8 @@ impl Default for Config {
             phone_code_max_sends_per_hour: 5,
             phone_max_per_user: 5,
             abilities_file: String::new(),
+            profile_double_verification: false,
+            profile_verification_roles: vec!["superadmin".into()],
             admin_unmasked_pii_roles: vec!["superadmin".into(), "compliance".into()],
             abilities: crate::config::abilities::AbilitiesFile::builtin(),
             event_api: None,

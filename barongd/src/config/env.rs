@@ -36,9 +36,14 @@ pub fn apply(map: &mut Mapping, defaults: &Mapping, env: &dyn Fn(&str) -> Option
         map.insert("event_api_rabbitmq_url".into(), Value::String(url));
     }
     // A list setting of ours: comma-separated in the environment.
-    if let Some(roles) = env("BARONG_ADMIN_UNMASKED_PII_ROLES") {
-        let list = roles.split(',').map(str::trim).filter(|r| !r.is_empty()).map(|r| Value::String(r.into()));
-        map.insert("admin_unmasked_pii_roles".into(), Value::Sequence(list.collect()));
+    for (key, var) in [
+        ("admin_unmasked_pii_roles", "BARONG_ADMIN_UNMASKED_PII_ROLES"),
+        ("profile_verification_roles", "BARONG_PROFILE_VERIFICATION_ROLES"),
+    ] {
+        if let Some(roles) = env(var) {
+            let list = roles.split(',').map(str::trim).filter(|r| !r.is_empty()).map(|r| Value::String(r.into()));
+            map.insert(key.into(), Value::Sequence(list.collect()));
+        }
     }
     Ok(())
 }

@@ -339,6 +339,10 @@ mod tests {
         let c = load(&Overrides::default(), &env_of(&[("BARONG_ADMIN_UNMASKED_PII_ROLES", "admin, compliance")]))
             .expect("list from env");
         assert_eq!(c.admin_unmasked_pii_roles, ["admin", "compliance"]);
+        assert_eq!(d.profile_verification_roles, ["superadmin"]);
+        let c = load(&Overrides::default(), &env_of(&[("BARONG_PROFILE_VERIFICATION_ROLES", "compliance")]))
+            .expect("list from env");
+        assert_eq!(c.profile_verification_roles, ["compliance"]);
         let f = write("admin_permissions:\n  ops:\n    manage: [Wallet]\n");
         let path = f.path().to_string_lossy().to_string();
         let c = load(&Overrides::default(), &env_of(&[("BARONG_ABILITIES_FILE", &path)])).expect_err("bad model");

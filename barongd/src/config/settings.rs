@@ -177,6 +177,12 @@ pub struct Config {
     /// API responses; the others get the user API's masks. `"*"` means every role (Barong).
     /// Env `BARONG_ADMIN_UNMASKED_PII_ROLES`, comma-separated.
     pub admin_unmasked_pii_roles: Vec<String>,
+    /// Barong's `profile_double_verification`: a profile an admin created (`POST
+    /// /admin/profiles`) must be verified by another admin, unless the creator's role is in
+    /// `profile_verification_roles`.
+    pub profile_double_verification: bool,
+    /// Roles that may verify a profile they created themselves (env comma-separated).
+    pub profile_verification_roles: Vec<String>,
     /// The abilities read from `abilities_file` (or the built-in file) when the configuration
     /// is loaded.
     #[serde(skip)]

@@ -100,6 +100,9 @@ pub trait AdminStore {
     ) -> StoreResult<Vec<(i64, i64)>>;
     /// Private `document` labels with value `pending`: KYC applications waiting for review.
     async fn pending_applications(&self) -> StoreResult<i64>;
+    /// The `author` of `user_id`'s submitted profile: `None` when there is none, `Some(None)`
+    /// when the user wrote it.
+    async fn submitted_profile_author(&self, user_id: i64) -> StoreResult<Option<Option<String>>>;
     /// One page of every user's profiles by id, and how many there are.
     async fn profiles_page(&self, limit: i64, offset: i64) -> StoreResult<(Vec<super::profiles::ProfileRow>, i64)>;
     /// One page of permissions by id, and how many there are.
@@ -236,6 +239,19 @@ macro_rules! impl_admin_store {
                 .fetch_one(&self.pool)
                 .await?;
                 Ok(n)
+            }
+
+            async fn submitted_profile_author(
+                &self,
+                user_id: i64,
+            ) -> $crate::store::StoreResult<Option<Option<String>>> {
+                let row: Option<(Option<String>,)> =
+                    sqlx::query_as("SELECT author FROM profiles WHERE user_id = $1 AND state = $2 ORDER BY id LIMIT 1")
+                        .bind(user_id)
+                        .bind($crate::model::ProfileState::Submitted.code())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|(a,)| a))
             }
 
             async fn profiles_page(

@@ -145,3 +145,22 @@ both!(admin_creates_submitted_profiles, |srv: TestServer| async move {
         &["admin.ability.not_permitted"],
     );
 });
+
+both!(admin_double_verification, config = "profile_double_verification: true\n", |srv: TestServer| async move {
+    active_user(&srv, "new@example.com").await;
+    let uid = srv.sql_texts("SELECT uid FROM users WHERE email = 'new@example.com'").await.remove(0);
+    let (co, csrf) = staff(&srv, "co@example.com", "compliance").await;
+    let (s, p) =
+        call2(&co, &srv, Method::POST, "profiles", &csrf, Some(json!({"uid": uid, "first_name": "Ann"}))).await;
+    assert_eq!(s, 201, "{p}");
+    // The author may not approve it alone; another reviewer may.
+    let review = json!({"uid": uid, "state": "verified"});
+    assert_err(
+        &call2(&co, &srv, Method::PUT, "profiles", &csrf, Some(review.clone())).await,
+        422,
+        &["admin.profiles.second_admin_approval"],
+    );
+    let (co2, csrf2) = staff(&srv, "co2@example.com", "compliance").await;
+    let (s, p) = call2(&co2, &srv, Method::PUT, "profiles", &csrf2, Some(review)).await;
+    assert_eq!((s, p["state"].as_str()), (200, Some("verified")), "{p}");
+});

@@ -31,7 +31,8 @@ pub async fn list(app: &App, role: &str, page: i64, limit: i64) -> ServiceResult
 }
 
 /// `PUT /admin/profiles`: verify or reject `uid`'s submitted profile. Guards in Appendix B's
-/// order: unknown user, superadmin target, the caller's own profile (W10), then the profile.
+/// order: unknown user, superadmin target, the caller's own profile (W10), the profile, then
+/// `profile_double_verification` (the profile's author may not approve it alone).
 pub async fn review(app: &App, caller: &UserRow, uid: &str, state: &str) -> ServiceResult<Profile> {
     let not_found = || ServiceError::not_found("admin.profiles.doesnt_exist_or_not_editable");
     let user = app.store.user_by_uid(uid).await?.ok_or_else(not_found)?;
@@ -40,6 +41,14 @@ pub async fn review(app: &App, caller: &UserRow, uid: &str, state: &str) -> Serv
     }
     if user.id == caller.id {
         return Err(ServiceError::invalid("admin.profiles.update_himself"));
+    }
+    let author = app.store.submitted_profile_author(user.id).await?.ok_or_else(not_found)?;
+    let roles = &app.config.profile_verification_roles;
+    if app.config.profile_double_verification
+        && author.as_deref() == Some(caller.uid.as_str())
+        && !roles.iter().any(|r| r == caller.role.as_str())
+    {
+        return Err(ServiceError::invalid("admin.profiles.second_admin_approval"));
     }
     let verdict = match state {
         "verified" => ProfileState::Verified,
