@@ -7,6 +7,7 @@
 mod support;
 
 mod activities;
+mod admin;
 mod api_keys;
 mod authz;
 mod changes;
