@@ -5,6 +5,7 @@
 pub mod account;
 pub mod activities;
 pub mod admin;
+pub mod admin_logs;
 pub mod api_keys;
 pub mod authz;
 pub mod documents;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 pub use account::AccountStore;
 pub use activities::{ActivityStore, NewActivity};
 pub use admin::AdminStore;
+pub use admin_logs::AdminLogStore;
 pub use api_keys::ApiKeyStore;
 pub use authz::AuthzStore;
 pub use documents::DocumentStore;
@@ -68,6 +70,7 @@ pub trait Store:
     + EventStore
     + PhoneStore
     + AdminStore
+    + AdminLogStore
     + Migrator
     + Send
     + Sync

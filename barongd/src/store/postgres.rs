@@ -50,4 +50,5 @@ super::events::impl_event_store!(PgStore, Postgres);
 super::restrictions::impl_restrictions_store!(PgStore, Postgres);
 super::phones::impl_phone_store!(PgStore, Postgres);
 super::admin::impl_admin_store!(PgStore, Postgres);
+super::admin_logs::impl_admin_log_store!(PgStore, Postgres);
 super::migrate::impl_migrator!(PgStore, Postgres, "postgres");

@@ -2,7 +2,8 @@
 //! restriction updates, activity logs and metrics counts.
 
 use barongd::model::LabelScope;
-use barongd::store::admin::{ActivityFilter, PermissionUpdate, RestrictionFilter};
+use barongd::store::admin::{PermissionUpdate, RestrictionFilter};
+use barongd::store::admin_logs::ActivityFilter;
 use barongd::store::restrictions::NewRestriction;
 
 use super::*;

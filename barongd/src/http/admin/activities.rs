@@ -14,7 +14,7 @@ use crate::services::admin::abilities::require;
 use crate::services::admin::activities;
 use crate::services::error::ServiceResult;
 use crate::store::UserRow;
-use crate::store::admin::ActivityFilter;
+use crate::store::admin_logs::ActivityFilter;
 
 const SCOPE: &str = "admin.activity";
 

@@ -10,7 +10,7 @@ use crate::services::App;
 use crate::services::clock::iso8601;
 use crate::services::error::ServiceResult;
 use crate::store::UserRow;
-use crate::store::admin::ActivityFilter;
+use crate::store::admin_logs::ActivityFilter;
 
 /// The admin `User` entity of `u`.
 pub async fn user_entity(app: &App, u: &UserRow) -> ServiceResult<User> {
