@@ -385,32 +385,3 @@ both!(admin_credentials_and_gateway_rows, |srv: TestServer| async move {
     assert_eq!(read(once().send().await.expect("get")).await.0, 200);
     assert_err(&read(once().send().await.expect("get")).await, 401, &["authz.nonce_reused"]);
 });
-
-both!(admin_refuses_service_accounts_and_exposes_paging_headers, |srv: TestServer| async move {
-    // A service account, even with an admin role, is not an admin: Barong's 404 record.not_found.
-    let (c, csrf, totp) = two_factor_user(&srv, "owner@example.com").await;
-    let args = ["--json", "service-account", "create", "--owner", "owner@example.com", "--role", "superadmin"];
-    let (code, out, err) = srv.ctl(&args, None);
-    assert_eq!(code, 0, "{err}");
-    let sa_uid = serde_json::from_str::<Value>(&out).expect("json")["uid"].as_str().expect("uid").to_string();
-    let body = json!({"service_account_uid": sa_uid, "algorithm": "HS256", "totp_code": fresh_code(&srv, &totp).await});
-    let (s, key) =
-        send_json(&c, Method::POST, &srv.url("resource/service_accounts/api_keys"), Some(&csrf), Some(body)).await;
-    assert_eq!(s, 201, "{key}");
-    let (kid, secret) = (key["kid"].as_str().expect("kid"), key["secret"].as_str().expect("secret"));
-    let mut r = reqwest::Client::new().get(admin_url(&srv, "levels"));
-    for (k, v) in signed_headers(kid, secret, now_ms()) {
-        r = r.header(k, v);
-    }
-    assert_err(&read(r.send().await.expect("get")).await, 404, &["record.not_found"]);
-
-    // A cross-origin admin UI can read the paging headers.
-    let (sa, _) = staff(&srv, "root@example.com", "superadmin").await;
-    let r = sa.get(admin_url(&srv, "permissions?limit=1")).header("Origin", "https://tower.example").send().await;
-    let r = r.expect("get");
-    assert_eq!(r.status().as_u16(), 200);
-    let exposed = r.headers()["access-control-expose-headers"].to_str().expect("ascii").to_string();
-    for h in ["Total", "Page", "Per-Page", "Link"] {
-        assert!(exposed.split(", ").any(|e| e == h), "{h} in {exposed}");
-    }
-});

@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod admin_access;
 mod admin_api;
 mod admin_kyc;
 mod admin_logs;
