@@ -126,8 +126,13 @@ both!(admin_creates_submitted_profiles, |srv: TestServer| async move {
     let post = |b: Value| call2(&co, &srv, Method::POST, "profiles", &csrf, Some(b));
     assert_err(&post(json!({"first_name": "Ann"})).await, 422, &["admin.profile.missing_uid"]);
     assert_err(&post(json!({"uid": "ID0000000000", "first_name": "Ann"})).await, 404, &["admin.user.doesnt_exist"]);
-    let (s, p) = post(json!({"uid": uid, "first_name": "Ann", "last_name": "Lee", "dob": "1991-02-03"})).await;
+    let body =
+        json!({"uid": uid, "first_name": "Ann", "last_name": "Lee", "dob": "1991-02-03", "metadata": {"src": "desk"}});
+    let (s, p) = post(body).await;
     assert_eq!((s, p["state"].as_str(), p["last_name"].as_str()), (201, Some("submitted"), Some("Lee")), "{p}");
+    // `metadata` is the stored JSON text, as a string (Barong's admin entity).
+    let meta: Value = serde_json::from_str(p["metadata"].as_str().expect("a string")).expect("JSON text");
+    assert_eq!(meta, json!({"src": "desk"}));
     let co_uid = srv.sql_texts("SELECT uid FROM users WHERE email = 'co@example.com'").await.remove(0);
     assert_eq!(srv.sql_texts("SELECT author FROM profiles").await, [co_uid]);
     assert_eq!(srv.sql_texts("SELECT value FROM labels WHERE key = 'profile'").await, ["submitted"]);

@@ -16,18 +16,22 @@ pub fn unmasked(app: &App, role: &str) -> bool {
     app.config.admin_unmasked_pii_roles.iter().any(|r| r == "*" || r == role)
 }
 
-/// The user-API masks on a profile already opened.
-fn mask(mut p: Profile) -> Profile {
-    p.last_name = p.last_name.map(|n| mask_after(&n, 1));
-    p.dob = p.dob.map(|d| mask_after(&d, 8));
+/// A profile as the Admin API shows it to `role`: the user-API masks outside
+/// `admin_unmasked_pii_roles`, and `metadata` as the stored JSON text (Barong's admin entity
+/// returns it as a string, unlike the resource API).
+fn shown(app: &App, role: &str, mut p: Profile) -> Profile {
+    if !unmasked(app, role) {
+        p.last_name = p.last_name.map(|n| mask_after(&n, 1));
+        p.dob = p.dob.map(|d| mask_after(&d, 8));
+    }
+    p.metadata = p.metadata.map(|m| serde_json::Value::String(m.to_string()));
     p
 }
 
 /// A page of every profile by id, masked for `role`, and the total.
 pub async fn list(app: &App, role: &str, page: i64, limit: i64) -> ServiceResult<(Vec<Profile>, i64)> {
     let (rows, total) = app.store.profiles_page(limit, (page - 1) * limit).await?;
-    let clear = unmasked(app, role);
-    Ok((rows.iter().map(|r| profile_masked(app, r, !clear)).collect(), total))
+    Ok((rows.iter().map(|r| shown(app, role, profile_masked(app, r, false))).collect(), total))
 }
 
 /// `PUT /admin/profiles`: verify or reject `uid`'s submitted profile. Guards in Appendix B's
@@ -58,7 +62,7 @@ pub async fn review(app: &App, caller: &UserRow, uid: &str, state: &str) -> Serv
         _ => return Err(ServiceError::invalid("state.inclusion")),
     };
     let p = profiles::review(app, &user, verdict, &caller.uid).await?;
-    Ok(if unmasked(app, caller.role.as_str()) { p } else { mask(p) })
+    Ok(shown(app, caller.role.as_str(), p))
 }
 
 /// `POST /admin/profiles`: a submitted profile for `uid`, authored by the caller (Barong: no
@@ -67,5 +71,5 @@ pub async fn create(app: &App, caller: &UserRow, uid: &str, input: ProfileInput)
     let user = app.store.user_by_uid(uid).await?;
     let user = user.ok_or_else(|| ServiceError::not_found("admin.user.doesnt_exist"))?;
     let p = profiles::create_submitted(app, &user, input, &caller.uid).await?;
-    Ok(if unmasked(app, caller.role.as_str()) { p } else { mask(p) })
+    Ok(shown(app, caller.role.as_str(), p))
 }
