@@ -2,7 +2,8 @@
 //! Every stored text is cut to `denied_audit.max_field_chars` and denials are recorded within a
 //! per-address and total budget per minute, so a flood of denied requests (or one with a huge
 //! path or body) cannot grow the table without bound. Allowed requests never get here unless a
-//! permission says `AUDIT`.
+//! permission says `AUDIT`. The Admin API builds its own rows (written before it answers) with
+//! the same `row`, so both describe a request the same way.
 
 use serde_json::{Map, Value};
 
