@@ -121,6 +121,9 @@ impl Default for Config {
             phone_code_resend_interval: 60,
             phone_code_max_sends_per_hour: 5,
             phone_max_per_user: 5,
+            management_api: Default::default(),
+            mgn_api_keys_user: false,
+            mgn_api_keys_sa: false,
             event_api: None,
         }
     }

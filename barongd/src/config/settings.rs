@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::amqp::EventApi;
 use crate::config::limits::{BodySettings, DeniedAuditSettings};
+use crate::config::management::ManagementApiSettings;
 use crate::config::proxies::Proxies;
 use crate::config::values::{
     CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret,
@@ -170,6 +171,12 @@ pub struct Config {
     pub phone_code_max_sends_per_hour: i64,
     /// Phones one user may add (each costs an SMS; Barong had no limit).
     pub phone_max_per_user: i64,
+    /// The Management API: Barong's `management_api.yml`, allowed networks, token hardening.
+    pub management_api: ManagementApiSettings,
+    /// The Management API may create and update API keys of users (`/api_keys`).
+    pub mgn_api_keys_user: bool,
+    /// The Management API may create and update API keys of service accounts.
+    pub mgn_api_keys_sa: bool,
     /// The Event API's broker, parsed from `event_api_rabbitmq_url` (or the host form) when the
     /// configuration is loaded; `None` when events are off.
     #[serde(skip)]
