@@ -302,6 +302,11 @@ async fn janitor(store: store::DynStore, clock: Arc<dyn clock::Clock>, mut stop:
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
+        match store.purge_management_jtis(clock.now()).await {
+            Ok(n) if n > 0 => tracing::debug!(purged = n, "expired management jtis removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging management jtis failed"),
+        }
         match store.purge_expired(clock.now()).await {
             Ok(n) if n > 0 => tracing::debug!(purged = n, "expired rows removed"),
             Ok(_) => {}

@@ -49,4 +49,5 @@ super::profiles::impl_profile_store!(PgStore, Postgres);
 super::events::impl_event_store!(PgStore, Postgres);
 super::restrictions::impl_restrictions_store!(PgStore, Postgres);
 super::phones::impl_phone_store!(PgStore, Postgres);
+super::management::impl_management_store!(PgStore, Postgres);
 super::migrate::impl_migrator!(PgStore, Postgres, "postgres");

@@ -83,4 +83,5 @@ super::profiles::impl_profile_store!(SqliteStore, Sqlite);
 super::events::impl_event_store!(SqliteStore, Sqlite);
 super::restrictions::impl_restrictions_store!(SqliteStore, Sqlite);
 super::phones::impl_phone_store!(SqliteStore, Sqlite);
+super::management::impl_management_store!(SqliteStore, Sqlite);
 super::migrate::impl_migrator!(SqliteStore, Sqlite, "sqlite");
