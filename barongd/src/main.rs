@@ -154,6 +154,7 @@ fn tighten_dir(path: &Path) -> Result<(), Failure> {
 
 async fn run(config: Config) -> Result<(), Failure> {
     let started = Instant::now();
+    let management = load_management_file(&config)?;
     let data_dir = PathBuf::from(&config.data_dir);
     let uploads = uploads::dir(&config);
     for dir in [data_dir.clone(), data_dir.join("keys"), data_dir.join("outbox"), uploads] {
@@ -227,6 +228,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         sms,
         authz,
         restrictions,
+        management,
         started,
         listen: bound.to_string(),
         database: database.clone(),
@@ -280,6 +282,22 @@ async fn run(config: Config) -> Result<(), Failure> {
     let _ = std::fs::remove_file(&socket_path);
     tracing::info!("barongd stopped");
     Ok(())
+}
+
+/// Barong's `management_api.yml`, when configured; its problems stop start-up (exit 2) and its
+/// warnings are logged once.
+fn load_management_file(
+    config: &Config,
+) -> Result<Option<Arc<barongd::config::management_file::ManagementFile>>, Failure> {
+    let path = &config.management_api.file;
+    if path.is_empty() {
+        return Ok(None);
+    }
+    let file = barongd::config::management_file::load(path, &|k| std::env::var(k).ok()).map_err(Failure::Setup)?;
+    for w in &file.warnings {
+        tracing::warn!("management_api.file {path}: {w}");
+    }
+    Ok(Some(Arc::new(file)))
 }
 
 async fn shutdown_signal() {

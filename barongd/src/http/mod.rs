@@ -20,6 +20,7 @@ pub mod gateway;
 pub mod general;
 pub mod identity;
 pub mod incoming;
+pub mod management;
 pub mod multipart;
 pub mod params;
 pub mod public;
@@ -40,6 +41,8 @@ pub fn routes(app: Arc<App>) -> BoxedFilter<(Response,)> {
         .or(warp::path("resource").and(resource::routes(&app, &inc)))
         .unify()
         .or(warp::path("auth").and(gateway::routes(&app, &inc)))
+        .unify()
+        .or(warp::path("management").and(management::routes(&app)))
         .unify();
     let cors = Arc::new(cors::Cors::new(&app.config));
     let preflight = {

@@ -1,0 +1,370 @@
+//! Management API (spec admin-and-management §4): requests signed by an independent signer
+//! (tests/tools/mgmt_sign.py, jwcrypto) with keys made by the openssl CLI, sent to a real daemon.
+//! The signer needs `BARONG_TEST_PYTHON` (a python with jwcrypto); without it these tests say
+//! SKIPPED, and under `CI=true` they fail.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::*;
+
+fn python() -> Option<String> {
+    match std::env::var("BARONG_TEST_PYTHON") {
+        Ok(p) if !p.is_empty() => Some(p),
+        _ => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "BARONG_TEST_PYTHON is not set, and CI=true requires the Management API tests"
+            );
+            eprintln!("SKIPPED (Management API): BARONG_TEST_PYTHON (a python with jwcrypto) is not set");
+            None
+        }
+    }
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("runs");
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
+/// Signers' keys in a directory of their own: `rsa` (2048) and `ec` (P-256), `.pem` private and
+/// `.pub` public.
+struct Keys {
+    dir: tempfile::TempDir,
+    py: String,
+}
+
+impl Keys {
+    fn new(py: String) -> Keys {
+        let dir = tempfile::tempdir().expect("tmp");
+        let keys = Keys { dir, py };
+        for (name, opt) in [("rsa", "rsa_keygen_bits:2048"), ("ec", "ec_paramgen_curve:P-256")] {
+            let alg = if name == "rsa" { "RSA" } else { "EC" };
+            let pem = keys.path(&format!("{name}.pem"));
+            run(Command::new("openssl").args(["genpkey", "-algorithm", alg, "-pkeyopt", opt, "-out"]).arg(&pem));
+            let public = keys.path(&format!("{name}.pub"));
+            run(Command::new("openssl").arg("pkey").arg("-in").arg(&pem).arg("-pubout").arg("-out").arg(&public));
+        }
+        keys
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A keychain value: URL-safe base64 of the public key's PEM, as Barong's docs make it.
+    fn value(&self, name: &str) -> String {
+        use base64::Engine;
+        let pem = std::fs::read(self.path(&format!("{name}.pub"))).expect("pub");
+        base64::engine::general_purpose::URL_SAFE.encode(pem)
+    }
+
+    /// The general JSON JWS of `claims`, signed by each `(kid, alg, key file)`.
+    fn sign(&self, claims: &Value, signers: &[(&str, &str, &str)]) -> Value {
+        let mut cmd = Command::new(&self.py);
+        cmd.arg(workspace_root().join("tests/tools/mgmt_sign.py")).arg(claims.to_string());
+        for (kid, alg, file) in signers {
+            cmd.arg(format!("{kid}:{alg}:{}", self.path(file).display()));
+        }
+        serde_json::from_str(&run(&mut cmd)).expect("the signer prints JSON")
+    }
+
+    /// A `management_api.yml` with both signers and `scopes` (YAML lines under `scopes:`).
+    fn yml(&self, scopes: &str) -> PathBuf {
+        let text = format!(
+            "keychain:\n  applogic:\n    algorithm: RS256\n    value: {}\n  backoffice:\n    algorithm: ES256\n    value: {}\njwt:\n  verify_iss: true\n  iss: applogic\nscopes:\n{scopes}",
+            self.value("rsa"),
+            self.value("ec")
+        );
+        let path = self.path(&format!("management_api_{}.yml", JTI.fetch_add(1, Ordering::SeqCst)));
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+const SCOPES: &str = "  tools: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic]}\n  read_labels: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_labels: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic, backoffice]}\n";
+
+static JTI: AtomicU64 = AtomicU64::new(1);
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64
+}
+
+/// Claims as Applogic sends them: `iat`, `exp = iat + 60`, a fresh `jti`, `iss`.
+fn claims(data: Value) -> Value {
+    let jti = format!("{:x}{:08x}", now(), JTI.fetch_add(1, Ordering::SeqCst));
+    json!({"data": data, "iat": now(), "exp": now() + 60, "jti": jti, "iss": "applogic"})
+}
+
+fn mgmt(srv: &TestServer, path: &str) -> String {
+    format!("{}/api/v2/management/{path}", srv.base)
+}
+
+async fn send(srv: &TestServer, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
+    let r = reqwest::Client::new().request(method, mgmt(srv, path)).json(body).send().await.expect("request");
+    read(r).await
+}
+
+async fn post_signed(srv: &TestServer, path: &str, body: &Value) -> (u16, Value) {
+    send(srv, reqwest::Method::POST, path, body).await
+}
+
+fn error(text: &str) -> Value {
+    json!({ "error": text })
+}
+
+/// Starts a daemon whose `management_api` section is `file: <yml with scopes>` plus `extra`
+/// lines, then runs `body` with it and the keys; returns at once when skipped.
+async fn with_management<F, Fut>(backend: Backend, scopes: &str, extra: &str, body: F)
+where
+    F: FnOnce(TestServer, Keys) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Some(py) = python() else { return };
+    let keys = Keys::new(py);
+    let yml = keys.yml(scopes);
+    let config = format!("management_api:\n  file: {}\n{extra}", yml.display());
+    let Some(srv) = TestServer::spawn_with(backend, Options { config, ..Default::default() }).await else { return };
+    within_limit(srv, |srv| body(srv, keys)).await;
+}
+
+const FAILED: &str = "Failed to verify JWT.";
+const NOT_ENOUGH: &str = "Not enough signatures for the action.";
+
+async fn signatures(srv: TestServer, keys: Keys) {
+    let app = ("applogic", "RS256", "rsa.pem");
+    let back = ("backoffice", "ES256", "ec.pem");
+    let signed = keys.sign(&claims(json!({})), &[app]);
+    let (s, b) = post_signed(&srv, "timestamp", &signed).await;
+    assert_eq!(s, 200, "{b}");
+    assert!((b["timestamp"].as_i64().expect("timestamp") - now()).abs() <= 5, "{b}");
+    assert_eq!(post_signed(&srv, "timestamp", &signed).await, (401, error(FAILED)), "a jti is good once");
+    // The external path form, two signers, a permitted but not mandatory one alone, a stranger.
+    let url = format!("{}/api/v2/barong/management/timestamp", srv.base);
+    let both = keys.sign(&claims(json!({})), &[back, app]);
+    assert_eq!(read(reqwest::Client::new().post(url).json(&both).send().await.expect("post")).await.0, 200);
+    let only_back = keys.sign(&claims(json!({})), &[back]);
+    assert_eq!(post_signed(&srv, "timestamp", &only_back).await, (401, error(NOT_ENOUGH)));
+    let stranger = keys.sign(&claims(json!({})), &[("peatio", "RS256", "rsa.pem")]);
+    assert_eq!(post_signed(&srv, "timestamp", &stranger).await, (401, error(NOT_ENOUGH)));
+    // A key under another signer's name.
+    let wrong_key = keys.sign(&claims(json!({})), &[("applogic", "ES256", "ec.pem")]);
+    assert_eq!(post_signed(&srv, "timestamp", &wrong_key).await, (401, error(FAILED)));
+    // Claims: expired, too long a lifetime, iss of the jwt options, no jti.
+    let mut c = claims(json!({}));
+    c["iat"] = json!(now() - 120);
+    c["exp"] = json!(now() - 60);
+    assert_eq!(post_signed(&srv, "timestamp", &keys.sign(&c, &[app])).await, (401, error(FAILED)), "expired");
+    let mut c = claims(json!({}));
+    c["exp"] = json!(now() + 3600);
+    assert_eq!(post_signed(&srv, "timestamp", &keys.sign(&c, &[app])).await, (401, error(FAILED)), "lifetime");
+    let mut c = claims(json!({}));
+    c["iss"] = json!("peatio");
+    assert_eq!(post_signed(&srv, "timestamp", &keys.sign(&c, &[app])).await, (401, error(FAILED)), "iss");
+    let mut c = claims(json!({}));
+    c.as_object_mut().expect("object").remove("jti");
+    assert_eq!(post_signed(&srv, "timestamp", &keys.sign(&c, &[app])).await, (401, error(FAILED)), "jti");
+    // Tampering: another payload under applogic's signature.
+    let mut tampered = keys.sign(&claims(json!({})), &[app]);
+    tampered["payload"] = keys.sign(&claims(json!({"x": 1})), &[app])["payload"].clone();
+    assert_eq!(post_signed(&srv, "timestamp", &tampered).await, (401, error(FAILED)), "tampered");
+    // W2: HS256 keyed with applogic's public PEM, which Barong counted as applogic's signature.
+    let forged = keys.sign(&claims(json!({})), &[("applogic", "HS256", "rsa.pub")]);
+    assert_eq!(post_signed(&srv, "timestamp", &forged).await, (401, error(FAILED)), "HS256 forgery");
+    assert!(!srv.logs().contains(&forged["signatures"][0]["signature"].as_str().expect("sig")[..20]));
+}
+
+both!(signatures_are_verified, per_backend = |b| with_management(b, SCOPES, "", signatures));
+
+async fn transport(srv: TestServer, keys: Keys) {
+    let app = ("applogic", "RS256", "rsa.pem");
+    let c = reqwest::Client::new();
+    let fresh = || keys.sign(&claims(json!({})), &[app]);
+    let url = mgmt(&srv, "timestamp");
+    let r = c.post(format!("{url}?a=1")).json(&fresh()).send().await.expect("post");
+    assert_eq!(read(r).await, (400, error("Query parameters are not allowed.")));
+    let r = c.post(format!("{url}?")).json(&fresh()).send().await.expect("post");
+    assert_eq!(read(r).await.0, 200, "a lone ? is no parameter");
+    let r = c.post(&url).header("content-type", "text/plain").body(fresh().to_string()).send().await.expect("post");
+    assert_eq!(read(r).await, (400, error("Only JSON body is accepted.")));
+    let r = c.post(&url).body(fresh().to_string()).send().await.expect("post");
+    assert_eq!(read(r).await, (400, error("Only JSON body is accepted.")), "no content type");
+    let r = c
+        .post(&url)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(fresh().to_string())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(read(r).await.0, 200, "charset is fine");
+    let r = c.post(&url).header("content-type", "application/json").body("{not json").send().await.expect("post");
+    assert_eq!(read(r).await, (400, error("Couldn't parse JWT.")));
+    let big = "x".repeat(16 * 1024 * 1024 + 10);
+    let r = c.post(&url).header("content-type", "application/json").body(big).send().await.expect("post");
+    assert_eq!(read(r).await, (413, error("Request body is too large.")));
+    // Unknown routes and wrong verbs.
+    let (s, b) = read(c.get(&url).send().await.expect("get")).await;
+    assert_eq!((s, b), (404, error("Route is not found")));
+    assert_eq!(post_signed(&srv, "nothing/here", &fresh()).await, (404, error("Route is not found")));
+    assert_eq!(send(&srv, reqwest::Method::PUT, "timestamp", &fresh()).await, (404, error("Route is not found")));
+}
+
+both!(transport_checks_come_first, per_backend = |b| with_management(b, SCOPES, "", transport));
+
+async fn networks(srv: TestServer, keys: Keys) {
+    let signed = keys.sign(&claims(json!({})), &[("applogic", "RS256", "rsa.pem")]);
+    let denied = (403, error("Access is not allowed from this network."));
+    assert_eq!(post_signed(&srv, "timestamp", &signed).await, denied);
+    assert_eq!(post_signed(&srv, "no/such/route", &signed).await, denied, "before the route");
+    let url = format!("{}/api/v2/barong/management/timestamp?x=1", srv.base);
+    assert_eq!(read(reqwest::Client::new().post(url).json(&signed).send().await.expect("post")).await, denied);
+    // The user API is not behind this boundary.
+    assert_eq!(get(&srv.client(), &srv.url("identity/ping")).await.0, 200);
+}
+
+both!(
+    allowed_networks_are_checked_first,
+    per_backend = |b| with_management(b, SCOPES, "  allowed_networks: [10.0.0.0/8, 192.168.0.0/16]\n", networks)
+);
+
+async fn unconfigured(srv: TestServer, keys: Keys) {
+    let app = ("applogic", "RS256", "rsa.pem");
+    let (s, b) = post_signed(&srv, "timestamp", &keys.sign(&claims(json!({})), &[app])).await;
+    assert_eq!(s, 200, "{b}");
+    let list = keys.sign(&claims(json!({"user_uid": "ID0000000000"})), &[app]);
+    assert_eq!(post_signed(&srv, "labels/list", &list).await, (401, error(FAILED)), "scope not in the file");
+    // A daemon without management_api.file refuses everything after the transport checks.
+    let bare = srv.sibling("").await;
+    let signed = keys.sign(&claims(json!({})), &[app]);
+    assert_eq!(post_signed(&bare, "timestamp", &signed).await, (401, error(FAILED)));
+    let r = reqwest::Client::new().post(format!("{}?a", mgmt(&bare, "timestamp"))).json(&signed).send().await;
+    assert_eq!(read(r.expect("post")).await.0, 400);
+}
+
+both!(
+    scopes_missing_from_the_file_fail,
+    per_backend = |b| with_management(
+        b,
+        "  tools: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n",
+        "",
+        unconfigured
+    )
+);
+
+async fn labels(srv: TestServer, keys: Keys) {
+    let both_signers = [("applogic", "RS256", "rsa.pem"), ("backoffice", "ES256", "ec.pem")];
+    let uid = register(&srv, &srv.client(), "mgmt-labels@example.com").await["uid"].as_str().expect("uid").to_string();
+    let write = |data: Value| keys.sign(&claims(data), &both_signers);
+    let state_sql = format!("SELECT state FROM users WHERE uid = '{uid}'");
+    let state = || srv.sql_texts(&state_sql);
+    assert_eq!(state().await, ["pending"]);
+
+    let signed = write(json!({"user_uid": uid, "key": "email", "value": "verified"}));
+    let r = reqwest::Client::new().post(mgmt(&srv, "labels")).json(&signed).send().await.expect("post");
+    assert_eq!(r.status().as_u16(), 201);
+    let raw = r.text().await.expect("body");
+    assert!(keys_in_order(&raw, &["key", "value", "scope", "created_at", "updated_at"]), "{raw}");
+    let label: Value = serde_json::from_str(&raw).expect("json");
+    assert_eq!(
+        (label["key"].as_str(), label["value"].as_str(), label["scope"].as_str()),
+        (Some("email"), Some("verified"), Some("private"))
+    );
+    assert_eq!(state().await, ["active"], "the level/state engine ran");
+
+    let again = write(json!({"user_uid": uid, "key": "email", "value": "verified"}));
+    assert_eq!(post_signed(&srv, "labels", &again).await, (422, json!({"key": ["Key has already been taken"]})));
+    let bad = write(json!({"user_uid": uid, "key": "a!", "value": "ok-value"}));
+    let (s, b) = post_signed(&srv, "labels", &bad).await;
+    assert_eq!((s, b), (422, json!({"key": ["Key is too short (minimum is 3 characters)", "Key is invalid"]})));
+    let missing = write(json!({"key": ""}));
+    assert_eq!(
+        post_signed(&srv, "labels", &missing).await,
+        (422, error("user_uid is missing, user_uid is empty, key is empty, value is missing, value is empty"))
+    );
+    let nobody = write(json!({"user_uid": "ID0000000000", "key": "email", "value": "verified"}));
+    assert_eq!(post_signed(&srv, "labels", &nobody).await, (404, error("Record is not found")));
+    // Only applogic: write_labels needs both signers.
+    let one = keys.sign(&claims(json!({"user_uid": uid, "key": "ban", "value": "yes"})), &both_signers[..1]);
+    assert_eq!(post_signed(&srv, "labels", &one).await, (401, error(NOT_ENOUGH)));
+
+    let put = |data: Value| {
+        let signed = write(data);
+        let srv = &srv;
+        async move { send(srv, reqwest::Method::PUT, "labels", &signed).await }
+    };
+    let (s, b) = put(json!({"user_uid": uid, "key": "email", "value": "rejected"})).await;
+    assert_eq!((s, b["value"].as_str()), (200, Some("rejected")), "{b}");
+    assert_eq!(state().await, ["pending"], "recomputed again");
+    let absent = json!({"user_uid": uid, "key": "document", "value": "pending", "replace": false});
+    assert_eq!(put(absent).await, (404, error("label doesnt exist")));
+    let (s, b) = put(json!({"user_uid": uid, "key": "document", "value": "pending", "scope": "public"})).await;
+    assert_eq!((s, b["scope"].as_str()), (200, Some("private")), "created, always private: {b}");
+
+    let list = keys.sign(&claims(json!({"user_uid": uid})), &both_signers[..1]);
+    let (s, b) = post_signed(&srv, "labels/list", &list).await;
+    assert_eq!(s, 201, "{b}");
+    let keys_listed: Vec<&str> = b.as_array().expect("list").iter().filter_map(|l| l["key"].as_str()).collect();
+    assert!(keys_listed.contains(&"email") && keys_listed.contains(&"document"), "{b}");
+    assert!(b[0].as_object().expect("label").contains_key("description"), "AdminLabelView: {b}");
+    let list = keys.sign(&claims(json!({"user_uid": "ID0000000000"})), &both_signers[..1]);
+    assert_eq!(post_signed(&srv, "labels/list", &list).await, (404, error("Record is not found")));
+
+    let del = write(json!({"user_uid": uid, "key": "document"}));
+    let r = reqwest::Client::new().post(mgmt(&srv, "labels/delete")).json(&del).send().await.expect("post");
+    assert_eq!(r.status().as_u16(), 204);
+    assert_eq!(r.text().await.expect("body"), "");
+    let del = write(json!({"user_uid": uid, "key": "document"}));
+    assert_eq!(post_signed(&srv, "labels/delete", &del).await, (404, error("Record is not found")));
+    assert_eq!(
+        srv.sql_texts(&format!(
+            "SELECT key FROM labels WHERE user_id = (SELECT id FROM users WHERE uid = '{uid}') ORDER BY key"
+        ))
+        .await,
+        ["email"]
+    );
+}
+
+both!(label_endpoints, per_backend = |b| with_management(b, SCOPES, "", labels));
+
+/// Problems of the file stop start-up with exit code 2 and a line naming them.
+#[test]
+fn a_bad_management_file_stops_start_up() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().expect("tmp");
+    let pem = dir.path().join("k.pem");
+    run(Command::new("openssl")
+        .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
+        .arg(&pem));
+    let private = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&pem).expect("pem"));
+    let cases = [
+        (format!("keychain:\n  k:\n    algorithm: ES256\n    value: {private}\n"), "private key"),
+        (
+            "keychain:\n  k:\n    algorithm: RS256\n    value: bm9wZQ\n".to_string(),
+            "Invalid public key format for key k",
+        ),
+        ("scopes:\n  tools: {permitted_signers: [k]}\n".to_string(), "mandatory_signers"),
+        ("jwt:\n  verify_expiry: true\n".to_string(), "verify_expiry"),
+        ("keychain:\n  k:\n    value: <%= `id` %>\n".to_string(), "unsupported ERB"),
+    ];
+    for (text, needle) in cases {
+        let file = dir.path().join("management_api.yml");
+        std::fs::write(&file, &text).expect("write");
+        let out = Command::new(binary("barongd"))
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .env("BARONG_MANAGEMENT_API_FILE", &file)
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text}: {err}");
+        assert!(err.contains(needle) && err.contains("management_api.file"), "{needle} not in {err}");
+        assert!(!err.contains(&private[40..80]), "the private key is not echoed");
+    }
+}
