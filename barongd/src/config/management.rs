@@ -133,4 +133,37 @@ mod tests {
         }
         assert!(Networks::default().allows("8.8.8.8".parse().expect("ip")), "empty allows all");
     }
+
+    #[test]
+    fn settings_come_from_the_file_and_the_environment() {
+        use crate::config::load::{Overrides, from_mapping};
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
+        let file = crate::config::yaml::mapping("management_api:\n  file: /etc/m.yml\n  max_token_lifetime: 60\n")
+            .expect("yaml");
+        let c = from_mapping(file.clone(), &Overrides::default(), &env(&[])).expect("loads");
+        assert_eq!((c.management_api.file.as_str(), c.management_api.max_token_lifetime), ("/etc/m.yml", 60));
+        assert!(c.management_api.require_exp && c.management_api.jti_single_use && !c.mgn_api_keys_user);
+        let vars: &[(&str, &str)] = &[
+            ("BARONG_MANAGEMENT_API_ALLOWED_NETWORKS", "10.0.0.0/8, 192.0.2.7"),
+            ("BARONG_MANAGEMENT_API_JTI_SINGLE_USE", "false"),
+            ("BARONG_MGN_API_KEYS_SA", "true"),
+        ];
+        let c = from_mapping(file.clone(), &Overrides::default(), &env(vars)).expect("env");
+        assert_eq!(Vec::<String>::from(c.management_api.allowed_networks), ["10.0.0.0/8", "192.0.2.7/32"]);
+        assert!(!c.management_api.jti_single_use && c.mgn_api_keys_sa);
+        assert_eq!(c.management_api.file, "/etc/m.yml", "the file's other keys stay");
+        let c =
+            from_mapping(file.clone(), &Overrides::default(), &env(&[("BARONG_MANAGEMENT_API_ALLOWED_NETWORKS", "")]))
+                .expect("empty");
+        assert!(c.management_api.allowed_networks.0.is_empty(), "empty string = any");
+        let e =
+            from_mapping(file.clone(), &Overrides::default(), &env(&[("BARONG_MANAGEMENT_API_REQUIRE_EXP", "yes")]))
+                .expect_err("bool");
+        assert!(e.contains("BARONG_MANAGEMENT_API_REQUIRE_EXP"), "{e}");
+        let e = from_mapping(file, &Overrides::default(), &env(&[("BARONG_MANAGEMENT_API_ALLOWED_NETWORKS", "nope")]))
+            .expect_err("cidr");
+        assert!(e.contains("allowed_networks") && e.contains("nope"), "{e}");
+    }
 }
