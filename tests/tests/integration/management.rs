@@ -88,7 +88,7 @@ fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-const SCOPES: &str = "  tools: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic]}\n  read_labels: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_labels: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic, backoffice]}\n";
+const SCOPES: &str = "  tools: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic]}\n  read_labels: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_labels: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic, backoffice]}\n  read_users: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  read_phones: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n";
 
 static JTI: AtomicU64 = AtomicU64::new(1);
 
@@ -331,6 +331,76 @@ async fn labels(srv: TestServer, keys: Keys) {
 }
 
 both!(label_endpoints, per_backend = |b| with_management(b, SCOPES, "", labels));
+
+async fn users(srv: TestServer, keys: Keys) {
+    let app = [("applogic", "RS256", "rsa.pem")];
+    let (c, csrf) = active_user(&srv, "mgmt-users@example.com").await;
+    let url = srv.url("resource/phones");
+    let (s, b) =
+        send_json(&c, reqwest::Method::POST, &url, Some(&csrf), Some(json!({"phone_number": "+44 7418 084106"}))).await;
+    assert_eq!(s, 201, "{b}");
+    let uid = get(&c, &srv.url("resource/users/me")).await.1["uid"].as_str().expect("uid").to_string();
+    let ask = |data: Value| keys.sign(&claims(data), &app);
+
+    let r = reqwest::Client::new().post(mgmt(&srv, "users/get")).json(&ask(json!({"uid": uid}))).send().await;
+    let r = r.expect("post");
+    assert_eq!(r.status().as_u16(), 201);
+    let raw = r.text().await.expect("body");
+    let order = [
+        "email",
+        "uid",
+        "role",
+        "level",
+        "otp",
+        "state",
+        "referral_uid",
+        "data",
+        "username",
+        "profiles",
+        "labels",
+        "phones",
+        "documents",
+        "data_storages",
+        "comments",
+    ];
+    assert!(keys_in_order(&raw, &order), "{raw}");
+    // The user's own timestamps come last (labels have theirs too, earlier).
+    assert!(raw.rfind("\"created_at\":") > raw.find("\"comments\":") && raw.ends_with("Z\"}"), "{raw}");
+    let user: Value = serde_json::from_str(&raw).expect("json");
+    assert_eq!(user["phones"], json!([{"country": "GB", "number": "447418084106", "validated_at": null}]), "clear");
+    assert!(user["labels"].as_array().expect("labels").iter().any(|l| l["key"] == "email" && l["scope"] == "private"));
+    for data in [
+        json!({"email": "MGMT-users@example.com"}),
+        json!({"phone_num": "447418084106"}),
+        json!({"phone_num": "+44 7418 084106"}),
+    ] {
+        let (s, b) = post_signed(&srv, "users/get", &ask(data.clone())).await;
+        assert_eq!((s, b["uid"].as_str()), (201, Some(uid.as_str())), "{data}: {b}");
+    }
+    for data in
+        [json!({"phone_num": "447418084107"}), json!({"uid": "ID0000000000"}), json!({"email": "nobody@example.com"})]
+    {
+        assert_eq!(post_signed(&srv, "users/get", &ask(data)).await, (404, error("Record is not found")));
+    }
+    assert_eq!(
+        post_signed(&srv, "users/get", &ask(json!({}))).await,
+        (422, error("uid, email, phone_num are missing, exactly one parameter must be provided"))
+    );
+    assert_eq!(
+        post_signed(&srv, "users/get", &ask(json!({"uid": uid, "email": "a@b.io"}))).await,
+        (422, error("uid, email, phone_num are mutually exclusive"))
+    );
+
+    let (s, b) = post_signed(&srv, "phones/get", &ask(json!({"uid": uid}))).await;
+    assert_eq!((s, b), (201, json!([{"country": "GB", "number": "447418084106", "validated_at": null}])));
+    assert_eq!(
+        post_signed(&srv, "phones/get", &ask(json!({"uid": "ID0000000000"}))).await,
+        (422, error("user.doesnt_exist"))
+    );
+    assert_eq!(post_signed(&srv, "phones/get", &ask(json!({}))).await, (422, error("uid is missing, uid is empty")));
+}
+
+both!(user_and_phone_reads, per_backend = |b| with_management(b, SCOPES, "", users));
 
 /// Problems of the file stop start-up with exit code 2 and a line naming them.
 #[test]

@@ -25,3 +25,27 @@ contract!(expired_management_jtis_are_purged, |db: Db| async move {
     assert!(!db.claim_management_jti("live", NOW + 60).await.expect("kept"));
     assert!(db.claim_management_jti("old", NOW + 60).await.expect("forgotten after purge"));
 });
+
+contract!(phones_are_found_by_index_for_every_user, |db: Db| async move {
+    let (a, b) = (new_user(&db, "pa@example.com").await, new_user(&db, "pb@example.com").await);
+    db.insert_phone(a.id, "DE", "sealed-a", "idx", NOW).await.expect("a");
+    db.insert_phone(b.id, "DE", "sealed-b", "idx", NOW).await.expect("b");
+    db.insert_phone(b.id, "DE", "sealed-c", "other", NOW).await.expect("other");
+    let found = db.phones_by_index("idx").await.expect("by index");
+    assert_eq!(found, [(a.id, "sealed-a".to_string()), (b.id, "sealed-b".to_string())]);
+    assert!(db.phones_by_index("none").await.expect("none").is_empty());
+});
+
+contract!(comments_of_a_user_in_order, |db: Db| async move {
+    let (a, b) = (new_user(&db, "ca@example.com").await, new_user(&db, "cb@example.com").await);
+    for (user, title) in [(a.id, "first"), (b.id, "theirs"), (a.id, "second")] {
+        db.exec(&format!(
+            "INSERT INTO comments (user_id, author_uid, title, data, created_at, updated_at) \
+             VALUES ({user}, 'ID0000000001', '{title}', 'text', {NOW}, {NOW})"
+        ))
+        .await;
+    }
+    let titles: Vec<String> = db.comments_of(a.id).await.expect("comments").into_iter().map(|c| c.title).collect();
+    assert_eq!(titles, ["first", "second"]);
+    assert!(db.comments_of(a.id + b.id + 100).await.expect("nobody").is_empty());
+});

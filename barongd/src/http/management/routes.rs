@@ -5,7 +5,7 @@ use warp::http::Method;
 
 use crate::services::App;
 use crate::services::management::error::MgmtResult;
-use crate::services::management::{labels, tools};
+use crate::services::management::{labels, tools, users};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Route {
@@ -14,6 +14,8 @@ pub enum Route {
     LabelsCreate,
     LabelsUpdate,
     LabelsDelete,
+    UsersGet,
+    PhonesGet,
 }
 
 impl Route {
@@ -22,6 +24,8 @@ impl Route {
             Route::Timestamp => "tools",
             Route::LabelsList => "read_labels",
             Route::LabelsCreate | Route::LabelsUpdate | Route::LabelsDelete => "write_labels",
+            Route::UsersGet => "read_users",
+            Route::PhonesGet => "read_phones",
         }
     }
 }
@@ -36,6 +40,8 @@ pub fn find(method: &Method, path: &str) -> Option<Route> {
         "labels" if post => Some(Route::LabelsCreate),
         "labels" if *method == Method::PUT => Some(Route::LabelsUpdate),
         "labels/delete" if post => Some(Route::LabelsDelete),
+        "users/get" if post => Some(Route::UsersGet),
+        "phones/get" if post => Some(Route::PhonesGet),
         _ => None,
     }
 }
@@ -47,6 +53,8 @@ pub async fn call(app: &App, route: Route, data: &Map<String, Value>) -> MgmtRes
         Route::LabelsList => (201, Some(labels::list(app, data).await?)),
         Route::LabelsCreate => (201, Some(labels::create(app, data).await?)),
         Route::LabelsUpdate => (200, Some(labels::update(app, data).await?)),
+        Route::UsersGet => (201, Some(users::get(app, data).await?)),
+        Route::PhonesGet => (201, Some(users::phones(app, data).await?)),
         Route::LabelsDelete => {
             labels::delete(app, data).await?;
             (204, None)

@@ -7,6 +7,7 @@ pub mod error;
 pub mod labels;
 pub mod params;
 pub mod tools;
+pub mod users;
 pub mod verify;
 
 use crate::services::App;

@@ -79,6 +79,11 @@ impl<'a> Grape<'a> {
         }
     }
 
+    /// A rule over several params (`exactly_one_of`, `mutually_exclusive`), in its place.
+    pub fn error(&mut self, message: &str) {
+        self.errors.push(message.to_string());
+    }
+
     /// A raw (undeclared) param, as Barong reads some of them.
     pub fn raw(&self, name: &str) -> Option<&Value> {
         self.data.get(name)
