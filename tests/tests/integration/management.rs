@@ -402,6 +402,58 @@ async fn users(srv: TestServer, keys: Keys) {
 
 both!(user_and_phone_reads, per_backend = |b| with_management(b, SCOPES, "", users));
 
+async fn user_list(srv: TestServer, keys: Keys) {
+    let app = [("applogic", "RS256", "rsa.pem")];
+    let c = srv.client();
+    let mut uids = Vec::new();
+    for e in ["list-a@example.com", "list-b@example.com", "list-c@example.com"] {
+        uids.push(register(&srv, &c, e).await["uid"].as_str().expect("uid").to_string());
+    }
+    let list = |data: Value| {
+        let signed = keys.sign(&claims(data), &app);
+        let url = mgmt(&srv, "users/list");
+        async move {
+            let r = reqwest::Client::new().post(url).json(&signed).send().await.expect("post");
+            let header = |n: &str| r.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            let paging = (header("total"), header("page"), header("per-page"));
+            let (s, b) = read(r).await;
+            (s, b, paging)
+        }
+    };
+    let uids_of = |b: &Value| -> Vec<String> {
+        b.as_array().expect("list").iter().map(|u| u["uid"].as_str().expect("uid").to_string()).collect()
+    };
+    let (s, b, paging) = list(json!({})).await;
+    assert_eq!((s, uids_of(&b)), (200, uids.clone()), "{b}");
+    assert_eq!(paging, ("3".into(), "1".into(), "100".into()));
+    assert!(!b[0].as_object().expect("user").contains_key("created_at"), "User has no timestamps: {b}");
+    let (_, b, paging) = list(json!({"limit": 2, "page": "2"})).await;
+    assert_eq!((uids_of(&b), paging.0), (vec![uids[2].clone()], "3".to_string()));
+    let (_, b, _) = list(json!({"email": "LIST-B@example.com"})).await;
+    assert_eq!(uids_of(&b), [uids[1].clone()]);
+    let (_, b, _) = list(json!({"uid": uids[0], "state": "pending", "role": "member", "level": 0})).await;
+    assert_eq!(uids_of(&b), [uids[0].clone()]);
+    let (_, b, _) = list(json!({"state": "active"})).await;
+    assert_eq!(b, json!([]));
+    let (_, b, paging) = list(json!({"from": now() + 1000})).await;
+    assert_eq!((b, paging.0), (json!([]), "0".to_string()));
+    let (_, b, _) = list(json!({"extended": true, "limit": 1})).await;
+    assert_eq!(b[0]["profiles"], json!([]));
+    assert!(b[0]["created_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{b}");
+    for (data, message) in [
+        (json!({"extended": "maybe"}), "extended Non boolean extended value"),
+        (json!({"range": "deleted"}), "range Non positive page"),
+        (json!({"page": 0}), "page non_positive_page"),
+        (json!({"limit": 101}), "limit invalid_limit"),
+        (json!({"page": "x"}), "page non_integer_page"),
+    ] {
+        let (s, b, _) = list(data).await;
+        assert_eq!((s, b), (422, error(message)));
+    }
+}
+
+both!(user_listing, per_backend = |b| with_management(b, SCOPES, "", user_list));
+
 /// Problems of the file stop start-up with exit code 2 and a line naming them.
 #[test]
 fn a_bad_management_file_stops_start_up() {

@@ -104,8 +104,18 @@ where
         Err(e) => Err(e),
     };
     match answer {
-        Ok((status, Some(body))) => reply::raw_json(status, body.into_bytes()),
-        Ok((status, None)) => empty(status),
+        Ok(a) => {
+            let mut resp = match a.body {
+                Some(body) => reply::raw_json(a.status, body.into_bytes()),
+                None => empty(a.status),
+            };
+            for (name, value) in a.headers {
+                if let Ok(v) = warp::http::HeaderValue::from_str(&value) {
+                    resp.headers_mut().insert(name, v);
+                }
+            }
+            resp
+        }
         Err(MgmtError::Reply(status, body)) => reply::json(status, &body),
         Err(MgmtError::Internal(detail)) => {
             tracing::error!(request_id = %req.request_id, error = %detail, "internal error");

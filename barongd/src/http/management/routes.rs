@@ -5,7 +5,7 @@ use warp::http::Method;
 
 use crate::services::App;
 use crate::services::management::error::MgmtResult;
-use crate::services::management::{labels, tools, users};
+use crate::services::management::{labels, tools, user_list, users};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Route {
@@ -15,7 +15,19 @@ pub enum Route {
     LabelsUpdate,
     LabelsDelete,
     UsersGet,
+    UsersList,
     PhonesGet,
+}
+
+/// What an endpoint answers: status, body (`None`: empty) and extra headers (paging).
+pub struct Answer {
+    pub status: u16,
+    pub body: Option<String>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+fn answer(status: u16, body: Option<String>) -> Answer {
+    Answer { status, body, headers: Vec::new() }
 }
 
 impl Route {
@@ -24,7 +36,7 @@ impl Route {
             Route::Timestamp => "tools",
             Route::LabelsList => "read_labels",
             Route::LabelsCreate | Route::LabelsUpdate | Route::LabelsDelete => "write_labels",
-            Route::UsersGet => "read_users",
+            Route::UsersGet | Route::UsersList => "read_users",
             Route::PhonesGet => "read_phones",
         }
     }
@@ -41,23 +53,36 @@ pub fn find(method: &Method, path: &str) -> Option<Route> {
         "labels" if *method == Method::PUT => Some(Route::LabelsUpdate),
         "labels/delete" if post => Some(Route::LabelsDelete),
         "users/get" if post => Some(Route::UsersGet),
+        "users/list" if post => Some(Route::UsersList),
         "phones/get" if post => Some(Route::PhonesGet),
         _ => None,
     }
 }
 
-/// The endpoint's status and body (`None`: an empty body).
-pub async fn call(app: &App, route: Route, data: &Map<String, Value>) -> MgmtResult<(u16, Option<String>)> {
+/// Runs the route's endpoint with the verified `payload.data`.
+pub async fn call(app: &App, route: Route, data: &Map<String, Value>) -> MgmtResult<Answer> {
     Ok(match route {
-        Route::Timestamp => (200, Some(tools::timestamp(app))),
-        Route::LabelsList => (201, Some(labels::list(app, data).await?)),
-        Route::LabelsCreate => (201, Some(labels::create(app, data).await?)),
-        Route::LabelsUpdate => (200, Some(labels::update(app, data).await?)),
-        Route::UsersGet => (201, Some(users::get(app, data).await?)),
-        Route::PhonesGet => (201, Some(users::phones(app, data).await?)),
+        Route::Timestamp => answer(200, Some(tools::timestamp(app))),
+        Route::LabelsList => answer(201, Some(labels::list(app, data).await?)),
+        Route::LabelsCreate => answer(201, Some(labels::create(app, data).await?)),
+        Route::LabelsUpdate => answer(200, Some(labels::update(app, data).await?)),
+        Route::UsersGet => answer(201, Some(users::get(app, data).await?)),
+        Route::UsersList => {
+            let page = user_list::list(app, data).await?;
+            Answer {
+                status: 200,
+                body: Some(page.body),
+                headers: vec![
+                    ("total", page.total.to_string()),
+                    ("page", page.page.to_string()),
+                    ("per-page", page.limit.to_string()),
+                ],
+            }
+        }
+        Route::PhonesGet => answer(201, Some(users::phones(app, data).await?)),
         Route::LabelsDelete => {
             labels::delete(app, data).await?;
-            (204, None)
+            answer(204, None)
         }
     })
 }

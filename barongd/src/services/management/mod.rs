@@ -7,6 +7,7 @@ pub mod error;
 pub mod labels;
 pub mod params;
 pub mod tools;
+pub mod user_list;
 pub mod users;
 pub mod verify;
 

@@ -67,16 +67,54 @@ impl<'a> Grape<'a> {
 
     /// `optional :name, type: Boolean, default: default`.
     pub fn boolean(&mut self, name: &str, default: bool) -> bool {
+        self.boolean_or(name, default, "is invalid")
+    }
+
+    /// As `boolean`, with the endpoint's own message (`extended Non boolean extended value`).
+    pub fn boolean_or(&mut self, name: &str, default: bool, invalid: &str) -> bool {
         match self.data.get(name) {
             None | Some(Value::Null) => default,
             Some(Value::Bool(b)) => *b,
             Some(Value::String(s)) if s == "true" || s == "1" => true,
             Some(Value::String(s)) if s == "false" || s == "0" => false,
             Some(_) => {
-                self.errors.push(format!("{name} is invalid"));
+                self.errors.push(format!("{name} {invalid}"));
                 default
             }
         }
+    }
+
+    /// An Integer param; `invalid` is the message when it is not one (Grape coerces strings).
+    pub fn integer(&mut self, name: &str, invalid: &str) -> Option<i64> {
+        let n = match self.data.get(name)? {
+            Value::Null => return None,
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        };
+        if n.is_none() {
+            self.errors.push(format!("{name} {invalid}"));
+        }
+        n
+    }
+
+    /// `page` and `limit` (spec §1.7): page > 0, limit 1..100; defaults 1 and 100.
+    pub fn paging(&mut self) -> (i64, i64) {
+        let page = match self.integer("page", "non_integer_page") {
+            Some(p) if p < 1 => {
+                self.errors.push("page non_positive_page".into());
+                1
+            }
+            p => p.unwrap_or(1),
+        };
+        let limit = match self.integer("limit", "non_integer_limit") {
+            Some(l) if !(1..=100).contains(&l) => {
+                self.errors.push("limit invalid_limit".into());
+                100
+            }
+            l => l.unwrap_or(100),
+        };
+        (page, limit)
     }
 
     /// A rule over several params (`exactly_one_of`, `mutually_exclusive`), in its place.
