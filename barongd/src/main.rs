@@ -76,6 +76,16 @@ fn main() -> ExitCode {
         }
     };
     if let Some(Command::Config { action: ConfigAction::Check }) = cli.command {
+        // The Management API's keychain and scopes are part of the configuration to check.
+        if !config.management_api.file.is_empty() {
+            match config::management_file::load(&config.management_api.file, &|k| std::env::var(k).ok()) {
+                Ok(file) => file.warnings.iter().for_each(|w| eprintln!("barongd: warning: management_api.file: {w}")),
+                Err(e) => {
+                    eprintln!("barongd: configuration error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
         print!("{}", config::load::redacted_yaml(&config));
         eprintln!("barongd: configuration is valid");
         return ExitCode::SUCCESS;

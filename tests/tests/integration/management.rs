@@ -488,5 +488,14 @@ fn a_bad_management_file_stops_start_up() {
         assert_eq!(out.status.code(), Some(2), "{text}: {err}");
         assert!(err.contains(needle) && err.contains("management_api.file"), "{needle} not in {err}");
         assert!(!err.contains(&private[40..80]), "the private key is not echoed");
+        let out = Command::new(binary("barongd"))
+            .args(["config", "check"])
+            .env("BARONG_MANAGEMENT_API_FILE", &file)
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "config check: {err}");
+        assert!(err.contains(needle), "config check: {needle} not in {err}");
     }
 }
