@@ -59,6 +59,8 @@ pub trait ManagementStore {
     /// and compares the numbers: an index match alone is not proof, W14).
     async fn phones_by_index(&self, index: &str) -> StoreResult<Vec<(i64, String)>>;
     async fn comments_of(&self, user_id: i64) -> StoreResult<Vec<CommentRow>>;
+    /// Removes the user's phone `id`; `false` when it is not there (any more).
+    async fn delete_user_phone(&self, user_id: i64, id: i64) -> StoreResult<bool>;
     /// The matching users' count, and the page of them `limit`/`offset` in id order.
     async fn filter_users(
         &self,
@@ -111,6 +113,15 @@ macro_rules! impl_management_store {
                 .bind(user_id)
                 .fetch_all(&self.pool)
                 .await?)
+            }
+
+            async fn delete_user_phone(&self, user_id: i64, id: i64) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>("DELETE FROM phones WHERE id = $1 AND user_id = $2")
+                    .bind(id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected() > 0)
             }
 
             async fn filter_users(

@@ -49,3 +49,12 @@ contract!(comments_of_a_user_in_order, |db: Db| async move {
     assert_eq!(titles, ["first", "second"]);
     assert!(db.comments_of(a.id + b.id + 100).await.expect("nobody").is_empty());
 });
+
+contract!(a_phone_is_deleted_only_for_its_user, |db: Db| async move {
+    let (a, b) = (new_user(&db, "da@example.com").await, new_user(&db, "db@example.com").await);
+    let p = db.insert_phone(a.id, "DE", "sealed-a", "idx", NOW).await.expect("a");
+    assert!(!db.delete_user_phone(b.id, p.id).await.expect("not b's"));
+    assert!(db.delete_user_phone(a.id, p.id).await.expect("a's"));
+    assert!(!db.delete_user_phone(a.id, p.id).await.expect("gone"));
+    assert!(db.phones_by_index("idx").await.expect("none").is_empty());
+});

@@ -5,7 +5,7 @@ use warp::http::Method;
 
 use crate::services::App;
 use crate::services::management::error::MgmtResult;
-use crate::services::management::{labels, tools, user_list, users};
+use crate::services::management::{labels, phones, tools, user_list, users};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Route {
@@ -17,6 +17,8 @@ pub enum Route {
     UsersGet,
     UsersList,
     PhonesGet,
+    PhonesCreate,
+    PhonesDelete,
 }
 
 /// What an endpoint answers: status, body (`None`: empty) and extra headers (paging).
@@ -38,6 +40,7 @@ impl Route {
             Route::LabelsCreate | Route::LabelsUpdate | Route::LabelsDelete => "write_labels",
             Route::UsersGet | Route::UsersList => "read_users",
             Route::PhonesGet => "read_phones",
+            Route::PhonesCreate | Route::PhonesDelete => "write_phones",
         }
     }
 }
@@ -55,6 +58,8 @@ pub fn find(method: &Method, path: &str) -> Option<Route> {
         "users/get" if post => Some(Route::UsersGet),
         "users/list" if post => Some(Route::UsersList),
         "phones/get" if post => Some(Route::PhonesGet),
+        "phones" if post => Some(Route::PhonesCreate),
+        "phones/delete" if post => Some(Route::PhonesDelete),
         _ => None,
     }
 }
@@ -80,6 +85,8 @@ pub async fn call(app: &App, route: Route, data: &Map<String, Value>) -> MgmtRes
             }
         }
         Route::PhonesGet => answer(201, Some(users::phones(app, data).await?)),
+        Route::PhonesCreate => answer(201, Some(phones::create(app, data).await?)),
+        Route::PhonesDelete => answer(201, Some(phones::delete(app, data).await?)),
         Route::LabelsDelete => {
             labels::delete(app, data).await?;
             answer(204, None)

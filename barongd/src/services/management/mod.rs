@@ -6,6 +6,7 @@
 pub mod error;
 pub mod labels;
 pub mod params;
+pub mod phones;
 pub mod tools;
 pub mod user_list;
 pub mod users;
