@@ -48,6 +48,18 @@ macro_rules! management_user_filter_sql {
     };
 }
 
+/// Users holding a label (`/labels/filter/users`): the key, and optionally value, scope and a
+/// time range on the label's `created_at` (or `updated_at`).
+#[derive(Debug, Clone, Default)]
+pub struct LabelFilter {
+    pub key: String,
+    pub value: Option<String>,
+    pub scope: Option<String>,
+    pub range_updated: bool,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
 #[async_trait]
 pub trait ManagementStore {
     /// Records `jti` until `expires_at`; `false` when it is already recorded. The primary key
@@ -65,6 +77,13 @@ pub trait ManagementStore {
     async fn filter_users(
         &self,
         filter: &UserFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(i64, Vec<super::UserRow>)>;
+    /// The users with a matching label: their count, and a page of them in id order.
+    async fn filter_users_by_label(
+        &self,
+        filter: &LabelFilter,
         limit: i64,
         offset: i64,
     ) -> StoreResult<(i64, Vec<super::UserRow>)>;
@@ -122,6 +141,44 @@ macro_rules! impl_management_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(r.rows_affected() > 0)
+            }
+
+            async fn filter_users_by_label(
+                &self,
+                f: &$crate::store::management::LabelFilter,
+                limit: i64,
+                offset: i64,
+            ) -> $crate::store::StoreResult<(i64, Vec<$crate::store::UserRow>)> {
+                const WHERE: &str = " WHERE EXISTS (SELECT 1 FROM labels l WHERE l.user_id = users.id AND l.key = $1 \
+                     AND ($2 IS NULL OR l.value = $2) AND ($3 IS NULL OR l.scope = $3) \
+                     AND ($4 IS NULL OR (CASE WHEN $6 THEN l.updated_at ELSE l.created_at END) >= $4) \
+                     AND ($5 IS NULL OR (CASE WHEN $6 THEN l.updated_at ELSE l.created_at END) <= $5))";
+                let count = format!("SELECT COUNT(*) FROM users{WHERE}");
+                let page = format!(
+                    "SELECT {} FROM users{WHERE} ORDER BY id LIMIT $7 OFFSET $8",
+                    $crate::store::users::user_columns!()
+                );
+                let (total,): (i64,) = sqlx::query_as::<$db, (i64,)>(sqlx::AssertSqlSafe(count))
+                    .bind(&f.key)
+                    .bind(&f.value)
+                    .bind(&f.scope)
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(f.range_updated)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let rows = sqlx::query_as::<$db, $crate::store::UserRow>(sqlx::AssertSqlSafe(page))
+                    .bind(&f.key)
+                    .bind(&f.value)
+                    .bind(&f.scope)
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(f.range_updated)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok((total, rows))
             }
 
             async fn filter_users(

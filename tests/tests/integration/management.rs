@@ -450,6 +450,32 @@ async fn user_list(srv: TestServer, keys: Keys) {
         let (s, b, _) = list(data).await;
         assert_eq!((s, b), (422, error(message)));
     }
+    // /labels/filter/users: the holders of a label, each once.
+    let both_signers = [("applogic", "RS256", "rsa.pem"), ("backoffice", "ES256", "ec.pem")];
+    for (uid, value) in [(&uids[0], "gold"), (&uids[1], "silver"), (&uids[2], "gold")] {
+        let signed = keys.sign(&claims(json!({"user_uid": uid, "key": "tier", "value": value})), &both_signers);
+        assert_eq!(post_signed(&srv, "labels", &signed).await.0, 201);
+    }
+    let by_label = |data: Value| {
+        let signed = keys.sign(&claims(data), &app);
+        let url = mgmt(&srv, "labels/filter/users");
+        async move {
+            let r = reqwest::Client::new().post(url).json(&signed).send().await.expect("post");
+            let total = r.headers().get("total").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            let (s, b) = read(r).await;
+            (s, b, total)
+        }
+    };
+    let (s, b, total) = by_label(json!({"key": "tier"})).await;
+    assert_eq!((s, uids_of(&b), total), (200, uids.clone(), "3".to_string()));
+    let (_, b, total) = by_label(json!({"key": "tier", "value": "gold", "scope": "private"})).await;
+    assert_eq!((uids_of(&b), total), (vec![uids[0].clone(), uids[2].clone()], "2".to_string()));
+    assert_eq!(by_label(json!({"key": "tier", "scope": "public"})).await.1, json!([]));
+    assert_eq!(by_label(json!({"key": "tier", "from": now() + 1000})).await.1, json!([]));
+    let (_, b, _) = by_label(json!({"key": "tier", "value": "silver", "extended": true})).await;
+    assert_eq!((uids_of(&b), b[0]["profiles"].clone()), (vec![uids[1].clone()], json!([])));
+    assert_eq!(by_label(json!({})).await.1, error("key is missing, key is empty"));
+    assert_eq!(by_label(json!({"key": "tier", "range": "x"})).await.1, error("range Invalid range"));
 }
 
 both!(user_listing, per_backend = |b| with_management(b, SCOPES, "", user_list));

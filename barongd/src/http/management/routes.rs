@@ -16,6 +16,7 @@ pub enum Route {
     LabelsDelete,
     UsersGet,
     UsersList,
+    LabelsFilterUsers,
     PhonesGet,
     PhonesCreate,
     PhonesDelete,
@@ -32,13 +33,26 @@ fn answer(status: u16, body: Option<String>) -> Answer {
     Answer { status, body, headers: Vec::new() }
 }
 
+/// 200 with the list and its paging headers (spec §1.7).
+fn paged(page: user_list::Page) -> Answer {
+    Answer {
+        status: 200,
+        body: Some(page.body),
+        headers: vec![
+            ("total", page.total.to_string()),
+            ("page", page.page.to_string()),
+            ("per-page", page.limit.to_string()),
+        ],
+    }
+}
+
 impl Route {
     pub fn scope(self) -> &'static str {
         match self {
             Route::Timestamp => "tools",
             Route::LabelsList => "read_labels",
             Route::LabelsCreate | Route::LabelsUpdate | Route::LabelsDelete => "write_labels",
-            Route::UsersGet | Route::UsersList => "read_users",
+            Route::UsersGet | Route::UsersList | Route::LabelsFilterUsers => "read_users",
             Route::PhonesGet => "read_phones",
             Route::PhonesCreate | Route::PhonesDelete => "write_phones",
         }
@@ -57,6 +71,7 @@ pub fn find(method: &Method, path: &str) -> Option<Route> {
         "labels/delete" if post => Some(Route::LabelsDelete),
         "users/get" if post => Some(Route::UsersGet),
         "users/list" if post => Some(Route::UsersList),
+        "labels/filter/users" if post => Some(Route::LabelsFilterUsers),
         "phones/get" if post => Some(Route::PhonesGet),
         "phones" if post => Some(Route::PhonesCreate),
         "phones/delete" if post => Some(Route::PhonesDelete),
@@ -72,18 +87,8 @@ pub async fn call(app: &App, route: Route, data: &Map<String, Value>) -> MgmtRes
         Route::LabelsCreate => answer(201, Some(labels::create(app, data).await?)),
         Route::LabelsUpdate => answer(200, Some(labels::update(app, data).await?)),
         Route::UsersGet => answer(201, Some(users::get(app, data).await?)),
-        Route::UsersList => {
-            let page = user_list::list(app, data).await?;
-            Answer {
-                status: 200,
-                body: Some(page.body),
-                headers: vec![
-                    ("total", page.total.to_string()),
-                    ("page", page.page.to_string()),
-                    ("per-page", page.limit.to_string()),
-                ],
-            }
-        }
+        Route::UsersList => paged(user_list::list(app, data).await?),
+        Route::LabelsFilterUsers => paged(user_list::by_label(app, data).await?),
         Route::PhonesGet => answer(201, Some(users::phones(app, data).await?)),
         Route::PhonesCreate => answer(201, Some(phones::create(app, data).await?)),
         Route::PhonesDelete => answer(201, Some(phones::delete(app, data).await?)),

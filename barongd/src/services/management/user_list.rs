@@ -13,7 +13,7 @@ use crate::services::kyc::display;
 use crate::services::management::error::{MgmtError, MgmtResult, to_json};
 use crate::services::management::params::Grape;
 use crate::store::UserRow;
-use crate::store::management::UserFilter;
+use crate::store::management::{LabelFilter, UserFilter};
 
 /// `User`: no timestamps [COMPAT].
 #[derive(Serialize)]
@@ -89,24 +89,53 @@ pub async fn list(app: &App, data: &Map<String, Value>) -> MgmtResult<Page> {
     p.finish()?;
     let offset = (page - 1).saturating_mul(limit);
     let (total, rows) = app.store.filter_users(&filter, limit, offset).await.map_err(MgmtError::internal)?;
-    let body = if extended {
+    let body = render(app, &rows, extended, false).await?;
+    Ok(Page { body, total, page, limit })
+}
+
+/// `User`s, or `UserWithProfile`s when `extended` (profiles masked as the user API masks them
+/// when `mask`).
+async fn render(app: &App, rows: &[UserRow], extended: bool, mask: bool) -> MgmtResult<String> {
+    if !extended {
         let mut out = Vec::with_capacity(rows.len());
-        for u in &rows {
-            let profiles = app.store.profiles_of(u.id).await.map_err(MgmtError::internal)?;
-            out.push(UserWithProfile {
-                user: user(app, u).await?,
-                profiles: profiles.iter().map(|p| display::profile_masked(app, p, false)).collect(),
-                created_at: iso8601(u.created_at),
-                updated_at: iso8601(u.updated_at),
-            });
-        }
-        to_json(&out)?
-    } else {
-        let mut out = Vec::with_capacity(rows.len());
-        for u in &rows {
+        for u in rows {
             out.push(user(app, u).await?);
         }
-        to_json(&out)?
-    };
+        return to_json(&out);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for u in rows {
+        let profiles = app.store.profiles_of(u.id).await.map_err(MgmtError::internal)?;
+        out.push(UserWithProfile {
+            user: user(app, u).await?,
+            profiles: profiles.iter().map(|p| display::profile_masked(app, p, mask)).collect(),
+            created_at: iso8601(u.created_at),
+            updated_at: iso8601(u.updated_at),
+        });
+    }
+    to_json(&out)
+}
+
+/// #7 `/labels/filter/users`: users holding label `key` (optionally of `value` and `scope`),
+/// each once; `extended` gives the user API's profiles (masked per `api_data_masking_enabled`)
+/// [COMPAT].
+pub async fn by_label(app: &App, data: &Map<String, Value>) -> MgmtResult<Page> {
+    let mut p = Grape::new(data);
+    let key = p.required("key");
+    let value = p.optional("value");
+    let scope = p.optional("scope");
+    let extended = p.boolean_or("extended", false, "Non boolean extended value");
+    let range = p.optional("range");
+    if range.as_deref().is_some_and(|r| r != "created" && r != "updated") {
+        p.error("range Invalid range");
+    }
+    let (page, limit) = p.paging();
+    let from = p.integer("from", "is invalid");
+    let to = p.integer("to", "is invalid");
+    p.finish()?;
+    let filter = LabelFilter { key, value, scope, range_updated: range.as_deref() == Some("updated"), from, to };
+    let offset = (page - 1).saturating_mul(limit);
+    let (total, rows) = app.store.filter_users_by_label(&filter, limit, offset).await.map_err(MgmtError::internal)?;
+    let body = render(app, &rows, extended, app.config.api_data_masking_enabled).await?;
     Ok(Page { body, total, page, limit })
 }
