@@ -71,6 +71,11 @@ pub trait ManagementStore {
     /// and compares the numbers: an index match alone is not proof, W14).
     async fn phones_by_index(&self, index: &str) -> StoreResult<Vec<(i64, String)>>;
     async fn comments_of(&self, user_id: i64) -> StoreResult<Vec<CommentRow>>;
+    /// The service account with exactly this e-mail.
+    async fn service_account_by_email(
+        &self,
+        email: &str,
+    ) -> StoreResult<Option<super::service_accounts::ServiceAccountRow>>;
     /// Removes the user's phone `id`; `false` when it is not there (any more).
     async fn delete_user_phone(&self, user_id: i64, id: i64) -> StoreResult<bool>;
     /// The matching users' count, and the page of them `limit`/`offset` in id order.
@@ -131,6 +136,19 @@ macro_rules! impl_management_store {
                 )
                 .bind(user_id)
                 .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn service_account_by_email(
+                &self,
+                email: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::service_accounts::ServiceAccountRow>> {
+                Ok(sqlx::query_as::<$db, $crate::store::service_accounts::ServiceAccountRow>(
+                    "SELECT id, uid, owner_id, email, role, level, state, created_at, updated_at \
+                     FROM service_accounts WHERE email = $1",
+                )
+                .bind(email)
+                .fetch_optional(&self.pool)
                 .await?)
             }
 

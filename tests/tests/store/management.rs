@@ -58,3 +58,20 @@ contract!(a_phone_is_deleted_only_for_its_user, |db: Db| async move {
     assert!(!db.delete_user_phone(a.id, p.id).await.expect("gone"));
     assert!(db.phones_by_index("idx").await.expect("none").is_empty());
 });
+
+contract!(a_service_account_is_found_by_its_exact_email, |db: Db| async move {
+    let owner = new_user(&db, "sao@example.com").await;
+    let new = NewServiceAccount {
+        uid: "SI0000000009",
+        owner_id: owner.id,
+        email: "sao+SI0000000009@example.com",
+        role: &Role::from("member"),
+        level: 1,
+        state: &AccountState::Active,
+        now: NOW,
+    };
+    let row = db.insert_service_account(&new).await.expect("insert");
+    let found = db.service_account_by_email(new.email).await.expect("by email").expect("found");
+    assert_eq!((found.id, found.uid.as_str(), found.owner_id), (row.id, new.uid, Some(owner.id)));
+    assert!(db.service_account_by_email("sao@example.com").await.expect("owner's email").is_none());
+});

@@ -5,7 +5,7 @@ use warp::http::Method;
 
 use crate::services::App;
 use crate::services::management::error::MgmtResult;
-use crate::services::management::{labels, phones, tools, user_list, users};
+use crate::services::management::{labels, phones, service_accounts, tools, user_list, users};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Route {
@@ -20,6 +20,8 @@ pub enum Route {
     PhonesGet,
     PhonesCreate,
     PhonesDelete,
+    ServiceAccountsGet,
+    ServiceAccountsList,
 }
 
 /// What an endpoint answers: status, body (`None`: empty) and extra headers (paging).
@@ -55,6 +57,7 @@ impl Route {
             Route::UsersGet | Route::UsersList | Route::LabelsFilterUsers => "read_users",
             Route::PhonesGet => "read_phones",
             Route::PhonesCreate | Route::PhonesDelete => "write_phones",
+            Route::ServiceAccountsGet | Route::ServiceAccountsList => "read_service_accounts",
         }
     }
 }
@@ -75,6 +78,8 @@ pub fn find(method: &Method, path: &str) -> Option<Route> {
         "phones/get" if post => Some(Route::PhonesGet),
         "phones" if post => Some(Route::PhonesCreate),
         "phones/delete" if post => Some(Route::PhonesDelete),
+        "service_accounts/get" if post => Some(Route::ServiceAccountsGet),
+        "service_accounts/list" if post => Some(Route::ServiceAccountsList),
         _ => None,
     }
 }
@@ -92,6 +97,8 @@ pub async fn call(app: &App, route: Route, data: &Map<String, Value>) -> MgmtRes
         Route::PhonesGet => answer(201, Some(users::phones(app, data).await?)),
         Route::PhonesCreate => answer(201, Some(phones::create(app, data).await?)),
         Route::PhonesDelete => answer(201, Some(phones::delete(app, data).await?)),
+        Route::ServiceAccountsGet => answer(200, Some(service_accounts::get(app, data).await?)),
+        Route::ServiceAccountsList => paged(service_accounts::list(app, data).await?),
         Route::LabelsDelete => {
             labels::delete(app, data).await?;
             answer(204, None)

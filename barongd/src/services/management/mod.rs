@@ -7,6 +7,7 @@ pub mod error;
 pub mod labels;
 pub mod params;
 pub mod phones;
+pub mod service_accounts;
 pub mod tools;
 pub mod user_list;
 pub mod users;

@@ -47,7 +47,7 @@ pub struct Page {
     pub limit: i64,
 }
 
-async fn user(app: &App, u: &UserRow) -> MgmtResult<User> {
+pub(crate) async fn user(app: &App, u: &UserRow) -> MgmtResult<User> {
     let referral_uid = match u.referral_id {
         Some(id) => app.store.user_by_id(id).await.map_err(MgmtError::internal)?.map(|r| r.uid),
         None => None,
