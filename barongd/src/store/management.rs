@@ -71,6 +71,14 @@ pub trait ManagementStore {
     /// and compares the numbers: an index match alone is not proof, W14).
     async fn phones_by_index(&self, index: &str) -> StoreResult<Vec<(i64, String)>>;
     async fn comments_of(&self, user_id: i64) -> StoreResult<Vec<CommentRow>>;
+    /// Sets the description of the user's label `key` in `scope`; `false` when there is none.
+    async fn set_label_description(
+        &self,
+        user_id: i64,
+        key: &str,
+        scope: crate::model::LabelScope,
+        description: &str,
+    ) -> StoreResult<bool>;
     /// The service account with exactly this e-mail.
     async fn service_account_by_email(
         &self,
@@ -137,6 +145,25 @@ macro_rules! impl_management_store {
                 .bind(user_id)
                 .fetch_all(&self.pool)
                 .await?)
+            }
+
+            async fn set_label_description(
+                &self,
+                user_id: i64,
+                key: &str,
+                scope: $crate::model::LabelScope,
+                description: &str,
+            ) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "UPDATE labels SET description = $4 WHERE user_id = $1 AND key = $2 AND scope = $3",
+                )
+                .bind(user_id)
+                .bind(key)
+                .bind(scope.to_string())
+                .bind(description)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
             }
 
             async fn service_account_by_email(

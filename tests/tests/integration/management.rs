@@ -265,7 +265,7 @@ async fn labels(srv: TestServer, keys: Keys) {
     let state = || srv.sql_texts(&state_sql);
     assert_eq!(state().await, ["pending"]);
 
-    let signed = write(json!({"user_uid": uid, "key": "email", "value": "verified"}));
+    let signed = write(json!({"user_uid": uid, "key": "email", "value": "verified", "description": "by applogic"}));
     let r = reqwest::Client::new().post(mgmt(&srv, "labels")).json(&signed).send().await.expect("post");
     assert_eq!(r.status().as_u16(), 201);
     let raw = r.text().await.expect("body");
@@ -311,7 +311,8 @@ async fn labels(srv: TestServer, keys: Keys) {
     assert_eq!(s, 201, "{b}");
     let keys_listed: Vec<&str> = b.as_array().expect("list").iter().filter_map(|l| l["key"].as_str()).collect();
     assert!(keys_listed.contains(&"email") && keys_listed.contains(&"document"), "{b}");
-    assert!(b[0].as_object().expect("label").contains_key("description"), "AdminLabelView: {b}");
+    let email = b.as_array().expect("list").iter().find(|l| l["key"] == "email").expect("email label");
+    assert_eq!(email["description"], "by applogic", "AdminLabelView: {b}");
     let list = keys.sign(&claims(json!({"user_uid": "ID0000000000"})), &both_signers[..1]);
     assert_eq!(post_signed(&srv, "labels/list", &list).await, (404, error("Record is not found")));
 

@@ -75,3 +75,13 @@ contract!(a_service_account_is_found_by_its_exact_email, |db: Db| async move {
     assert_eq!((found.id, found.uid.as_str(), found.owner_id), (row.id, new.uid, Some(owner.id)));
     assert!(db.service_account_by_email("sao@example.com").await.expect("owner's email").is_none());
 });
+
+contract!(a_label_description_is_set_in_its_scope, |db: Db| async move {
+    let u = new_user(&db, "desc@example.com").await;
+    db.upsert_label(u.id, "tier", "gold", LabelScope::Private, NOW).await.expect("label");
+    assert!(db.set_label_description(u.id, "tier", LabelScope::Private, "set by applogic").await.expect("set"));
+    assert!(!db.set_label_description(u.id, "tier", LabelScope::Public, "x").await.expect("no public label"));
+    assert!(!db.set_label_description(u.id, "nope", LabelScope::Private, "x").await.expect("no label"));
+    let labels = db.labels_of(u.id).await.expect("labels");
+    assert_eq!(labels[0].description.as_deref(), Some("set by applogic"));
+});

@@ -81,9 +81,14 @@ fn model_errors(key: &str, value: &str) -> MgmtResult<()> {
     if hash.is_empty() { Ok(()) } else { Err(MgmtError::Reply(422, Value::Object(hash))) }
 }
 
-/// Writes a private label through the shared label service and returns it as stored.
-async fn write(app: &App, user: &UserRow, key: &str, value: &str) -> MgmtResult<String> {
+/// Writes a private label through the shared label service (and its description, when
+/// given) and returns it as stored.
+async fn write(app: &App, user: &UserRow, l: &LabelParams) -> MgmtResult<String> {
+    let (key, value) = (l.key.as_str(), l.value.as_str());
     levels::set_label(app, user, key, value, LabelScope::Private, &|_, _| Vec::new()).await?;
+    if let Some(d) = &l.description {
+        app.store.set_label_description(user.id, key, LabelScope::Private, d).await.map_err(MgmtError::internal)?;
+    }
     let label = private_label(app, user, key).await?.ok_or_else(|| MgmtError::internal("label vanished"))?;
     to_json(&user_labels::entity(label))
 }
@@ -92,14 +97,15 @@ struct LabelParams {
     uid: String,
     key: String,
     value: String,
+    description: Option<String>,
 }
 
 fn label_params(p: &mut Grape<'_>) -> LabelParams {
     let uid = p.required("user_uid");
     let key = p.required("key");
     let value = p.required("value");
-    p.optional("description");
-    LabelParams { uid, key: user_labels::normalize(&key), value: user_labels::normalize(&value) }
+    let description = p.optional("description");
+    LabelParams { uid, key: user_labels::normalize(&key), value: user_labels::normalize(&value), description }
 }
 
 /// #9 POST: a new private label; a taken key is 422 `{"key":["Key has already been taken"]}`.
@@ -112,7 +118,7 @@ pub async fn create(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
     if private_label(app, &user, &l.key).await?.is_some() {
         return Err(MgmtError::Reply(422, json!({"key": ["Key has already been taken"]})));
     }
-    write(app, &user, &l.key, &l.value).await
+    write(app, &user, &l).await
 }
 
 /// #10 PUT: sets the private label's value; a missing label is created when `replace` (always
@@ -127,7 +133,7 @@ pub async fn update(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
         return Err(MgmtError::message(404, "label doesnt exist"));
     }
     model_errors(&l.key, &l.value)?;
-    write(app, &user, &l.key, &l.value).await
+    write(app, &user, &l).await
 }
 
 /// #11: removes the private label and recomputes level and state.
