@@ -21,6 +21,9 @@ async fn signatures(srv: TestServer, keys: Keys) {
     // A key under another signer's name.
     let wrong_key = keys.sign(&claims(json!({})), &[("applogic", "ES256", "ec.pem")]);
     assert_eq!(post_signed(&srv, "timestamp", &wrong_key).await, (401, error(FAILED)));
+    // The keychain's `algorithm: RS256` narrows applogic's RSA key to RS256: PS256 is refused.
+    let pss = keys.sign(&claims(json!({})), &[("applogic", "PS256", "rsa.pem")]);
+    assert_eq!(post_signed(&srv, "timestamp", &pss).await, (401, error(FAILED)), "PS256 outside the narrowed set");
     // Claims: expired, too long a lifetime, iss of the jwt options, no jti.
     let mut c = claims(json!({}));
     c["iat"] = json!(now() - 120);
