@@ -139,3 +139,71 @@ pub async fn by_label(app: &App, data: &Map<String, Value>) -> MgmtResult<Page> 
     let body = render(app, &rows, extended, app.config.api_data_masking_enabled).await?;
     Ok(Page { body, total, page, limit })
 }
+
+/// #4 `/users/update`: a new `role` (one that has permissions) and/or `data` (JSON text of at
+/// most 1024 characters) → 201 UserWithProfile. A role change emits `model.user.updated` in its
+/// transaction; a data-only change emits none, as `PUT resource/users/me`.
+pub async fn update(app: &App, data: &Map<String, Value>) -> MgmtResult<String> {
+    use crate::model::Role;
+    use crate::services::account::me::data_errors;
+    use crate::services::events::event_api;
+
+    let mut p = Grape::new(data);
+    let uid = p.required("uid");
+    let role = p.optional("role");
+    let new_data = p.optional("data");
+    if role.is_none() && new_data.is_none() {
+        p.error("role, data are missing, at least one parameter must be provided");
+    }
+    p.finish()?;
+    let internal = MgmtError::internal;
+    let before = app
+        .store
+        .user_by_uid(&uid)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| MgmtError::message(422, "user.doesnt_exist"))?;
+    let mut messages = Vec::new();
+    if let Some(r) = &role
+        && !app.store.role_exists(r).await.map_err(internal)?
+    {
+        messages.push("Role doesnt_exist".to_string());
+    }
+    if let Some(d) = &new_data {
+        for e in data_errors(d, 1024) {
+            messages.push(match e.as_str() {
+                "data.too_long" => "Data is too long (maximum is 1024 characters)".to_string(),
+                _ => "Data is invalid".to_string(),
+            });
+        }
+    }
+    if !messages.is_empty() {
+        return Err(MgmtError::Reply(422, serde_json::json!({ "error": messages })));
+    }
+    let now = app.clock.now();
+    if let Some(d) = &new_data {
+        app.store.update_user_data(before.id, d, now).await.map_err(internal)?;
+    }
+    if let Some(r) = role {
+        let after = UserRow {
+            role: Role::from(r.as_str()),
+            updated_at: now,
+            data: new_data.clone().or(before.data.clone()),
+            ..before.clone()
+        };
+        let events = event_api::user_updated_events(app, &before, &after).await;
+        app.store.update_role_with_events(before.id, &after.role, now, &events).await.map_err(internal)?;
+    }
+    let after = app.store.user_by_id(before.id).await.map_err(internal)?.ok_or_else(MgmtError::not_found)?;
+    render_one(app, &after).await
+}
+
+async fn render_one(app: &App, u: &UserRow) -> MgmtResult<String> {
+    let profiles = app.store.profiles_of(u.id).await.map_err(MgmtError::internal)?;
+    to_json(&UserWithProfile {
+        user: user(app, u).await?,
+        profiles: profiles.iter().map(|p| display::profile_masked(app, p, false)).collect(),
+        created_at: iso8601(u.created_at),
+        updated_at: iso8601(u.updated_at),
+    })
+}

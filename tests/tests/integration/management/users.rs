@@ -148,4 +148,45 @@ async fn user_list(srv: TestServer, keys: Keys) {
     assert_eq!(by_label(json!({"key": "tier", "range": "x"})).await.1, error("range Invalid range"));
 }
 
+async fn user_update(srv: TestServer, keys: Keys) {
+    let both_signers = [("applogic", "RS256", "rsa.pem"), ("backoffice", "ES256", "ec.pem")];
+    let uid = register(&srv, &srv.client(), "upd@example.com").await["uid"].as_str().expect("uid").to_string();
+    let roles = srv.sql_texts("SELECT DISTINCT role FROM permissions WHERE role <> 'member' ORDER BY role").await;
+    let role = roles.first().expect("a seeded role besides member").clone();
+    let update = |data: Value| keys.sign(&claims(data), &both_signers);
+
+    let r = reqwest::Client::new().post(mgmt(&srv, "users/update")).json(&update(json!({"uid": uid, "role": role})));
+    let r = r.send().await.expect("post");
+    assert_eq!(r.status().as_u16(), 201);
+    let raw = r.text().await.expect("body");
+    let order = ["email", "uid", "role", "level", "otp", "state", "referral_uid", "data", "username", "profiles"];
+    assert!(keys_in_order(&raw, &order) && raw.contains("\"updated_at\":"), "{raw}");
+    let got: Value = serde_json::from_str(&raw).expect("json");
+    assert_eq!(got["role"].as_str(), Some(role.as_str()));
+    assert_eq!(srv.sql_texts(&format!("SELECT role FROM users WHERE uid = '{uid}'")).await, [role.clone()]);
+    let (s, b) = post_signed(&srv, "users/update", &update(json!({"uid": uid, "data": "{\"tier\":1}"}))).await;
+    assert_eq!((s, b["data"].as_str(), b["role"].as_str()), (201, Some("{\"tier\":1}"), Some(role.as_str())), "{b}");
+    let bad = update(json!({"uid": uid, "role": "no-such-role", "data": "not json"}));
+    assert_eq!(
+        post_signed(&srv, "users/update", &bad).await,
+        (422, json!({"error": ["Role doesnt_exist", "Data is invalid"]}))
+    );
+    let long = update(json!({"uid": uid, "data": format!("\"{}\"", "x".repeat(1100))}));
+    assert_eq!(
+        post_signed(&srv, "users/update", &long).await,
+        (422, json!({"error": ["Data is too long (maximum is 1024 characters)"]}))
+    );
+    assert_eq!(
+        post_signed(&srv, "users/update", &update(json!({"uid": uid}))).await,
+        (422, error("role, data are missing, at least one parameter must be provided"))
+    );
+    let nobody = update(json!({"uid": "ID0000000000", "role": role}));
+    assert_eq!(post_signed(&srv, "users/update", &nobody).await, (422, error("user.doesnt_exist")));
+    let one = keys.sign(&claims(json!({"uid": uid, "role": "member"})), &both_signers[..1]);
+    assert_eq!(post_signed(&srv, "users/update", &one).await, (401, error("Not enough signatures for the action.")));
+    assert_eq!(srv.sql_texts(&format!("SELECT role FROM users WHERE uid = '{uid}'")).await, [role]);
+}
+
+both!(users_are_updated, per_backend = |b| with_management(b, SCOPES, "", user_update));
+
 both!(user_listing, per_backend = |b| with_management(b, SCOPES, "", user_list));
