@@ -163,7 +163,10 @@ async fn user_update(srv: TestServer, keys: Keys) {
     assert!(keys_in_order(&raw, &order) && raw.contains("\"updated_at\":"), "{raw}");
     let got: Value = serde_json::from_str(&raw).expect("json");
     assert_eq!(got["role"].as_str(), Some(role.as_str()));
-    assert_eq!(srv.sql_texts(&format!("SELECT role FROM users WHERE uid = '{uid}'")).await, [role.clone()]);
+    assert_eq!(
+        srv.sql_texts(&format!("SELECT role FROM users WHERE uid = '{uid}'")).await,
+        std::slice::from_ref(&role)
+    );
     let (s, b) = post_signed(&srv, "users/update", &update(json!({"uid": uid, "data": "{\"tier\":1}"}))).await;
     assert_eq!((s, b["data"].as_str(), b["role"].as_str()), (201, Some("{\"tier\":1}"), Some(role.as_str())), "{b}");
     let bad = update(json!({"uid": uid, "role": "no-such-role", "data": "not json"}));
