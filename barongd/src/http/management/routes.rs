@@ -5,7 +5,7 @@ use warp::http::Method;
 
 use crate::services::App;
 use crate::services::management::error::MgmtResult;
-use crate::services::management::{labels, phones, service_accounts, tools, user_list, users};
+use crate::services::management::{labels, phones, service_accounts, tools, user_create, user_list, users};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Route {
@@ -17,6 +17,7 @@ pub enum Route {
     UsersGet,
     UsersList,
     UsersUpdate,
+    UsersCreate,
     LabelsFilterUsers,
     PhonesGet,
     PhonesCreate,
@@ -56,7 +57,7 @@ impl Route {
             Route::LabelsList => "read_labels",
             Route::LabelsCreate | Route::LabelsUpdate | Route::LabelsDelete => "write_labels",
             Route::UsersGet | Route::UsersList | Route::LabelsFilterUsers => "read_users",
-            Route::UsersUpdate => "write_users",
+            Route::UsersUpdate | Route::UsersCreate => "write_users",
             Route::PhonesGet => "read_phones",
             Route::PhonesCreate | Route::PhonesDelete => "write_phones",
             Route::ServiceAccountsGet | Route::ServiceAccountsList => "read_service_accounts",
@@ -77,6 +78,7 @@ pub fn find(method: &Method, path: &str) -> Option<Route> {
         "users/get" if post => Some(Route::UsersGet),
         "users/list" if post => Some(Route::UsersList),
         "users/update" if post => Some(Route::UsersUpdate),
+        "users" if post => Some(Route::UsersCreate),
         "labels/filter/users" if post => Some(Route::LabelsFilterUsers),
         "phones/get" if post => Some(Route::PhonesGet),
         "phones" if post => Some(Route::PhonesCreate),
@@ -97,6 +99,7 @@ pub async fn call(app: &App, route: Route, data: &Map<String, Value>) -> MgmtRes
         Route::UsersGet => answer(201, Some(users::get(app, data).await?)),
         Route::UsersList => paged(user_list::list(app, data).await?),
         Route::UsersUpdate => answer(201, Some(user_list::update(app, data).await?)),
+        Route::UsersCreate => answer(201, Some(user_create::create(app, data).await?)),
         Route::LabelsFilterUsers => paged(user_list::by_label(app, data).await?),
         Route::PhonesGet => answer(201, Some(users::phones(app, data).await?)),
         Route::PhonesCreate => answer(201, Some(phones::create(app, data).await?)),

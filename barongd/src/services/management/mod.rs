@@ -9,6 +9,7 @@ pub mod params;
 pub mod phones;
 pub mod service_accounts;
 pub mod tools;
+pub mod user_create;
 pub mod user_list;
 pub mod users;
 pub mod verify;

@@ -198,7 +198,8 @@ pub async fn update(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
     render_one(app, &after).await
 }
 
-async fn render_one(app: &App, u: &UserRow) -> MgmtResult<String> {
+/// One `UserWithProfile` (clear PII).
+pub(crate) async fn render_one(app: &App, u: &UserRow) -> MgmtResult<String> {
     let profiles = app.store.profiles_of(u.id).await.map_err(MgmtError::internal)?;
     to_json(&UserWithProfile {
         user: user(app, u).await?,

@@ -190,6 +190,41 @@ async fn user_update(srv: TestServer, keys: Keys) {
     assert_eq!(srv.sql_texts(&format!("SELECT role FROM users WHERE uid = '{uid}'")).await, [role]);
 }
 
+async fn user_create(srv: TestServer, keys: Keys) {
+    let both_signers = [("applogic", "RS256", "rsa.pem"), ("backoffice", "ES256", "ec.pem")];
+    let create = |data: Value| keys.sign(&claims(data), &both_signers);
+    let (s, b) = post_signed(&srv, "users", &create(json!({"email": "made@example.com", "password": PASSWORD}))).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(
+        (b["email"].as_str(), b["role"].as_str(), b["state"].as_str(), b["level"].as_i64(), b["profiles"].clone()),
+        (Some("made@example.com"), Some("member"), Some("pending"), Some(0), json!([]))
+    );
+    let uid = b["uid"].as_str().expect("uid").to_string();
+    let login = json!({"email": "made@example.com", "password": PASSWORD});
+    // The password was stored as a usable hash: the new (pending) user can log in with it.
+    let (s, b) = post(&srv.client(), &srv.url("identity/sessions"), login).await;
+    assert_eq!((s, b["uid"].as_str()), (200, Some(uid.as_str())), "{b}");
+    let again = create(json!({"email": "MADE@example.com", "password": PASSWORD}));
+    assert_eq!(post_signed(&srv, "users", &again).await, (422, json!({"error": ["Email has already been taken"]})));
+    let (s, b) = post_signed(&srv, "users", &create(json!({"email": "nope", "password": "abc"}))).await;
+    assert_eq!(
+        (s, b["error"][0].as_str(), b["error"].as_array().map(Vec::len)),
+        (422, Some("Email is invalid"), Some(2)),
+        "{b}"
+    );
+    let referred = create(json!({"email": "ref@example.com", "password": PASSWORD, "referral_uid": "ID0000000000"}));
+    assert_eq!(post_signed(&srv, "users", &referred).await, (422, json!({"error": ["Referral doesnt_exist"]})));
+    let referred = create(json!({"email": "ref@example.com", "password": PASSWORD, "referral_uid": uid}));
+    let (s, b) = post_signed(&srv, "users", &referred).await;
+    assert_eq!((s, b["referral_uid"].as_str()), (201, Some(uid.as_str())), "{b}");
+    assert_eq!(
+        post_signed(&srv, "users", &create(json!({}))).await.1,
+        error("email is missing, email is empty, password is missing, password is empty")
+    );
+}
+
+both!(users_are_created, per_backend = |b| with_management(b, SCOPES, "", user_create));
+
 both!(users_are_updated, per_backend = |b| with_management(b, SCOPES, "", user_update));
 
 both!(user_listing, per_backend = |b| with_management(b, SCOPES, "", user_list));
