@@ -24,6 +24,7 @@ pub enum Route {
     PhonesDelete,
     ServiceAccountsGet,
     ServiceAccountsList,
+    ServiceAccountsDelete,
 }
 
 /// What an endpoint answers: status, body (`None`: empty) and extra headers (paging).
@@ -61,6 +62,7 @@ impl Route {
             Route::PhonesGet => "read_phones",
             Route::PhonesCreate | Route::PhonesDelete => "write_phones",
             Route::ServiceAccountsGet | Route::ServiceAccountsList => "read_service_accounts",
+            Route::ServiceAccountsDelete => "write_service_accounts",
         }
     }
 }
@@ -85,6 +87,7 @@ pub fn find(method: &Method, path: &str) -> Option<Route> {
         "phones/delete" if post => Some(Route::PhonesDelete),
         "service_accounts/get" if post => Some(Route::ServiceAccountsGet),
         "service_accounts/list" if post => Some(Route::ServiceAccountsList),
+        "service_accounts/delete" if post => Some(Route::ServiceAccountsDelete),
         _ => None,
     }
 }
@@ -106,6 +109,7 @@ pub async fn call(app: &App, route: Route, data: &Map<String, Value>) -> MgmtRes
         Route::PhonesDelete => answer(201, Some(phones::delete(app, data).await?)),
         Route::ServiceAccountsGet => answer(200, Some(service_accounts::get(app, data).await?)),
         Route::ServiceAccountsList => paged(service_accounts::list(app, data).await?),
+        Route::ServiceAccountsDelete => answer(200, Some(service_accounts::delete(app, data).await?)),
         Route::LabelsDelete => {
             labels::delete(app, data).await?;
             answer(204, None)

@@ -94,3 +94,19 @@ pub async fn list(app: &App, data: &Map<String, Value>) -> MgmtResult<user_list:
     }
     Ok(user_list::Page { body: to_json(&out)?, total, page, limit })
 }
+
+/// #22: disables the service account and its active keys (one transaction) → 200, or 404.
+pub async fn delete(app: &App, data: &Map<String, Value>) -> MgmtResult<String> {
+    let mut p = Grape::new(data);
+    let uid = p.required("uid");
+    p.finish()?;
+    let sa = app.store.service_account_by_uid(&uid).await.map_err(internal)?.ok_or_else(MgmtError::not_found)?;
+    let row = app
+        .store
+        .set_service_account_state(sa.id, &crate::model::AccountState::Disabled, app.clock.now())
+        .await
+        .map_err(internal)?
+        .ok_or_else(MgmtError::not_found)?;
+    tracing::info!(uid = %row.uid, "service account disabled through the Management API");
+    to_json(&entity(app, &row).await?)
+}

@@ -39,6 +39,19 @@ async fn service_account_reads(srv: TestServer, keys: Keys) {
     assert_eq!(b, json!([]), "an unknown owner has none");
     let (_, b) = post_signed(&srv, "service_accounts/list", &ask(json!({"limit": 1, "page": 2}))).await;
     assert_eq!(uids(&b), [sa_uid(1)]);
+
+    let (s, b) = post_signed(&srv, "service_accounts/delete", &ask(json!({"uid": sa_uid(0)}))).await;
+    assert_eq!((s, b["uid"].as_str(), b["state"].as_str()), (200, Some(sa_uid(0).as_str()), Some("disabled")), "{b}");
+    assert_eq!(
+        srv.sql_texts(&format!("SELECT state FROM service_accounts WHERE uid = '{}'", sa_uid(0))).await,
+        ["disabled"]
+    );
+    assert_eq!(
+        srv.sql_texts(&format!("SELECT state FROM service_accounts WHERE uid = '{}'", sa_uid(1))).await,
+        ["active"]
+    );
+    let gone = ask(json!({"uid": "SI0000000000"}));
+    assert_eq!(post_signed(&srv, "service_accounts/delete", &gone).await, (404, error("Record is not found")));
 }
 
 both!(service_accounts_are_read, per_backend = |b| with_management(b, SCOPES, "", service_account_reads));
