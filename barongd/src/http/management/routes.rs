@@ -5,7 +5,7 @@ use warp::http::Method;
 
 use crate::services::App;
 use crate::services::management::error::MgmtResult;
-use crate::services::management::{labels, phones, service_accounts, tools, user_create, user_list, users};
+use crate::services::management::{api_keys, labels, phones, service_accounts, tools, user_create, user_list, users};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Route {
@@ -25,6 +25,8 @@ pub enum Route {
     ServiceAccountsGet,
     ServiceAccountsList,
     ServiceAccountsDelete,
+    ApiKeysCreate,
+    ApiKeysUpdate,
 }
 
 /// What an endpoint answers: status, body (`None`: empty) and extra headers (paging).
@@ -63,6 +65,7 @@ impl Route {
             Route::PhonesCreate | Route::PhonesDelete => "write_phones",
             Route::ServiceAccountsGet | Route::ServiceAccountsList => "read_service_accounts",
             Route::ServiceAccountsDelete => "write_service_accounts",
+            Route::ApiKeysCreate | Route::ApiKeysUpdate => "write_apikeys",
         }
     }
 }
@@ -88,6 +91,8 @@ pub fn find(method: &Method, path: &str) -> Option<Route> {
         "service_accounts/get" if post => Some(Route::ServiceAccountsGet),
         "service_accounts/list" if post => Some(Route::ServiceAccountsList),
         "service_accounts/delete" if post => Some(Route::ServiceAccountsDelete),
+        "api_keys" if post => Some(Route::ApiKeysCreate),
+        "api_keys/update" if post => Some(Route::ApiKeysUpdate),
         _ => None,
     }
 }
@@ -110,6 +115,8 @@ pub async fn call(app: &App, route: Route, data: &Map<String, Value>) -> MgmtRes
         Route::ServiceAccountsGet => answer(200, Some(service_accounts::get(app, data).await?)),
         Route::ServiceAccountsList => paged(service_accounts::list(app, data).await?),
         Route::ServiceAccountsDelete => answer(200, Some(service_accounts::delete(app, data).await?)),
+        Route::ApiKeysCreate => answer(201, Some(api_keys::create(app, data).await?)),
+        Route::ApiKeysUpdate => answer(201, Some(api_keys::update(app, data).await?)),
         Route::LabelsDelete => {
             labels::delete(app, data).await?;
             answer(204, None)

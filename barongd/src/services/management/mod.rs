@@ -3,6 +3,7 @@
 //! (pure), `authorize` adds the single use of its `jti`; the endpoint modules read Grape-style
 //! parameters (`params`) and call the same services as the other operator surfaces.
 
+pub mod api_keys;
 pub mod error;
 pub mod labels;
 pub mod params;
