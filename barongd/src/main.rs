@@ -307,6 +307,9 @@ fn load_management_file(
     for w in &file.warnings {
         tracing::warn!("management_api.file {path}: {w}");
     }
+    if config.management_api.allowed_networks.0.is_empty() {
+        tracing::warn!("management_api.allowed_networks is empty: any peer may call the Management API");
+    }
     Ok(Some(Arc::new(file)))
 }
 

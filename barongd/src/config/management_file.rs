@@ -174,7 +174,26 @@ pub fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Managem
     if !errors.is_empty() {
         return Err(errors.join("; "));
     }
-    Ok(ManagementFile { keychain, jwt: raw.jwt.unwrap_or_default(), scopes, warnings })
+    let jwt = raw.jwt.unwrap_or_default();
+    advice(&scopes, &jwt, &mut warnings);
+    Ok(ManagementFile { keychain, jwt, scopes, warnings })
+}
+
+/// Warnings of `barongctl management check` (spec §7) about a file that loads.
+fn advice(scopes: &BTreeMap<String, ScopeSigners>, jwt: &JwtOptions, warnings: &mut Vec<String>) {
+    let missing: Vec<&str> = KNOWN_SCOPES.iter().copied().filter(|s| !scopes.contains_key(*s)).collect();
+    if !missing.is_empty() {
+        warnings.push(format!("scopes not configured (their endpoints always answer 401): {}", missing.join(", ")));
+    }
+    for (name, s) in scopes {
+        let writes = name.starts_with("write_") || name == "otp_sign";
+        if writes && s.mandatory.len() == 1 {
+            warnings.push(format!("scope {name} has a single mandatory signer (one stolen key is enough)"));
+        }
+    }
+    if !jwt.verify_expiration {
+        warnings.push("jwt.verify_expiration is false: expired tokens are accepted".into());
+    }
 }
 
 /// A keychain value: base64 (URL-safe or standard) of a PEM public key. The accepted algorithms

@@ -85,3 +85,16 @@ fn erb_reads_the_environment_only() {
     assert!(e.contains("line 2") && e.contains("unsupported ERB"), "{e}");
     assert!(expand_erb("a: <% if true %>", &env).is_err());
 }
+
+#[test]
+fn risky_but_valid_files_get_warnings() {
+    let key = b64(&p256_public());
+    let text = format!(
+        "keychain:\n  k1:\n    algorithm: ES256\n    value: {key}\njwt:\n  verify_expiration: false\nscopes:\n  write_users: {{permitted_signers: [k1], mandatory_signers: [k1]}}\n"
+    );
+    let f = parse(&text, &no_env).expect("loads");
+    let all = f.warnings.join("\n");
+    assert!(all.contains("write_users has a single mandatory signer"), "{all}");
+    assert!(all.contains("verify_expiration is false"), "{all}");
+    assert!(all.contains("not configured") && all.contains("read_users") && !all.contains("write_users,"), "{all}");
+}
