@@ -84,6 +84,9 @@ pub trait ManagementStore {
         &self,
         email: &str,
     ) -> StoreResult<Option<super::service_accounts::ServiceAccountRow>>;
+    /// Sets a service account's owner and level (its state goes through
+    /// `set_service_account_state`, which also handles its keys).
+    async fn set_service_account_owner(&self, id: i64, owner_id: i64, level: i64, now: i64) -> StoreResult<bool>;
     /// Removes the user's phone `id`; `false` when it is not there (any more).
     async fn delete_user_phone(&self, user_id: i64, id: i64) -> StoreResult<bool>;
     /// The matching users' count, and the page of them `limit`/`offset` in id order.
@@ -177,6 +180,25 @@ macro_rules! impl_management_store {
                 .bind(email)
                 .fetch_optional(&self.pool)
                 .await?)
+            }
+
+            async fn set_service_account_owner(
+                &self,
+                id: i64,
+                owner_id: i64,
+                level: i64,
+                now: i64,
+            ) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "UPDATE service_accounts SET owner_id = $2, level = $3, updated_at = $4 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(owner_id)
+                .bind(level)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
             }
 
             async fn delete_user_phone(&self, user_id: i64, id: i64) -> $crate::store::StoreResult<bool> {

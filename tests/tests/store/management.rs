@@ -85,3 +85,21 @@ contract!(a_label_description_is_set_in_its_scope, |db: Db| async move {
     let labels = db.labels_of(u.id).await.expect("labels");
     assert_eq!(labels[0].description.as_deref(), Some("set by applogic"));
 });
+
+contract!(a_service_account_changes_owner_and_level, |db: Db| async move {
+    let (a, b) = (new_user(&db, "soa@example.com").await, new_user(&db, "sob@example.com").await);
+    let new = NewServiceAccount {
+        uid: "SI0000000010",
+        owner_id: a.id,
+        email: "soa+SI0000000010@example.com",
+        role: &Role::from("member"),
+        level: 1,
+        state: &AccountState::Active,
+        now: NOW,
+    };
+    let row = db.insert_service_account(&new).await.expect("insert");
+    assert!(db.set_service_account_owner(row.id, b.id, 3, NOW + 5).await.expect("moved"));
+    let got = db.service_account_by_uid(new.uid).await.expect("read").expect("found");
+    assert_eq!((got.owner_id, got.level, got.updated_at), (Some(b.id), 3, NOW + 5));
+    assert!(!db.set_service_account_owner(row.id + 100, b.id, 3, NOW).await.expect("none"));
+});

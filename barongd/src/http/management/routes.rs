@@ -25,6 +25,7 @@ pub enum Route {
     ServiceAccountsGet,
     ServiceAccountsList,
     ServiceAccountsDelete,
+    ServiceAccountsUpdate,
     ApiKeysCreate,
     ApiKeysUpdate,
 }
@@ -64,7 +65,7 @@ impl Route {
             Route::PhonesGet => "read_phones",
             Route::PhonesCreate | Route::PhonesDelete => "write_phones",
             Route::ServiceAccountsGet | Route::ServiceAccountsList => "read_service_accounts",
-            Route::ServiceAccountsDelete => "write_service_accounts",
+            Route::ServiceAccountsDelete | Route::ServiceAccountsUpdate => "write_service_accounts",
             Route::ApiKeysCreate | Route::ApiKeysUpdate => "write_apikeys",
         }
     }
@@ -91,6 +92,7 @@ pub fn find(method: &Method, path: &str) -> Option<Route> {
         "service_accounts/get" if post => Some(Route::ServiceAccountsGet),
         "service_accounts/list" if post => Some(Route::ServiceAccountsList),
         "service_accounts/delete" if post => Some(Route::ServiceAccountsDelete),
+        "service_accounts/update" if post => Some(Route::ServiceAccountsUpdate),
         "api_keys" if post => Some(Route::ApiKeysCreate),
         "api_keys/update" if post => Some(Route::ApiKeysUpdate),
         _ => None,
@@ -115,6 +117,7 @@ pub async fn call(app: &App, route: Route, data: &Map<String, Value>) -> MgmtRes
         Route::ServiceAccountsGet => answer(200, Some(service_accounts::get(app, data).await?)),
         Route::ServiceAccountsList => paged(service_accounts::list(app, data).await?),
         Route::ServiceAccountsDelete => answer(200, Some(service_accounts::delete(app, data).await?)),
+        Route::ServiceAccountsUpdate => answer(201, Some(service_accounts::update(app, data).await?)),
         Route::ApiKeysCreate => answer(201, Some(api_keys::create(app, data).await?)),
         Route::ApiKeysUpdate => answer(201, Some(api_keys::update(app, data).await?)),
         Route::LabelsDelete => {

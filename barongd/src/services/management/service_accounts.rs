@@ -110,3 +110,33 @@ pub async fn delete(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
     tracing::info!(uid = %row.uid, "service account disabled through the Management API");
     to_json(&entity(app, &row).await?)
 }
+
+/// #21: moves the service account to `owner_uid` (an unknown owner changes nothing) and copies
+/// the owner's state and level onto it, as Barong does on every update → 201.
+pub async fn update(app: &App, data: &Map<String, Value>) -> MgmtResult<String> {
+    let mut p = Grape::new(data);
+    let uid = p.required("uid");
+    let owner_uid = p.optional("owner_uid");
+    p.finish()?;
+    let sa = app
+        .store
+        .service_account_by_uid(&uid)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| MgmtError::message(422, "Service account doesnt exist"))?;
+    let owner = match (owner_uid, sa.owner_id) {
+        (Some(o), _) => app.store.user_by_uid(&o).await.map_err(internal)?,
+        (None, Some(id)) => app.store.user_by_id(id).await.map_err(internal)?,
+        (None, None) => None,
+    };
+    let Some(owner) = owner else { return to_json(&entity(app, &sa).await?) };
+    let now = app.clock.now();
+    app.store.set_service_account_owner(sa.id, owner.id, owner.level, now).await.map_err(internal)?;
+    let row = app
+        .store
+        .set_service_account_state(sa.id, &owner.state, now)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| MgmtError::message(422, "Service account doesnt exist"))?;
+    to_json(&entity(app, &row).await?)
+}

@@ -52,6 +52,24 @@ async fn service_account_reads(srv: TestServer, keys: Keys) {
     );
     let gone = ask(json!({"uid": "SI0000000000"}));
     assert_eq!(post_signed(&srv, "service_accounts/delete", &gone).await, (404, error("Record is not found")));
+
+    // update: the owner's state and level are copied; a new owner moves the account.
+    let summary = |b: &Value| (b["state"].as_str().map(str::to_string), b["level"].as_i64(), b["user"]["uid"].clone());
+    let (s, b) = post_signed(&srv, "service_accounts/update", &ask(json!({"uid": sa_uid(1)}))).await;
+    assert_eq!((s, summary(&b)), (201, (Some("pending".into()), Some(0), json!(owner))), "{b}");
+    operator_user(&srv, "sa-owner2@example.com");
+    let owner2 = ctl_json(&srv, &["user", "show", "sa-owner2@example.com"])["uid"].as_str().expect("uid").to_string();
+    let moved = ask(json!({"uid": sa_uid(1), "owner_uid": owner2}));
+    let (s, b) = post_signed(&srv, "service_accounts/update", &moved).await;
+    assert_eq!((s, summary(&b)), (201, (Some("active".into()), Some(1), json!(owner2))), "{b}");
+    let unknown_owner = ask(json!({"uid": sa_uid(1), "owner_uid": "ID0000000000"}));
+    let (s, b) = post_signed(&srv, "service_accounts/update", &unknown_owner).await;
+    assert_eq!((s, summary(&b)), (201, (Some("active".into()), Some(1), json!(owner2))), "unchanged: {b}");
+    let nobody = ask(json!({"uid": "SI0000000000"}));
+    assert_eq!(
+        post_signed(&srv, "service_accounts/update", &nobody).await,
+        (422, error("Service account doesnt exist"))
+    );
 }
 
 both!(service_accounts_are_read, per_backend = |b| with_management(b, SCOPES, "", service_account_reads));
