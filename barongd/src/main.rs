@@ -76,6 +76,16 @@ fn main() -> ExitCode {
         }
     };
     if let Some(Command::Config { action: ConfigAction::Check }) = cli.command {
+        // The Management API's keychain and scopes are part of the configuration to check.
+        if !config.management_api.file.is_empty() {
+            match config::management_file::load(&config.management_api.file, &|k| std::env::var(k).ok()) {
+                Ok(file) => file.warnings.iter().for_each(|w| eprintln!("barongd: warning: management_api.file: {w}")),
+                Err(e) => {
+                    eprintln!("barongd: configuration error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
         print!("{}", config::load::redacted_yaml(&config));
         eprintln!("barongd: configuration is valid");
         return ExitCode::SUCCESS;
@@ -154,6 +164,7 @@ fn tighten_dir(path: &Path) -> Result<(), Failure> {
 
 async fn run(config: Config) -> Result<(), Failure> {
     let started = Instant::now();
+    let management = load_management_file(&config)?;
     let data_dir = PathBuf::from(&config.data_dir);
     let uploads = uploads::dir(&config);
     for dir in [data_dir.clone(), data_dir.join("keys"), data_dir.join("outbox"), uploads] {
@@ -227,6 +238,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         sms,
         authz,
         restrictions,
+        management,
         started,
         listen: bound.to_string(),
         database: database.clone(),
@@ -282,6 +294,25 @@ async fn run(config: Config) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Barong's `management_api.yml`, when configured; its problems stop start-up (exit 2) and its
+/// warnings are logged once.
+fn load_management_file(
+    config: &Config,
+) -> Result<Option<Arc<barongd::config::management_file::ManagementFile>>, Failure> {
+    let path = &config.management_api.file;
+    if path.is_empty() {
+        return Ok(None);
+    }
+    let file = barongd::config::management_file::load(path, &|k| std::env::var(k).ok()).map_err(Failure::Setup)?;
+    for w in &file.warnings {
+        tracing::warn!("management_api.file {path}: {w}");
+    }
+    if config.management_api.allowed_networks.0.is_empty() {
+        tracing::warn!("management_api.allowed_networks is empty: any peer may call the Management API");
+    }
+    Ok(Some(Arc::new(file)))
+}
+
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
@@ -301,6 +332,11 @@ async fn janitor(store: store::DynStore, clock: Arc<dyn clock::Clock>, mut stop:
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
             _ = stop.wait_for(|s| *s) => return,
+        }
+        match store.purge_management_jtis(clock.now()).await {
+            Ok(n) if n > 0 => tracing::debug!(purged = n, "expired management jtis removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging management jtis failed"),
         }
         match store.purge_expired(clock.now()).await {
             Ok(n) if n > 0 => tracing::debug!(purged = n, "expired rows removed"),

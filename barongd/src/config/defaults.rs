@@ -126,6 +126,9 @@ impl Default for Config {
             profile_verification_roles: vec!["superadmin".into()],
             admin_unmasked_pii_roles: vec!["superadmin".into(), "compliance".into()],
             abilities: crate::config::abilities::AbilitiesFile::builtin(),
+            management_api: Default::default(),
+            mgn_api_keys_user: false,
+            mgn_api_keys_sa: false,
             event_api: None,
         }
     }

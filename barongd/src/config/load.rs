@@ -45,6 +45,7 @@ pub fn from_mapping(
         return Err("the default settings are not a mapping".into());
     };
     config_env::apply(&mut map, &defaults, env)?;
+    crate::config::management::apply_env(&mut map, env)?;
     let mut set = |k: &str, v: &Option<String>| {
         if let Some(v) = v {
             map.insert(Value::String(k.to_string()), Value::String(v.clone()));
@@ -113,6 +114,7 @@ fn validate(c: &Config) -> Result<(), String> {
     upload_errors(c, &mut errors);
     limit_errors(&c.request_body, &c.denied_audit, c.change_feed_poll_ms, &mut errors);
     phone_errors(c, &mut errors);
+    crate::config::management::management_errors(&c.management_api, &mut errors);
     if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
 }
 

@@ -8,6 +8,8 @@ mod defaults;
 pub mod env;
 pub mod limits;
 pub mod load;
+pub mod management;
+pub mod management_file;
 pub mod proxies;
 pub mod settings;
 pub mod values;

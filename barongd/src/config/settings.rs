@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::amqp::EventApi;
 use crate::config::limits::{BodySettings, DeniedAuditSettings};
+use crate::config::management::ManagementApiSettings;
 use crate::config::proxies::Proxies;
 use crate::config::values::{
     CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret,
@@ -187,6 +188,12 @@ pub struct Config {
     /// is loaded.
     #[serde(skip)]
     pub abilities: crate::config::abilities::AbilitiesFile,
+    /// The Management API: Barong's `management_api.yml`, allowed networks, token hardening.
+    pub management_api: ManagementApiSettings,
+    /// The Management API may create and update API keys of users (`/api_keys`).
+    pub mgn_api_keys_user: bool,
+    /// The Management API may create and update API keys of service accounts.
+    pub mgn_api_keys_sa: bool,
     /// The Event API's broker, parsed from `event_api_rabbitmq_url` (or the host form) when the
     /// configuration is loaded; `None` when events are off.
     #[serde(skip)]

@@ -21,6 +21,7 @@ pub mod gateway;
 pub mod general;
 pub mod identity;
 pub mod incoming;
+pub mod management;
 pub mod multipart;
 pub mod params;
 pub mod public;
@@ -43,6 +44,8 @@ pub fn routes(app: Arc<App>) -> BoxedFilter<(Response,)> {
         .or(warp::path("auth").and(gateway::routes(&app, &inc)))
         .unify()
         .or(warp::path("admin").and(admin::routes(&app, &inc)))
+        .unify()
+        .or(warp::path("management").and(management::routes(&app)))
         .unify();
     let cors = Arc::new(cors::Cors::new(&app.config));
     let preflight = {

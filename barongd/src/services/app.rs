@@ -34,6 +34,9 @@ pub struct App {
     pub sms: Sms,
     pub authz: Authz,
     pub restrictions: Restrictions,
+    /// Barong's `management_api.yml` as loaded at start-up; `None` when `management_api.file`
+    /// is not set (every Management API request then fails verification).
+    pub management: Option<Arc<crate::config::management_file::ManagementFile>>,
     pub started: Instant,
     /// The address actually bound (port 0 resolved), for status output.
     pub listen: String,

@@ -14,6 +14,7 @@ pub mod events;
 pub mod gateway;
 pub mod identity;
 pub mod kyc;
+pub mod management;
 pub mod operator;
 pub mod random;
 pub mod seal;

@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_events.sql"),
     migration!(8, "0008_one_active_signing_key.sql"),
     migration!(9, "0009_throttle_windows.sql"),
+    migration!(10, "0010_management_jti.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

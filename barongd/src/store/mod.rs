@@ -13,6 +13,7 @@ pub mod events;
 pub mod keys;
 pub mod labels;
 pub mod mail;
+pub mod management;
 pub mod migrate;
 pub mod outbox;
 pub mod phones;
@@ -39,6 +40,7 @@ pub use events::EventStore;
 pub use keys::{SigningKeyRow, SigningKeyStore};
 pub use labels::{LabelRow, LabelStore, LevelRow};
 pub use mail::{MailRow, MailStore};
+pub use management::ManagementStore;
 pub use migrate::{MigrationState, Migrator};
 pub use outbox::{EventsOf, PendingEvent};
 pub use phones::PhoneStore;
@@ -71,6 +73,7 @@ pub trait Store:
     + PhoneStore
     + AdminStore
     + AdminLogStore
+    + ManagementStore
     + Migrator
     + Send
     + Sync

@@ -23,6 +23,7 @@ mod general;
 mod jwt_algorithms;
 mod login_origin;
 mod mail_throttle;
+mod management;
 mod otp;
 mod outbox;
 mod password;

@@ -16,6 +16,7 @@ mod events;
 mod keys;
 mod labels;
 mod mail;
+mod management;
 mod migrations;
 mod otp;
 mod phones;

@@ -276,7 +276,7 @@ fn random_identificator() -> String {
     hex::encode(b)
 }
 
-fn signed_message(row: &DocumentRow, expires: i64) -> String {
+pub(crate) fn signed_message(row: &DocumentRow, expires: i64) -> String {
     format!("document-upload:{}:{}:{}", row.user_id, row.id, expires)
 }
 

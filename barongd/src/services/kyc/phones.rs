@@ -32,7 +32,7 @@ const CODE_DIGITS: u32 = 5;
 const SEND_WINDOW_SECONDS: i64 = 3600;
 
 /// Blind-index domain of phone numbers.
-const INDEX_DOMAIN: &str = "phone";
+pub(crate) const INDEX_DOMAIN: &str = "phone";
 
 /// A fresh code: `CODE_DIGITS` digits from the OS CSPRNG.
 fn new_code() -> String {

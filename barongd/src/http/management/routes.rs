@@ -1,0 +1,128 @@
+//! The Management API's routes: method and path → scope (spec §4.9) → endpoint service.
+
+use serde_json::{Map, Value};
+use warp::http::Method;
+
+use crate::services::App;
+use crate::services::management::error::MgmtResult;
+use crate::services::management::{api_keys, labels, phones, service_accounts, tools, user_create, user_list, users};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Route {
+    Timestamp,
+    LabelsList,
+    LabelsCreate,
+    LabelsUpdate,
+    LabelsDelete,
+    UsersGet,
+    UsersList,
+    UsersUpdate,
+    UsersCreate,
+    LabelsFilterUsers,
+    PhonesGet,
+    PhonesCreate,
+    PhonesDelete,
+    ServiceAccountsGet,
+    ServiceAccountsList,
+    ServiceAccountsDelete,
+    ServiceAccountsUpdate,
+    ApiKeysCreate,
+    ApiKeysUpdate,
+}
+
+/// What an endpoint answers: status, body (`None`: empty) and extra headers (paging).
+pub struct Answer {
+    pub status: u16,
+    pub body: Option<String>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+fn answer(status: u16, body: Option<String>) -> Answer {
+    Answer { status, body, headers: Vec::new() }
+}
+
+/// 200 with the list and its paging headers (spec §1.7).
+fn paged(page: user_list::Page) -> Answer {
+    Answer {
+        status: 200,
+        body: Some(page.body),
+        headers: vec![
+            ("total", page.total.to_string()),
+            ("page", page.page.to_string()),
+            ("per-page", page.limit.to_string()),
+        ],
+    }
+}
+
+impl Route {
+    pub fn scope(self) -> &'static str {
+        match self {
+            Route::Timestamp => "tools",
+            Route::LabelsList => "read_labels",
+            Route::LabelsCreate | Route::LabelsUpdate | Route::LabelsDelete => "write_labels",
+            Route::UsersGet | Route::UsersList | Route::LabelsFilterUsers => "read_users",
+            Route::UsersUpdate | Route::UsersCreate => "write_users",
+            Route::PhonesGet => "read_phones",
+            Route::PhonesCreate | Route::PhonesDelete => "write_phones",
+            Route::ServiceAccountsGet | Route::ServiceAccountsList => "read_service_accounts",
+            Route::ServiceAccountsDelete | Route::ServiceAccountsUpdate => "write_service_accounts",
+            Route::ApiKeysCreate | Route::ApiKeysUpdate => "write_apikeys",
+        }
+    }
+}
+
+/// Every route is POST except `PUT /labels`; any other method on a known path is an unknown
+/// route, as in Barong.
+pub fn find(method: &Method, path: &str) -> Option<Route> {
+    let post = *method == Method::POST;
+    match path {
+        "timestamp" if post => Some(Route::Timestamp),
+        "labels/list" if post => Some(Route::LabelsList),
+        "labels" if post => Some(Route::LabelsCreate),
+        "labels" if *method == Method::PUT => Some(Route::LabelsUpdate),
+        "labels/delete" if post => Some(Route::LabelsDelete),
+        "users/get" if post => Some(Route::UsersGet),
+        "users/list" if post => Some(Route::UsersList),
+        "users/update" if post => Some(Route::UsersUpdate),
+        "users" if post => Some(Route::UsersCreate),
+        "labels/filter/users" if post => Some(Route::LabelsFilterUsers),
+        "phones/get" if post => Some(Route::PhonesGet),
+        "phones" if post => Some(Route::PhonesCreate),
+        "phones/delete" if post => Some(Route::PhonesDelete),
+        "service_accounts/get" if post => Some(Route::ServiceAccountsGet),
+        "service_accounts/list" if post => Some(Route::ServiceAccountsList),
+        "service_accounts/delete" if post => Some(Route::ServiceAccountsDelete),
+        "service_accounts/update" if post => Some(Route::ServiceAccountsUpdate),
+        "api_keys" if post => Some(Route::ApiKeysCreate),
+        "api_keys/update" if post => Some(Route::ApiKeysUpdate),
+        _ => None,
+    }
+}
+
+/// Runs the route's endpoint with the verified `payload.data`.
+pub async fn call(app: &App, route: Route, data: &Map<String, Value>) -> MgmtResult<Answer> {
+    Ok(match route {
+        Route::Timestamp => answer(200, Some(tools::timestamp(app))),
+        Route::LabelsList => answer(201, Some(labels::list(app, data).await?)),
+        Route::LabelsCreate => answer(201, Some(labels::create(app, data).await?)),
+        Route::LabelsUpdate => answer(200, Some(labels::update(app, data).await?)),
+        Route::UsersGet => answer(201, Some(users::get(app, data).await?)),
+        Route::UsersList => paged(user_list::list(app, data).await?),
+        Route::UsersUpdate => answer(201, Some(user_list::update(app, data).await?)),
+        Route::UsersCreate => answer(201, Some(user_create::create(app, data).await?)),
+        Route::LabelsFilterUsers => paged(user_list::by_label(app, data).await?),
+        Route::PhonesGet => answer(201, Some(users::phones(app, data).await?)),
+        Route::PhonesCreate => answer(201, Some(phones::create(app, data).await?)),
+        Route::PhonesDelete => answer(201, Some(phones::delete(app, data).await?)),
+        Route::ServiceAccountsGet => answer(200, Some(service_accounts::get(app, data).await?)),
+        Route::ServiceAccountsList => paged(service_accounts::list(app, data).await?),
+        Route::ServiceAccountsDelete => answer(200, Some(service_accounts::delete(app, data).await?)),
+        Route::ServiceAccountsUpdate => answer(201, Some(service_accounts::update(app, data).await?)),
+        Route::ApiKeysCreate => answer(201, Some(api_keys::create(app, data).await?)),
+        Route::ApiKeysUpdate => answer(201, Some(api_keys::update(app, data).await?)),
+        Route::LabelsDelete => {
+            labels::delete(app, data).await?;
+            answer(204, None)
+        }
+    })
+}

@@ -1,0 +1,152 @@
+//! `/labels/list`, `/labels` (POST, PUT), `/labels/delete` (spec §4.10 #8–11): a user's
+//! private labels, written through the same label services as every other label write, so
+//! events, level and state recompute happen the same way.
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::model::LabelScope;
+use crate::services::App;
+use crate::services::account::labels as user_labels;
+use crate::services::clock::iso8601;
+use crate::services::kyc::levels;
+use crate::services::management::error::{MgmtError, MgmtResult, to_json};
+use crate::services::management::params::Grape;
+use crate::store::{LabelRow, UserRow};
+
+/// `AdminLabelView`: field order as Barong emits it.
+#[derive(Serialize)]
+pub struct AdminLabelView {
+    pub key: String,
+    pub value: String,
+    pub scope: String,
+    pub description: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<LabelRow> for AdminLabelView {
+    fn from(l: LabelRow) -> Self {
+        AdminLabelView {
+            key: l.key,
+            value: l.value,
+            scope: l.scope.to_string(),
+            description: l.description,
+            created_at: iso8601(l.created_at),
+            updated_at: iso8601(l.updated_at),
+        }
+    }
+}
+
+async fn user(app: &App, uid: &str) -> MgmtResult<UserRow> {
+    app.store.user_by_uid(uid).await.map_err(MgmtError::internal)?.ok_or_else(MgmtError::not_found)
+}
+
+async fn private_label(app: &App, user: &UserRow, key: &str) -> MgmtResult<Option<LabelRow>> {
+    let labels = app.store.labels_of(user.id).await.map_err(MgmtError::internal)?;
+    Ok(labels.into_iter().find(|l| l.key == key && l.scope == LabelScope::Private))
+}
+
+/// #8: every label of the user, all scopes.
+pub async fn list(app: &App, data: &Map<String, Value>) -> MgmtResult<String> {
+    let mut p = Grape::new(data);
+    let uid = p.required("user_uid");
+    p.finish()?;
+    let user = user(app, &uid).await?;
+    let labels = app.store.labels_of(user.id).await.map_err(MgmtError::internal)?;
+    let view: Vec<AdminLabelView> = labels.into_iter().map(AdminLabelView::from).collect();
+    to_json(&view)
+}
+
+/// The label model's errors as Rails' raw attribute hash: `{"key":["Key is invalid"]}`.
+fn model_errors(key: &str, value: &str) -> MgmtResult<()> {
+    let mut hash = Map::new();
+    for (attr, text) in [("key", key), ("value", value)] {
+        let mut keys = Vec::new();
+        user_labels::field_errors(attr, text, &mut keys);
+        let title = if attr == "key" { "Key" } else { "Value" };
+        let messages: Vec<Value> = keys
+            .iter()
+            .map(|k| match k.rsplit('.').next().unwrap_or_default() {
+                "too_short" => format!("{title} is too short (minimum is 3 characters)"),
+                "too_long" => format!("{title} is too long (maximum is 255 characters)"),
+                _ => format!("{title} is invalid"),
+            })
+            .map(Value::String)
+            .collect();
+        if !messages.is_empty() {
+            hash.insert(attr.into(), Value::Array(messages));
+        }
+    }
+    if hash.is_empty() { Ok(()) } else { Err(MgmtError::Reply(422, Value::Object(hash))) }
+}
+
+/// Writes a private label through the shared label service (and its description, when
+/// given) and returns it as stored.
+async fn write(app: &App, user: &UserRow, l: &LabelParams) -> MgmtResult<String> {
+    let (key, value) = (l.key.as_str(), l.value.as_str());
+    levels::set_label(app, user, key, value, LabelScope::Private, &|_, _| Vec::new()).await?;
+    if let Some(d) = &l.description {
+        app.store.set_label_description(user.id, key, LabelScope::Private, d).await.map_err(MgmtError::internal)?;
+    }
+    let label = private_label(app, user, key).await?.ok_or_else(|| MgmtError::internal("label vanished"))?;
+    to_json(&user_labels::entity(label))
+}
+
+struct LabelParams {
+    uid: String,
+    key: String,
+    value: String,
+    description: Option<String>,
+}
+
+fn label_params(p: &mut Grape<'_>) -> LabelParams {
+    let uid = p.required("user_uid");
+    let key = p.required("key");
+    let value = p.required("value");
+    let description = p.optional("description");
+    LabelParams { uid, key: user_labels::normalize(&key), value: user_labels::normalize(&value), description }
+}
+
+/// #9 POST: a new private label; a taken key is 422 `{"key":["Key has already been taken"]}`.
+pub async fn create(app: &App, data: &Map<String, Value>) -> MgmtResult<String> {
+    let mut p = Grape::new(data);
+    let l = label_params(&mut p);
+    p.finish()?;
+    let user = user(app, &l.uid).await?;
+    model_errors(&l.key, &l.value)?;
+    if private_label(app, &user, &l.key).await?.is_some() {
+        return Err(MgmtError::Reply(422, json!({"key": ["Key has already been taken"]})));
+    }
+    write(app, &user, &l).await
+}
+
+/// #10 PUT: sets the private label's value; a missing label is created when `replace` (always
+/// private: Barong let an undeclared `scope` param choose) or 404 `label doesnt exist`.
+pub async fn update(app: &App, data: &Map<String, Value>) -> MgmtResult<String> {
+    let mut p = Grape::new(data);
+    let l = label_params(&mut p);
+    let replace = p.boolean("replace", true);
+    p.finish()?;
+    let user = user(app, &l.uid).await?;
+    if private_label(app, &user, &l.key).await?.is_none() && !replace {
+        return Err(MgmtError::message(404, "label doesnt exist"));
+    }
+    model_errors(&l.key, &l.value)?;
+    write(app, &user, &l).await
+}
+
+/// #11: removes the private label and recomputes level and state.
+pub async fn delete(app: &App, data: &Map<String, Value>) -> MgmtResult<()> {
+    let mut p = Grape::new(data);
+    let uid = p.required("user_uid");
+    let key = p.required("key");
+    p.finish()?;
+    let user = user(app, &uid).await?;
+    let key = user_labels::normalize(&key);
+    if !app.store.delete_label(user.id, &key, LabelScope::Private).await.map_err(MgmtError::internal)? {
+        return Err(MgmtError::not_found());
+    }
+    levels::recompute(app, &user).await?;
+    Ok(())
+}

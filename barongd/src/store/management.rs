@@ -1,0 +1,296 @@
+//! management_jtis: the `jti` of every accepted Management API request, so each is accepted once
+//! across all daemons (spec §4.6, W4).
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+
+/// A comment an admin left on a user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CommentRow {
+    pub id: i64,
+    pub author_uid: String,
+    pub title: String,
+    pub data: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The filters of a user listing, each applied only when set (AND-ed).
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub uid: Option<String>,
+    /// Compared with the lookup form of the e-mail (case-insensitive).
+    pub email_key: Option<String>,
+    pub role: Option<String>,
+    pub level: Option<i64>,
+    pub state: Option<String>,
+    /// Any of the user's profiles has this country.
+    pub country: Option<String>,
+    /// `from`/`to` apply to `updated_at` instead of `created_at`.
+    pub range_updated: bool,
+    /// Inclusive bounds, unix seconds.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+/// One WHERE clause for the count and the page, so they agree; the country test is a subquery,
+/// so a user with several profiles is listed (and counted) once.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! management_user_filter_sql {
+    () => {
+        " WHERE ($1 IS NULL OR uid = $1) AND ($2 IS NULL OR email_key = $2) AND ($3 IS NULL OR role = $3) \
+         AND ($4 IS NULL OR level = $4) AND ($5 IS NULL OR state = $5) \
+         AND ($6 IS NULL OR EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = users.id AND p.country = $6)) \
+         AND ($7 IS NULL OR (CASE WHEN $9 THEN updated_at ELSE created_at END) >= $7) \
+         AND ($8 IS NULL OR (CASE WHEN $9 THEN updated_at ELSE created_at END) <= $8)"
+    };
+}
+
+/// Users holding a label (`/labels/filter/users`): the key, and optionally value, scope and a
+/// time range on the label's `created_at` (or `updated_at`).
+#[derive(Debug, Clone, Default)]
+pub struct LabelFilter {
+    pub key: String,
+    pub value: Option<String>,
+    pub scope: Option<String>,
+    pub range_updated: bool,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+#[async_trait]
+pub trait ManagementStore {
+    /// Records `jti` until `expires_at`; `false` when it is already recorded. The primary key
+    /// decides, so of two concurrent requests with one jti exactly one wins.
+    async fn claim_management_jti(&self, jti: &str, expires_at: i64) -> StoreResult<bool>;
+    /// Forgets the jtis whose tokens expired by `now`; returns how many.
+    async fn purge_management_jtis(&self, now: i64) -> StoreResult<u64>;
+    /// `(user_id, number_sealed)` of the phones whose blind index is `index` (the caller opens
+    /// and compares the numbers: an index match alone is not proof, W14).
+    async fn phones_by_index(&self, index: &str) -> StoreResult<Vec<(i64, String)>>;
+    async fn comments_of(&self, user_id: i64) -> StoreResult<Vec<CommentRow>>;
+    /// Sets the description of the user's label `key` in `scope`; `false` when there is none.
+    async fn set_label_description(
+        &self,
+        user_id: i64,
+        key: &str,
+        scope: crate::model::LabelScope,
+        description: &str,
+    ) -> StoreResult<bool>;
+    /// The service account with exactly this e-mail.
+    async fn service_account_by_email(
+        &self,
+        email: &str,
+    ) -> StoreResult<Option<super::service_accounts::ServiceAccountRow>>;
+    /// Sets a service account's owner and level (its state goes through
+    /// `set_service_account_state`, which also handles its keys).
+    async fn set_service_account_owner(&self, id: i64, owner_id: i64, level: i64, now: i64) -> StoreResult<bool>;
+    /// Removes the user's phone `id`; `false` when it is not there (any more).
+    async fn delete_user_phone(&self, user_id: i64, id: i64) -> StoreResult<bool>;
+    /// The matching users' count, and the page of them `limit`/`offset` in id order.
+    async fn filter_users(
+        &self,
+        filter: &UserFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(i64, Vec<super::UserRow>)>;
+    /// The users with a matching label: their count, and a page of them in id order.
+    async fn filter_users_by_label(
+        &self,
+        filter: &LabelFilter,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(i64, Vec<super::UserRow>)>;
+}
+
+macro_rules! impl_management_store {
+    ($store:ty, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::management::ManagementStore for $store {
+            async fn claim_management_jti(&self, jti: &str, expires_at: i64) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "INSERT INTO management_jtis (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
+                )
+                .bind(jti)
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn purge_management_jtis(&self, now: i64) -> $crate::store::StoreResult<u64> {
+                let r = sqlx::query::<$db>("DELETE FROM management_jtis WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected())
+            }
+
+            async fn phones_by_index(&self, index: &str) -> $crate::store::StoreResult<Vec<(i64, String)>> {
+                Ok(sqlx::query_as::<$db, (i64, String)>(
+                    "SELECT user_id, number_sealed FROM phones WHERE number_index = $1 ORDER BY id",
+                )
+                .bind(index)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn comments_of(
+                &self,
+                user_id: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::management::CommentRow>> {
+                Ok(sqlx::query_as::<$db, $crate::store::management::CommentRow>(
+                    "SELECT id, author_uid, title, data, created_at, updated_at FROM comments \
+                     WHERE user_id = $1 ORDER BY id",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn set_label_description(
+                &self,
+                user_id: i64,
+                key: &str,
+                scope: $crate::model::LabelScope,
+                description: &str,
+            ) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "UPDATE labels SET description = $4 WHERE user_id = $1 AND key = $2 AND scope = $3",
+                )
+                .bind(user_id)
+                .bind(key)
+                .bind(scope.to_string())
+                .bind(description)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn service_account_by_email(
+                &self,
+                email: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::service_accounts::ServiceAccountRow>> {
+                Ok(sqlx::query_as::<$db, $crate::store::service_accounts::ServiceAccountRow>(
+                    "SELECT id, uid, owner_id, email, role, level, state, created_at, updated_at \
+                     FROM service_accounts WHERE email = $1",
+                )
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn set_service_account_owner(
+                &self,
+                id: i64,
+                owner_id: i64,
+                level: i64,
+                now: i64,
+            ) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "UPDATE service_accounts SET owner_id = $2, level = $3, updated_at = $4 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(owner_id)
+                .bind(level)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn delete_user_phone(&self, user_id: i64, id: i64) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>("DELETE FROM phones WHERE id = $1 AND user_id = $2")
+                    .bind(id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn filter_users_by_label(
+                &self,
+                f: &$crate::store::management::LabelFilter,
+                limit: i64,
+                offset: i64,
+            ) -> $crate::store::StoreResult<(i64, Vec<$crate::store::UserRow>)> {
+                const WHERE: &str = " WHERE EXISTS (SELECT 1 FROM labels l WHERE l.user_id = users.id AND l.key = $1 \
+                     AND ($2 IS NULL OR l.value = $2) AND ($3 IS NULL OR l.scope = $3) \
+                     AND ($4 IS NULL OR (CASE WHEN $6 THEN l.updated_at ELSE l.created_at END) >= $4) \
+                     AND ($5 IS NULL OR (CASE WHEN $6 THEN l.updated_at ELSE l.created_at END) <= $5))";
+                let count = format!("SELECT COUNT(*) FROM users{WHERE}");
+                let page = format!(
+                    "SELECT {} FROM users{WHERE} ORDER BY id LIMIT $7 OFFSET $8",
+                    $crate::store::users::user_columns!()
+                );
+                let (total,): (i64,) = sqlx::query_as::<$db, (i64,)>(sqlx::AssertSqlSafe(count))
+                    .bind(&f.key)
+                    .bind(&f.value)
+                    .bind(&f.scope)
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(f.range_updated)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let rows = sqlx::query_as::<$db, $crate::store::UserRow>(sqlx::AssertSqlSafe(page))
+                    .bind(&f.key)
+                    .bind(&f.value)
+                    .bind(&f.scope)
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(f.range_updated)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok((total, rows))
+            }
+
+            async fn filter_users(
+                &self,
+                f: &$crate::store::management::UserFilter,
+                limit: i64,
+                offset: i64,
+            ) -> $crate::store::StoreResult<(i64, Vec<$crate::store::UserRow>)> {
+                const COUNT: &str = concat!("SELECT COUNT(*) FROM users", $crate::management_user_filter_sql!());
+                const PAGE: &str = concat!(
+                    "SELECT ",
+                    $crate::store::users::user_columns!(),
+                    " FROM users",
+                    $crate::management_user_filter_sql!(),
+                    " ORDER BY id LIMIT $10 OFFSET $11"
+                );
+                let (total,): (i64,) = sqlx::query_as::<$db, (i64,)>(COUNT)
+                    .bind(&f.uid)
+                    .bind(&f.email_key)
+                    .bind(&f.role)
+                    .bind(f.level)
+                    .bind(&f.state)
+                    .bind(&f.country)
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(f.range_updated)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let rows = sqlx::query_as::<$db, $crate::store::UserRow>(PAGE)
+                    .bind(&f.uid)
+                    .bind(&f.email_key)
+                    .bind(&f.role)
+                    .bind(f.level)
+                    .bind(&f.state)
+                    .bind(&f.country)
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(f.range_updated)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok((total, rows))
+            }
+        }
+    };
+}
+pub(crate) use impl_management_store;

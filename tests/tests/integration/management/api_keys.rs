@@ -1,0 +1,52 @@
+//! `/api_keys` and `/api_keys/update`, with `mgn_api_keys_sa` on and `mgn_api_keys_user` off.
+
+use super::*;
+
+async fn keys_of_service_accounts(srv: TestServer, keys: Keys) {
+    let app = [("applogic", "RS256", "rsa.pem")];
+    operator_user(&srv, "key-owner@example.com");
+    let sa = ctl_json(&srv, &["service-account", "create", "--owner", "key-owner@example.com", "--role", "member"]);
+    let sa_uid = sa["uid"].as_str().expect("uid").to_string();
+    let ask = |data: Value| keys.sign(&claims(data), &app);
+
+    let new = ask(json!({"algorithm": "HS256", "uid": sa_uid, "scopes": " trade, ,withdraw "}));
+    let (s, key) = post_signed(&srv, "api_keys", &new).await;
+    assert_eq!(s, 201, "{key}");
+    assert_eq!((key["scope"].clone(), key["state"].as_str()), (json!(["trade", "withdraw"]), Some("active")));
+    let secret = key["secret"].as_str().expect("secret shown once");
+    assert!(secret.len() == 32 && secret.chars().all(|c| c.is_ascii_hexdigit()), "{key}");
+    let kid = key["kid"].as_str().expect("kid").to_string();
+
+    let off = ask(json!({"kid": kid, "uid": sa_uid, "state": "disabled"}));
+    let (s, b) = post_signed(&srv, "api_keys/update", &off).await;
+    assert_eq!(
+        (s, b["state"].as_str(), b["scope"].clone()),
+        (201, Some("disabled"), json!(["trade", "withdraw"])),
+        "{b}"
+    );
+    assert!(b.get("secret").is_none_or(Value::is_null), "no secret on update: {b}");
+    let bogus = ask(json!({"kid": kid, "uid": sa_uid, "state": "bogus"}));
+    assert_eq!(post_signed(&srv, "api_keys/update", &bogus).await, (422, json!({"errors": ["state.inclusion"]})));
+    let unknown = ask(json!({"kid": "0000000000000000", "uid": sa_uid}));
+    assert_eq!(post_signed(&srv, "api_keys/update", &unknown).await, (422, error("api_key_doesnt_exist")));
+
+    let user_uid = ctl_json(&srv, &["user", "show", "key-owner@example.com"])["uid"].as_str().expect("uid").to_string();
+    for (uid, message) in [
+        (user_uid.as_str(), "disabled_management_endpoint"),
+        ("SI0000000000", "service_account_doesnt_exist"),
+        ("XX0000000000", "uid_prefix_doesnt_exist"),
+    ] {
+        let signed = ask(json!({"algorithm": "HS256", "uid": uid}));
+        assert_eq!(post_signed(&srv, "api_keys", &signed).await, (422, error(message)), "{uid}");
+    }
+    let rsa = ask(json!({"algorithm": "RS256", "uid": sa_uid}));
+    assert_eq!(
+        post_signed(&srv, "api_keys", &rsa).await,
+        (422, json!({"errors": ["kid.blank", "algorithm.inclusion"]}))
+    );
+}
+
+both!(
+    api_keys_of_service_accounts,
+    per_backend = |b| with_management(b, SCOPES, "mgn_api_keys_sa: true\n", keys_of_service_accounts)
+);

@@ -1,0 +1,105 @@
+//! ManagementStore: each Management API jti is accepted once, across daemons, until purged.
+
+use super::*;
+
+contract!(a_management_jti_is_claimed_once, |db: Db| async move {
+    assert!(db.claim_management_jti("m-1", NOW + 60).await.expect("first"));
+    assert!(!db.claim_management_jti("m-1", NOW + 60).await.expect("replay"));
+    assert!(!db.claim_management_jti("m-1", NOW + 999).await.expect("another expiry does not help"));
+    assert!(db.claim_management_jti("m-2", NOW + 60).await.expect("another jti"));
+    // Not the confirmation tokens' table: the same text there is another token.
+    assert!(db.use_jti("m-1", NOW + 60).await.expect("used_tokens is separate"));
+});
+
+contract!(racing_claims_of_one_management_jti_have_one_winner, |db: Db| async move {
+    let daemons = db.daemons(3).await;
+    let calls = (0..12).map(|i| daemons[i % 3].claim_management_jti("raced", NOW + 60));
+    assert_eq!(winners(join_all(calls).await), 1);
+});
+
+contract!(expired_management_jtis_are_purged, |db: Db| async move {
+    assert!(db.claim_management_jti("old", NOW - 1).await.expect("old"));
+    assert!(db.claim_management_jti("edge", NOW).await.expect("edge"));
+    assert!(db.claim_management_jti("live", NOW + 60).await.expect("live"));
+    assert_eq!(db.purge_management_jtis(NOW).await.expect("purge"), 2);
+    assert!(!db.claim_management_jti("live", NOW + 60).await.expect("kept"));
+    assert!(db.claim_management_jti("old", NOW + 60).await.expect("forgotten after purge"));
+});
+
+contract!(phones_are_found_by_index_for_every_user, |db: Db| async move {
+    let (a, b) = (new_user(&db, "pa@example.com").await, new_user(&db, "pb@example.com").await);
+    db.insert_phone(a.id, "DE", "sealed-a", "idx", NOW).await.expect("a");
+    db.insert_phone(b.id, "DE", "sealed-b", "idx", NOW).await.expect("b");
+    db.insert_phone(b.id, "DE", "sealed-c", "other", NOW).await.expect("other");
+    let found = db.phones_by_index("idx").await.expect("by index");
+    assert_eq!(found, [(a.id, "sealed-a".to_string()), (b.id, "sealed-b".to_string())]);
+    assert!(db.phones_by_index("none").await.expect("none").is_empty());
+});
+
+contract!(comments_of_a_user_in_order, |db: Db| async move {
+    let (a, b) = (new_user(&db, "ca@example.com").await, new_user(&db, "cb@example.com").await);
+    for (user, title) in [(a.id, "first"), (b.id, "theirs"), (a.id, "second")] {
+        db.exec(&format!(
+            "INSERT INTO comments (user_id, author_uid, title, data, created_at, updated_at) \
+             VALUES ({user}, 'ID0000000001', '{title}', 'text', {NOW}, {NOW})"
+        ))
+        .await;
+    }
+    let titles: Vec<String> = db.comments_of(a.id).await.expect("comments").into_iter().map(|c| c.title).collect();
+    assert_eq!(titles, ["first", "second"]);
+    assert!(db.comments_of(a.id + b.id + 100).await.expect("nobody").is_empty());
+});
+
+contract!(a_phone_is_deleted_only_for_its_user, |db: Db| async move {
+    let (a, b) = (new_user(&db, "da@example.com").await, new_user(&db, "db@example.com").await);
+    let p = db.insert_phone(a.id, "DE", "sealed-a", "idx", NOW).await.expect("a");
+    assert!(!db.delete_user_phone(b.id, p.id).await.expect("not b's"));
+    assert!(db.delete_user_phone(a.id, p.id).await.expect("a's"));
+    assert!(!db.delete_user_phone(a.id, p.id).await.expect("gone"));
+    assert!(db.phones_by_index("idx").await.expect("none").is_empty());
+});
+
+contract!(a_service_account_is_found_by_its_exact_email, |db: Db| async move {
+    let owner = new_user(&db, "sao@example.com").await;
+    let new = NewServiceAccount {
+        uid: "SI0000000009",
+        owner_id: owner.id,
+        email: "sao+SI0000000009@example.com",
+        role: &Role::from("member"),
+        level: 1,
+        state: &AccountState::Active,
+        now: NOW,
+    };
+    let row = db.insert_service_account(&new).await.expect("insert");
+    let found = db.service_account_by_email(new.email).await.expect("by email").expect("found");
+    assert_eq!((found.id, found.uid.as_str(), found.owner_id), (row.id, new.uid, Some(owner.id)));
+    assert!(db.service_account_by_email("sao@example.com").await.expect("owner's email").is_none());
+});
+
+contract!(a_label_description_is_set_in_its_scope, |db: Db| async move {
+    let u = new_user(&db, "desc@example.com").await;
+    db.upsert_label(u.id, "tier", "gold", LabelScope::Private, NOW).await.expect("label");
+    assert!(db.set_label_description(u.id, "tier", LabelScope::Private, "set by applogic").await.expect("set"));
+    assert!(!db.set_label_description(u.id, "tier", LabelScope::Public, "x").await.expect("no public label"));
+    assert!(!db.set_label_description(u.id, "nope", LabelScope::Private, "x").await.expect("no label"));
+    let labels = db.labels_of(u.id).await.expect("labels");
+    assert_eq!(labels[0].description.as_deref(), Some("set by applogic"));
+});
+
+contract!(a_service_account_changes_owner_and_level, |db: Db| async move {
+    let (a, b) = (new_user(&db, "soa@example.com").await, new_user(&db, "sob@example.com").await);
+    let new = NewServiceAccount {
+        uid: "SI0000000010",
+        owner_id: a.id,
+        email: "soa+SI0000000010@example.com",
+        role: &Role::from("member"),
+        level: 1,
+        state: &AccountState::Active,
+        now: NOW,
+    };
+    let row = db.insert_service_account(&new).await.expect("insert");
+    assert!(db.set_service_account_owner(row.id, b.id, 3, NOW + 5).await.expect("moved"));
+    let got = db.service_account_by_uid(new.uid).await.expect("read").expect("found");
+    assert_eq!((got.owner_id, got.level, got.updated_at), (Some(b.id), 3, NOW + 5));
+    assert!(!db.set_service_account_owner(row.id + 100, b.id, 3, NOW).await.expect("none"));
+});
