@@ -6,6 +6,7 @@ pub mod account;
 pub mod activities;
 pub mod admin;
 pub mod admin_logs;
+pub mod admin_users;
 pub mod api_keys;
 pub mod authz;
 pub mod documents;
@@ -32,6 +33,7 @@ pub use account::AccountStore;
 pub use activities::{ActivityStore, NewActivity};
 pub use admin::AdminStore;
 pub use admin_logs::AdminLogStore;
+pub use admin_users::AdminUserStore;
 pub use api_keys::ApiKeyStore;
 pub use authz::AuthzStore;
 pub use documents::DocumentStore;
@@ -71,6 +73,7 @@ pub trait Store:
     + PhoneStore
     + AdminStore
     + AdminLogStore
+    + AdminUserStore
     + Migrator
     + Send
     + Sync

@@ -51,4 +51,5 @@ super::restrictions::impl_restrictions_store!(PgStore, Postgres);
 super::phones::impl_phone_store!(PgStore, Postgres);
 super::admin::impl_admin_store!(PgStore, Postgres);
 super::admin_logs::impl_admin_log_store!(PgStore, Postgres);
+super::admin_users::impl_admin_user_store!(PgStore, Postgres);
 super::migrate::impl_migrator!(PgStore, Postgres, "postgres");

@@ -24,6 +24,7 @@ pub mod general;
 pub mod permissions;
 pub mod profiles;
 pub mod restrictions;
+pub mod users;
 
 /// Builds one admin endpoint around `$handler(app, &inc, &caller) -> ServiceResult<Response>`.
 #[macro_export]
@@ -49,6 +50,8 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .or(permissions::routes(app, inc))
         .unify()
         .or(restrictions::routes(app, inc))
+        .unify()
+        .or(users::routes(app, inc))
         .unify()
         .boxed()
 }

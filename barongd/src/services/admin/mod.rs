@@ -10,3 +10,4 @@ pub mod permissions;
 pub mod pipeline;
 pub mod profiles;
 pub mod restrictions;
+pub mod users;

@@ -1,0 +1,174 @@
+//! The Admin API's users endpoints: `GET admin/users` (filters, ordering, SQL-level pages with
+//! distinct totals, `extended` masked per role with PII-read rows) and `GET admin/users/:uid`
+//! (UserWithKYC with Tower 2.2.8's `profile`, route precedence).
+
+use reqwest::Method;
+
+use super::admin_api::{admin_rows, admin_url, call, call2, staff};
+use super::*;
+
+/// A user with a submitted profile in France; returns its uid.
+async fn applicant(srv: &TestServer, email: &str) -> String {
+    let (c, csrf) = active_user(srv, email).await;
+    let body = json!({"first_name": "Jean", "last_name": "Dupont", "dob": "1990-05-17", "city": "Lyon",
+        "country": "FR", "confirm": true});
+    let (s, p) = send_json(&c, Method::POST, &srv.url("resource/profiles"), Some(&csrf), Some(body)).await;
+    assert_eq!(s, 201, "{p}");
+    let (s, me) = get(&c, &srv.url("resource/users/me")).await;
+    assert_eq!(s, 200);
+    me["uid"].as_str().expect("uid").to_string()
+}
+
+/// Asserts the wire text of `rest` names `keys` in this order (field order is Barong's contract).
+async fn assert_key_order(c: &reqwest::Client, srv: &TestServer, rest: &str, keys: &[&str]) {
+    let text = c.get(admin_url(srv, rest)).send().await.expect("get").text().await.expect("body");
+    let at: Vec<usize> =
+        keys.iter().map(|k| text.find(&format!("\"{k}\":")).unwrap_or_else(|| panic!("{k} in {text}"))).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "order of {keys:?} in {text}");
+}
+
+fn emails(v: &Value) -> Vec<&str> {
+    v.as_array().expect("array").iter().map(|u| u["email"].as_str().expect("email")).collect()
+}
+
+both!(admin_users_list, |srv: TestServer| async move {
+    let uid = applicant(&srv, "kyc@example.com").await;
+    // A second (verified) profile in the same country: the user is still listed once.
+    srv.sql(
+        "INSERT INTO profiles (user_id, first_name_sealed, last_name_sealed, dob_sealed, city, country, state, \
+         created_at, updated_at) SELECT user_id, first_name_sealed, last_name_sealed, dob_sealed, city, country, 2, \
+         created_at, updated_at FROM profiles",
+    )
+    .await;
+    let (co, co_csrf) = staff(&srv, "co@example.com", "compliance").await;
+    let (acc, acc_csrf) = staff(&srv, "acc@example.com", "accountant").await;
+
+    let (s, h, v) = call(&acc, &srv, Method::GET, "users", &acc_csrf, None).await;
+    assert_eq!((s, h["total"].to_str().expect("total")), (200, "3"), "{v}");
+    assert_eq!(emails(&v), ["kyc@example.com", "co@example.com", "acc@example.com"]);
+    assert_eq!(v[0].as_object().map(|o| o.len()), Some(9));
+    let user_keys = ["email", "uid", "role", "level", "otp", "state", "referral_uid", "data", "username"];
+    assert_key_order(&acc, &srv, "users?limit=1", &user_keys).await;
+
+    // Filters: e-mail case-insensitive, country through any profile (one row, Total distinct).
+    let (s, h, v) = call(&acc, &srv, Method::GET, "users?email=KYC@Example.COM", &acc_csrf, None).await;
+    assert_eq!((s, h["total"].to_str().expect("total"), v[0]["uid"].as_str()), (200, "1", Some(uid.as_str())));
+    let (s, h, v) = call(&acc, &srv, Method::GET, "users?country=FR", &acc_csrf, None).await;
+    assert_eq!((s, h["total"].to_str().expect("total")), (200, "1"), "{v}");
+    assert_eq!(emails(&v), ["kyc@example.com"]);
+    let (_, v) = call2(&acc, &srv, Method::GET, "users?role=compliance&level=1", &acc_csrf, None).await;
+    assert_eq!(emails(&v), ["co@example.com"]);
+    let (_, v) = call2(&acc, &srv, Method::GET, "users?from=0&to=1", &acc_csrf, None).await;
+    assert_eq!(v, json!([]));
+    // Undeclared params (Tower's first_name) are ignored.
+    let (_, v) = call2(&acc, &srv, Method::GET, "users?first_name=nobody&state=active", &acc_csrf, None).await;
+    assert_eq!(v.as_array().map(Vec::len), Some(3));
+
+    // Ordering and SQL-level pages.
+    let (s, h, v) =
+        call(&acc, &srv, Method::GET, "users?order_by=email&ordering=desc&limit=1&page=2", &acc_csrf, None).await;
+    assert_eq!((s, h["total"].to_str().expect("total"), h["page"].to_str().expect("page")), (200, "3", "2"));
+    assert_eq!(emails(&v), ["co@example.com"]);
+    assert_err(
+        &call2(
+            &acc,
+            &srv,
+            Method::GET,
+            "users?extended=maybe&level=x&range=deleted&ordering=up&order_by=password_digest&page=0",
+            &acc_csrf,
+            None,
+        )
+        .await,
+        422,
+        &[
+            "admin.user.non_boolean_extended",
+            "invalid",
+            "admin.user.invalid_range",
+            "user.ordering.invalid_ordering",
+            "user.ordering.invalid_attribute",
+            "non_positive_page",
+        ],
+    );
+
+    // extended: profiles, clear for compliance (a PII read is logged), masked for the accountant.
+    assert!(admin_rows(&srv).await.is_empty());
+    let (s, v) = call2(&co, &srv, Method::GET, "users?extended=true", &co_csrf, None).await;
+    assert_eq!((s, v.as_array().map(Vec::len)), (200, Some(3)), "{v}");
+    let (s, v) = call2(&co, &srv, Method::GET, &format!("users?extended=1&uid={uid}"), &co_csrf, None).await;
+    assert_eq!(s, 200, "{v}");
+    let p = &v[0]["profiles"];
+    assert_eq!(p.as_array().map(Vec::len), Some(2), "{v}");
+    assert_eq!((p[0]["last_name"].as_str(), p[0]["dob"].as_str()), (Some("Dupont"), Some("1990-05-17")));
+    assert!(v[0]["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert_eq!(admin_rows(&srv).await, ["users/read/succeed/", "users/read/succeed/"]);
+    let (_, v) = call2(&acc, &srv, Method::GET, &format!("users?extended=true&uid={uid}"), &acc_csrf, None).await;
+    assert_eq!(v[0]["profiles"][0]["last_name"], "D*****", "{v}");
+    assert_eq!(admin_rows(&srv).await.len(), 2, "a masked read is not a PII read");
+});
+
+both!(admin_user_with_kyc, |srv: TestServer| async move {
+    let uid = applicant(&srv, "kyc@example.com").await;
+    let (co, co_csrf) = staff(&srv, "co@example.com", "compliance").await;
+    let (acc, acc_csrf) = staff(&srv, "acc@example.com", "accountant").await;
+    let (member, m_csrf) = staff(&srv, "member@example.com", "member").await;
+    srv.sql(&format!(
+        "INSERT INTO comments (user_id, author_uid, title, data, created_at, updated_at) \
+         SELECT id, 'ID0000000001', 'call', 'asked for a limit raise', 1600000000, 1600000000 FROM users \
+         WHERE uid = '{uid}'"
+    ))
+    .await;
+
+    let (s, v) = call2(&co, &srv, Method::GET, &format!("users/{uid}"), &co_csrf, None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v.as_object().map(|o| o.len()), Some(18));
+    let kyc_keys = [
+        "email",
+        "uid",
+        "role",
+        "level",
+        "otp",
+        "state",
+        "referral_uid",
+        "data",
+        "username",
+        "profiles",
+        "profile",
+        "labels",
+        "phones",
+        "documents",
+        "data_storages",
+        "comments",
+    ];
+    assert_key_order(&acc, &srv, &format!("users/{uid}"), &kyc_keys).await;
+    assert_eq!(v["profile"], v["profiles"][0]);
+    assert_eq!(
+        (v["profile"]["last_name"].as_str(), v["profile"]["state"].as_str()),
+        (Some("Dupont"), Some("submitted"))
+    );
+    let email = v["labels"].as_array().expect("labels").iter().find(|l| l["key"] == "email").expect("email label");
+    assert_eq!((email["value"].as_str(), email["scope"].as_str()), (Some("verified"), Some("private")), "{v}");
+    assert!(email.as_object().expect("label").contains_key("description"));
+    assert_eq!(v["comments"][0]["title"], "call");
+    assert_eq!(v["comments"][0]["created_at"], "2020-09-13T12:26:40Z");
+    assert_eq!(admin_rows(&srv).await, [format!("users/read/succeed/{uid}")]);
+
+    // Masked for the accountant, and not logged as a PII read.
+    let (s, v) = call2(&acc, &srv, Method::GET, &format!("users/{uid}"), &acc_csrf, None).await;
+    assert_eq!((s, v["profile"]["last_name"].as_str()), (200, Some("D*****")), "{v}");
+    assert_eq!(admin_rows(&srv).await.len(), 1);
+
+    // Unknown users, Tower 2.2.8's `users/search`, a dotted segment (no route), a member.
+    assert_err(
+        &call2(&co, &srv, Method::GET, "users/ID0000000000", &co_csrf, None).await,
+        404,
+        &["admin.user.doesnt_exist"],
+    );
+    assert_err(&call2(&co, &srv, Method::GET, "users/search", &co_csrf, None).await, 404, &["admin.user.doesnt_exist"]);
+    let (s, v) = call2(&co, &srv, Method::GET, "users/a.json", &co_csrf, None).await;
+    assert_eq!((s, v), (404, json!({"error": "Route is not found"})));
+    assert_err(
+        &call2(&member, &srv, Method::GET, &format!("users/{uid}"), &m_csrf, None).await,
+        401,
+        &["authz.invalid_permission"],
+    );
+});
