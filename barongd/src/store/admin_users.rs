@@ -122,6 +122,18 @@ pub trait AdminUserStore {
     ) -> StoreResult<(Vec<UserRow>, i64)>;
     /// A user's comments by id.
     async fn comments_of(&self, user_id: i64) -> StoreResult<Vec<CommentRow>>;
+    /// Replaces the e-mail (and its lookup key), dropping cached claims, with `events` in the
+    /// same transaction. A taken key is `StoreError::Unique`.
+    async fn update_email_with_events(
+        &self,
+        user_id: i64,
+        email: &str,
+        email_key: &str,
+        now: i64,
+        events: &[super::PendingEvent],
+    ) -> StoreResult<()>;
+    /// Forgets the TOTP seed of a user whose 2FA is off.
+    async fn discard_otp_secret(&self, user_id: i64) -> StoreResult<()>;
 }
 
 /// Binds the filter's eight values in `user_where`'s order.
@@ -175,6 +187,43 @@ macro_rules! impl_admin_user_store {
                 .bind(user_id)
                 .fetch_all(&self.pool)
                 .await?)
+            }
+
+            async fn update_email_with_events(
+                &self,
+                user_id: i64,
+                email: &str,
+                email_key: &str,
+                now: i64,
+                events: &[$crate::store::outbox::PendingEvent],
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query::<$db>(
+                    "UPDATE users SET email = $1, email_key = $2, updated_at = $3, \
+                     claims_version = claims_version + 1 WHERE id = $4",
+                )
+                .bind(email)
+                .bind(email_key)
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                $crate::store::outbox::insert_events!($db, tx, events);
+                tx.commit().await?;
+                if !events.is_empty() {
+                    self.outbox_wake.notify_one();
+                }
+                Ok(())
+            }
+
+            async fn discard_otp_secret(&self, user_id: i64) -> $crate::store::StoreResult<()> {
+                sqlx::query::<$db>(
+                    "UPDATE users SET otp_secret_sealed = NULL, otp_last_step = NULL WHERE id = $1 AND otp = FALSE",
+                )
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
         }
     };

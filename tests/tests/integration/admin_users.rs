@@ -172,3 +172,123 @@ both!(admin_user_with_kyc, |srv: TestServer| async move {
         &["authz.invalid_permission"],
     );
 });
+
+/// `uid` of the user with `email`.
+async fn uid_of(srv: &TestServer, email: &str) -> String {
+    srv.sql_texts(&format!("SELECT uid FROM users WHERE email = '{email}'")).await.remove(0)
+}
+
+both!(admin_user_state_otp_email_and_role, |srv: TestServer| async move {
+    let (_m, _, _) = two_factor_user(&srv, "m@example.com").await;
+    let m = uid_of(&srv, "m@example.com").await;
+    let (sa, sa_csrf) = staff(&srv, "root@example.com", "superadmin").await;
+    let (sup, sup_csrf) = staff(&srv, "support@example.com", "support").await;
+    let (co, co_csrf) = staff(&srv, "co@example.com", "compliance").await;
+    let (sup_uid, co_uid, root) = (
+        uid_of(&srv, "support@example.com").await,
+        uid_of(&srv, "co@example.com").await,
+        uid_of(&srv, "root@example.com").await,
+    );
+    let post = |c: &reqwest::Client, csrf: &str, rest: &str, b: Value| {
+        let (c, csrf, rest) = (c.clone(), csrf.to_string(), rest.to_string());
+        let srv = &srv;
+        async move { call2(&c, srv, Method::POST, &rest, &csrf, Some(b)).await }
+    };
+    let row = |col: &str| format!("SELECT {col} FROM users WHERE email = 'm@example.com'");
+
+    // W1: an undeclared `role` next to `state` is ignored; only the state changes.
+    let (s, v) =
+        post(&sup, &sup_csrf, "users/update", json!({"uid": m, "role": "superadmin", "state": "banned"})).await;
+    assert_eq!((s, v), (200, json!(200)));
+    assert_eq!(srv.sql_texts(&row("role || '/' || state")).await, ["member/banned"]);
+    // The ban is pinned by its trigger label, so a recomputation cannot lift it (W13).
+    let ban = "SELECT value FROM labels WHERE key = 'ban' AND scope = 'private'";
+    assert_eq!(srv.sql_texts(ban).await, ["admin"]);
+
+    // Only a superadmin changes e-mails (checked while compliance is still active).
+    let email = json!({"uid": m, "email": "other@example.com"});
+    let by_co = call2(&co, &srv, Method::PUT, "users", &co_csrf, Some(email)).await;
+    assert_err(&by_co, 422, &["superadmin.user.update_email"]);
+    // W5: granting an admin role is a superadmin's decision, though compliance may change roles.
+    let grant = json!({"uid": m, "role": "accountant"});
+    let by_co = call2(&co, &srv, Method::POST, "users/role", &co_csrf, Some(grant)).await;
+    assert_err(&by_co, 422, &["admin.user.superadmin_change"]);
+
+    // Validation, then Barong's checks in order.
+    assert_err(
+        &post(&sup, &sup_csrf, "users/update", json!({})).await,
+        422,
+        &["admin.user.missing_uid", "admin.user.empty_uid", "admin.user.one_of_state_otp"],
+    );
+    assert_err(
+        &post(&sup, &sup_csrf, "users/update", json!({"uid": m, "state": "active", "otp": false})).await,
+        422,
+        &["admin.user.one_of_state_otp"],
+    );
+    assert_err(
+        &post(&sup, &sup_csrf, "users/update", json!({"uid": "ID0000000000", "state": "active"})).await,
+        404,
+        &["admin.user.doesnt_exist"],
+    );
+    let upd = |uid: &str, state: &str| json!({"uid": uid, "state": state});
+    assert_err(
+        &post(&sup, &sup_csrf, "users/update", upd(&root, "banned")).await,
+        422,
+        &["admin.user.superadmin_change"],
+    );
+    assert_err(
+        &post(&sup, &sup_csrf, "users/update", upd(&sup_uid, "banned")).await,
+        422,
+        &["admin.user.update_himself"],
+    );
+    // W5: an admin-role account is a superadmin's to ban.
+    assert_err(
+        &post(&sup, &sup_csrf, "users/update", upd(&co_uid, "banned")).await,
+        422,
+        &["admin.user.superadmin_change"],
+    );
+    assert_eq!(post(&sa, &sa_csrf, "users/update", upd(&co_uid, "locked")).await, (200, json!(200)));
+    assert_eq!(srv.sql_texts("SELECT state FROM users WHERE email = 'co@example.com'").await, ["locked"]);
+    assert_err(&post(&sup, &sup_csrf, "users/update", upd(&m, "bannned")).await, 422, &["admin.user.invalid_state"]);
+    assert_err(&post(&sup, &sup_csrf, "users/update", upd(&m, "banned")).await, 422, &["admin.user.state_no_change"]);
+    // Another state lifts the pinned one.
+    assert_eq!(post(&sup, &sup_csrf, "users/update", upd(&m, "active")).await, (200, json!(200)));
+    assert_eq!(srv.sql_texts(&row("state")).await, ["active"]);
+    assert!(srv.sql_texts(ban).await.is_empty());
+
+    // 2FA reset (W11): off, label gone, seed discarded; enabling is refused.
+    let otp = |v: Value| json!({"uid": m, "otp": v});
+    assert_err(&post(&sup, &sup_csrf, "users/update", otp(json!(true))).await, 422, &["admin.user.enable_2fa"]);
+    assert_eq!(post(&sup, &sup_csrf, "users/update", otp(json!("false"))).await, (200, json!(200)));
+    let otp_state = row("CASE WHEN otp THEN 'on' ELSE 'off' END || '/' || COALESCE(otp_secret_sealed, 'none')");
+    assert_eq!(srv.sql_texts(&otp_state).await, ["off/none"]);
+    assert!(srv.sql_texts("SELECT value FROM labels WHERE key = 'otp'").await.is_empty());
+    assert_err(&post(&sup, &sup_csrf, "users/update", otp(json!(false))).await, 422, &["admin.user.otp_no_change"]);
+
+    // PUT users: the e-mail is a superadmin's to change, unique case-insensitively.
+    let put = |c: &reqwest::Client, csrf: &str, b: Value| {
+        let (c, csrf) = (c.clone(), csrf.to_string());
+        let srv = &srv;
+        async move { call2(&c, srv, Method::PUT, "users", &csrf, Some(b)).await }
+    };
+    assert_err(
+        &put(&sa, &sa_csrf, json!({"uid": m, "email": "x@example.com", "state": "active"})).await,
+        422,
+        &["admin.user.one_of_state_otp_email"],
+    );
+    assert_err(&put(&sa, &sa_csrf, json!({"uid": m, "email": " "})).await, 422, &["admin.user.empty_email"]);
+    assert_err(&put(&sa, &sa_csrf, json!({"uid": m, "email": "Root@Example.com"})).await, 422, &["email.taken"]);
+    assert_err(&put(&sa, &sa_csrf, json!({"uid": m, "email": "not-an-email"})).await, 422, &["email.invalid"]);
+    assert_eq!(put(&sa, &sa_csrf, json!({"uid": m, "email": "new@example.com"})).await, (200, json!(200)));
+    assert_eq!(srv.sql_texts(&format!("SELECT email FROM users WHERE uid = '{m}'")).await, ["new@example.com"]);
+
+    // Roles: support is DROPped by the seeds; W5 for admin roles; Barong's checks.
+    let role = |r: &str| json!({"uid": m, "role": r});
+    assert_err(&post(&sup, &sup_csrf, "users/role", role("accountant")).await, 401, &["authz.invalid_permission"]);
+    assert_err(&post(&sa, &sa_csrf, "users/role", role("member")).await, 422, &["admin.user.role_no_change"]);
+    assert_err(&post(&sa, &sa_csrf, "users/role", role("wizard")).await, 422, &["role.doesnt_exist"]);
+    assert_eq!(post(&sa, &sa_csrf, "users/role", role("accountant")).await, (200, json!(200)));
+    assert_eq!(srv.sql_texts(&format!("SELECT role FROM users WHERE uid = '{m}'")).await, ["accountant"]);
+    let rows = admin_rows(&srv).await;
+    assert!(rows.contains(&format!("users/create/succeed/{m}")), "{rows:?}");
+});

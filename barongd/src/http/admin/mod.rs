@@ -24,6 +24,7 @@ pub mod general;
 pub mod permissions;
 pub mod profiles;
 pub mod restrictions;
+pub mod user_changes;
 pub mod users;
 
 /// Builds one admin endpoint around `$handler(app, &inc, &caller) -> ServiceResult<Response>`.
@@ -50,6 +51,8 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .or(permissions::routes(app, inc))
         .unify()
         .or(restrictions::routes(app, inc))
+        .unify()
+        .or(user_changes::routes(app, inc))
         .unify()
         .or(users::routes(app, inc))
         .unify()

@@ -10,4 +10,5 @@ pub mod permissions;
 pub mod pipeline;
 pub mod profiles;
 pub mod restrictions;
+pub mod user_changes;
 pub mod users;
