@@ -134,7 +134,26 @@ pub trait AdminUserStore {
     ) -> StoreResult<()>;
     /// Forgets the TOTP seed of a user whose 2FA is off.
     async fn discard_otp_secret(&self, user_id: i64) -> StoreResult<()>;
+    /// Private labels counted by (key, value), ordered by key then value.
+    async fn private_label_counts(&self) -> StoreResult<Vec<(String, String, i64)>>;
+    /// One page by id of the users having a label `key`=`value` in any scope (each user once),
+    /// and how many there are.
+    async fn users_with_label_page(
+        &self,
+        key: &str,
+        value: &str,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<UserRow>, i64)>;
 }
+
+/// The WHERE of `users_with_label_page`.
+macro_rules! with_label_where {
+    () => {
+        " FROM users u WHERE EXISTS (SELECT 1 FROM labels l WHERE l.user_id = u.id AND l.key = $1 AND l.value = $2)"
+    };
+}
+pub(crate) use with_label_where;
 
 /// Binds the filter's eight values in `user_where`'s order.
 macro_rules! bind_user_filter {
@@ -214,6 +233,40 @@ macro_rules! impl_admin_user_store {
                     self.outbox_wake.notify_one();
                 }
                 Ok(())
+            }
+
+            async fn private_label_counts(&self) -> $crate::store::StoreResult<Vec<(String, String, i64)>> {
+                Ok(sqlx::query_as::<$db, (String, String, i64)>(
+                    "SELECT key, value, COUNT(*) FROM labels WHERE scope = 'private' GROUP BY key, value \
+                     ORDER BY key, value",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn users_with_label_page(
+                &self,
+                key: &str,
+                value: &str,
+                limit: i64,
+                offset: i64,
+            ) -> $crate::store::StoreResult<(Vec<$crate::store::users::UserRow>, i64)> {
+                const SQL: &str = concat!(
+                    "SELECT * FROM (SELECT ",
+                    $crate::store::users::user_columns!(),
+                    " FROM users) u WHERE EXISTS (SELECT 1 FROM labels l WHERE l.user_id = u.id AND l.key = $1 \
+                     AND l.value = $2) ORDER BY u.id LIMIT $3 OFFSET $4"
+                );
+                const COUNT: &str = concat!("SELECT COUNT(*)", $crate::store::admin_users::with_label_where!());
+                let rows = sqlx::query_as::<$db, $crate::store::users::UserRow>(SQL)
+                    .bind(key)
+                    .bind(value)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let (total,): (i64,) = sqlx::query_as(COUNT).bind(key).bind(value).fetch_one(&self.pool).await?;
+                Ok((rows, total))
             }
 
             async fn discard_otp_secret(&self, user_id: i64) -> $crate::store::StoreResult<()> {

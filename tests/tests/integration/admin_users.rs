@@ -292,3 +292,39 @@ both!(admin_user_state_otp_email_and_role, |srv: TestServer| async move {
     let rows = admin_rows(&srv).await;
     assert!(rows.contains(&format!("users/create/succeed/{m}")), "{rows:?}");
 });
+
+both!(admin_user_label_reads, |srv: TestServer| async move {
+    let (_c, _) = active_user(&srv, "kyc@example.com").await;
+    let kyc = uid_of(&srv, "kyc@example.com").await;
+    let (acc, acc_csrf) = staff(&srv, "acc@example.com", "accountant").await;
+    // The same key and value in the public scope too: still one user, one count.
+    srv.sql(&format!(
+        "INSERT INTO labels (user_id, key, value, scope, created_at, updated_at) SELECT id, 'tier', 'gold', 'public', 1, 1 \
+         FROM users WHERE uid = '{kyc}'"
+    ))
+    .await;
+    srv.sql(&format!(
+        "INSERT INTO labels (user_id, key, value, scope, created_at, updated_at) SELECT id, 'tier', 'gold', 'private', 1, 1 \
+         FROM users WHERE uid = '{kyc}'"
+    ))
+    .await;
+    let verified = srv
+        .sql_texts("SELECT CAST(COUNT(*) AS TEXT) FROM labels WHERE key = 'email' AND value = 'verified' AND scope = 'private'")
+        .await
+        .remove(0);
+
+    // Counts of private labels, keyed by Ruby's inspection of the pair, by key then value.
+    let text = acc.get(admin_url(&srv, "users/labels/list")).send().await.expect("list").text().await.expect("body");
+    assert_eq!(text, format!(r#"{{"[\"email\", \"verified\"]":{verified},"[\"tier\", \"gold\"]":1}}"#));
+
+    let (s, h, v) = call(&acc, &srv, Method::GET, "users/labels?key=tier&value=gold", &acc_csrf, None).await;
+    assert_eq!((s, h["total"].to_str().expect("total")), (200, "1"), "{v}");
+    assert_eq!(emails(&v), ["kyc@example.com"]);
+    let (s, v) = call2(&acc, &srv, Method::GET, "users/labels?key=tier&value=silver", &acc_csrf, None).await;
+    assert_eq!((s, v), (200, json!([])));
+    assert_err(
+        &call2(&acc, &srv, Method::GET, "users/labels", &acc_csrf, None).await,
+        422,
+        &["admin.user.missing_key", "admin.user.missing_value"],
+    );
+});

@@ -24,7 +24,12 @@ const SCOPE: &str = "admin.user";
 
 pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
     use warp::{get, path};
+    let labels = || path("users").and(path("labels"));
     crate::admin_endpoint!(app, inc, get(), path("users"), list)
+        .or(crate::admin_endpoint!(app, inc, get(), labels().and(path("list")), label_counts))
+        .unify()
+        .or(crate::admin_endpoint!(app, inc, get(), labels(), with_label))
+        .unify()
         .or(crate::param_endpoint!(app, inc, get(), path("users"), show_route))
         .unify()
         .boxed()
@@ -104,4 +109,23 @@ async fn show(app: &App, inc: &Incoming, caller: &UserRow, uid: String) -> Servi
         pipeline::record(app, &req, caller, true).await;
     }
     Ok(reply::json(200, &body))
+}
+
+/// `GET users/labels/list` → `{"[\"key\", \"value\"]": n}` over private labels (read User).
+async fn label_counts(app: &App, _inc: &Incoming, caller: &UserRow) -> ServiceResult<Response> {
+    require(&app.config.abilities, caller.role.as_str(), "read", "User")?;
+    Ok(reply::json(200, &users::label_counts(app).await?))
+}
+
+/// `GET users/labels?key=&value=` → `[User]` having that label in any scope, each once (read User).
+async fn with_label(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult<Response> {
+    let mut c = Check::new(inc.params()?, SCOPE);
+    let key = c.required("key");
+    let value = c.required("value");
+    let (page, limit) = c.pagination();
+    c.finish()?;
+    require(&app.config.abilities, caller.role.as_str(), "read", "User")?;
+    let (key, value) = (key.unwrap_or_default(), value.unwrap_or_default());
+    let (items, total) = users::with_label(app, &key, &value, page, limit).await?;
+    Ok(reply::paginated(&items, total, limit, page, &inc.path, &inc.query))
 }

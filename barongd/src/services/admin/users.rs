@@ -146,3 +146,34 @@ pub async fn with_kyc(app: &App, role: &str, user: &UserRow) -> ServiceResult<Us
         updated_at: iso8601(user.updated_at),
     })
 }
+
+/// `GET /admin/users/labels/list`: private labels counted by (key, value), keyed by Ruby's
+/// inspection of the pair (`["email", "verified"]`) as Barong's body was [COMPAT].
+pub struct LabelCounts(Vec<(String, String, i64)>);
+
+impl Serialize for LabelCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        // Ruby's String#inspect of the label texts ([a-z0-9_-] when written through the APIs).
+        let inspect = |t: &str| format!("\"{}\"", t.replace('\\', "\\\\").replace('"', "\\\""));
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v, n) in &self.0 {
+            m.serialize_entry(&format!("[{}, {}]", inspect(k), inspect(v)), n)?;
+        }
+        m.end()
+    }
+}
+
+pub async fn label_counts(app: &App) -> ServiceResult<LabelCounts> {
+    Ok(LabelCounts(app.store.private_label_counts().await?))
+}
+
+/// `GET /admin/users/labels`: a page of the users having `key`=`value` in any scope.
+pub async fn with_label(app: &App, key: &str, value: &str, page: i64, limit: i64) -> ServiceResult<(Vec<User>, i64)> {
+    let (rows, total) = app.store.users_with_label_page(key, value, limit, (page - 1) * limit).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(user_entity(app, r).await?);
+    }
+    Ok((out, total))
+}
