@@ -134,6 +134,19 @@ pub trait AdminUserStore {
     ) -> StoreResult<()>;
     /// Forgets the TOTP seed of a user whose 2FA is off.
     async fn discard_otp_secret(&self, user_id: i64) -> StoreResult<()>;
+    /// Adds a comment on `user_id`; its id.
+    async fn insert_comment(
+        &self,
+        user_id: i64,
+        author_uid: &str,
+        title: &str,
+        data: &str,
+        now: i64,
+    ) -> StoreResult<i64>;
+    async fn comment_by_id(&self, id: i64) -> StoreResult<Option<CommentRow>>;
+    /// Replaces the given fields of a comment.
+    async fn update_comment(&self, id: i64, title: Option<&str>, data: Option<&str>, now: i64) -> StoreResult<()>;
+    async fn delete_comment(&self, id: i64) -> StoreResult<()>;
     /// Private labels counted by (key, value), ordered by key then value.
     async fn private_label_counts(&self) -> StoreResult<Vec<(String, String, i64)>>;
     /// One page by id of the users having a label `key`=`value` in any scope (each user once),
@@ -232,6 +245,65 @@ macro_rules! impl_admin_user_store {
                 if !events.is_empty() {
                     self.outbox_wake.notify_one();
                 }
+                Ok(())
+            }
+
+            async fn insert_comment(
+                &self,
+                user_id: i64,
+                author_uid: &str,
+                title: &str,
+                data: &str,
+                now: i64,
+            ) -> $crate::store::StoreResult<i64> {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO comments (user_id, author_uid, title, data, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                )
+                .bind(user_id)
+                .bind(author_uid)
+                .bind(title)
+                .bind(data)
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(id)
+            }
+
+            async fn comment_by_id(
+                &self,
+                id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::store::admin_users::CommentRow>> {
+                Ok(sqlx::query_as::<$db, $crate::store::admin_users::CommentRow>(
+                    "SELECT id, user_id, author_uid, title, data, created_at, updated_at FROM comments WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn update_comment(
+                &self,
+                id: i64,
+                title: Option<&str>,
+                data: Option<&str>,
+                now: i64,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query::<$db>(
+                    "UPDATE comments SET title = COALESCE($1, title), data = COALESCE($2, data), updated_at = $3 \
+                     WHERE id = $4",
+                )
+                .bind(title)
+                .bind(data)
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn delete_comment(&self, id: i64) -> $crate::store::StoreResult<()> {
+                sqlx::query::<$db>("DELETE FROM comments WHERE id = $1").bind(id).execute(&self.pool).await?;
                 Ok(())
             }
 

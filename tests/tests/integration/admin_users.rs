@@ -328,3 +328,64 @@ both!(admin_user_label_reads, |srv: TestServer| async move {
         &["admin.user.missing_key", "admin.user.missing_value"],
     );
 });
+
+both!(admin_user_comments, |srv: TestServer| async move {
+    let (_c, _) = active_user(&srv, "kyc@example.com").await;
+    let kyc = uid_of(&srv, "kyc@example.com").await;
+    let (co, co_csrf) = staff(&srv, "co@example.com", "compliance").await;
+    let (co2, co2_csrf) = staff(&srv, "co2@example.com", "compliance").await;
+    let (sa, sa_csrf) = staff(&srv, "root@example.com", "superadmin").await;
+    let co_uid = uid_of(&srv, "co@example.com").await;
+
+    assert_err(
+        &call2(&co, &srv, Method::POST, "users/comments", &co_csrf, Some(json!({"uid": kyc}))).await,
+        422,
+        &["admin.user.missing_title", "admin.user.empty_title", "admin.user.missing_data", "admin.user.empty_data"],
+    );
+    let long = json!({"uid": kyc, "title": "t".repeat(65), "data": "d"});
+    assert_err(
+        &call2(&co, &srv, Method::POST, "users/comments", &co_csrf, Some(long)).await,
+        422,
+        &["admin.comments.title_too_long"],
+    );
+    let unknown = json!({"uid": "ID0000000000", "title": "call", "data": "d"});
+    assert_err(
+        &call2(&co, &srv, Method::POST, "users/comments", &co_csrf, Some(unknown)).await,
+        404,
+        &["admin.user.doesnt_exist"],
+    );
+    let note = json!({"uid": kyc, "title": "call", "data": "asked for a limit raise"});
+    let (s, v) = call2(&co, &srv, Method::POST, "users/comments", &co_csrf, Some(note)).await;
+    assert_eq!((s, v["uid"].as_str()), (201, Some(kyc.as_str())), "{v}");
+    assert_eq!(
+        (v["comments"][0]["author_uid"].as_str(), v["comments"][0]["title"].as_str()),
+        (Some(co_uid.as_str()), Some("call"))
+    );
+    let id = v["comments"][0]["id"].as_i64().expect("id");
+
+    // Another admin's note is not theirs to edit (W6); the author's and a superadmin's it is.
+    let edit = json!({"id": id, "title": "second call", "uid": "ignored"});
+    assert_err(
+        &call2(&co2, &srv, Method::PUT, "users/comments", &co2_csrf, Some(edit.clone())).await,
+        401,
+        &["admin.ability.not_permitted"],
+    );
+    let (s, v) = call2(&co, &srv, Method::PUT, "users/comments", &co_csrf, Some(edit)).await;
+    assert_eq!(
+        (s, v["comments"][0]["title"].as_str(), v["comments"][0]["data"].as_str()),
+        (200, Some("second call"), Some("asked for a limit raise"))
+    );
+    assert_err(
+        &call2(&co, &srv, Method::PUT, "users/comments", &co_csrf, Some(json!({"id": id + 100}))).await,
+        404,
+        &["record.not_found"],
+    );
+    assert_err(
+        &call2(&co2, &srv, Method::DELETE, &format!("users/comments?id={id}"), &co2_csrf, None).await,
+        401,
+        &["admin.ability.not_permitted"],
+    );
+    let (s, v) = call2(&sa, &srv, Method::DELETE, &format!("users/comments?id={id}"), &sa_csrf, None).await;
+    assert_eq!((s, v["comments"].clone()), (200, json!([])), "{v}");
+    assert!(srv.sql_texts("SELECT title FROM comments").await.is_empty());
+});

@@ -20,6 +20,7 @@ use crate::store::UserRow;
 
 pub mod activities;
 pub mod api_keys;
+pub mod comments;
 pub mod general;
 pub mod permissions;
 pub mod profiles;
@@ -51,6 +52,8 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .or(permissions::routes(app, inc))
         .unify()
         .or(restrictions::routes(app, inc))
+        .unify()
+        .or(comments::routes(app, inc))
         .unify()
         .or(user_changes::routes(app, inc))
         .unify()

@@ -4,6 +4,7 @@
 
 pub mod abilities;
 pub mod activities;
+pub mod comments;
 pub mod levels;
 pub mod metrics;
 pub mod permissions;
