@@ -89,13 +89,33 @@ pub struct CommentRow {
 
 /// The WHERE of a user list; `$1..$9` are the filter's values in field order.
 pub(crate) fn user_where(by_updated: bool) -> String {
+    format!(" FROM users u WHERE {}", user_conditions(by_updated))
+}
+
+/// As `user_where`, for users awaiting a document review (a private `document` label `pending`
+/// or `replaced`; one per user, as labels are unique per user, key and scope).
+pub(crate) fn pending_where(by_updated: bool) -> String {
+    format!(
+        " FROM users u JOIN labels dl ON dl.user_id = u.id AND dl.key = 'document' AND dl.scope = 'private' \
+         AND dl.value IN ('pending', 'replaced') WHERE {}",
+        user_conditions(by_updated)
+    )
+}
+
+fn user_conditions(by_updated: bool) -> String {
     let col = if by_updated { "u.updated_at" } else { "u.created_at" };
     format!(
-        " FROM users u WHERE ($1 IS NULL OR u.uid = $1) AND ($2 IS NULL OR u.email_key = $2) \
+        "($1 IS NULL OR u.uid = $1) AND ($2 IS NULL OR u.email_key = $2) \
          AND ($3 IS NULL OR u.role = $3) AND ($4 IS NULL OR u.level = $4) AND ($5 IS NULL OR u.state = $5) \
          AND ($6 IS NULL OR EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = u.id AND p.country = $6)) \
          AND ($7 IS NULL OR {col} >= $7) AND ($8 IS NULL OR {col} <= $8)"
     )
+}
+
+/// A page of users awaiting a document review, oldest label first.
+pub(crate) fn pending_page_sql(f: &UserFilter) -> String {
+    let cols = super::users::user_columns!().split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+    format!("SELECT {cols}{} ORDER BY dl.updated_at ASC, u.id ASC LIMIT $9 OFFSET $10", pending_where(f.by_updated))
 }
 
 /// A page of users: only static column names and directions enter the text; `id` breaks ties
@@ -120,6 +140,9 @@ pub trait AdminUserStore {
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<UserRow>, i64)>;
+    /// One page of the users matching `f` whose document awaits review, and how many match.
+    async fn pending_documents_page(&self, f: &UserFilter, limit: i64, offset: i64)
+    -> StoreResult<(Vec<UserRow>, i64)>;
     /// A user's comments by id.
     async fn comments_of(&self, user_id: i64) -> StoreResult<Vec<CommentRow>>;
     /// Replaces the e-mail (and its lookup key), dropping cached claims, with `events` in the
@@ -203,6 +226,26 @@ macro_rules! impl_admin_user_store {
                     .fetch_all(&self.pool)
                     .await?;
                 let count = format!("SELECT COUNT(*){}", $crate::store::admin_users::user_where(f.by_updated));
+                let q = sqlx::query_as::<$db, (i64,)>(sqlx::AssertSqlSafe(count));
+                let (total,) = $crate::store::admin_users::bind_user_filter!(q, f).fetch_one(&self.pool).await?;
+                Ok((rows, total))
+            }
+
+            async fn pending_documents_page(
+                &self,
+                f: &$crate::store::admin_users::UserFilter,
+                limit: i64,
+                offset: i64,
+            ) -> $crate::store::StoreResult<(Vec<$crate::store::users::UserRow>, i64)> {
+                // Only static texts enter these queries (see `pending_page_sql`).
+                let sql = sqlx::AssertSqlSafe($crate::store::admin_users::pending_page_sql(f));
+                let q = sqlx::query_as::<$db, $crate::store::users::UserRow>(sql);
+                let rows = $crate::store::admin_users::bind_user_filter!(q, f)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let count = format!("SELECT COUNT(*){}", $crate::store::admin_users::pending_where(f.by_updated));
                 let q = sqlx::query_as::<$db, (i64,)>(sqlx::AssertSqlSafe(count));
                 let (total,) = $crate::store::admin_users::bind_user_filter!(q, f).fetch_one(&self.pool).await?;
                 Ok((rows, total))

@@ -389,3 +389,41 @@ both!(admin_user_comments, |srv: TestServer| async move {
     assert_eq!((s, v["comments"].clone()), (200, json!([])), "{v}");
     assert!(srv.sql_texts("SELECT title FROM comments").await.is_empty());
 });
+
+both!(admin_pending_documents, |srv: TestServer| async move {
+    for (email, value, at) in
+        [("a@example.com", "pending", 200), ("b@example.com", "replaced", 100), ("c@example.com", "verified", 50)]
+    {
+        let _ = active_user(&srv, email).await;
+        srv.sql(&format!(
+            "INSERT INTO labels (user_id, key, value, scope, created_at, updated_at) SELECT id, 'document', '{value}', \
+             'private', {at}, {at} FROM users WHERE email = '{email}'"
+        ))
+        .await;
+    }
+    // A public `document` label is no review request.
+    srv.sql(
+        "INSERT INTO labels (user_id, key, value, scope, created_at, updated_at) SELECT id, 'document', 'pending', \
+         'public', 1, 1 FROM users WHERE email = 'c@example.com'",
+    )
+    .await;
+    let (co, co_csrf) = staff(&srv, "co@example.com", "compliance").await;
+
+    let (s, h, v) = call(&co, &srv, Method::GET, "users/documents/pending?first_name=ignored", &co_csrf, None).await;
+    assert_eq!((s, h["total"].to_str().expect("total")), (200, "2"), "{v}");
+    assert_eq!(emails(&v), ["b@example.com", "a@example.com"], "oldest label first");
+    assert!(v[0].get("comments").is_none());
+    assert!(admin_rows(&srv).await.is_empty());
+    let (s, v) =
+        call2(&co, &srv, Method::GET, "users/documents/pending?extended=true&email=A@example.com", &co_csrf, None)
+            .await;
+    assert_eq!((s, emails(&v)), (200, vec!["a@example.com"]), "{v}");
+    assert_eq!(v[0]["comments"], json!([]), "UserWithKYC");
+    assert_eq!(v[0]["labels"][1]["key"], "document", "{v}");
+    assert_eq!(admin_rows(&srv).await, ["users/read/succeed/"]);
+    assert_err(
+        &call2(&co, &srv, Method::GET, "users/documents/pending?limit=101", &co_csrf, None).await,
+        422,
+        &["invalid_limit"],
+    );
+});

@@ -30,6 +30,8 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .unify()
         .or(crate::admin_endpoint!(app, inc, get(), labels(), with_label))
         .unify()
+        .or(crate::admin_endpoint!(app, inc, get(), path("users").and(path("documents")).and(path("pending")), pending))
+        .unify()
         .or(crate::param_endpoint!(app, inc, get(), path("users"), show_route))
         .unify()
         .boxed()
@@ -127,5 +129,26 @@ async fn with_label(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResul
     require(&app.config.abilities, caller.role.as_str(), "read", "User")?;
     let (key, value) = (key.unwrap_or_default(), value.unwrap_or_default());
     let (items, total) = users::with_label(app, &key, &value, page, limit).await?;
+    Ok(reply::paginated(&items, total, limit, page, &inc.path, &inc.query))
+}
+
+/// `GET users/documents/pending` → `[User]`, or `[UserWithKYC]` with `extended`, oldest
+/// document label first (read User). `first_name`/`last_name` are declared and ignored, as in
+/// Barong; a page of clear PII leaves an admin activity row (W9).
+async fn pending(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult<Response> {
+    let mut c = Check::new(inc.params()?, SCOPE);
+    let extended = c.boolean("extended", "admin.user.non_boolean_extended").unwrap_or(false);
+    let mut f = filter(&mut c);
+    f.from = c.integer("from", "invalid").ok().flatten();
+    f.to = c.integer("to", "invalid").ok().flatten();
+    let (page, limit) = c.pagination();
+    c.finish()?;
+    require(&app.config.abilities, caller.role.as_str(), "read", "User")?;
+    let role = caller.role.as_str();
+    let (items, total) = users::pending_documents(app, role, &f, extended, page, limit).await?;
+    if extended && unmasked(app, role) {
+        let req = AdminRequest { method: "GET", rest: "users", ctx: &inc.ctx, params: None };
+        pipeline::record(app, &req, caller, true).await;
+    }
     Ok(reply::paginated(&items, total, limit, page, &inc.path, &inc.query))
 }

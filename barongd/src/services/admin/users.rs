@@ -15,12 +15,14 @@ use crate::services::kyc::documents::{mask_doc_number, upload_link};
 use crate::store::UserRow;
 use crate::store::admin_users::{UserFilter, UserOrder};
 
-/// A page of `GET /admin/users`: `User`s, or `UserWithProfile`s when `extended`.
+/// A page of `GET /admin/users`: `User`s, or `UserWithProfile`s when `extended`; of
+/// `GET /admin/users/documents/pending`, `User`s or `UserWithKYC`s.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum UserList {
     Plain(Vec<User>),
     Extended(Vec<UserWithProfile>),
+    Kyc(Vec<UserWithKyc>),
 }
 
 /// A user's profiles by id as `role` may see them.
@@ -176,4 +178,28 @@ pub async fn with_label(app: &App, key: &str, value: &str, page: i64, limit: i64
         out.push(user_entity(app, r).await?);
     }
     Ok((out, total))
+}
+
+/// A page of the users whose document awaits review, oldest first, and how many there are.
+pub async fn pending_documents(
+    app: &App,
+    role: &str,
+    f: &UserFilter,
+    extended: bool,
+    page: i64,
+    limit: i64,
+) -> ServiceResult<(UserList, i64)> {
+    let (rows, total) = app.store.pending_documents_page(f, limit, (page - 1) * limit).await?;
+    if extended {
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(with_kyc(app, role, r).await?);
+        }
+        return Ok((UserList::Kyc(out), total));
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(user_entity(app, r).await?);
+    }
+    Ok((UserList::Plain(out), total))
 }
