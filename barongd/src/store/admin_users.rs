@@ -143,6 +143,9 @@ pub trait AdminUserStore {
     /// One page of the users matching `f` whose document awaits review, and how many match.
     async fn pending_documents_page(&self, f: &UserFilter, limit: i64, offset: i64)
     -> StoreResult<(Vec<UserRow>, i64)>;
+    /// Deletes `user_id`'s data storage titled `title` (case-insensitively, as its unique index);
+    /// whether there was one.
+    async fn delete_data_storage(&self, user_id: i64, title: &str) -> StoreResult<bool>;
     /// A user's comments by id.
     async fn comments_of(&self, user_id: i64) -> StoreResult<Vec<CommentRow>>;
     /// Replaces the e-mail (and its lookup key), dropping cached claims, with `events` in the
@@ -249,6 +252,15 @@ macro_rules! impl_admin_user_store {
                 let q = sqlx::query_as::<$db, (i64,)>(sqlx::AssertSqlSafe(count));
                 let (total,) = $crate::store::admin_users::bind_user_filter!(q, f).fetch_one(&self.pool).await?;
                 Ok((rows, total))
+            }
+
+            async fn delete_data_storage(&self, user_id: i64, title: &str) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>("DELETE FROM data_storages WHERE user_id = $1 AND lower(title) = lower($2)")
+                    .bind(user_id)
+                    .bind(title)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected() > 0)
             }
 
             async fn comments_of(

@@ -427,3 +427,35 @@ both!(admin_pending_documents, |srv: TestServer| async move {
         &["invalid_limit"],
     );
 });
+
+both!(admin_delete_data_storage, |srv: TestServer| async move {
+    let _ = active_user(&srv, "kyc@example.com").await;
+    let kyc = uid_of(&srv, "kyc@example.com").await;
+    let user = "(SELECT id FROM users WHERE email = 'kyc@example.com')";
+    srv.sql(&format!(
+        "INSERT INTO data_storages (user_id, title, data, created_at, updated_at) VALUES ({user}, 'kyc_form', '{{}}', 1, 1)"
+    ))
+    .await;
+    srv.sql(&format!(
+        "INSERT INTO labels (user_id, key, value, scope, created_at, updated_at) VALUES ({user}, 'kyc_form', 'recorded', \
+         'private', 1, 1)"
+    ))
+    .await;
+    let (sa, sa_csrf) = staff(&srv, "root@example.com", "superadmin").await;
+    let del = |q: String| {
+        let (sa, csrf, srv) = (sa.clone(), sa_csrf.clone(), &srv);
+        async move { call2(&sa, srv, Method::DELETE, &format!("users/data_storage?{q}"), &csrf, None).await }
+    };
+    assert_err(
+        &del(String::new()).await,
+        422,
+        &["admin.user.missing_uid", "admin.user.empty_uid", "admin.user.missing_title", "admin.user.empty_title"],
+    );
+    assert_err(&del(format!("uid={kyc}&title=other")).await, 404, &["admin.storage.doesnt_exist"]);
+    assert_err(&del("uid=ID0000000000&title=kyc_form".into()).await, 404, &["admin.user.doesnt_exist"]);
+    let (s, v) = del(format!("uid={kyc}&title=kyc_form")).await;
+    assert_eq!((s, v["data_storages"].clone()), (200, json!([])), "{v}");
+    assert!(v["labels"].as_array().expect("labels").iter().all(|l| l["key"] != "kyc_form"), "{v}");
+    assert!(srv.sql_texts("SELECT key FROM labels WHERE key = 'kyc_form'").await.is_empty());
+    assert!(srv.sql_texts("SELECT title FROM data_storages").await.is_empty());
+});

@@ -1,4 +1,4 @@
-//! `POST`, `PUT` and `DELETE admin/users/comments`.
+//! `POST`, `PUT` and `DELETE admin/users/comments`; `DELETE admin/users/data_storage`.
 
 use std::sync::Arc;
 
@@ -24,6 +24,8 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .or(crate::admin_endpoint!(app, inc, put(), p(), edit))
         .unify()
         .or(crate::admin_endpoint!(app, inc, delete(), p(), remove))
+        .unify()
+        .or(crate::admin_endpoint!(app, inc, delete(), path("users").and(path("data_storage")), delete_storage))
         .unify()
         .boxed()
 }
@@ -72,4 +74,15 @@ async fn remove(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult<Re
     c.finish()?;
     require(&app.config.abilities, caller.role.as_str(), "update", "User")?;
     Ok(reply::json(200, &comments::remove(app, caller, id.unwrap_or_default()).await?))
+}
+
+/// `DELETE users/data_storage?uid=&title=` → `UserWithKYC` after the deletion (destroy User).
+async fn delete_storage(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult<Response> {
+    let mut c = Check::new(inc.params()?, SCOPE);
+    let uid = c.required_filled("uid");
+    let title = c.required_filled("title");
+    c.finish()?;
+    require(&app.config.abilities, caller.role.as_str(), "destroy", "User")?;
+    let (uid, title) = (uid.unwrap_or_default(), title.unwrap_or_default());
+    Ok(reply::json(200, &comments::delete_storage(app, caller, &uid, &title).await?))
 }

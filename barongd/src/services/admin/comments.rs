@@ -1,4 +1,4 @@
-//! `/admin/users/comments`: admins' notes on a user. Barong checked no ability and no author,
+//! `/admin/users/comments`: admins' notes on a user; and `DELETE /admin/users/data_storage`. Barong checked no ability and no author,
 //! so anyone reaching the Admin API could rewrite any note (W6): here writing needs `update
 //! User`, and editing or deleting needs the author or a superadmin.
 
@@ -48,4 +48,20 @@ pub async fn remove(app: &App, caller: &UserRow, id: i64) -> ServiceResult<UserW
     let c = own(app, caller, id).await?;
     app.store.delete_comment(id).await?;
     owner(app, caller, &c).await
+}
+
+/// `DELETE /admin/users/data_storage`: removes the storage and its private `<title>=recorded`
+/// label with the usual recompute (Barong looked the label up and left it). No events.
+pub async fn delete_storage(app: &App, caller: &UserRow, uid: &str, title: &str) -> ServiceResult<UserWithKyc> {
+    let user = target(app, uid).await?;
+    if !app.store.delete_data_storage(user.id, title).await? {
+        return Err(ServiceError::not_found("admin.storage.doesnt_exist"));
+    }
+    let key = crate::services::account::labels::normalize(title);
+    let user = if app.store.delete_label(user.id, &key, crate::model::LabelScope::Private).await? {
+        crate::services::kyc::levels::recompute(app, &user).await?
+    } else {
+        user
+    };
+    with_kyc(app, caller.role.as_str(), &user).await
 }
