@@ -459,3 +459,35 @@ both!(admin_delete_data_storage, |srv: TestServer| async move {
     assert!(srv.sql_texts("SELECT key FROM labels WHERE key = 'kyc_form'").await.is_empty());
     assert!(srv.sql_texts("SELECT title FROM data_storages").await.is_empty());
 });
+
+both!(admin_tower_flow_without_label_writes, |srv: TestServer| async move {
+    // Tower's flows (§8) as far as this branch serves them: the document review and the ban by
+    // label need the label writes.
+    let uid = applicant(&srv, "kyc@example.com").await;
+    let (sa, csrf) = staff(&srv, "root@example.com", "superadmin").await;
+    let (s, v) = call2(&sa, &srv, Method::GET, "abilities", &csrf, None).await;
+    assert_eq!((s, v["manage"].as_array().map(Vec::len)), (200, Some(10)));
+    let (s, v) = call2(&sa, &srv, Method::GET, "metrics", &csrf, None).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, h, v) = call(&sa, &srv, Method::GET, "users?page=1&limit=10&extended=true&country=FR", &csrf, None).await;
+    assert_eq!((s, h["total"].to_str().expect("total"), v[0]["uid"].as_str()), (200, "1", Some(uid.as_str())));
+    let (s, v) = call2(&sa, &srv, Method::GET, &format!("users/{uid}"), &csrf, None).await;
+    assert_eq!((s, v["profile"]["first_name"].as_str()), (200, Some("Jean")));
+    let (s, v) = call2(&sa, &srv, Method::GET, &format!("activities?page=1&limit=10&uid={uid}"), &csrf, None).await;
+    assert!(s == 200 && v.as_array().is_some_and(|a| !a.is_empty()), "{v}");
+    let (s, _) =
+        call2(&sa, &srv, Method::POST, "users/role", &csrf, Some(json!({"uid": uid, "role": "support"}))).await;
+    assert_eq!(s, 200);
+    let (s, _) =
+        call2(&sa, &srv, Method::POST, "users/update", &csrf, Some(json!({"uid": uid, "state": "banned"}))).await;
+    assert_eq!(s, 200);
+    let (_, v) = call2(&sa, &srv, Method::GET, &format!("users/{uid}"), &csrf, None).await;
+    assert_eq!((v["role"].as_str(), v["state"].as_str()), (Some("support"), Some("banned")));
+    let (s, v) = call2(&sa, &srv, Method::GET, &format!("activities/admin?target_uid={uid}"), &csrf, None).await;
+    assert_eq!(s, 200, "{v}");
+    let actions: Vec<&str> =
+        v.as_array().expect("rows").iter().map(|r| r["action"].as_str().expect("action")).collect();
+    // Newest first: the second opening, the state change, the role change, the first opening
+    // (the extended list's read names no target).
+    assert_eq!(actions, ["read", "create", "create", "read"]);
+});
