@@ -83,3 +83,79 @@ pub struct AdminActivity {
     pub target: Option<User>,
     pub created_at: String,
 }
+
+/// `UserWithProfile` (`GET /admin/users?extended=true`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserWithProfile {
+    pub email: String,
+    pub uid: String,
+    pub role: String,
+    pub level: i64,
+    pub otp: bool,
+    pub state: String,
+    pub referral_uid: Option<String>,
+    pub data: Option<String>,
+    pub username: Option<String>,
+    pub profiles: Vec<crate::entities::Profile>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A label as the Admin API shows it (with its description).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminLabelView {
+    pub key: String,
+    pub value: String,
+    pub scope: String,
+    pub description: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The admin `Document` entity: the resource API's four keys plus metadata and timestamps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminDocument {
+    pub upload: crate::entities::UploadUrl,
+    pub doc_type: Option<String>,
+    pub doc_number: Option<String>,
+    pub doc_expire: Option<String>,
+    /// JSON text, returned as a string.
+    pub metadata: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// An admin's note on a user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: i64,
+    pub author_uid: String,
+    pub title: String,
+    pub data: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `UserWithKYC` (`GET /admin/users/:uid`). `profile` (the newest profile or `null`) is not
+/// Barong 2.7's: Tower 2.2.8's user page reads it and throws without it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserWithKyc {
+    pub email: String,
+    pub uid: String,
+    pub role: String,
+    pub level: i64,
+    pub otp: bool,
+    pub state: String,
+    pub referral_uid: Option<String>,
+    pub data: Option<String>,
+    pub username: Option<String>,
+    pub profiles: Vec<crate::entities::Profile>,
+    pub profile: Option<crate::entities::Profile>,
+    pub labels: Vec<AdminLabelView>,
+    pub phones: Vec<crate::entities::Phone>,
+    pub documents: Vec<AdminDocument>,
+    pub data_storages: Vec<crate::entities::DataStorage>,
+    pub comments: Vec<Comment>,
+    pub created_at: String,
+    pub updated_at: String,
+}

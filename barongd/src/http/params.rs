@@ -239,6 +239,30 @@ impl<'a> Check<'a> {
         }
     }
 
+    /// A Grape `Boolean`: JSON booleans and `true/false/1/0/yes/no/on/off/t/f/y/n` in any case;
+    /// a failed coercion adds `invalid_key`.
+    pub fn boolean(&mut self, name: &str, invalid_key: &str) -> Option<bool> {
+        let v = match self.params.get(name) {
+            None | Some(Value::Null) => return None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(1) => Some(true),
+                Some(0) => Some(false),
+                _ => None,
+            },
+            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" | "t" | "y" => Some(true),
+                "false" | "0" | "no" | "off" | "f" | "n" => Some(false),
+                _ => None,
+            },
+            Some(_) => None,
+        };
+        if v.is_none() {
+            self.push(invalid_key.to_string());
+        }
+        v
+    }
+
     /// `requires :name, type: Integer`.
     pub fn required_integer(&mut self, name: &str) -> Option<i64> {
         if self.params.get(name).is_none_or(Value::is_null) {

@@ -5,17 +5,6 @@ use async_trait::async_trait;
 
 use super::StoreResult;
 
-/// A comment an admin left on a user.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CommentRow {
-    pub id: i64,
-    pub author_uid: String,
-    pub title: String,
-    pub data: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
 /// The filters of a user listing, each applied only when set (AND-ed).
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
@@ -70,7 +59,6 @@ pub trait ManagementStore {
     /// `(user_id, number_sealed)` of the phones whose blind index is `index` (the caller opens
     /// and compares the numbers: an index match alone is not proof, W14).
     async fn phones_by_index(&self, index: &str) -> StoreResult<Vec<(i64, String)>>;
-    async fn comments_of(&self, user_id: i64) -> StoreResult<Vec<CommentRow>>;
     /// Sets the description of the user's label `key` in `scope`; `false` when there is none.
     async fn set_label_description(
         &self,
@@ -133,19 +121,6 @@ macro_rules! impl_management_store {
                     "SELECT user_id, number_sealed FROM phones WHERE number_index = $1 ORDER BY id",
                 )
                 .bind(index)
-                .fetch_all(&self.pool)
-                .await?)
-            }
-
-            async fn comments_of(
-                &self,
-                user_id: i64,
-            ) -> $crate::store::StoreResult<Vec<$crate::store::management::CommentRow>> {
-                Ok(sqlx::query_as::<$db, $crate::store::management::CommentRow>(
-                    "SELECT id, author_uid, title, data, created_at, updated_at FROM comments \
-                     WHERE user_id = $1 ORDER BY id",
-                )
-                .bind(user_id)
                 .fetch_all(&self.pool)
                 .await?)
             }

@@ -6,6 +6,7 @@ pub mod account;
 pub mod activities;
 pub mod admin;
 pub mod admin_logs;
+pub mod admin_users;
 pub mod api_keys;
 pub mod authz;
 pub mod documents;
@@ -33,6 +34,7 @@ pub use account::AccountStore;
 pub use activities::{ActivityStore, NewActivity};
 pub use admin::AdminStore;
 pub use admin_logs::AdminLogStore;
+pub use admin_users::AdminUserStore;
 pub use api_keys::ApiKeyStore;
 pub use authz::AuthzStore;
 pub use documents::DocumentStore;
@@ -74,6 +76,7 @@ pub trait Store:
     + AdminStore
     + AdminLogStore
     + ManagementStore
+    + AdminUserStore
     + Migrator
     + Send
     + Sync

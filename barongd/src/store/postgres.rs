@@ -52,4 +52,5 @@ super::phones::impl_phone_store!(PgStore, Postgres);
 super::admin::impl_admin_store!(PgStore, Postgres);
 super::admin_logs::impl_admin_log_store!(PgStore, Postgres);
 super::management::impl_management_store!(PgStore, Postgres);
+super::admin_users::impl_admin_user_store!(PgStore, Postgres);
 super::migrate::impl_migrator!(PgStore, Postgres, "postgres");

@@ -8,6 +8,7 @@ mod admin_access;
 mod admin_api;
 mod admin_kyc;
 mod admin_logs;
+mod admin_users;
 mod api_keys;
 mod authz;
 mod bad_input;

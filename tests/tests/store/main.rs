@@ -8,6 +8,7 @@ mod support;
 
 mod activities;
 mod admin;
+mod admin_users;
 mod api_keys;
 mod authz;
 mod changes;

@@ -20,10 +20,13 @@ use crate::store::UserRow;
 
 pub mod activities;
 pub mod api_keys;
+pub mod comments;
 pub mod general;
 pub mod permissions;
 pub mod profiles;
 pub mod restrictions;
+pub mod user_changes;
+pub mod users;
 
 /// Builds one admin endpoint around `$handler(app, &inc, &caller) -> ServiceResult<Response>`.
 #[macro_export]
@@ -49,6 +52,12 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .or(permissions::routes(app, inc))
         .unify()
         .or(restrictions::routes(app, inc))
+        .unify()
+        .or(comments::routes(app, inc))
+        .unify()
+        .or(user_changes::routes(app, inc))
+        .unify()
+        .or(users::routes(app, inc))
         .unify()
         .boxed()
 }

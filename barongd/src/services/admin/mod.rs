@@ -4,9 +4,12 @@
 
 pub mod abilities;
 pub mod activities;
+pub mod comments;
 pub mod levels;
 pub mod metrics;
 pub mod permissions;
 pub mod pipeline;
 pub mod profiles;
 pub mod restrictions;
+pub mod user_changes;
+pub mod users;

@@ -19,7 +19,7 @@ pub fn unmasked(app: &App, role: &str) -> bool {
 /// A profile as the Admin API shows it to `role`: the user-API masks outside
 /// `admin_unmasked_pii_roles`, and `metadata` as the stored JSON text (Barong's admin entity
 /// returns it as a string, unlike the resource API).
-fn shown(app: &App, role: &str, mut p: Profile) -> Profile {
+pub(crate) fn shown(app: &App, role: &str, mut p: Profile) -> Profile {
     if !unmasked(app, role) {
         p.last_name = p.last_name.map(|n| mask_after(&n, 1));
         p.dob = p.dob.map(|d| mask_after(&d, 8));

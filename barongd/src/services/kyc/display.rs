@@ -37,9 +37,14 @@ pub fn profile_masked(app: &App, p: &ProfileRow, mask: bool) -> Profile {
 /// The resource API's `Phone`: number opened, and masked when `api_data_masking_enabled`.
 /// `validated_at` is not run through the entity's formatter in Barong, so it keeps milliseconds.
 pub fn phone(app: &App, p: &PhoneRow) -> Phone {
+    phone_masked(app, p, app.config.api_data_masking_enabled)
+}
+
+/// A `Phone` with the number opened; `mask` as the resource API masks.
+pub fn phone_masked(app: &App, p: &PhoneRow, mask: bool) -> Phone {
     let number = app.sealer.open_string(&p.number_sealed).unwrap_or_default();
     Phone {
-        number: if app.config.api_data_masking_enabled { mask_phone(&number) } else { number },
+        number: if mask { mask_phone(&number) } else { number },
         country: p.country.clone(),
         validated_at: p.validated_at.map(iso8601_millis),
     }

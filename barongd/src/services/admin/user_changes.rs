@@ -1,0 +1,162 @@
+//! Admin writes on a user: state, 2FA reset, e-mail and role. Barong's `POST /users/update`
+//! wrote whatever raw parameter came first to the user row (W1); here each change is its own
+//! service fed by a typed request, and changes to privileged accounts need a superadmin (W5).
+
+use crate::model::{AccountState, LabelScope, Role};
+use crate::services::App;
+use crate::services::admin::users::target;
+use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::events::event_api;
+use crate::services::kyc::levels;
+use crate::store::UserRow;
+
+/// What `POST /users/update` and `PUT /users` may change: exactly one of these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserChange {
+    State(String),
+    /// `otp=false`; `otp=true` is refused (`admin.user.enable_2fa`).
+    Otp(bool),
+    Email(String),
+}
+
+/// The value of the private trigger label that holds a restrictive state an admin set.
+const SET_BY_ADMIN: &str = "admin";
+
+const SUPERADMIN: &str = "superadmin";
+
+/// Whether `role` has an `admin_permissions` entry (an admin-role account).
+fn privileged(app: &App, role: &str) -> bool {
+    app.config.abilities.roles.iter().any(|(r, _)| r == role)
+}
+
+/// Appendix B's guards after the lookup: superadmin target, then the caller itself.
+pub fn guard(caller: &UserRow, user: &UserRow) -> ServiceResult<()> {
+    if user.role.as_str() == SUPERADMIN && caller.role.as_str() != SUPERADMIN {
+        return Err(ServiceError::invalid("admin.user.superadmin_change"));
+    }
+    if user.id == caller.id {
+        return Err(ServiceError::invalid("admin.user.update_himself"));
+    }
+    Ok(())
+}
+
+/// W5: an admin-role account's state, 2FA, e-mail or role is a superadmin's to change.
+fn guard_privileged(app: &App, caller: &UserRow, role: &str) -> ServiceResult<()> {
+    if privileged(app, role) && caller.role.as_str() != SUPERADMIN {
+        return Err(ServiceError::invalid("admin.user.superadmin_change"));
+    }
+    Ok(())
+}
+
+/// `POST /users/update` / `PUT /users`.
+pub async fn update(app: &App, caller: &UserRow, uid: &str, change: UserChange) -> ServiceResult<()> {
+    let user = target(app, uid).await?;
+    guard(caller, &user)?;
+    if let UserChange::Email(_) = change
+        && caller.role.as_str() != SUPERADMIN
+    {
+        return Err(ServiceError::invalid("superadmin.user.update_email"));
+    }
+    guard_privileged(app, caller, user.role.as_str())?;
+    match change {
+        UserChange::State(state) => set_state(app, &user, &state).await,
+        UserChange::Otp(true) => Err(ServiceError::invalid("admin.user.enable_2fa")),
+        UserChange::Otp(false) => reset_otp(app, &user).await,
+        UserChange::Email(email) => change_email(app, &user, &email).await,
+    }
+}
+
+/// The first label key of the `state_triggers` entry that yields `state`, if any.
+fn trigger_label(app: &App, state: &AccountState) -> Option<String> {
+    app.config.state_triggers.iter().find(|t| AccountState::from(t.state.as_str()) == *state)?.labels.first().cloned()
+}
+
+/// Sets `pending`, `active` or a `state_triggers` state (W13: no free text). A restrictive state
+/// is stored as its trigger label, so label recomputation cannot lift it until an admin sets
+/// another state, which removes it.
+async fn set_state(app: &App, user: &UserRow, state: &str) -> ServiceResult<()> {
+    let wanted = AccountState::from(state);
+    let trigger = trigger_label(app, &wanted);
+    if !matches!(wanted, AccountState::Pending | AccountState::Active) && trigger.is_none() {
+        return Err(ServiceError::invalid("admin.user.invalid_state"));
+    }
+    if wanted == user.state {
+        return Err(ServiceError::invalid("admin.user.state_no_change"));
+    }
+    // Lift what earlier admin state changes pinned.
+    let mut user = user.clone();
+    for l in app.store.labels_of(user.id).await? {
+        let pinned = l.scope == LabelScope::Private && l.value == SET_BY_ADMIN;
+        if pinned && app.config.state_triggers.iter().any(|t| t.labels.contains(&l.key)) {
+            app.store.delete_label(user.id, &l.key, LabelScope::Private).await?;
+        }
+    }
+    if let Some(key) = trigger {
+        levels::set_private_label(app, &user, &key, SET_BY_ADMIN).await?;
+        return Ok(());
+    }
+    let now = app.clock.now();
+    let after = UserRow { state: wanted, updated_at: now, ..user.clone() };
+    let updated = event_api::user_updated_events(app, &user, &after).await;
+    app.store.update_state_level_with_events(user.id, &after.state, after.level, now, &updated).await?;
+    user = after;
+    levels::cascade_owner_state(app, &user).await
+}
+
+/// W11: 2FA off, the `otp` label removed with a recompute, the active keys disabled, and the
+/// TOTP seed discarded (Barong kept it, so re-enabling needed no new enrolment).
+async fn reset_otp(app: &App, user: &UserRow) -> ServiceResult<()> {
+    if !user.otp {
+        return Err(ServiceError::invalid("admin.user.otp_no_change"));
+    }
+    let now = app.clock.now();
+    let off = UserRow { otp: false, updated_at: now, ..user.clone() };
+    let updated = event_api::user_updated_events(app, user, &off).await;
+    if !app.store.disable_otp_with_events(user.id, now, &updated).await? {
+        return Err(ServiceError::invalid("admin.user.otp_no_change"));
+    }
+    app.store.discard_otp_secret(user.id).await?;
+    levels::recompute(app, &off).await?;
+    tracing::info!(uid = %user.uid, "2FA reset by an admin");
+    Ok(())
+}
+
+/// A new e-mail (superadmin only), unique case-insensitively.
+async fn change_email(app: &App, user: &UserRow, email: &str) -> ServiceResult<()> {
+    use crate::services::identity::email_address;
+    let email = email.trim();
+    if !email_address::is_valid_email(email) {
+        return Err(ServiceError::invalid("email.invalid"));
+    }
+    let key = email_address::email_key(email);
+    if key == user.email_key {
+        return Err(ServiceError::invalid("admin.user.email_no_change"));
+    }
+    let now = app.clock.now();
+    let after = UserRow { email: email.to_string(), email_key: key, updated_at: now, ..user.clone() };
+    let updated = event_api::user_updated_events(app, user, &after).await;
+    match app.store.update_email_with_events(user.id, &after.email, &after.email_key, now, &updated).await {
+        Err(crate::store::StoreError::Unique(_)) => Err(ServiceError::invalid("email.taken")),
+        r => Ok(r?),
+    }
+}
+
+/// `POST /users/role`: guards, then W5's hierarchy (granting or removing an admin role needs a
+/// superadmin), then Barong's checks.
+pub async fn set_role(app: &App, caller: &UserRow, uid: &str, role: &str) -> ServiceResult<()> {
+    let user = target(app, uid).await?;
+    guard(caller, &user)?;
+    guard_privileged(app, caller, user.role.as_str())?;
+    guard_privileged(app, caller, role)?;
+    if user.role.as_str() == role {
+        return Err(ServiceError::invalid("admin.user.role_no_change"));
+    }
+    if !app.store.role_exists(role).await? {
+        return Err(ServiceError::invalid("role.doesnt_exist"));
+    }
+    let now = app.clock.now();
+    let after = UserRow { role: Role::from(role), updated_at: now, ..user.clone() };
+    let updated = event_api::user_updated_events(app, &user, &after).await;
+    app.store.update_role_with_events(user.id, &after.role, now, &updated).await?;
+    Ok(())
+}
