@@ -101,6 +101,26 @@ pub struct UserWithProfile {
     pub updated_at: String,
 }
 
+impl UserWithProfile {
+    /// `user`'s fields followed by its profiles and timestamps.
+    pub fn new(user: User, profiles: Vec<crate::entities::Profile>, created_at: String, updated_at: String) -> Self {
+        UserWithProfile {
+            email: user.email,
+            uid: user.uid,
+            role: user.role,
+            level: user.level,
+            otp: user.otp,
+            state: user.state,
+            referral_uid: user.referral_uid,
+            data: user.data,
+            username: user.username,
+            profiles,
+            created_at,
+            updated_at,
+        }
+    }
+}
+
 /// A label as the Admin API shows it (with its description).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminLabelView {

@@ -52,20 +52,8 @@ pub async fn list(
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let u = user_entity(app, r).await?;
-        out.push(UserWithProfile {
-            email: u.email,
-            uid: u.uid,
-            role: u.role,
-            level: u.level,
-            otp: u.otp,
-            state: u.state,
-            referral_uid: u.referral_uid,
-            data: u.data,
-            username: u.username,
-            profiles: profiles(app, role, r.id).await?,
-            created_at: iso8601(r.created_at),
-            updated_at: iso8601(r.updated_at),
-        });
+        let profiles = profiles(app, role, r.id).await?;
+        out.push(UserWithProfile::new(u, profiles, iso8601(r.created_at), iso8601(r.updated_at)));
     }
     Ok((UserList::Extended(out), total))
 }

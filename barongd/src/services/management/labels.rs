@@ -2,7 +2,6 @@
 //! private labels, written through the same label services as every other label write, so
 //! events, level and state recompute happen the same way.
 
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::model::LabelScope;
@@ -12,18 +11,9 @@ use crate::services::clock::iso8601;
 use crate::services::kyc::levels;
 use crate::services::management::error::{MgmtError, MgmtResult, to_json};
 use crate::services::management::params::Grape;
-use crate::store::{LabelRow, UserRow};
+pub use common::admin_api::AdminLabelView;
 
-/// `AdminLabelView`: field order as Barong emits it.
-#[derive(Serialize)]
-pub struct AdminLabelView {
-    pub key: String,
-    pub value: String,
-    pub scope: String,
-    pub description: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-}
+use crate::store::{LabelRow, UserRow};
 
 impl From<LabelRow> for AdminLabelView {
     fn from(l: LabelRow) -> Self {

@@ -2,11 +2,11 @@
 //! `extended`, `UserWithProfile` (clear PII). Barong filtered on undeclared raw params; here
 //! the same six filters are declared, the list is distinct and in id order.
 
-use common::entities::Profile;
-use serde::Serialize;
+pub use common::admin_api::{User, UserWithProfile};
 use serde_json::{Map, Value};
 
 use crate::services::App;
+use crate::services::admin::activities::user_entity;
 use crate::services::clock::iso8601;
 use crate::services::identity::email_address::email_key;
 use crate::services::kyc::display;
@@ -14,30 +14,6 @@ use crate::services::management::error::{MgmtError, MgmtResult, to_json};
 use crate::services::management::params::Grape;
 use crate::store::UserRow;
 use crate::store::management::{LabelFilter, UserFilter};
-
-/// `User`: no timestamps [COMPAT].
-#[derive(Serialize)]
-pub struct User {
-    pub email: String,
-    pub uid: String,
-    pub role: String,
-    pub level: i64,
-    pub otp: bool,
-    pub state: String,
-    pub referral_uid: Option<String>,
-    pub data: Option<String>,
-    pub username: Option<String>,
-}
-
-/// `UserWithProfile` (admin/management).
-#[derive(Serialize)]
-pub struct UserWithProfile {
-    #[serde(flatten)]
-    pub user: User,
-    pub profiles: Vec<Profile>,
-    pub created_at: String,
-    pub updated_at: String,
-}
 
 /// A page of the list and what the paging headers say.
 pub struct Page {
@@ -48,21 +24,7 @@ pub struct Page {
 }
 
 pub(crate) async fn user(app: &App, u: &UserRow) -> MgmtResult<User> {
-    let referral_uid = match u.referral_id {
-        Some(id) => app.store.user_by_id(id).await.map_err(MgmtError::internal)?.map(|r| r.uid),
-        None => None,
-    };
-    Ok(User {
-        email: u.email.clone(),
-        uid: u.uid.clone(),
-        role: u.role.to_string(),
-        level: u.level,
-        otp: u.otp,
-        state: u.state.to_string(),
-        referral_uid,
-        data: u.data.clone(),
-        username: u.username.clone(),
-    })
+    user_entity(app, u).await.map_err(MgmtError::internal)
 }
 
 pub async fn list(app: &App, data: &Map<String, Value>) -> MgmtResult<Page> {
@@ -106,12 +68,8 @@ async fn render(app: &App, rows: &[UserRow], extended: bool, mask: bool) -> Mgmt
     let mut out = Vec::with_capacity(rows.len());
     for u in rows {
         let profiles = app.store.profiles_of(u.id).await.map_err(MgmtError::internal)?;
-        out.push(UserWithProfile {
-            user: user(app, u).await?,
-            profiles: profiles.iter().map(|p| display::profile_masked(app, p, mask)).collect(),
-            created_at: iso8601(u.created_at),
-            updated_at: iso8601(u.updated_at),
-        });
+        let shown = profiles.iter().map(|p| display::profile_masked(app, p, mask)).collect();
+        out.push(UserWithProfile::new(user(app, u).await?, shown, iso8601(u.created_at), iso8601(u.updated_at)));
     }
     to_json(&out)
 }
@@ -201,10 +159,6 @@ pub async fn update(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
 /// One `UserWithProfile` (clear PII).
 pub(crate) async fn render_one(app: &App, u: &UserRow) -> MgmtResult<String> {
     let profiles = app.store.profiles_of(u.id).await.map_err(MgmtError::internal)?;
-    to_json(&UserWithProfile {
-        user: user(app, u).await?,
-        profiles: profiles.iter().map(|p| display::profile_masked(app, p, false)).collect(),
-        created_at: iso8601(u.created_at),
-        updated_at: iso8601(u.updated_at),
-    })
+    let shown = profiles.iter().map(|p| display::profile_masked(app, p, false)).collect();
+    to_json(&UserWithProfile::new(user(app, u).await?, shown, iso8601(u.created_at), iso8601(u.updated_at)))
 }

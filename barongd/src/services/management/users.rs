@@ -1,7 +1,8 @@
 //! `/users/get` and `/phones/get` (spec §4.10 #1, #12): a user's KYC record in clear, as
 //! Barong's management entities show it to signed callers.
 
-use common::entities::{DataStorage, Phone, Profile};
+use common::admin_api::{AdminDocument, Comment};
+use common::entities::{DataStorage, Phone, Profile, UploadUrl};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -30,36 +31,9 @@ pub struct UserWithKyc {
     pub profiles: Vec<Profile>,
     pub labels: Vec<AdminLabelView>,
     pub phones: Vec<Phone>,
-    pub documents: Vec<KycDocument>,
+    pub documents: Vec<AdminDocument>,
     pub data_storages: Vec<DataStorage>,
     pub comments: Vec<Comment>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-#[derive(Serialize)]
-pub struct Upload {
-    pub url: String,
-}
-
-/// The admin/management `Document` (number in clear).
-#[derive(Serialize)]
-pub struct KycDocument {
-    pub upload: Upload,
-    pub doc_type: Option<String>,
-    pub doc_number: Option<String>,
-    pub doc_expire: Option<String>,
-    pub metadata: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-#[derive(Serialize)]
-pub struct Comment {
-    pub id: i64,
-    pub author_uid: String,
-    pub title: String,
-    pub data: String,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -78,10 +52,10 @@ fn phones_of(app: &App, rows: &[crate::store::users::PhoneRow]) -> Vec<Phone> {
         .collect()
 }
 
-fn document(app: &App, r: &DocumentRow, expires: i64) -> KycDocument {
+fn document(app: &App, r: &DocumentRow, expires: i64) -> AdminDocument {
     let signature = app.sealer.sign_url(&documents::signed_message(r, expires));
-    KycDocument {
-        upload: Upload {
+    AdminDocument {
+        upload: UploadUrl {
             url: format!("{}/{}/upload?expires={expires}&signature={signature}", documents::UPLOAD_PATH_PREFIX, r.id),
         },
         doc_type: r.doc_type.clone(),
