@@ -5,38 +5,6 @@ use async_trait::async_trait;
 
 use super::StoreResult;
 
-/// The filters of a user listing, each applied only when set (AND-ed).
-#[derive(Debug, Clone, Default)]
-pub struct UserFilter {
-    pub uid: Option<String>,
-    /// Compared with the lookup form of the e-mail (case-insensitive).
-    pub email_key: Option<String>,
-    pub role: Option<String>,
-    pub level: Option<i64>,
-    pub state: Option<String>,
-    /// Any of the user's profiles has this country.
-    pub country: Option<String>,
-    /// `from`/`to` apply to `updated_at` instead of `created_at`.
-    pub range_updated: bool,
-    /// Inclusive bounds, unix seconds.
-    pub from: Option<i64>,
-    pub to: Option<i64>,
-}
-
-/// One WHERE clause for the count and the page, so they agree; the country test is a subquery,
-/// so a user with several profiles is listed (and counted) once.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! management_user_filter_sql {
-    () => {
-        " WHERE ($1 IS NULL OR uid = $1) AND ($2 IS NULL OR email_key = $2) AND ($3 IS NULL OR role = $3) \
-         AND ($4 IS NULL OR level = $4) AND ($5 IS NULL OR state = $5) \
-         AND ($6 IS NULL OR EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = users.id AND p.country = $6)) \
-         AND ($7 IS NULL OR (CASE WHEN $9 THEN updated_at ELSE created_at END) >= $7) \
-         AND ($8 IS NULL OR (CASE WHEN $9 THEN updated_at ELSE created_at END) <= $8)"
-    };
-}
-
 /// Users holding a label (`/labels/filter/users`): the key, and optionally value, scope and a
 /// time range on the label's `created_at` (or `updated_at`).
 #[derive(Debug, Clone, Default)]
@@ -77,13 +45,6 @@ pub trait ManagementStore {
     async fn set_service_account_owner(&self, id: i64, owner_id: i64, level: i64, now: i64) -> StoreResult<bool>;
     /// Removes the user's phone `id`; `false` when it is not there (any more).
     async fn delete_user_phone(&self, user_id: i64, id: i64) -> StoreResult<bool>;
-    /// The matching users' count, and the page of them `limit`/`offset` in id order.
-    async fn filter_users(
-        &self,
-        filter: &UserFilter,
-        limit: i64,
-        offset: i64,
-    ) -> StoreResult<(i64, Vec<super::UserRow>)>;
     /// The users with a matching label: their count, and a page of them in id order.
     async fn filter_users_by_label(
         &self,
@@ -213,49 +174,6 @@ macro_rules! impl_management_store {
                     .bind(&f.key)
                     .bind(&f.value)
                     .bind(&f.scope)
-                    .bind(f.from)
-                    .bind(f.to)
-                    .bind(f.range_updated)
-                    .bind(limit)
-                    .bind(offset)
-                    .fetch_all(&self.pool)
-                    .await?;
-                Ok((total, rows))
-            }
-
-            async fn filter_users(
-                &self,
-                f: &$crate::store::management::UserFilter,
-                limit: i64,
-                offset: i64,
-            ) -> $crate::store::StoreResult<(i64, Vec<$crate::store::UserRow>)> {
-                const COUNT: &str = concat!("SELECT COUNT(*) FROM users", $crate::management_user_filter_sql!());
-                const PAGE: &str = concat!(
-                    "SELECT ",
-                    $crate::store::users::user_columns!(),
-                    " FROM users",
-                    $crate::management_user_filter_sql!(),
-                    " ORDER BY id LIMIT $10 OFFSET $11"
-                );
-                let (total,): (i64,) = sqlx::query_as::<$db, (i64,)>(COUNT)
-                    .bind(&f.uid)
-                    .bind(&f.email_key)
-                    .bind(&f.role)
-                    .bind(f.level)
-                    .bind(&f.state)
-                    .bind(&f.country)
-                    .bind(f.from)
-                    .bind(f.to)
-                    .bind(f.range_updated)
-                    .fetch_one(&self.pool)
-                    .await?;
-                let rows = sqlx::query_as::<$db, $crate::store::UserRow>(PAGE)
-                    .bind(&f.uid)
-                    .bind(&f.email_key)
-                    .bind(&f.role)
-                    .bind(f.level)
-                    .bind(&f.state)
-                    .bind(&f.country)
                     .bind(f.from)
                     .bind(f.to)
                     .bind(f.range_updated)

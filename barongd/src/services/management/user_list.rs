@@ -13,7 +13,8 @@ use crate::services::kyc::display;
 use crate::services::management::error::{MgmtError, MgmtResult, to_json};
 use crate::services::management::params::Grape;
 use crate::store::UserRow;
-use crate::store::management::{LabelFilter, UserFilter};
+use crate::store::admin_users::{UserFilter, UserOrder};
+use crate::store::management::LabelFilter;
 
 /// A page of the list and what the paging headers say.
 pub struct Page {
@@ -44,13 +45,14 @@ pub async fn list(app: &App, data: &Map<String, Value>) -> MgmtResult<Page> {
         level: p.integer("level", "is invalid"),
         state: p.optional("state"),
         country: p.optional("country"),
-        range_updated: range.as_deref() == Some("updated"),
+        by_updated: range.as_deref() == Some("updated"),
         from,
         to,
     };
     p.finish()?;
     let offset = (page - 1).saturating_mul(limit);
-    let (total, rows) = app.store.filter_users(&filter, limit, offset).await.map_err(MgmtError::internal)?;
+    let (rows, total) =
+        app.store.users_page(&filter, UserOrder::default(), limit, offset).await.map_err(MgmtError::internal)?;
     let body = render(app, &rows, extended, false).await?;
     Ok(Page { body, total, page, limit })
 }
