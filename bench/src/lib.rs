@@ -84,9 +84,14 @@ pub fn start_daemon(extra_config: &str) -> Daemon {
 
 /// Creates an active level-1 user with barongctl.
 pub fn create_user(d: &Daemon, email: &str, password: &str) {
+    create_user_with_role(d, email, password, "member");
+}
+
+/// Creates an active level-1 user of `role` with barongctl.
+pub fn create_user_with_role(d: &Daemon, email: &str, password: &str, role: &str) {
     let mut ctl = Command::new(release_binary("barongctl"))
         .args(["--data-dir", &d.data.display().to_string(), "user", "create", "--email", email])
-        .args(["--level", "1", "--password-stdin"])
+        .args(["--level", "1", "--role", role, "--password-stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

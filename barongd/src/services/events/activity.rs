@@ -61,7 +61,7 @@ pub async fn record(
 }
 
 /// Barong flags activities from user agents its browser detector does not know.
-fn is_known_browser(ua: Option<&str>) -> bool {
+pub(crate) fn is_known_browser(ua: Option<&str>) -> bool {
     const MARKERS: &[&str] =
         &["Chrome/", "Firefox/", "Safari/", "Edg/", "Edge/", "OPR/", "Opera", "MSIE ", "Trident/", "YaBrowser/"];
     ua.is_some_and(|ua| ua.starts_with("Mozilla/") && MARKERS.iter().any(|m| ua.contains(m)))

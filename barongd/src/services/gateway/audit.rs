@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::services::App;
 use crate::services::context::RequestContext;
+use crate::services::events::activity::is_known_browser;
 use crate::store::{NewActivity, UserRow};
 
 /// Parameters kept in one row at most (the first ones by name); the rest are dropped.
@@ -94,6 +95,9 @@ pub fn row(
     let path = cut(req.path, max);
     truncated |= path.len() < req.path.len();
     data.insert("path".into(), Value::String(path));
+    if !is_known_browser(req.ctx.user_agent.as_deref()) {
+        data.insert("note".into(), Value::String("Detected suspicious browser".into()));
+    }
     if truncated {
         data.insert("truncated".into(), Value::Bool(true));
     }
