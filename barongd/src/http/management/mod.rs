@@ -105,7 +105,13 @@ where
     let answer = match authorize(app, &jws, route.scope(), &req.request_id).await {
         Ok(verified) => {
             let ip = req.peer.map(|p| p.ip().to_string()).unwrap_or_default();
-            routes::call(app, route, &verified.data, &routes::Origin { path: &req.path, ip }).await
+            routes::call(
+                app,
+                route,
+                &verified.data,
+                &routes::Origin { path: &req.path, ip, request_id: &req.request_id },
+            )
+            .await
         }
         Err(e) => Err(e),
     };

@@ -39,11 +39,12 @@ pub enum Route {
     ServiceAccountsCreate,
 }
 
-/// Where a request came from: its path (for the paging links) and the peer's address (the
-/// TOTP guessing budget of `otp/sign`).
+/// Where a request came from: its path (for the paging links), the peer's address (the TOTP
+/// guessing budget of `otp/sign`) and its id (for refusals logged instead of answered).
 pub struct Origin<'a> {
     pub path: &'a str,
     pub ip: String,
+    pub request_id: &'a str,
 }
 
 /// What an endpoint answers: status, body (`None`: empty) and extra headers (paging).
@@ -145,7 +146,7 @@ pub async fn call(app: &App, route: Route, data: &Map<String, Value>, origin: &O
         Route::ApiKeysUpdate => answer(201, Some(api_keys::update(app, data).await?)),
         Route::UsersImport => answer(201, Some(user_import::import(app, data).await?)),
         Route::ProfilesCreate => answer(201, Some(profiles::create(app, data).await?)),
-        Route::OtpSign => answer(201, Some(otp::sign(app, data, &origin.ip).await?)),
+        Route::OtpSign => answer(201, Some(otp::sign(app, data, &origin.ip, origin.request_id).await?)),
         Route::DocumentsCreate => answer(201, Some(documents::create(app, data).await?)),
         Route::ServiceAccountsCreate => answer(201, Some(service_account_create::create(app, data).await?)),
         Route::LabelsDelete => {

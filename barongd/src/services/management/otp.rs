@@ -12,6 +12,7 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::model::AccountState;
 use crate::services::App;
 use crate::services::error::{Refusal, ServiceError};
 use crate::services::identity::totp;
@@ -74,7 +75,7 @@ struct Signed {
     signatures: Vec<Value>,
 }
 
-pub async fn sign(app: &App, data: &Map<String, Value>, ip: &str) -> MgmtResult<String> {
+pub async fn sign(app: &App, data: &Map<String, Value>, ip: &str, request_id: &str) -> MgmtResult<String> {
     let mut p = Grape::new(data);
     let uid = p.required("user_uid");
     let code = p.required("otp_code");
@@ -92,7 +93,7 @@ pub async fn sign(app: &App, data: &Map<String, Value>, ip: &str) -> MgmtResult<
     p.finish()?;
 
     let user = app.store.user_by_uid(&uid).await.map_err(MgmtError::internal)?;
-    let user = user.filter(|u| u.state.as_str() == "active").ok_or_else(MgmtError::not_found)?;
+    let user = user.filter(|u| u.state == AccountState::Active).ok_or_else(MgmtError::not_found)?;
     if !user.otp {
         return Err(MgmtError::message(422, "Account has not enabled 2FA"));
     }
@@ -108,7 +109,7 @@ pub async fn sign(app: &App, data: &Map<String, Value>, ip: &str) -> MgmtResult<
     }
     let (payload, mut signatures) = check(&jwt, app.clock.now(), app.config.management_api.max_token_lifetime)
         .map_err(|why| {
-            tracing::warn!(uid = %user.uid, reason = ?why, "otp/sign refused the payload");
+            tracing::warn!(%request_id, uid = %user.uid, reason = ?why, "otp/sign refused the payload");
             refused(why)
         })?;
     let (protected, signature) = app.tokens.sign_detached(&payload, TYP).map_err(MgmtError::from)?;
