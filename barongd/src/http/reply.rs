@@ -99,11 +99,28 @@ pub fn respond(ctx: &RequestContext, r: Result<Response, ServiceError>) -> Respo
     r.unwrap_or_else(|e| error(ctx, e))
 }
 
-/// A page of a list with api-pagination's headers: `Total`, `Per-Page`, `Page`, and `Link` with
-/// `first`/`prev` (past page 1) and `next`/`last` (before the last page), each the request's own
-/// path and query with `page` replaced.
+/// A page of a list with api-pagination's headers: `Total`, `Per-Page`, `Page`, and `Link`
+/// ([`page_links`]).
 pub fn paginated<T: Serialize>(items: &T, total: i64, per_page: i64, page: i64, path: &str, query: &str) -> Response {
     let mut r = json(200, items);
+    let h = r.headers_mut();
+    for (name, value) in [("total", total), ("per-page", per_page), ("page", page)] {
+        if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
+            h.insert(name, v);
+        }
+    }
+    if let Some(links) = page_links(total, per_page, page, path, query)
+        && let Ok(v) = HeaderValue::from_str(&links)
+    {
+        h.insert("link", v);
+    }
+    r
+}
+
+/// api-pagination's `Link` value: `first`/`prev` (past page 1) and `last`/`next` (before the
+/// last page), each the request's own path and query with `page` replaced; `None` when there
+/// is no other page.
+pub fn page_links(total: i64, per_page: i64, page: i64, path: &str, query: &str) -> Option<String> {
     let pages = if per_page > 0 { (total + per_page - 1) / per_page } else { 0 }.max(1);
     let link_to = |n: i64| {
         let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
@@ -123,18 +140,7 @@ pub fn paginated<T: Serialize>(items: &T, total: i64, per_page: i64, page: i64, 
         links.push(format!("{}; rel=\"last\"", link_to(pages)));
         links.push(format!("{}; rel=\"next\"", link_to(page + 1)));
     }
-    let h = r.headers_mut();
-    for (name, value) in [("total", total), ("per-page", per_page), ("page", page)] {
-        if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
-            h.insert(name, v);
-        }
-    }
-    if !links.is_empty()
-        && let Ok(v) = HeaderValue::from_str(&links.join(", "))
-    {
-        h.insert("link", v);
-    }
-    r
+    (!links.is_empty()).then(|| links.join(", "))
 }
 
 /// 204 with no body (Barong's `status 204`).

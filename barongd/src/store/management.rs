@@ -1,5 +1,6 @@
-//! management_jtis: the `jti` of every accepted Management API request, so each is accepted once
-//! across all daemons (spec §4.6, W4).
+//! The Management API's own storage: `management_jtis` (the `jti` of every accepted request, so
+//! each is accepted once across all daemons, spec §4.6, W4), its user and label filters, and
+//! the writes only it makes (an import in one transaction, an owner-less service account).
 
 use async_trait::async_trait;
 
@@ -15,6 +16,40 @@ pub struct LabelFilter {
     pub range_updated: bool,
     pub from: Option<i64>,
     pub to: Option<i64>,
+}
+
+/// What `/users/import` writes, all in one transaction (W15): the user, its phone (already
+/// validated), its profile and the `profile` label that profile moves.
+pub struct UserImport<'a> {
+    pub user: &'a super::NewUser,
+    /// `(country, number_sealed, number_index)` of a phone validated at import time.
+    pub phone: Option<(&'a str, &'a str, &'a str)>,
+    pub profile: Option<(&'a super::profiles::ProfileFields, crate::model::ProfileState)>,
+    /// The `profile` label write; its `user_id` is replaced by the new user's id.
+    pub label: Option<super::labels::LabelWrite<'a>>,
+}
+
+/// Builds an import's events from the rows the database returned.
+pub type ImportEvents<'a> = &'a (
+        dyn Fn(
+    &super::UserRow,
+    Option<&super::profiles::ProfileRow>,
+    Option<&super::LabelRow>,
+) -> Vec<super::PendingEvent>
+            + Send
+            + Sync
+    );
+
+/// A service account made through the Management API: unlike the operator's, it may have no
+/// owner (Barong kept one whose owner was not found) [COMPAT].
+pub struct NewManagedServiceAccount<'a> {
+    pub uid: &'a str,
+    pub owner_id: Option<i64>,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub level: i64,
+    pub state: &'a str,
+    pub now: i64,
 }
 
 #[async_trait]
@@ -52,6 +87,14 @@ pub trait ManagementStore {
         limit: i64,
         offset: i64,
     ) -> StoreResult<(i64, Vec<super::UserRow>)>;
+    /// `/users/import`: the user, phone, profile, label and `events`, in one transaction; the
+    /// user as stored (before the label's recompute, which the caller reads back if it needs).
+    async fn import_user(&self, import: &UserImport<'_>, events: ImportEvents<'_>) -> StoreResult<super::UserRow>;
+    /// Inserts a service account whose owner may be absent; uid or e-mail taken is `Unique`.
+    async fn insert_managed_service_account(
+        &self,
+        sa: &NewManagedServiceAccount<'_>,
+    ) -> StoreResult<super::service_accounts::ServiceAccountRow>;
 }
 
 macro_rules! impl_management_store {
@@ -182,6 +225,109 @@ macro_rules! impl_management_store {
                     .fetch_all(&self.pool)
                     .await?;
                 Ok((total, rows))
+            }
+
+            async fn import_user(
+                &self,
+                import: &$crate::store::management::UserImport<'_>,
+                events: $crate::store::management::ImportEvents<'_>,
+            ) -> $crate::store::StoreResult<$crate::store::UserRow> {
+                const USER: &str = concat!(
+                    "INSERT INTO users (uid, username, email, email_key, password_digest, role, data, level, otp, \
+                     state, referral_id, language, claims_version, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9, $10, $11, 0, $12, $12) RETURNING ",
+                    $crate::store::users::user_columns!()
+                );
+                const PHONE: &str = "INSERT INTO phones (user_id, country, number_sealed, number_index, validated_at, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5, $5)";
+                const PROFILE: &str = concat!(
+                    "INSERT INTO profiles (user_id, author, first_name_sealed, last_name_sealed, dob_sealed, \
+                     address_sealed, postcode, city, country, state, metadata, created_at, updated_at) \
+                     VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING ",
+                    $crate::store::profiles::profile_columns!()
+                );
+                let u = import.user;
+                let mut tx = self.pool.begin().await?;
+                let user = sqlx::query_as::<$db, $crate::store::UserRow>(USER)
+                    .bind(&u.uid)
+                    .bind(&u.username)
+                    .bind(&u.email)
+                    .bind(&u.email_key)
+                    .bind(&u.password_digest)
+                    .bind(u.role.as_str())
+                    .bind(&u.data)
+                    .bind(u.level)
+                    .bind(u.state.as_str())
+                    .bind(u.referral_id)
+                    .bind(&u.language)
+                    .bind(u.now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if let Some((country, sealed, index)) = import.phone {
+                    sqlx::query::<$db>(PHONE)
+                        .bind(user.id)
+                        .bind(country)
+                        .bind(sealed)
+                        .bind(index)
+                        .bind(u.now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let profile = match import.profile {
+                    Some((f, state)) => Some(
+                        sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(PROFILE)
+                            .bind(user.id)
+                            .bind(&f.first_name_sealed)
+                            .bind(&f.last_name_sealed)
+                            .bind(&f.dob_sealed)
+                            .bind(&f.address_sealed)
+                            .bind(&f.postcode)
+                            .bind(&f.city)
+                            .bind(&f.country)
+                            .bind(state.code())
+                            .bind(&f.metadata)
+                            .bind(u.now)
+                            .fetch_one(&mut *tx)
+                            .await?,
+                    ),
+                    None => None,
+                };
+                let label = match &import.label {
+                    Some(w) => {
+                        let w = $crate::store::labels::LabelWrite { user_id: user.id, ..w.clone() };
+                        let conn = &mut *tx;
+                        Some($crate::store::labels::write_label!($db, conn, &w))
+                    }
+                    None => None,
+                };
+                let events = events(&user, profile.as_ref(), label.as_ref());
+                $crate::store::outbox::insert_events!($db, tx, &events);
+                tx.commit().await?;
+                if !events.is_empty() {
+                    self.outbox_wake.notify_one();
+                }
+                Ok(user)
+            }
+
+            async fn insert_managed_service_account(
+                &self,
+                sa: &$crate::store::management::NewManagedServiceAccount<'_>,
+            ) -> $crate::store::StoreResult<$crate::store::service_accounts::ServiceAccountRow> {
+                const SQL: &str = concat!(
+                    "INSERT INTO service_accounts (uid, owner_id, email, role, level, state, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING ",
+                    $crate::store::service_accounts::service_account_columns!()
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::service_accounts::ServiceAccountRow>(SQL)
+                    .bind(sa.uid)
+                    .bind(sa.owner_id)
+                    .bind(sa.email)
+                    .bind(sa.role)
+                    .bind(sa.level)
+                    .bind(sa.state)
+                    .bind(sa.now)
+                    .fetch_one(&self.pool)
+                    .await?)
             }
         }
     };

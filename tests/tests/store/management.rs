@@ -1,4 +1,9 @@
-//! ManagementStore: each Management API jti is accepted once, across daemons, until purged.
+//! ManagementStore: each Management API jti is accepted once, across daemons, until purged; an
+//! import is written whole or not at all; service accounts may have no owner.
+
+use barongd::store::labels::{LabelRow, LabelWrite};
+use barongd::store::management::{NewManagedServiceAccount, UserImport};
+use barongd::store::profiles::{ProfileFields, ProfileRow};
 
 use super::*;
 
@@ -102,4 +107,88 @@ contract!(a_service_account_changes_owner_and_level, |db: Db| async move {
     let got = db.service_account_by_uid(new.uid).await.expect("read").expect("found");
     assert_eq!((got.owner_id, got.level, got.updated_at), (Some(b.id), 3, NOW + 5));
     assert!(!db.set_service_account_owner(row.id + 100, b.id, 3, NOW).await.expect("none"));
+});
+
+fn import_fields() -> ProfileFields {
+    ProfileFields { first_name_sealed: Some("sealed-ann".into()), country: Some("GB".into()), ..Default::default() }
+}
+
+contract!(an_import_writes_user_phone_profile_label_and_events_together, |db: Db| async move {
+    let user = user_fields("imp@example.com");
+    let fields = import_fields();
+    let active = AccountState::Active;
+    let label = LabelWrite {
+        user_id: 0,
+        key: "profile",
+        value: "verified",
+        scope: LabelScope::Private,
+        now: NOW,
+        state_level: Some((&active, 2)),
+    };
+    let import = UserImport {
+        user: &user,
+        phone: Some(("GB", "sealed-number", "phone-idx")),
+        profile: Some((&fields, ProfileState::Verified)),
+        label: Some(label),
+    };
+    let events = |u: &UserRow, p: Option<&ProfileRow>, l: Option<&LabelRow>| {
+        assert!(p.is_some_and(|p| p.user_id == u.id) && l.is_some_and(|l| l.user_id == u.id), "the new user's rows");
+        vec![crate::events::event(&format!("imp-{}", u.uid), "model.user.created", "sealed", NOW)]
+    };
+    let stored = db.import_user(&import, &events).await.expect("import");
+    assert_eq!((stored.uid.as_str(), stored.email.as_str()), (user.uid.as_str(), "imp@example.com"));
+    let phones = db.phones_of(stored.id).await.expect("phones");
+    assert_eq!((phones.len(), phones[0].validated_at), (1, Some(NOW)));
+    let profiles = db.profiles_of(stored.id).await.expect("profiles");
+    assert_eq!((profiles.len(), profiles[0].state), (1, ProfileState::Verified));
+    let labels = db.labels_of(stored.id).await.expect("labels");
+    assert_eq!(
+        labels.iter().map(|l| (l.key.as_str(), l.value.as_str())).collect::<Vec<_>>(),
+        [("profile", "verified")]
+    );
+    let after = db.user_by_id(stored.id).await.expect("read").expect("user");
+    assert_eq!((user_state(&after), after.level), ("active", 2), "the label's recompute is applied");
+    assert_eq!(db.pending_events().await.expect("outbox"), 1);
+});
+
+contract!(a_failed_import_leaves_nothing, |db: Db| async move {
+    let owner = new_user(&db, "holder@example.com").await;
+    db.insert_phone(owner.id, "GB", "sealed", "taken-idx", NOW).await.expect("phone");
+    db.exec("UPDATE phones SET validated_at = 1").await;
+    let user = user_fields("failed@example.com");
+    let fields = import_fields();
+    // The verified number belongs to someone else: the phone insert fails after the user's.
+    let import = UserImport {
+        user: &user,
+        phone: Some(("GB", "sealed-2", "taken-idx")),
+        profile: Some((&fields, ProfileState::Drafted)),
+        label: None,
+    };
+    let events = |_: &UserRow, _: Option<&ProfileRow>, _: Option<&LabelRow>| Vec::new();
+    assert!(!unique_violation(db.import_user(&import, &events).await).is_empty());
+    assert!(db.user_by_email_key("failed@example.com").await.expect("read").is_none(), "rolled back");
+    assert_eq!(db.int("SELECT COUNT(*) FROM profiles").await, Some(0));
+    // A taken e-mail is the store's unique error too.
+    let again = UserImport { user: &user_fields("holder@example.com"), phone: None, profile: None, label: None };
+    assert!(!unique_violation(db.import_user(&again, &events).await).is_empty());
+});
+
+contract!(managed_service_accounts_may_have_no_owner, |db: Db| async move {
+    let new = |uid: &'static str, email: &'static str, owner_id| NewManagedServiceAccount {
+        uid,
+        owner_id,
+        email,
+        role: "member",
+        level: 3,
+        state: "pending",
+        now: NOW,
+    };
+    let sa = db.insert_managed_service_account(&new("SI00000000A1", "a1@example.com", None)).await.expect("insert");
+    assert_eq!((sa.owner_id, sa.level, account_state(&sa)), (None, 3, "pending"));
+    let owner = new_user(&db, "owner-m@example.com").await;
+    let owned = db.insert_managed_service_account(&new("SI00000000A2", "a2@example.com", Some(owner.id))).await;
+    assert_eq!(owned.expect("owned").owner_id, Some(owner.id));
+    for taken in [new("SI00000000A1", "a3@example.com", None), new("SI00000000A4", "a1@example.com", None)] {
+        assert!(!unique_violation(db.insert_managed_service_account(&taken).await).is_empty());
+    }
 });

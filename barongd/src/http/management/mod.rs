@@ -49,7 +49,8 @@ pub fn routes(app: &Arc<App>) -> BoxedFilter<(Response,)> {
                 async move {
                     let request_id = uuid::Uuid::new_v4().simple().to_string();
                     let meta = (method.to_string(), full.as_str().to_string(), request_id.clone());
-                    let req = Request { peer, method, headers, query, request_id };
+                    let path = full.as_str().to_string();
+                    let req = Request { peer, method, headers, query, request_id, path };
                     let work = handle(&app, req, tail.as_str().to_string(), Box::pin(body));
                     endpoint::run(&app, meta, work).await
                 }
@@ -64,6 +65,8 @@ struct Request {
     headers: HeaderMap,
     query: String,
     request_id: String,
+    /// The full request path, for the paging links.
+    path: String,
 }
 
 fn message(status: u16, text: &str) -> Response {
@@ -100,7 +103,16 @@ where
     };
     let Ok(jws) = serde_json::from_slice::<Value>(&bytes) else { return message(400, "Couldn't parse JWT.") };
     let answer = match authorize(app, &jws, route.scope(), &req.request_id).await {
-        Ok(verified) => routes::call(app, route, &verified.data).await,
+        Ok(verified) => {
+            let ip = req.peer.map(|p| p.ip().to_string()).unwrap_or_default();
+            routes::call(
+                app,
+                route,
+                &verified.data,
+                &routes::Origin { path: &req.path, ip, request_id: &req.request_id },
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     match answer {

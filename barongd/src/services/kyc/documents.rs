@@ -114,7 +114,19 @@ pub async fn create(app: &App, user: &UserRow, input: DocumentInput, files: Vec<
     check_limit(app, user, files.len()).await?;
 
     let mut errors = Vec::new();
-    doc_type_errors(app, &input.doc_type, &mut errors);
+    input_errors(app, &input, &mut errors);
+    let accepted = check_files(app, &files, &mut errors);
+    if !errors.is_empty() {
+        return Err(ServiceError::invalid_all(errors));
+    }
+    // KYC document step, local provider: every identity document puts the user under review.
+    let step = (input.doc_type != "Address").then_some(label_keys::DOCUMENT);
+    store_identity_documents(app, user, input, &accepted, step, app.config.doc_num_limit).await
+}
+
+/// The model's checks on a document's declared fields, in its order.
+fn input_errors(app: &App, input: &DocumentInput, errors: &mut Vec<String>) {
+    doc_type_errors(app, &input.doc_type, errors);
     let number = input.doc_number.trim();
     if number.is_empty() {
         errors.push("doc_number.blank".into());
@@ -129,11 +141,18 @@ pub async fn create(app: &App, user: &UserRow, input: DocumentInput, files: Vec<
     if input.metadata.as_ref().is_some_and(|m| serde_json::from_str::<serde_json::Value>(m).is_err()) {
         errors.push("metadata.invalid_format".into());
     }
-    let accepted = check_files(app, &files, &mut errors);
-    if !errors.is_empty() {
-        return Err(ServiceError::invalid_all(errors));
-    }
+}
 
+/// One row per accepted file (a shared identificator), saved with the KYC label `step`.
+async fn store_identity_documents(
+    app: &App,
+    user: &UserRow,
+    input: DocumentInput,
+    accepted: &[Accepted],
+    step: Option<&str>,
+    limit: i64,
+) -> ServiceResult<()> {
+    let number = input.doc_number.trim();
     let identificator = input.identificator.unwrap_or_else(random_identificator);
     let sealed = app.sealer.seal(number.as_bytes());
     let index = app.sealer.blind_index("document", number);
@@ -152,9 +171,36 @@ pub async fn create(app: &App, user: &UserRow, input: DocumentInput, files: Vec<
         })
         .collect::<Vec<_>>();
     let shown = if app.config.api_data_masking_enabled { mask_doc_number(number) } else { number.to_string() };
-    // KYC document step, local provider: every identity document puts the user under review.
-    let step = (input.doc_type != "Address").then_some(label_keys::DOCUMENT);
-    save(app, user, &rows, &accepted, step, Some(&shown)).await
+    save(app, user, &rows, accepted, step, Some(&shown), limit).await
+}
+
+/// A document pushed by a trusted system (`management/documents`): one file, the model's checks
+/// (an expiry date is required when `required_docs_expire` is on, and an empty file is
+/// `upload.blank`), no `doc_num_limit` (Barong had none on this path); the KYC step runs unless
+/// `update_labels` is false.
+pub async fn create_pushed(
+    app: &App,
+    user: &UserRow,
+    input: DocumentInput,
+    file: FileInput,
+    update_labels: bool,
+) -> ServiceResult<()> {
+    let mut errors = Vec::new();
+    input_errors(app, &input, &mut errors);
+    if app.config.required_docs_expire && input.doc_expire.is_none() {
+        errors.push("doc_expire.blank".into());
+    }
+    let accepted = if file.bytes.is_empty() {
+        errors.push("upload.blank".into());
+        Vec::new()
+    } else {
+        check_files(app, std::slice::from_ref(&file), &mut errors)
+    };
+    if !errors.is_empty() {
+        return Err(ServiceError::invalid_all(errors));
+    }
+    let step = (update_labels && input.doc_type != "Address").then_some(label_keys::DOCUMENT);
+    store_identity_documents(app, user, input, &accepted, step, i64::MAX).await
 }
 
 /// `POST addresses`: one `Address` document per file with a shared identificator, then the
@@ -181,7 +227,7 @@ pub async fn create_address(app: &App, user: &UserRow, files: Vec<FileInput>) ->
             metadata: None,
         })
         .collect::<Vec<_>>();
-    save(app, user, &rows, &accepted, Some(label_keys::ADDRESS), None).await
+    save(app, user, &rows, &accepted, Some(label_keys::ADDRESS), None, app.config.doc_num_limit).await
 }
 
 /// `model.document.created` per stored file. `upload` names the stored file (a download link
@@ -226,6 +272,7 @@ async fn save(
     files: &[Accepted],
     step: Option<&str>,
     doc_number: Option<&str>,
+    limit: i64,
 ) -> ServiceResult<()> {
     let staged = Staged::write(uploads::dir(&app.config), files.to_vec()).await?;
     let pending = CheckState::Pending.as_str();
@@ -249,7 +296,7 @@ async fn save(
     let batch = DocumentBatch {
         user_id: user.id,
         rows,
-        limit: app.config.doc_num_limit,
+        limit,
         now: app.clock.now(),
         label: write.as_ref(),
         events: &events,

@@ -200,10 +200,24 @@ pub async fn create(app: &App, user: &UserRow, input: ProfileInput) -> ServiceRe
 /// resource API's rules; a drafted or submitted profile already there is `state.exists`).
 /// Returned unmasked: the Admin API masks per role.
 pub async fn create_submitted(app: &App, user: &UserRow, input: ProfileInput, author: &str) -> ServiceResult<Profile> {
+    let row = create_in_state(app, user, input, ProfileState::Submitted, Some(author)).await?;
+    Ok(display::profile_masked(app, &row, false))
+}
+
+/// A new profile in `state` written by an operator (`author`, when known): the resource API's
+/// rules, `state.exists` when a drafted or submitted profile is already there; the `profile`
+/// label follows `state`.
+pub async fn create_in_state(
+    app: &App,
+    user: &UserRow,
+    input: ProfileInput,
+    state: ProfileState,
+    author: Option<&str>,
+) -> ServiceResult<ProfileRow> {
     let input = input.normalized();
     let mut errors = field_errors(&input, today(app));
-    for state in [ProfileState::Drafted, ProfileState::Submitted] {
-        if app.store.profile_in_state(user.id, state).await?.is_some() {
+    for open in [ProfileState::Drafted, ProfileState::Submitted] {
+        if app.store.profile_in_state(user.id, open).await?.is_some() {
             errors.push("state.exists".to_string());
             break;
         }
@@ -211,11 +225,17 @@ pub async fn create_submitted(app: &App, user: &UserRow, input: ProfileInput, au
     if !errors.is_empty() {
         return Err(ServiceError::invalid_all(errors));
     }
-    let state = ProfileState::Submitted;
     let fields = merge(app, ProfileFields::default(), &input);
-    let change = ProfileChange::Insert { user_id: user.id, fields: &fields, state, author: Some(author) };
-    let row = save(app, user, change, state, "model.profile.created").await?.ok_or_else(exists)?;
-    Ok(display::profile_masked(app, &row, false))
+    let change = ProfileChange::Insert { user_id: user.id, fields: &fields, state, author };
+    save(app, user, change, state, "model.profile.created").await?.ok_or_else(exists)
+}
+
+/// The stored fields of a new profile of a user who does not exist yet (`/users/import`
+/// writes them with the user), or the model's errors.
+pub fn new_fields(app: &App, input: ProfileInput) -> Result<ProfileFields, Vec<String>> {
+    let input = input.normalized();
+    let errors = field_errors(&input, today(app));
+    if errors.is_empty() { Ok(merge(app, ProfileFields::default(), &input)) } else { Err(errors) }
 }
 
 /// `PUT profiles`: edits the drafted profile only.
@@ -281,7 +301,13 @@ async fn save(
 
 /// `model.profile.*`, masked as the resource API masks: Barong sent names, birth date and
 /// address in clear to every event consumer (docs/barong-weaknesses-fixed.md#w-event-pii).
-fn profile_event(app: &App, user: &UserRow, referral: Option<&str>, row: &ProfileRow, name: &str) -> Vec<PendingEvent> {
+pub(crate) fn profile_event(
+    app: &App,
+    user: &UserRow,
+    referral: Option<&str>,
+    row: &ProfileRow,
+    name: &str,
+) -> Vec<PendingEvent> {
     if !event_api::enabled(app) {
         return Vec::new();
     }

@@ -4,13 +4,19 @@
 //! parameters (`params`) and call the same services as the other operator surfaces.
 
 pub mod api_keys;
+pub mod documents;
 pub mod error;
 pub mod labels;
+pub mod model_errors;
+pub mod otp;
 pub mod params;
 pub mod phones;
+pub mod profiles;
+pub mod service_account_create;
 pub mod service_accounts;
 pub mod tools;
 pub mod user_create;
+pub mod user_import;
 pub mod user_list;
 pub mod users;
 pub mod verify;

@@ -48,6 +48,21 @@ impl<'a> Grape<'a> {
         }
     }
 
+    /// `requires :name, type: String, allow_blank: true`.
+    pub fn required_blank(&mut self, name: &str) -> String {
+        match self.text(name) {
+            None => {
+                self.errors.push(format!("{name} is missing"));
+                String::new()
+            }
+            Some(Err(())) => {
+                self.errors.push(format!("{name} is invalid"));
+                String::new()
+            }
+            Some(Ok(s)) => s,
+        }
+    }
+
     /// `optional :name, type: String, allow_blank: false`.
     pub fn optional(&mut self, name: &str) -> Option<String> {
         match self.text(name) {
@@ -62,6 +77,19 @@ impl<'a> Grape<'a> {
                 }
                 Some(s)
             }
+        }
+    }
+
+    /// `optional :name, type: String` with blanks allowed; a blank value counts as not sent.
+    pub fn optional_blank(&mut self, name: &str) -> Option<String> {
+        match self.text(name) {
+            None => None,
+            Some(Err(())) => {
+                self.errors.push(format!("{name} is invalid"));
+                None
+            }
+            Some(Ok(s)) if s.trim().is_empty() => None,
+            Some(Ok(s)) => Some(s),
         }
     }
 

@@ -1,4 +1,5 @@
-//! `/service_accounts/get` and `/service_accounts/list` (spec §4.10 #18, #19).
+//! `/service_accounts/get`, `/list`, `/update` and `/delete` (spec §4.10 #18, #19, #21, #22);
+//! `/create` is in `service_account_create`.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -28,7 +29,7 @@ fn internal<E: std::fmt::Display>(e: E) -> MgmtError {
     MgmtError::internal(e)
 }
 
-async fn entity(app: &App, sa: &ServiceAccountRow) -> MgmtResult<ServiceAccount> {
+pub(crate) async fn entity(app: &App, sa: &ServiceAccountRow) -> MgmtResult<ServiceAccount> {
     let owner = match sa.owner_id {
         Some(id) => app.store.user_by_id(id).await.map_err(internal)?,
         None => None,

@@ -151,6 +151,20 @@ impl Tokens {
         jsonwebtoken::encode(&header, payload, &key.encoding).map_err(ServiceError::internal)
     }
 
+    /// A jwt-multisig signature by the active key over `payload` (base64url, as received): the
+    /// protected header `{"alg":…,"typ":typ}` and the signature, both base64url. The `typ` keeps
+    /// such a signature from passing as one of our own JWTs (W3; `verify` refuses other types).
+    pub fn sign_detached(&self, payload: &str, typ: &str) -> ServiceResult<(String, String)> {
+        use base64::Engine;
+        let key = self.active()?;
+        let header = json!({"alg": key.algorithm.as_str(), "typ": typ});
+        let protected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header.to_string());
+        let input = format!("{protected}.{payload}");
+        let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key.encoding, jose(key.algorithm))
+            .map_err(ServiceError::internal)?;
+        Ok((protected, signature))
+    }
+
     /// Verifies signature and claims; `Err` carries the `jwt.decode_and_verify.<word>` key (422).
     pub fn verify(&self, token: &str, expected_sub: &str, now: i64) -> ServiceResult<Claims> {
         let fail = |word: &str| ServiceError::invalid(format!("jwt.decode_and_verify.{word}"));
@@ -158,6 +172,11 @@ impl Tokens {
             return Err(fail("segments"));
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| fail("encoding"))?;
+        // Only JWTs: a signature made for another purpose with the same key (the Management
+        // API's `otp/sign` marks its own `barong-otp`) must never pass as a session (W3).
+        if header.typ.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) {
+            return Err(fail("typ"));
+        }
         let keys: Vec<Arc<LoadedKey>> =
             self.keys.read().map_err(|_| ServiceError::internal("key ring lock poisoned"))?.clone();
         // The key decides the algorithm, never the token: a header naming another algorithm than

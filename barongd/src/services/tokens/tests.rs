@@ -208,3 +208,46 @@ async fn an_imported_key_of_another_algorithm_is_rotated_away_at_once() {
     let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&p256.public_key(), false);
     assert_eq!(jwks["keys"][1]["x"].as_str(), point.x().map(|x| B64.encode(x)).as_deref(), "the imported key");
 }
+
+#[test]
+fn otp_signatures_never_pass_as_session_tokens() {
+    let k = key(JwtAlgorithm::Rs256);
+    let tokens = ring_of(&[&k]);
+    // The claims of a session, as a signing oracle's victim would submit them (W3).
+    let mut c = claims();
+    for (name, value) in [
+        ("iat", json!(NOW)),
+        ("exp", json!(NOW + 60)),
+        ("sub", json!("session")),
+        ("iss", json!("barong")),
+        ("aud", json!(["peatio", "barong"])),
+        ("jti", json!("abc")),
+    ] {
+        c.insert(name.into(), value);
+    }
+    let payload = B64.encode(serde_json::to_vec(&c).expect("json"));
+    let (protected, signature) = tokens.sign_detached(&payload, "barong-otp").expect("signs");
+    assert_eq!(header_of(&format!("{protected}.x")), json!({"alg": "RS256", "typ": "barong-otp"}));
+    let forged = format!("{protected}.{payload}.{signature}");
+    assert_eq!(refusal(tokens.verify(&forged, "session", NOW)), "jwt.decode_and_verify.typ");
+    // Our own tokens (typ JWT) and Barong's (no typ) still pass.
+    let ours = tokens.sign(claims(), NOW).expect("signs");
+    assert_eq!(header_of(&ours)["typ"], json!("JWT"));
+    assert!(tokens.verify(&ours, "session", NOW).is_ok());
+    let mut bare = header_of(&ours);
+    bare.as_object_mut().expect("object").remove("typ");
+    let kid = bare["kid"].clone();
+    let no_typ = jsonwebtoken::encode(
+        &Header { kid: kid.as_str().map(str::to_string), typ: None, ..Header::new(Algorithm::RS256) },
+        &claims_with_defaults(&tokens),
+        &k.loaded("k0".into()).expect("loads").encoding,
+    )
+    .expect("signs");
+    assert!(tokens.verify(&no_typ, "session", NOW).is_ok());
+}
+
+fn claims_with_defaults(tokens: &Tokens) -> Claims {
+    let t = tokens.sign(claims(), NOW).expect("signs");
+    let part = t.split('.').nth(1).expect("payload");
+    serde_json::from_slice(&B64.decode(part).expect("base64url")).expect("JSON")
+}

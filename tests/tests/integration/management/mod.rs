@@ -11,7 +11,10 @@ use super::*;
 
 mod api_keys;
 mod auth;
+mod documents;
+mod import;
 mod labels;
+mod otp;
 mod phones;
 mod service_accounts;
 mod users;
@@ -95,7 +98,7 @@ fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-const SCOPES: &str = "  tools: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic]}\n  read_labels: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_labels: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic, backoffice]}\n  read_users: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  read_phones: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_phones: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  read_service_accounts: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_users: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic, backoffice]}\n  write_service_accounts: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_apikeys: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n";
+const SCOPES: &str = "  tools: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic]}\n  read_labels: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_labels: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic, backoffice]}\n  read_users: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  read_phones: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_phones: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  read_service_accounts: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_users: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic, backoffice]}\n  write_service_accounts: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_apikeys: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  otp_sign: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_documents: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n";
 
 static JTI: AtomicU64 = AtomicU64::new(1);
 
@@ -139,6 +142,14 @@ where
     let config = format!("management_api:\n  file: {}\n{extra}", yml.display());
     let Some(srv) = TestServer::spawn_with(backend, Options { config, ..Default::default() }).await else { return };
     within_limit(srv, |srv| body(srv, keys)).await;
+}
+
+/// An Event API pointing at a closed port: events stay in the outbox, where tests read them.
+const EVENTS_KEPT: &str = "event_api_rabbitmq_url: \"amqp://guest:guest@127.0.0.1:1/%2f\"\n";
+
+/// The names of the queued events, oldest first.
+async fn queued_events(srv: &TestServer) -> Vec<String> {
+    srv.sql_texts("SELECT name FROM event_outbox ORDER BY id").await
 }
 
 const FAILED: &str = "Failed to verify JWT.";

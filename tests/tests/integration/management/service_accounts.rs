@@ -73,3 +73,86 @@ async fn service_account_reads(srv: TestServer, keys: Keys) {
 }
 
 both!(service_accounts_are_read, per_backend = |b| with_management(b, SCOPES, "", service_account_reads));
+
+async fn service_account_create(srv: TestServer, keys: Keys) {
+    let app = [("applogic", "RS256", "rsa.pem")];
+    let ask = |data: Value| keys.sign(&claims(data), &app);
+    operator_user(&srv, "sa-maker@example.com");
+    let owner = ctl_json(&srv, &["user", "show", "sa-maker@example.com"])["uid"].as_str().expect("uid").to_string();
+    let levels = srv.sql_texts("SELECT CAST(level AS TEXT) FROM users WHERE email = 'sa-maker@example.com'").await;
+    let owner_level: i64 = levels[0].parse().expect("level");
+
+    // With an owner: SI uid, the owner's e-mail with +uid, the owner's level and always its state.
+    let made = ask(json!({"service_account_role": "member", "owner_uid": owner, "service_account_state": "banned"}));
+    let r = reqwest::Client::new().post(mgmt(&srv, "service_accounts/create")).json(&made).send().await.expect("post");
+    assert_eq!(r.status().as_u16(), 201);
+    let raw = r.text().await.expect("body");
+    assert!(keys_in_order(&raw, &["email", "uid", "role", "level", "state", "user", "created_at"]), "{raw}");
+    let b: Value = serde_json::from_str(&raw).expect("json");
+    let uid = b["uid"].as_str().expect("uid").to_string();
+    assert!(
+        uid.len() == 12
+            && uid.starts_with("SI")
+            && uid[2..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()),
+        "{uid}"
+    );
+    assert_eq!(b["email"].as_str(), Some(format!("sa-maker+{uid}@example.com").as_str()));
+    assert_eq!(
+        (b["role"].as_str(), b["level"].as_i64(), b["state"].as_str(), b["user"]["uid"].as_str()),
+        (Some("member"), Some(owner_level), Some("active"), Some(owner.as_str()))
+    );
+
+    // Without an owner: the given uid, e-mail, state and level.
+    let given = ask(
+        json!({"service_account_role": "member", "owner_uid": "ID0000000000", "service_account_uid": "SIAAAAAAAAAA",
+                           "service_account_email": "bot@example.com", "service_account_state": "active", "service_account_level": 2}),
+    );
+    let (s, b) = post_signed(&srv, "service_accounts/create", &given).await;
+    assert_eq!(
+        (s, b["uid"].as_str(), b["email"].as_str(), b["state"].as_str(), b["level"].as_i64(), b["user"].clone()),
+        (201, Some("SIAAAAAAAAAA"), Some("bot@example.com"), Some("active"), Some(2), Value::Null),
+        "{b}"
+    );
+    let (s, b) = post_signed(
+        &srv,
+        "service_accounts/create",
+        &ask(json!({"service_account_role": "member",
+        "service_account_email": "bot2@example.com"})),
+    )
+    .await;
+    assert_eq!((s, b["state"].as_str(), b["level"].as_i64()), (201, Some("pending"), Some(0)), "{b}");
+
+    for (data, messages) in [
+        (json!({"service_account_role": "member"}), json!(["Email can't be blank"])),
+        (
+            json!({"service_account_role": "nobody", "service_account_email": "x"}),
+            json!(["Email is invalid", "Role doesnt_exist"]),
+        ),
+        (
+            json!({"service_account_role": "member", "service_account_email": "BOT@example.com", "service_account_uid": "SIAAAAAAAAAA"}),
+            json!(["Email has already been taken", "Uid has already been taken"]),
+        ),
+        (
+            json!({"service_account_role": "member", "service_account_email": "sa-maker@example.com"}),
+            json!(["Email or uid not_uniq"]),
+        ),
+        (
+            json!({"service_account_role": "member", "service_account_email": "bot3@example.com", "service_account_uid": owner}),
+            json!(["Email or uid not_uniq"]),
+        ),
+    ] {
+        let (s, b) = post_signed(&srv, "service_accounts/create", &ask(data.clone())).await;
+        assert_eq!((s, b), (422, json!({"error": messages})), "{data}");
+    }
+    assert_eq!(
+        post_signed(&srv, "service_accounts/create", &ask(json!({"service_account_level": "x"}))).await,
+        (
+            422,
+            error("service_account_role is missing, service_account_role is empty, service_account_level is invalid")
+        )
+    );
+    let count = srv.sql_texts("SELECT CAST(COUNT(*) AS TEXT) FROM service_accounts").await;
+    assert_eq!(count, ["3"]);
+}
+
+both!(service_accounts_are_created, per_backend = |b| with_management(b, SCOPES, "", service_account_create));

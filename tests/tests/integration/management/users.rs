@@ -99,6 +99,25 @@ async fn user_list(srv: TestServer, keys: Keys) {
     assert!(!b[0].as_object().expect("user").contains_key("created_at"), "User has no timestamps: {b}");
     let (_, b, paging) = list(json!({"limit": 2, "page": "2"})).await;
     assert_eq!((uids_of(&b), paging.0), (vec![uids[2].clone()], "3".to_string()));
+    // `Link` (spec §1.7): built from the path; the parameters travel signed, so only `page`.
+    let links = |data: Value| {
+        let signed = keys.sign(&claims(data), &app);
+        let url = mgmt(&srv, "users/list");
+        async move {
+            let r = reqwest::Client::new().post(url).json(&signed).send().await.expect("post");
+            r.headers().get("link").map(|v| v.to_str().expect("ascii").to_string())
+        }
+    };
+    let p = "/api/v2/management/users/list";
+    assert_eq!(
+        links(json!({"limit": 1, "page": 2})).await.as_deref(),
+        Some(format!("<{p}?page=1>; rel=\"first\", <{p}?page=1>; rel=\"prev\", <{p}?page=3>; rel=\"last\", <{p}?page=3>; rel=\"next\"").as_str())
+    );
+    assert_eq!(
+        links(json!({"limit": 2})).await.as_deref(),
+        Some(format!("<{p}?page=2>; rel=\"last\", <{p}?page=2>; rel=\"next\"").as_str())
+    );
+    assert_eq!(links(json!({})).await, None, "one page only");
     let (_, b, _) = list(json!({"email": "LIST-B@example.com"})).await;
     assert_eq!(uids_of(&b), [uids[1].clone()]);
     let (_, b, _) = list(json!({"uid": uids[0], "state": "pending", "role": "member", "level": 0})).await;
