@@ -1,18 +1,17 @@
 //! The Admin API's label writes (`POST users/labels`, `POST users/labels/update`, `PUT` and
 //! `DELETE users/labels`): Barong's parameter keys, the label model's rules, abilities per role,
-//! Appendix B's guards, bans by label, the events they queue, and the admin images of W8.
+//! Appendix B's guards, bans by label and the events they queue.
 
 use reqwest::Method;
 
 use super::admin_api::{admin_rows, call2, staff};
-use super::documents::{PNG, passport, upload};
 use super::events::{Consumer, amqp_url, events_config};
 use super::*;
 
 /// A broker nobody answers at: events stay in the outbox, where the test reads their names.
 const NO_BROKER: &str = "event_api_rabbitmq_url: \"amqp://guest:guest@127.0.0.1:1/%2f\"\n";
 
-async fn uid_of(srv: &TestServer, email: &str) -> String {
+pub(super) async fn uid_of(srv: &TestServer, email: &str) -> String {
     srv.sql_texts(&format!("SELECT uid FROM users WHERE email = '{email}'")).await.remove(0)
 }
 
@@ -31,14 +30,14 @@ async fn state_level(srv: &TestServer, uid: &str) -> String {
 }
 
 /// `(method, rest, body)` through an admin's session.
-struct Admin<'a> {
+pub(super) struct Admin<'a> {
     srv: &'a TestServer,
-    c: reqwest::Client,
+    pub(super) c: reqwest::Client,
     csrf: String,
 }
 
 impl Admin<'_> {
-    async fn send(&self, method: Method, rest: &str, body: Option<Value>) -> (u16, Value) {
+    pub(super) async fn send(&self, method: Method, rest: &str, body: Option<Value>) -> (u16, Value) {
         call2(&self.c, self.srv, method, rest, &self.csrf, body).await
     }
     async fn create(&self, body: Value) -> (u16, Value) {
@@ -55,7 +54,7 @@ impl Admin<'_> {
     }
 }
 
-async fn admin<'a>(srv: &'a TestServer, email: &str, role: &str) -> Admin<'a> {
+pub(super) async fn admin<'a>(srv: &'a TestServer, email: &str, role: &str) -> Admin<'a> {
     let (c, csrf) = staff(srv, email, role).await;
     Admin { srv, c, csrf }
 }
@@ -380,63 +379,3 @@ async fn admin_label_updated_event_carries_changes(backend: Backend) {
     })
     .await;
 }
-
-both!(admin_opens_document_images, |srv: TestServer| async move {
-    let (c, csrf) = active_user(&srv, "kyc@example.com").await;
-    let (s, b) = upload(&c, &srv.url("resource/documents"), &csrf, &passport(&[]), &[("front.png", PNG)]).await;
-    assert_eq!(s, 201, "{b}");
-    let kyc = uid_of(&srv, "kyc@example.com").await;
-    let co = admin(&srv, "co@example.com", "compliance").await;
-    let sup = admin(&srv, "support@example.com", "support").await;
-    let acc = admin(&srv, "acc@example.com", "accountant").await;
-
-    let (s, v) = co.send(Method::GET, &format!("users/{kyc}"), None).await;
-    assert_eq!(s, 200, "{v}");
-    let url = v["documents"][0]["upload"]["url"].as_str().expect("upload.url").to_string();
-    assert!(url.starts_with("/api/v2/barong/admin/users/documents/"), "{url}");
-    assert!(url.contains("expires=") && url.contains("&signature="), "{url}");
-    let open = |who: &Admin<'_>, url: String| {
-        let r = who.c.get(format!("{}{url}", srv.base)).send();
-        async move { r.await.expect("request") }
-    };
-
-    // Compliance (read Document) and support (manage User) get the bytes.
-    let before = admin_rows(&srv).await.len();
-    for who in [&co, &sup] {
-        let r = open(who, url.clone()).await;
-        assert_eq!(r.status().as_u16(), 200);
-        assert_eq!(r.headers()["content-type"], "image/png");
-        assert_eq!(r.headers()["cache-control"], "private, no-store");
-        assert_eq!(&r.bytes().await.expect("body")[..], PNG);
-    }
-    // Each opening is a PII read naming the user.
-    let rows = admin_rows(&srv).await;
-    assert_eq!(rows[before..], [format!("users/read/succeed/{kyc}"), format!("users/read/succeed/{kyc}")]);
-
-    // The accountant reads users but may not open their documents.
-    let (s, v) = read(open(&acc, url.clone()).await).await;
-    assert_err(&(s, v), 401, &["admin.ability.not_permitted"]);
-    // Tampered, unknown, and the owner's link on the admin route.
-    let tampered = format!("{}0", &url[..url.len() - 1]);
-    let tampered = if tampered == url { format!("{}1", &url[..url.len() - 1]) } else { tampered };
-    assert_err(&read(open(&co, tampered).await).await, 403, &["admin.documents.upload_url_invalid"]);
-    let id = url.trim_start_matches("/api/v2/barong/admin/users/documents/").split('/').next().expect("id");
-    let unknown = url.replacen(&format!("/documents/{id}/"), "/documents/999999/", 1);
-    assert_err(&read(open(&co, unknown).await).await, 404, &["record.not_found"]);
-    let (s, mine) = get(&c, &srv.url("resource/documents")).await;
-    assert_eq!(s, 200, "{mine}");
-    let own = mine[0]["upload"]["url"].as_str().expect("owner's url").to_string();
-    assert!(own.starts_with("/api/v2/barong/resource/documents/"), "{own}");
-    let query = own.split_once('?').expect("query").1;
-    let own_on_admin = format!("/api/v2/barong/admin/users/documents/{id}/upload?{query}");
-    assert_err(&read(open(&co, own_on_admin).await).await, 403, &["admin.documents.upload_url_invalid"]);
-    // The owner's own link still works for the owner, and the admin link not for the owner.
-    let r = c.get(format!("{}{own}", srv.base)).send().await.expect("own download");
-    assert_eq!(r.status().as_u16(), 200);
-    let (s, _) = read(c.get(format!("{}{url}", srv.base)).send().await.expect("request")).await;
-    assert_eq!(s, 401, "a member is stopped by the permissions");
-    // Refused openings are no reads (the member's leaves the gateway's denied row).
-    let rows = admin_rows(&srv).await;
-    let reads = rows.iter().filter(|r| r.contains("/read/succeed/")).count();
-    assert_eq!(reads, 3, "the user page and two openings: {rows:?}");
-});

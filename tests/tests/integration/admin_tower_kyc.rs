@@ -1,11 +1,12 @@
 //! Tower's KYC flows (§8, flows 5 and 7) end to end: a compliance officer signs in with the
 //! session cookie and CSRF token as Tower does, reviews the pending documents with their images,
 //! approves one user's documents and rejects another's the way Tower 2.2.8 does, bans and unbans
-//! by label, and verifies a profile.
+//! by label, and verifies a profile; and who may open document images (W8).
 
 use reqwest::Method;
 
 use super::admin_api::admin_rows;
+use super::admin_labels::{Admin, admin, uid_of};
 use super::documents::{PNG, passport, upload};
 use super::*;
 
@@ -143,3 +144,63 @@ fn operator_staff(srv: &TestServer, email: &str, role: &str) {
     let (code, _, err) = srv.ctl(&args, Some(PASSWORD));
     assert_eq!(code, 0, "user create {role}: {err}");
 }
+
+both!(admin_opens_document_images, |srv: TestServer| async move {
+    let (c, csrf) = active_user(&srv, "kyc@example.com").await;
+    let (s, b) = upload(&c, &srv.url("resource/documents"), &csrf, &passport(&[]), &[("front.png", PNG)]).await;
+    assert_eq!(s, 201, "{b}");
+    let kyc = uid_of(&srv, "kyc@example.com").await;
+    let co = admin(&srv, "co@example.com", "compliance").await;
+    let sup = admin(&srv, "support@example.com", "support").await;
+    let acc = admin(&srv, "acc@example.com", "accountant").await;
+
+    let (s, v) = co.send(Method::GET, &format!("users/{kyc}"), None).await;
+    assert_eq!(s, 200, "{v}");
+    let url = v["documents"][0]["upload"]["url"].as_str().expect("upload.url").to_string();
+    assert!(url.starts_with("/api/v2/barong/admin/users/documents/"), "{url}");
+    assert!(url.contains("expires=") && url.contains("&signature="), "{url}");
+    let open = |who: &Admin<'_>, url: String| {
+        let r = who.c.get(format!("{}{url}", srv.base)).send();
+        async move { r.await.expect("request") }
+    };
+
+    // Compliance (read Document) and support (manage User) get the bytes.
+    let before = admin_rows(&srv).await.len();
+    for who in [&co, &sup] {
+        let r = open(who, url.clone()).await;
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(r.headers()["content-type"], "image/png");
+        assert_eq!(r.headers()["cache-control"], "private, no-store");
+        assert_eq!(&r.bytes().await.expect("body")[..], PNG);
+    }
+    // Each opening is a PII read naming the user.
+    let rows = admin_rows(&srv).await;
+    assert_eq!(rows[before..], [format!("users/read/succeed/{kyc}"), format!("users/read/succeed/{kyc}")]);
+
+    // The accountant reads users but may not open their documents.
+    let (s, v) = read(open(&acc, url.clone()).await).await;
+    assert_err(&(s, v), 401, &["admin.ability.not_permitted"]);
+    // Tampered, unknown, and the owner's link on the admin route.
+    let tampered = format!("{}0", &url[..url.len() - 1]);
+    let tampered = if tampered == url { format!("{}1", &url[..url.len() - 1]) } else { tampered };
+    assert_err(&read(open(&co, tampered).await).await, 403, &["admin.documents.upload_url_invalid"]);
+    let id = url.trim_start_matches("/api/v2/barong/admin/users/documents/").split('/').next().expect("id");
+    let unknown = url.replacen(&format!("/documents/{id}/"), "/documents/999999/", 1);
+    assert_err(&read(open(&co, unknown).await).await, 404, &["record.not_found"]);
+    let (s, mine) = get(&c, &srv.url("resource/documents")).await;
+    assert_eq!(s, 200, "{mine}");
+    let own = mine[0]["upload"]["url"].as_str().expect("owner's url").to_string();
+    assert!(own.starts_with("/api/v2/barong/resource/documents/"), "{own}");
+    let query = own.split_once('?').expect("query").1;
+    let own_on_admin = format!("/api/v2/barong/admin/users/documents/{id}/upload?{query}");
+    assert_err(&read(open(&co, own_on_admin).await).await, 403, &["admin.documents.upload_url_invalid"]);
+    // The owner's own link still works for the owner, and the admin link not for the owner.
+    let r = c.get(format!("{}{own}", srv.base)).send().await.expect("own download");
+    assert_eq!(r.status().as_u16(), 200);
+    let (s, _) = read(c.get(format!("{}{url}", srv.base)).send().await.expect("request")).await;
+    assert_eq!(s, 401, "a member is stopped by the permissions");
+    // Refused openings are no reads (the member's leaves the gateway's denied row).
+    let rows = admin_rows(&srv).await;
+    let reads = rows.iter().filter(|r| r.contains("/read/succeed/")).count();
+    assert_eq!(reads, 3, "the user page and two openings: {rows:?}");
+});
