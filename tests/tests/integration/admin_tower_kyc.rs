@@ -7,7 +7,7 @@ use reqwest::Method;
 
 use super::admin_api::admin_rows;
 use super::admin_labels::{Admin, admin, uid_of};
-use super::documents::{PNG, passport, upload};
+use super::documents::{PNG, passport, sign, upload};
 use super::*;
 
 /// Tower's session: a cookie jar and the CSRF token sent on writes.
@@ -187,6 +187,12 @@ both!(admin_opens_document_images, |srv: TestServer| async move {
     let id = url.trim_start_matches("/api/v2/barong/admin/users/documents/").split('/').next().expect("id");
     let unknown = url.replacen(&format!("/documents/{id}/"), "/documents/999999/", 1);
     assert_err(&read(open(&co, unknown).await).await, 404, &["record.not_found"]);
+    // A link signed right but past its time (made with the master key, as the API never would).
+    let owner = srv.sql_texts("SELECT CAST(id AS TEXT) FROM users WHERE email = 'kyc@example.com'").await.remove(0);
+    let past = now_ms() / 1000 - 60;
+    let signature = sign(&srv.master_key(), &format!("admin-document-upload:{owner}:{id}:{past}"));
+    let expired = format!("/api/v2/barong/admin/users/documents/{id}/upload?expires={past}&signature={signature}");
+    assert_err(&read(open(&co, expired).await).await, 403, &["admin.documents.upload_url_expired"]);
     let (s, mine) = get(&c, &srv.url("resource/documents")).await;
     assert_eq!(s, 200, "{mine}");
     let own = mine[0]["upload"]["url"].as_str().expect("owner's url").to_string();
