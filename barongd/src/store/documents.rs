@@ -82,6 +82,8 @@ pub trait DocumentStore {
     async fn documents_of(&self, user_id: i64) -> StoreResult<Vec<DocumentRow>>;
     /// One document of the user, if it is theirs.
     async fn document_of(&self, user_id: i64, id: i64) -> StoreResult<Option<DocumentRow>>;
+    /// One document, whoever owns it (an admin opening it).
+    async fn document_by_id(&self, id: i64) -> StoreResult<Option<DocumentRow>>;
     async fn count_documents(&self, user_id: i64) -> StoreResult<i64>;
     /// Inserts every row in one transaction, unless the user would then have more than `limit`
     /// documents (then nothing is inserted and the answer is `false`). Concurrent uploads of one
@@ -145,6 +147,18 @@ macro_rules! impl_document_store {
                     .await?)
             }
 
+            async fn document_by_id(
+                &self,
+                id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::store::documents::DocumentRow>> {
+                const SQL: &str =
+                    concat!("SELECT ", $crate::store::documents::document_columns!(), " FROM documents WHERE id = $1");
+                Ok(sqlx::query_as::<$db, $crate::store::documents::DocumentRow>(SQL)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
             async fn count_documents(&self, user_id: i64) -> $crate::store::StoreResult<i64> {
                 Ok(sqlx::query_scalar::<$db, i64>("SELECT COUNT(*) FROM documents WHERE user_id = $1")
                     .bind(user_id)
@@ -192,7 +206,7 @@ macro_rules! impl_document_store {
                 let label = match b.label {
                     Some(w) => {
                         let conn = &mut *tx;
-                        Some($crate::store::labels::write_label!($db, conn, w))
+                        $crate::store::labels::write_label!($db, conn, w)
                     }
                     None => None,
                 };

@@ -226,7 +226,7 @@ macro_rules! impl_profile_store {
                             }
                         };
                         let label = match (&profile, label) {
-                            (Some(_), Some(w)) => Some($crate::store::labels::write_label!($db, conn, w)),
+                            (Some(_), Some(w)) => $crate::store::labels::write_label!($db, conn, w),
                             _ => None,
                         };
                         (profile, label)

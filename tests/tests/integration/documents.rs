@@ -52,7 +52,7 @@ fn stored_files(srv: &TestServer) -> Vec<String> {
 
 /// The signature barongd gives a download link, computed from the master key the way
 /// `Sealer::sign_url` derives its key (to build links the API would not hand out: expired ones).
-fn sign(master_hex: &str, message: &str) -> String {
+pub fn sign(master_hex: &str, message: &str) -> String {
     let mac = |key: &[u8], msg: &[u8]| {
         let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("key");
         m.update(msg);

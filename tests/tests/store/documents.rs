@@ -1,7 +1,7 @@
 //! DocumentStore: KYC uploads and the per-user document limit.
 
 use barongd::store::documents::{DocumentBatch, DocumentRow, NewDocument};
-use barongd::store::labels::LabelWrite;
+use barongd::store::labels::{Description, LabelMode, LabelWrite};
 use barongd::store::{LabelRow, PendingEvent};
 
 use super::events::{event, queued, refuse_events_named_refused};
@@ -118,6 +118,8 @@ fn pending_label(user_id: i64) -> LabelWrite<'static> {
         key: "document",
         value: "pending",
         scope: LabelScope::Private,
+        description: Description::Keep,
+        mode: LabelMode::Upsert,
         now: NOW,
         state_level: Some((&AccountState::Active, 2)),
     }

@@ -1,6 +1,7 @@
 //! LabelStore (labels and levels) and the account methods on a user's public labels.
 
 use barongd::store::LabelRow;
+use barongd::store::labels::{Description, LabelMode, LabelWrite};
 
 use super::events::{event, queued, refuse_events_named_refused};
 use super::*;
@@ -132,4 +133,92 @@ contract!(a_public_label_and_its_events_commit_together, |db: Db| async move {
     // No label, no event.
     assert!(db.update_public_label_with_events(row.id + 99, "x", NOW, &named).await.expect("none").is_none());
     assert_eq!(queued(&db).await.len(), 2);
+});
+
+/// A label write of `value` for `user_id`'s private `tier` label.
+fn tier<'a>(user_id: i64, value: &'a str, description: Description<'a>, mode: LabelMode) -> LabelWrite<'a> {
+    LabelWrite {
+        user_id,
+        key: "tier",
+        value,
+        scope: LabelScope::Private,
+        description,
+        mode,
+        now: NOW,
+        state_level: None,
+    }
+}
+
+contract!(label_writes_by_mode_carry_the_description, |db: Db| async move {
+    let u = new_user(&db, "modes@example.com").await;
+    let none = |_: &LabelRow| Vec::new();
+    let desc = |l: &LabelRow| (l.value.clone(), l.description.clone());
+
+    // Update of a missing label: nothing written, no event.
+    let named = |l: &LabelRow| vec![event("u", &format!("{}={}", l.key, l.value), "r", NOW)];
+    let w = tier(u.id, "gold", Description::Set(Some("vip")), LabelMode::Update);
+    assert!(db.save_label_with_events(&w, &named).await.expect("update").is_none());
+    assert!(db.labels_of(u.id).await.expect("labels").is_empty());
+    assert!(queued(&db).await.is_empty());
+
+    // Create, with the description in the same statement; a second create is a unique violation.
+    let w = tier(u.id, "gold", Description::Set(Some("vip")), LabelMode::Create);
+    let row = db.save_label_with_events(&w, &named).await.expect("create").expect("a row");
+    assert_eq!(desc(&row), ("gold".into(), Some("vip".into())));
+    assert_eq!(queued(&db).await, ["tier=gold"]);
+    unique_violation(db.save_label_with_events(&w, &named).await);
+    assert_eq!(queued(&db).await, ["tier=gold"], "no event for the refused create");
+
+    // Update keeping, replacing and clearing the description; upsert keeping it.
+    let w = tier(u.id, "silver", Description::Keep, LabelMode::Update);
+    let row = db.save_label_with_events(&w, &none).await.expect("update").expect("a row");
+    assert_eq!(desc(&row), ("silver".into(), Some("vip".into())));
+    let w = tier(u.id, "silver", Description::Set(Some("downgraded")), LabelMode::Upsert);
+    assert_eq!(
+        desc(&db.save_label_with_events(&w, &none).await.expect("upsert").expect("row")).1.as_deref(),
+        Some("downgraded")
+    );
+    let w = tier(u.id, "bronze", Description::Keep, LabelMode::Upsert);
+    assert_eq!(
+        desc(&db.save_label_with_events(&w, &none).await.expect("upsert").expect("row")).1.as_deref(),
+        Some("downgraded")
+    );
+    let w = tier(u.id, "bronze", Description::Set(None), LabelMode::Update);
+    assert_eq!(
+        desc(&db.save_label_with_events(&w, &none).await.expect("update").expect("row")),
+        ("bronze".into(), None)
+    );
+    let stored = db.labels_of(u.id).await.expect("labels");
+    assert_eq!((stored.len(), stored[0].id), (1, row.id), "one row throughout");
+});
+
+contract!(a_label_removal_saves_state_and_events_together, |db: Db| async move {
+    let u = new_user(&db, "rm@example.com").await;
+    db.upsert_label(u.id, "ban", "x", LabelScope::Private, NOW).await.expect("ban");
+    let lifted = [event("r", "model.user.updated", "r", NOW)];
+    let removed = db
+        .remove_label_with_events(u.id, "ban", LabelScope::Private, Some((&AccountState::Active, 2)), NOW + 1, &lifted)
+        .await
+        .expect("remove");
+    assert!(removed);
+    assert!(db.labels_of(u.id).await.expect("labels").is_empty());
+    let user = db.user_by_id(u.id).await.expect("read").expect("user");
+    assert_eq!((user.state, user.level, user.updated_at), (AccountState::Active, 2, NOW + 1));
+    assert_eq!(queued(&db).await, ["model.user.updated"]);
+
+    // No label: nothing written, the events neither.
+    let again = db
+        .remove_label_with_events(u.id, "ban", LabelScope::Private, Some((&AccountState::Banned, 0)), NOW + 2, &lifted)
+        .await
+        .expect("remove again");
+    assert!(!again);
+    assert_eq!(db.user_by_id(u.id).await.expect("read").expect("user").state, AccountState::Active);
+    assert_eq!(queued(&db).await.len(), 1);
+
+    // An event that cannot be written takes the deletion back.
+    db.upsert_label(u.id, "lock", "x", LabelScope::Private, NOW).await.expect("lock");
+    refuse_events_named_refused(&db).await;
+    let refused = [event("x", "refused", "r", NOW)];
+    assert!(db.remove_label_with_events(u.id, "lock", LabelScope::Private, None, NOW, &refused).await.is_err());
+    assert_eq!(kv(&db.labels_of(u.id).await.expect("labels")), [("lock", "x", "private")]);
 });

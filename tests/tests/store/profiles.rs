@@ -1,7 +1,7 @@
 //! ProfileStore: KYC profiles, their state machine, and the operator's review queue.
 
 use barongd::store::LabelRow;
-use barongd::store::labels::LabelWrite;
+use barongd::store::labels::{Description, LabelMode, LabelWrite};
 use barongd::store::profiles::{ProfileChange, ProfileFields, ProfileRow};
 
 use super::events::{event, queued, refuse_events_named_refused};
@@ -167,6 +167,8 @@ contract!(a_profile_change_commits_with_its_label_and_events_or_not_at_all, |db:
         key: "profile",
         value,
         scope: LabelScope::Private,
+        description: Description::Keep,
+        mode: LabelMode::Upsert,
         now: NOW,
         state_level: Some((&AccountState::Active, 3)),
     };

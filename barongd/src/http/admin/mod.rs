@@ -21,7 +21,9 @@ use crate::store::UserRow;
 pub mod activities;
 pub mod api_keys;
 pub mod comments;
+pub mod documents;
 pub mod general;
+pub mod labels;
 pub mod permissions;
 pub mod profiles;
 pub mod restrictions;
@@ -56,6 +58,10 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .or(comments::routes(app, inc))
         .unify()
         .or(user_changes::routes(app, inc))
+        .unify()
+        .or(labels::routes(app, inc))
+        .unify()
+        .or(documents::routes(app, inc))
         .unify()
         .or(users::routes(app, inc))
         .unify()

@@ -63,7 +63,7 @@ pub fn field_errors(attribute: &str, value: &str, errors: &mut Vec<String>) {
 
 /// Whether `key` is one the system writes: the static list, the configured levels, activation
 /// requirements, state triggers and data-storage titles (their `<title>=recorded` labels).
-async fn is_reserved(app: &App, key: &str) -> ServiceResult<bool> {
+pub async fn is_reserved(app: &App, key: &str) -> ServiceResult<bool> {
     let c = &app.config;
     let same = |k: &str| k.to_lowercase() == key;
     if RESERVED_KEYS.contains(&key)
@@ -120,7 +120,7 @@ pub async fn create(app: &App, user: &UserRow, key: &str, value: &str) -> Servic
         return Err(ServiceError::invalid_all(errors));
     }
     let referral = referral(app, user).await;
-    let events = |row: &LabelRow| event_api::label_events(app, row, user, referral.as_deref(), true);
+    let events = |row: &LabelRow| event_api::label_events(app, row, user, referral.as_deref(), None);
     match app.store.insert_public_label_with_events(user.id, &key, &value, app.clock.now(), &events).await {
         Ok(row) => Ok(entity(row)),
         Err(StoreError::Unique(_)) => Err(ServiceError::conflict("key.taken")),
@@ -150,7 +150,7 @@ pub async fn update(app: &App, user: &UserRow, key: &str, value: &str) -> Servic
         return Err(ServiceError::invalid_all(errors));
     }
     let referral = referral(app, user).await;
-    let events = |row: &LabelRow| event_api::label_events(app, row, user, referral.as_deref(), false);
+    let events = |row: &LabelRow| event_api::label_events(app, row, user, referral.as_deref(), Some(&label));
     let now = app.clock.now();
     let row = app.store.update_public_label_with_events(label.id, &value, now, &events).await?.ok_or_else(not_found)?;
     Ok(entity(row))

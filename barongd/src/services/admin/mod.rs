@@ -5,6 +5,8 @@
 pub mod abilities;
 pub mod activities;
 pub mod comments;
+pub mod documents;
+pub mod labels;
 pub mod levels;
 pub mod metrics;
 pub mod permissions;

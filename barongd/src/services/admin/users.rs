@@ -7,11 +7,12 @@ use serde::Serialize;
 
 use crate::services::App;
 use crate::services::admin::activities::user_entity;
+use crate::services::admin::documents::upload_link;
 use crate::services::admin::profiles::{shown, unmasked};
 use crate::services::clock::iso8601;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::kyc::display::{phone_masked, profile_masked};
-use crate::services::kyc::documents::{mask_doc_number, upload_link};
+use crate::services::kyc::documents::mask_doc_number;
 use crate::store::UserRow;
 use crate::store::admin_users::{UserFilter, UserOrder};
 

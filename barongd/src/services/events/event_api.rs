@@ -179,19 +179,22 @@ pub fn model_of_user_event_of(
     pending(app, name, &json!({ "record": record }))
 }
 
-/// `model.label.created|updated` of a stored label of `user`, and `system.document.verified|
-/// rejected` when a private `document` label reaches a decision; ready to be written with it.
+/// `model.label.created` (no `previous`) or `model.label.updated` with `changes` (the previous
+/// `value` and `description` that differ) of a stored label of `user`, and
+/// `system.document.verified|rejected` when a private `document` label is created with, or
+/// changes to, a decision; ready to be written with it. Barong re-sent the decision on every
+/// save, a no-op included, and Applogic mailed the user each time.
 pub fn label_events(
     app: &App,
     label: &LabelRow,
     user: &UserRow,
     referral: Option<&str>,
-    created: bool,
+    previous: Option<&LabelRow>,
 ) -> Vec<PendingEvent> {
     if !enabled(app) {
         return Vec::new();
     }
-    let record = json!({
+    let mut record = json!({
         "record": {
             "id": label.id,
             "key": label.key,
@@ -203,13 +206,29 @@ pub fn label_events(
             "user": user_record(user, referral),
         }
     });
-    let name = if created { "model.label.created" } else { "model.label.updated" };
+    let name = if previous.is_some() { "model.label.updated" } else { "model.label.created" };
+    if let Some(before) = previous {
+        let mut changes = Map::new();
+        if before.value != label.value {
+            changes.insert("value".into(), json!(before.value));
+        }
+        if before.description != label.description {
+            changes.insert("description".into(), json!(before.description));
+        }
+        record["changes"] = Value::Object(changes);
+    }
     let mut events = pending(app, name, &record);
-    if label.key == label_keys::DOCUMENT
+    let decided = previous.is_none_or(|before| before.value != label.value);
+    if decided
+        && label.key == label_keys::DOCUMENT
         && label.scope == LabelScope::Private
         && let Some(decision) = CheckState::verdict(&label.value)
     {
-        events.extend(pending(app, &format!("system.document.{}", decision.as_str()), &record));
+        let mut plain = record;
+        if let Some(obj) = plain.as_object_mut() {
+            obj.remove("changes");
+        }
+        events.extend(pending(app, &format!("system.document.{}", decision.as_str()), &plain));
     }
     events
 }

@@ -350,13 +350,6 @@ pub async fn list(app: &App, user: &UserRow) -> ServiceResult<Vec<Document>> {
         .collect())
 }
 
-/// The signed download link of `r`, valid for `upload_auth_url_expiration` minutes.
-pub fn upload_link(app: &App, r: &DocumentRow) -> String {
-    let expires = app.clock.now() + app.config.upload_auth_url_expiration * 60;
-    let signature = app.sealer.sign_url(&signed_message(r, expires));
-    format!("{UPLOAD_PATH_PREFIX}/{}/upload?expires={expires}&signature={signature}", r.id)
-}
-
 /// A stored file to send: its kind (for the content type) and bytes.
 pub struct Download {
     pub kind: FileKind,

@@ -5,10 +5,10 @@ use crate::config::Config;
 
 use crate::model::{AccountState, LabelScope};
 use crate::services::App;
-use crate::services::error::ServiceResult;
+use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::event_api;
-use crate::store::labels::LabelWrite;
-use crate::store::{LabelRow, LevelRow, PendingEvent, UserRow};
+use crate::store::labels::{Description, LabelMode, LabelWrite};
+use crate::store::{LabelRow, LevelRow, PendingEvent, StoreError, UserRow};
 
 /// Level: walk levels by id; the highest id whose key:value (and every earlier one) is present
 /// among the private labels.
@@ -61,13 +61,63 @@ pub async fn set_label(
     extra: ExtraEvents<'_>,
 ) -> ServiceResult<UserRow> {
     let change = LabelChange::prepare(app, user, key, value, scope).await?;
+    match apply(app, user, change, extra).await? {
+        Some((_, after)) => Ok(after),
+        None => Err(ServiceError::internal("an upsert wrote no label")),
+    }
+}
+
+/// Writes `change` with its events and `extra`, in one transaction. Gives the stored label and
+/// the user as left, or `None` (nothing written) when an [`LabelMode::Update`] found no label;
+/// creating a label that exists is 422 `key.taken`.
+pub async fn apply(
+    app: &App,
+    user: &UserRow,
+    change: LabelChange,
+    extra: ExtraEvents<'_>,
+) -> ServiceResult<Option<(LabelRow, UserRow)>> {
     let events = |label: &LabelRow| {
         let mut events = change.events(app, user, label);
         events.extend(extra(&change.after, change.referral.as_deref()));
         events
     };
-    app.store.save_label_with_events(&change.write(), &events).await?;
-    change.finish(app, user).await
+    let label = match app.store.save_label_with_events(&change.write(), &events).await {
+        Ok(Some(label)) => label,
+        Ok(None) => return Ok(None),
+        // (user_id, key, scope) is the labels table's only unique key.
+        Err(StoreError::Unique(_)) => return Err(ServiceError::invalid("key.taken")),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Some((label, change.finish(app, user).await?)))
+}
+
+/// Deletes the (key, scope) label, saving the level and state the remaining labels give and the
+/// user's `model.user.updated` in the same transaction. The user as left, or `None` when there
+/// was no such label. A deletion sends no label event (and no `system.document.*`, which
+/// Barong re-sent when a decided document label was deleted).
+pub async fn remove_label(app: &App, user: &UserRow, key: &str, scope: LabelScope) -> ServiceResult<Option<UserRow>> {
+    let now = app.clock.now();
+    let mut labels = app.store.labels_of(user.id).await?;
+    labels.retain(|l| !(l.key == key && l.scope == scope));
+    let (after, changed) = outcome(app, user, &labels, now).await?;
+    let events = if changed { event_api::user_updated_events(app, user, &after).await } else { Vec::new() };
+    let state_level = changed.then_some((&after.state, after.level));
+    if !app.store.remove_label_with_events(user.id, key, scope, state_level, now, &events).await? {
+        return Ok(None);
+    }
+    if after.state != user.state {
+        cascade_owner_state(app, &after).await?;
+    }
+    Ok(Some(after))
+}
+
+/// The user as `labels` leave them, and whether their level or state differs.
+async fn outcome(app: &App, user: &UserRow, labels: &[LabelRow], now: i64) -> ServiceResult<(UserRow, bool)> {
+    let level = level_of(&app.store.levels().await?, labels);
+    let state = state_of(&app.config, labels);
+    let changed = level != user.level || state != user.state;
+    let after = if changed { UserRow { level, state, updated_at: now, ..user.clone() } } else { user.clone() };
+    Ok((after, changed))
 }
 
 /// A label write worked out before anything is written: the user as it leaves them and the
@@ -78,8 +128,12 @@ pub struct LabelChange {
     key: String,
     value: String,
     scope: LabelScope,
+    /// `None`: keep the stored description; `Some(d)`: the description becomes `d`.
+    description: Option<Option<String>>,
+    mode: LabelMode,
     now: i64,
-    existed: bool,
+    /// The label as it was before the write, if there was one.
+    previous: Option<LabelRow>,
     changed: bool,
     /// The user as the write leaves them.
     pub after: UserRow,
@@ -88,10 +142,24 @@ pub struct LabelChange {
 }
 
 impl LabelChange {
+    /// Creates or overwrites the label, keeping its description.
     pub async fn prepare(app: &App, user: &UserRow, key: &str, value: &str, scope: LabelScope) -> ServiceResult<Self> {
+        Self::prepare_as(app, user, key, value, scope, None, LabelMode::Upsert).await
+    }
+
+    /// As [`Self::prepare`], with a description to set (`Some`) and a [`LabelMode`].
+    pub async fn prepare_as(
+        app: &App,
+        user: &UserRow,
+        key: &str,
+        value: &str,
+        scope: LabelScope,
+        description: Option<Option<String>>,
+        mode: LabelMode,
+    ) -> ServiceResult<Self> {
         let now = app.clock.now();
         let mut labels = app.store.labels_of(user.id).await?;
-        let existed = labels.iter().any(|l| l.key == key && l.scope == scope);
+        let previous = labels.iter().find(|l| l.key == key && l.scope == scope).cloned();
         labels.retain(|l| !(l.key == key && l.scope == scope));
         labels.push(LabelRow {
             id: 0,
@@ -103,22 +171,26 @@ impl LabelChange {
             created_at: now,
             updated_at: now,
         });
-        let level = level_of(&app.store.levels().await?, &labels);
-        let state = state_of(&app.config, &labels);
-        let changed = level != user.level || state != user.state;
-        let after = if changed { UserRow { level, state, updated_at: now, ..user.clone() } } else { user.clone() };
+        let (after, changed) = outcome(app, user, &labels, now).await?;
         let referral =
             if event_api::enabled(app) { event_api::referral_uid(app, user.referral_id).await } else { None };
         Ok(LabelChange {
             key: key.to_string(),
             value: value.to_string(),
             scope,
+            description,
+            mode,
             now,
-            existed,
+            previous,
             changed,
             after,
             referral,
         })
+    }
+
+    /// The label as it was before the write, if there was one.
+    pub fn previous(&self) -> Option<&LabelRow> {
+        self.previous.as_ref()
     }
 
     /// What the store applies.
@@ -128,6 +200,11 @@ impl LabelChange {
             key: &self.key,
             value: &self.value,
             scope: self.scope,
+            description: match &self.description {
+                None => Description::Keep,
+                Some(d) => Description::Set(d.as_deref()),
+            },
+            mode: self.mode,
             now: self.now,
             state_level: self.changed.then_some((&self.after.state, self.after.level)),
         }
@@ -136,8 +213,9 @@ impl LabelChange {
     /// The stored label's `model.label.*` (and `system.document.*`), and the user's
     /// `model.user.updated` when the write changed `before`'s level or state.
     pub fn events(&self, app: &App, before: &UserRow, label: &LabelRow) -> Vec<PendingEvent> {
-        let mut events = event_api::label_events(app, label, &self.after, self.referral.as_deref(), !self.existed);
-        events.extend(event_api::user_updated_event(app, before, &self.after, self.referral.as_deref()));
+        let referral = self.referral.as_deref();
+        let mut events = event_api::label_events(app, label, &self.after, referral, self.previous.as_ref());
+        events.extend(event_api::user_updated_event(app, before, &self.after, referral));
         events
     }
 
@@ -152,16 +230,13 @@ impl LabelChange {
 
 pub async fn recompute(app: &App, user: &UserRow) -> ServiceResult<UserRow> {
     let labels = app.store.labels_of(user.id).await?;
-    let levels = app.store.levels().await?;
-    let level = level_of(&levels, &labels);
-    let state = state_of(&app.config, &labels);
-    if level == user.level && state == user.state {
-        return Ok(user.clone());
-    }
     let now = app.clock.now();
-    let after = UserRow { level, state, updated_at: now, ..user.clone() };
+    let (after, changed) = outcome(app, user, &labels, now).await?;
+    if !changed {
+        return Ok(after);
+    }
     let events = event_api::user_updated_events(app, user, &after).await;
-    app.store.update_state_level_with_events(user.id, &after.state, level, now, &events).await?;
+    app.store.update_state_level_with_events(user.id, &after.state, after.level, now, &events).await?;
     if after.state != user.state {
         cascade_owner_state(app, &after).await?;
     }

@@ -11,6 +11,7 @@ use crate::services::clock::iso8601;
 use crate::services::kyc::levels;
 use crate::services::management::error::{MgmtError, MgmtResult, to_json};
 use crate::services::management::params::Grape;
+use crate::store::labels::LabelMode;
 pub use common::admin_api::AdminLabelView;
 
 use crate::store::{LabelRow, UserRow};
@@ -71,16 +72,22 @@ fn model_errors(key: &str, value: &str) -> MgmtResult<()> {
     if hash.is_empty() { Ok(()) } else { Err(MgmtError::Reply(422, Value::Object(hash))) }
 }
 
-/// Writes a private label through the shared label service (and its description, when
-/// given) and returns it as stored.
-async fn write(app: &App, user: &UserRow, l: &LabelParams) -> MgmtResult<String> {
-    let (key, value) = (l.key.as_str(), l.value.as_str());
-    levels::set_label(app, user, key, value, LabelScope::Private, &|_, _| Vec::new()).await?;
-    if let Some(d) = &l.description {
-        app.store.set_label_description(user.id, key, LabelScope::Private, d).await.map_err(MgmtError::internal)?;
+/// Writes a private label, its description included, through the shared label service in one
+/// transaction, and returns it as stored. `None` when `mode` is `Update` and there is no label.
+async fn write(app: &App, user: &UserRow, l: &LabelParams, mode: LabelMode) -> MgmtResult<Option<String>> {
+    let description = l.description.clone().map(Some);
+    let change =
+        levels::LabelChange::prepare_as(app, user, &l.key, &l.value, LabelScope::Private, description, mode).await?;
+    match levels::apply(app, user, change, &|_, _| Vec::new()).await {
+        Ok(Some((label, _))) => Ok(Some(to_json(&user_labels::entity(label))?)),
+        Ok(None) => Ok(None),
+        Err(e) if e.key() == "key.taken" => Err(taken()),
+        Err(e) => Err(e.into()),
     }
-    let label = private_label(app, user, key).await?.ok_or_else(|| MgmtError::internal("label vanished"))?;
-    to_json(&user_labels::entity(label))
+}
+
+fn taken() -> MgmtError {
+    MgmtError::Reply(422, json!({"key": ["Key has already been taken"]}))
 }
 
 struct LabelParams {
@@ -98,21 +105,20 @@ fn label_params(p: &mut Grape<'_>) -> LabelParams {
     LabelParams { uid, key: user_labels::normalize(&key), value: user_labels::normalize(&value), description }
 }
 
-/// #9 POST: a new private label; a taken key is 422 `{"key":["Key has already been taken"]}`.
+/// #9 POST: a new private label; a taken key is 422 `{"key":["Key has already been taken"]}`
+/// (the table's unique key decides).
 pub async fn create(app: &App, data: &Map<String, Value>) -> MgmtResult<String> {
     let mut p = Grape::new(data);
     let l = label_params(&mut p);
     p.finish()?;
     let user = user(app, &l.uid).await?;
     model_errors(&l.key, &l.value)?;
-    if private_label(app, &user, &l.key).await?.is_some() {
-        return Err(MgmtError::Reply(422, json!({"key": ["Key has already been taken"]})));
-    }
-    write(app, &user, &l).await
+    write(app, &user, &l, LabelMode::Create).await?.ok_or_else(|| MgmtError::internal("a create wrote no label"))
 }
 
-/// #10 PUT: sets the private label's value; a missing label is created when `replace` (always
-/// private: Barong let an undeclared `scope` param choose) or 404 `label doesnt exist`.
+/// #10 PUT: sets the private label's value (and description, when given); a missing label is
+/// created when `replace` (always private: Barong let an undeclared `scope` param choose) or
+/// 404 `label doesnt exist`.
 pub async fn update(app: &App, data: &Map<String, Value>) -> MgmtResult<String> {
     let mut p = Grape::new(data);
     let l = label_params(&mut p);
@@ -123,10 +129,11 @@ pub async fn update(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
         return Err(MgmtError::message(404, "label doesnt exist"));
     }
     model_errors(&l.key, &l.value)?;
-    write(app, &user, &l).await
+    let mode = if replace { LabelMode::Upsert } else { LabelMode::Update };
+    write(app, &user, &l, mode).await?.ok_or_else(|| MgmtError::message(404, "label doesnt exist"))
 }
 
-/// #11: removes the private label and recomputes level and state.
+/// #11: removes the private label, recomputing level and state in the same transaction.
 pub async fn delete(app: &App, data: &Map<String, Value>) -> MgmtResult<()> {
     let mut p = Grape::new(data);
     let uid = p.required("user_uid");
@@ -134,9 +141,8 @@ pub async fn delete(app: &App, data: &Map<String, Value>) -> MgmtResult<()> {
     p.finish()?;
     let user = user(app, &uid).await?;
     let key = user_labels::normalize(&key);
-    if !app.store.delete_label(user.id, &key, LabelScope::Private).await.map_err(MgmtError::internal)? {
-        return Err(MgmtError::not_found());
+    match levels::remove_label(app, &user, &key, LabelScope::Private).await? {
+        Some(_) => Ok(()),
+        None => Err(MgmtError::not_found()),
     }
-    levels::recompute(app, &user).await?;
-    Ok(())
 }
