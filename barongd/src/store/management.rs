@@ -62,14 +62,6 @@ pub trait ManagementStore {
     /// `(user_id, number_sealed)` of the phones whose blind index is `index` (the caller opens
     /// and compares the numbers: an index match alone is not proof, W14).
     async fn phones_by_index(&self, index: &str) -> StoreResult<Vec<(i64, String)>>;
-    /// Sets the description of the user's label `key` in `scope`; `false` when there is none.
-    async fn set_label_description(
-        &self,
-        user_id: i64,
-        key: &str,
-        scope: crate::model::LabelScope,
-        description: &str,
-    ) -> StoreResult<bool>;
     /// The service account with exactly this e-mail.
     async fn service_account_by_email(
         &self,
@@ -127,25 +119,6 @@ macro_rules! impl_management_store {
                 .bind(index)
                 .fetch_all(&self.pool)
                 .await?)
-            }
-
-            async fn set_label_description(
-                &self,
-                user_id: i64,
-                key: &str,
-                scope: $crate::model::LabelScope,
-                description: &str,
-            ) -> $crate::store::StoreResult<bool> {
-                let r = sqlx::query::<$db>(
-                    "UPDATE labels SET description = $4 WHERE user_id = $1 AND key = $2 AND scope = $3",
-                )
-                .bind(user_id)
-                .bind(key)
-                .bind(scope.to_string())
-                .bind(description)
-                .execute(&self.pool)
-                .await?;
-                Ok(r.rows_affected() > 0)
             }
 
             async fn service_account_by_email(
@@ -296,7 +269,7 @@ macro_rules! impl_management_store {
                     Some(w) => {
                         let w = $crate::store::labels::LabelWrite { user_id: user.id, ..w.clone() };
                         let conn = &mut *tx;
-                        Some($crate::store::labels::write_label!($db, conn, &w))
+                        $crate::store::labels::write_label!($db, conn, &w)
                     }
                     None => None,
                 };

@@ -1,7 +1,7 @@
 //! ManagementStore: each Management API jti is accepted once, across daemons, until purged; an
 //! import is written whole or not at all; service accounts may have no owner.
 
-use barongd::store::labels::{LabelRow, LabelWrite};
+use barongd::store::labels::{Description, LabelMode, LabelRow, LabelWrite};
 use barongd::store::management::{NewManagedServiceAccount, UserImport};
 use barongd::store::profiles::{ProfileFields, ProfileRow};
 
@@ -81,16 +81,6 @@ contract!(a_service_account_is_found_by_its_exact_email, |db: Db| async move {
     assert!(db.service_account_by_email("sao@example.com").await.expect("owner's email").is_none());
 });
 
-contract!(a_label_description_is_set_in_its_scope, |db: Db| async move {
-    let u = new_user(&db, "desc@example.com").await;
-    db.upsert_label(u.id, "tier", "gold", LabelScope::Private, NOW).await.expect("label");
-    assert!(db.set_label_description(u.id, "tier", LabelScope::Private, "set by applogic").await.expect("set"));
-    assert!(!db.set_label_description(u.id, "tier", LabelScope::Public, "x").await.expect("no public label"));
-    assert!(!db.set_label_description(u.id, "nope", LabelScope::Private, "x").await.expect("no label"));
-    let labels = db.labels_of(u.id).await.expect("labels");
-    assert_eq!(labels[0].description.as_deref(), Some("set by applogic"));
-});
-
 contract!(a_service_account_changes_owner_and_level, |db: Db| async move {
     let (a, b) = (new_user(&db, "soa@example.com").await, new_user(&db, "sob@example.com").await);
     let new = NewServiceAccount {
@@ -122,6 +112,8 @@ contract!(an_import_writes_user_phone_profile_label_and_events_together, |db: Db
         key: "profile",
         value: "verified",
         scope: LabelScope::Private,
+        description: Description::Keep,
+        mode: LabelMode::Upsert,
         now: NOW,
         state_level: Some((&active, 2)),
     };
