@@ -4,6 +4,7 @@
 
 pub mod abilities;
 pub mod activities;
+pub mod actor;
 pub mod comments;
 pub mod levels;
 pub mod metrics;
