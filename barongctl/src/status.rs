@@ -21,7 +21,8 @@ pub fn print_status(s: StatusInfo) {
     // The abilities file as loaded: what each admin role may do in the Admin API.
     let mut a = table(&["role", "abilities"]);
     for r in s.abilities {
-        let rules: Vec<String> = r.rules.iter().map(|(action, models)| format!("{action}: {}", models.join(", "))).collect();
+        let rules: Vec<String> =
+            r.rules.iter().map(|(action, models)| format!("{action}: {}", models.join(", "))).collect();
         a.add_row(vec![r.role, rules.join("\n")]);
     }
     println!("{a}");

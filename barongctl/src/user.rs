@@ -103,7 +103,14 @@ pub fn confirmed(request: &Request) -> Option<Request> {
 /// A user after a change (the Admin API's `User` entity).
 pub fn print_admin_user(u: &User) {
     let mut t = table(&["uid", "email", "role", "level", "state", "otp"]);
-    t.add_row(vec![u.uid.clone(), u.email.clone(), u.role.clone(), u.level.to_string(), u.state.clone(), u.otp.to_string()]);
+    t.add_row(vec![
+        u.uid.clone(),
+        u.email.clone(),
+        u.role.clone(),
+        u.level.to_string(),
+        u.state.clone(),
+        u.otp.to_string(),
+    ]);
     println!("{t}");
 }
 

@@ -6,8 +6,8 @@ use common::admin::{ActivityQuery, ReplyData};
 use serde_json::json;
 
 use crate::services::App;
-use crate::services::admin::actor::{Actor, Operator};
 use crate::services::admin::activities::{self, user_entity};
+use crate::services::admin::actor::{Actor, Operator};
 use crate::services::admin::users::target;
 use crate::services::admin::{comments, metrics, user_changes};
 use crate::services::error::{ServiceError, ServiceResult};
@@ -25,7 +25,14 @@ impl Caller {
         Actor::Operator(Operator { confirmed: yes })
     }
 
-    async fn log<T>(&self, app: &App, method: &'static str, rest: &'static str, params: serde_json::Value, r: &ServiceResult<T>) {
+    async fn log<T>(
+        &self,
+        app: &App,
+        method: &'static str,
+        rest: &'static str,
+        params: serde_json::Value,
+        r: &ServiceResult<T>,
+    ) {
         admin_log::record(app, OperatorWrite { method, rest, params, os_uid: self.os_uid }, r).await;
     }
 }

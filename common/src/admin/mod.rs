@@ -2,7 +2,6 @@
 //! per line, at most [`MAX_FRAME`] bytes each. Every request carries the protocol version `v` so
 //! an old CLI talking to a new daemon gets a clear refusal instead of a misread.
 
-
 mod gateway;
 mod kyc;
 mod metrics;

@@ -15,6 +15,7 @@ mod bad_input;
 mod captcha;
 mod contract;
 mod crash;
+mod ctl_admin;
 mod denied_audit;
 mod documents;
 mod email;

@@ -61,7 +61,8 @@ async fn edit(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult<Resp
     limits(&mut c, &title, &data);
     c.finish()?;
     require(&app.config.abilities, caller.role.as_str(), "update", "User")?;
-    let u = comments::edit(app, &Actor::Admin(caller), id.unwrap_or_default(), title.as_deref(), data.as_deref()).await?;
+    let u =
+        comments::edit(app, &Actor::Admin(caller), id.unwrap_or_default(), title.as_deref(), data.as_deref()).await?;
     Ok(reply::json(200, &u))
 }
 
