@@ -12,6 +12,7 @@ mod comment;
 mod gateway;
 mod kyc;
 mod label;
+mod management;
 mod metrics;
 mod migrate;
 mod output;
@@ -108,12 +109,22 @@ enum Noun {
     },
     /// Sign-ups and logins per UTC day, and the KYC applications waiting.
     Metrics(metrics::MetricsArgs),
+    /// The Management API's configuration: keys, scopes and their problems.
+    Management {
+        #[command(subcommand)]
+        verb: management::ManagementVerb,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let format = if cli.json { Format::Json } else { cli.output };
     let socket = cli.socket.clone().unwrap_or_else(|| cli.data_dir.join(common::admin::SOCKET_FILE));
+    if let Noun::Management { verb } = &cli.command
+        && let Some(path) = management::offline_file(verb)
+    {
+        return management::check_offline(path, format);
+    }
     let request = match build_request(cli.command) {
         Ok(r) => r,
         Err(e) => {
@@ -174,5 +185,6 @@ fn build_request(noun: Noun) -> Result<Request, String> {
         Noun::Kyc { verb } => kyc::request(verb),
         Noun::Activity { verb } => activity::request(verb),
         Noun::Metrics(args) => metrics::request(args),
+        Noun::Management { verb } => management::request(verb),
     })
 }

@@ -7,7 +7,8 @@ use clap::ValueEnum;
 use common::admin::{Reply, ReplyData};
 
 use crate::{
-    activity, apikey, comment, gateway, kyc, label, metrics, migrate, restriction, seed, service_account, status, user,
+    activity, apikey, comment, gateway, kyc, label, management, metrics, migrate, restriction, seed, service_account,
+    status, user,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -34,6 +35,10 @@ pub fn print(reply: Reply, format: Format) -> ExitCode {
         return ExitCode::from(1);
     }
     let Some(data) = reply.data else { return ExitCode::SUCCESS };
+    // Its own printer: the exit code follows the report (1 when it holds errors).
+    if let ReplyData::ManagementCheck(r) = &data {
+        return management::print(r, format);
+    }
     if format == Format::Json {
         return print_json(&data);
     }
@@ -76,6 +81,7 @@ fn print_json(data: &ReplyData) -> ExitCode {
         ReplyData::UserActivities { total, items } => Ok(serde_json::json!({"total": total, "items": items})),
         ReplyData::AdminActivities { total, items } => Ok(serde_json::json!({"total": total, "items": items})),
         ReplyData::Metrics(m) => serde_json::to_value(m),
+        ReplyData::ManagementCheck(r) => serde_json::to_value(r),
     };
     match doc {
         Ok(v) => {
@@ -128,5 +134,8 @@ fn print_text(data: ReplyData) {
         ReplyData::UserActivities { total, items } => activity::print_user_log(total, &items),
         ReplyData::AdminActivities { total, items } => activity::print_admin_log(total, &items),
         ReplyData::Metrics(m) => metrics::print_metrics(&m),
+        ReplyData::ManagementCheck(r) => {
+            management::print(&r, Format::Text);
+        }
     }
 }

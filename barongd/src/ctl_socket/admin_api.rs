@@ -210,3 +210,34 @@ pub async fn metrics(app: &App, from: Option<&str>, to: Option<&str>) -> Service
     checked(keys)?;
     Ok(ReplyData::Metrics(metrics::metrics(app, from, to).await?))
 }
+
+/// `management check` without `--file`: the file this daemon loaded at start, with the
+/// `management_api` settings it runs with.
+pub fn management_check(app: &App) -> ServiceResult<ReplyData> {
+    use common::admin::{ManagementReport, ManagementSettings, Problem, Severity};
+    let m = &app.config.management_api;
+    let mut report = match &app.management {
+        Some(file) => file.report.clone(),
+        None => ManagementReport {
+            problems: vec![Problem {
+                severity: Severity::Warning,
+                text: "management_api.file is not set: the Management API answers every request with 401".into(),
+            }],
+            ..ManagementReport::default()
+        },
+    };
+    let allowed_networks: Vec<String> = m.allowed_networks.0.iter().map(ToString::to_string).collect();
+    if allowed_networks.is_empty() {
+        report.problems.push(Problem {
+            severity: Severity::Warning,
+            text: "management_api.allowed_networks is empty: any peer may call the Management API".into(),
+        });
+    }
+    report.settings = Some(ManagementSettings {
+        allowed_networks,
+        require_exp: m.require_exp,
+        max_token_lifetime: m.max_token_lifetime,
+        jti_single_use: m.jti_single_use,
+    });
+    Ok(ReplyData::ManagementCheck(Box::new(report)))
+}

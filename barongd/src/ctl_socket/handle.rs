@@ -126,6 +126,7 @@ pub async fn handle(app: &App, request: Request, os_uid: Option<u32>) -> Reply {
         Request::CommentList { uid } => admin_api::comment_list(app, &uid).await,
         Request::ActivityList(q) => admin_api::activity_list(app, q).await,
         Request::Metrics { from, to } => admin_api::metrics(app, from.as_deref(), to.as_deref()).await,
+        Request::ManagementCheck => admin_api::management_check(app),
     };
     // This daemon's gateway caches take in what the operator just changed before barongctl hears
     // back (other daemons follow at their next poll). After reads too: one feed read is cheaper

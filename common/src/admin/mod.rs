@@ -4,6 +4,7 @@
 
 mod gateway;
 mod kyc;
+mod management;
 mod metrics;
 mod request;
 mod status;
@@ -16,6 +17,7 @@ use crate::entities::{Label, Profile, ServiceAccount, UserSummary, UserWithFullI
 
 pub use gateway::{PermissionInfo, PermissionSpec, RestrictionInfo, SigningKeyInfo, Whitelink};
 pub use kyc::KycQueueItem;
+pub use management::{ManagementReport, ManagementSettings, Problem, ScopeInfo, Severity, SignerInfo};
 pub use metrics::Metrics;
 pub use request::{ActivityQuery, Request};
 pub use status::{AbilityRole, MigrationInfo, StatusInfo};
@@ -139,6 +141,8 @@ pub enum ReplyData {
         items: Vec<AdminActivity>,
     },
     Metrics(Metrics),
+    /// `management check`: the loaded Management API file and its problems.
+    ManagementCheck(Box<ManagementReport>),
 }
 
 #[cfg(test)]

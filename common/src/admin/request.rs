@@ -160,6 +160,8 @@ pub enum Request {
         #[serde(default)]
         to: Option<String>,
     },
+    /// The Management API file the daemon loaded, as `management check` reports it.
+    ManagementCheck,
 }
 
 /// `activity list`: the Admin API's `GET /activities` (or `/activities/admin` with `admin`)
@@ -292,6 +294,7 @@ impl std::fmt::Debug for Request {
             Request::CommentList { uid } => f.debug_struct("CommentList").field("uid", uid).finish(),
             Request::ActivityList(q) => f.debug_tuple("ActivityList").field(q).finish(),
             Request::Metrics { from, to } => f.debug_struct("Metrics").field("from", from).field("to", to).finish(),
+            Request::ManagementCheck => f.write_str("ManagementCheck"),
         }
     }
 }
