@@ -123,7 +123,7 @@ fn main() -> ExitCode {
     if let Noun::Management { verb } = &cli.command
         && let Some(path) = management::offline_file(verb)
     {
-        return management::check_offline(path, format);
+        return management::check_offline(path, format == Format::Json);
     }
     let request = match build_request(cli.command) {
         Ok(r) => r,

@@ -9,7 +9,6 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use common::admin::{ManagementReport, Request, Severity};
 
-use crate::output::Format;
 use crate::table::table;
 
 #[derive(Subcommand, Debug)]
@@ -33,7 +32,7 @@ pub fn request(_verb: ManagementVerb) -> Request {
 }
 
 /// `--file PATH`: read, lint, print; 2 when the file cannot be read.
-pub fn check_offline(path: &Path, format: Format) -> ExitCode {
+pub fn check_offline(path: &Path, json: bool) -> ExitCode {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -45,12 +44,12 @@ pub fn check_offline(path: &Path, format: Format) -> ExitCode {
     let lint = mgmtlint::lint(&text, &|k| std::env::var(k).ok());
     let shown = path.display().to_string();
     let report = mgmtlint::report(&lint, Some((&shown, &bytes)));
-    print(&report, format)
+    print(&report, json)
 }
 
-/// Prints the report; the exit code says whether it holds errors.
-pub fn print(r: &ManagementReport, format: Format) -> ExitCode {
-    if format == Format::Json {
+/// Prints the report (one JSON document with `json`); the exit code says whether it holds errors.
+pub fn print(r: &ManagementReport, json: bool) -> ExitCode {
+    if json {
         match serde_json::to_string(r) {
             Ok(s) => println!("{s}"),
             Err(e) => {

@@ -37,7 +37,7 @@ pub fn print(reply: Reply, format: Format) -> ExitCode {
     let Some(data) = reply.data else { return ExitCode::SUCCESS };
     // Its own printer: the exit code follows the report (1 when it holds errors).
     if let ReplyData::ManagementCheck(r) = &data {
-        return management::print(r, format);
+        return management::print(r, format == Format::Json);
     }
     if format == Format::Json {
         return print_json(&data);
@@ -135,7 +135,7 @@ fn print_text(data: ReplyData) {
         ReplyData::AdminActivities { total, items } => activity::print_admin_log(total, &items),
         ReplyData::Metrics(m) => metrics::print_metrics(&m),
         ReplyData::ManagementCheck(r) => {
-            management::print(&r, Format::Text);
+            management::print(&r, false);
         }
     }
 }
