@@ -132,7 +132,7 @@ async fn reset_otp(app: &App, user: &UserRow) -> ServiceResult<()> {
         return Err(ServiceError::invalid("admin.user.otp_no_change"));
     }
     levels::recompute(app, &off).await?;
-    tracing::info!(uid = %user.uid, "2FA reset by an admin");
+    tracing::info!(uid = %user.uid, "2FA reset by an admin or the operator");
     // The reset is done; a mail that cannot be queued is logged, not turned into a failure
     // that would invite a retry against a user whose 2FA is already off.
     if let Err(e) = app.mailer.send(&user.email, &user.language, MailKind::OtpReset, now).await {
