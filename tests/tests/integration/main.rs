@@ -16,6 +16,7 @@ mod captcha;
 mod contract;
 mod crash;
 mod ctl_admin;
+mod ctl_management;
 mod denied_audit;
 mod documents;
 mod email;
