@@ -5,11 +5,15 @@
 //! Each noun has its own module with its verbs, its request builder and its tables; `output`
 //! picks the printer for a reply, and every table comes from the leaf `table`.
 
+mod activity;
 mod apikey;
 mod client;
+mod comment;
 mod gateway;
 mod kyc;
 mod label;
+mod management;
+mod metrics;
 mod migrate;
 mod output;
 mod restriction;
@@ -23,7 +27,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use common::admin::Request;
+use common::admin::{Reply, Request};
 
 use output::Format;
 
@@ -98,12 +102,29 @@ enum Noun {
         #[command(subcommand)]
         verb: kyc::KycVerb,
     },
+    /// The users' activity log and the admin log (the Admin API's activities).
+    Activity {
+        #[command(subcommand)]
+        verb: activity::ActivityVerb,
+    },
+    /// Sign-ups and logins per UTC day, and the KYC applications waiting.
+    Metrics(metrics::MetricsArgs),
+    /// The Management API's configuration: keys, scopes and their problems.
+    Management {
+        #[command(subcommand)]
+        verb: management::ManagementVerb,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let format = if cli.json { Format::Json } else { cli.output };
     let socket = cli.socket.clone().unwrap_or_else(|| cli.data_dir.join(common::admin::SOCKET_FILE));
+    if let Noun::Management { verb } = &cli.command
+        && let Some(path) = management::offline_file(verb)
+    {
+        return management::check_offline(path, format == Format::Json);
+    }
     let request = match build_request(cli.command) {
         Ok(r) => r,
         Err(e) => {
@@ -111,13 +132,42 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match client::call(&socket, request) {
-        Ok(reply) => output::print(reply, format),
+    let reply = match client::call(&socket, request.clone()) {
+        Ok(reply) => reply,
         Err(e) => {
             eprintln!("barongctl: {e}");
-            ExitCode::from(3)
+            return ExitCode::from(3);
         }
+    };
+    let reply = match confirm_and_retry(&socket, &request, reply) {
+        Ok(reply) => reply,
+        Err(e) => {
+            eprintln!("barongctl: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    output::print(reply, format)
+}
+
+/// A change the daemon wants confirmed (a superadmin or admin-role account) is asked on a
+/// terminal and sent again; without a terminal the refusal stands and `--yes` is the way.
+fn confirm_and_retry(socket: &std::path::Path, request: &Request, reply: Reply) -> Result<Reply, String> {
+    use std::io::IsTerminal;
+    let Some(again) = user::confirmed(request).filter(|_| output::asks_confirmation(&reply)) else {
+        return Ok(reply);
+    };
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Ok(reply);
     }
+    let yes = dialoguer::Confirm::new()
+        .with_prompt("This changes a superadmin or an admin-role account. Go ahead?")
+        .default(false)
+        .interact()
+        .unwrap_or(false);
+    if !yes {
+        return Ok(reply);
+    }
+    client::call(socket, again)
 }
 
 fn build_request(noun: Noun) -> Result<Request, String> {
@@ -133,5 +183,8 @@ fn build_request(noun: Noun) -> Result<Request, String> {
         Noun::Label { verb } => label::request(verb),
         Noun::Seed(args) => seed::request(args)?,
         Noun::Kyc { verb } => kyc::request(verb),
+        Noun::Activity { verb } => activity::request(verb),
+        Noun::Metrics(args) => metrics::request(args),
+        Noun::Management { verb } => management::request(verb),
     })
 }

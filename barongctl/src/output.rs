@@ -6,12 +6,23 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 use common::admin::{Reply, ReplyData};
 
-use crate::{apikey, gateway, kyc, label, migrate, restriction, seed, service_account, status, user};
+use crate::{
+    activity, apikey, comment, gateway, kyc, label, management, metrics, migrate, restriction, seed, service_account,
+    status, user,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
     Json,
+}
+
+/// The refusal code the daemon answers a change that needs `--yes` with.
+pub const CONFIRMATION_REQUIRED: &str = "operator.confirmation_required";
+
+/// Whether the daemon asks for a confirmation.
+pub fn asks_confirmation(reply: &Reply) -> bool {
+    !reply.ok && reply.error.as_ref().is_some_and(|e| e.code == CONFIRMATION_REQUIRED)
 }
 
 pub fn print(reply: Reply, format: Format) -> ExitCode {
@@ -24,6 +35,10 @@ pub fn print(reply: Reply, format: Format) -> ExitCode {
         return ExitCode::from(1);
     }
     let Some(data) = reply.data else { return ExitCode::SUCCESS };
+    // Its own printer: the exit code follows the report (1 when it holds errors).
+    if let ReplyData::ManagementCheck(r) = &data {
+        return management::print(r, format == Format::Json);
+    }
     if format == Format::Json {
         return print_json(&data);
     }
@@ -60,6 +75,13 @@ fn print_json(data: &ReplyData) -> ExitCode {
         })),
         ReplyData::Profile(p) => serde_json::to_value(p),
         ReplyData::KycQueue { items } => serde_json::to_value(items),
+        ReplyData::AdminUser(u) => serde_json::to_value(u),
+        ReplyData::Comments { comments, .. } => serde_json::to_value(comments),
+        // The Admin API's entities with the count its `Total` header carries.
+        ReplyData::UserActivities { total, items } => Ok(serde_json::json!({"total": total, "items": items})),
+        ReplyData::AdminActivities { total, items } => Ok(serde_json::json!({"total": total, "items": items})),
+        ReplyData::Metrics(m) => serde_json::to_value(m),
+        ReplyData::ManagementCheck(r) => serde_json::to_value(r),
     };
     match doc {
         Ok(v) => {
@@ -107,5 +129,13 @@ fn print_text(data: ReplyData) {
         }
         ReplyData::Profile(p) => kyc::print_profile(&p),
         ReplyData::KycQueue { items } => kyc::print_queue(&items),
+        ReplyData::AdminUser(u) => user::print_admin_user(&u),
+        ReplyData::Comments { uid, comments } => comment::print_comments(&uid, &comments),
+        ReplyData::UserActivities { total, items } => activity::print_user_log(total, &items),
+        ReplyData::AdminActivities { total, items } => activity::print_admin_log(total, &items),
+        ReplyData::Metrics(m) => metrics::print_metrics(&m),
+        ReplyData::ManagementCheck(r) => {
+            management::print(&r, false);
+        }
     }
 }

@@ -18,4 +18,12 @@ pub fn print_status(s: StatusInfo) {
     t.add_row(vec!["mail waiting".into(), s.pending_mail.to_string()]);
     t.add_row(vec!["events waiting".into(), s.pending_events.to_string()]);
     println!("{t}");
+    // The abilities file as loaded: what each admin role may do in the Admin API.
+    let mut a = table(&["role", "abilities"]);
+    for r in s.abilities {
+        let rules: Vec<String> =
+            r.rules.iter().map(|(action, models)| format!("{action}: {}", models.join(", "))).collect();
+        a.add_row(vec![r.role, rules.join("\n")]);
+    }
+    println!("{a}");
 }

@@ -1,11 +1,15 @@
-//! `barongctl user ...`: create, list and show users.
+//! `barongctl user ...`: create, list and show users; the Admin API's changes of role, state and
+//! 2FA (a superadmin or admin-role account needs `--yes`, or a confirmation on a terminal); and
+//! notes (`user comment`).
 
 use std::io::{IsTerminal, Read};
 
 use clap::Subcommand;
 use common::admin::Request;
+use common::admin_api::User;
 use common::entities::{UserSummary, UserWithFullInfo};
 
+use crate::comment::{self, CommentVerb};
 use crate::table::table;
 
 #[derive(Subcommand, Debug)]
@@ -39,6 +43,35 @@ pub enum UserVerb {
     },
     /// Show one user by uid or email.
     Show { user: String },
+    /// Change a user's role (as `POST /admin/users/role`); the role must have permissions.
+    Role {
+        uid: String,
+        role: String,
+        /// Confirm a change to a superadmin, or granting or removing an admin role.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Set a user's state: pending, active or a state_triggers state (banned, locked, deleted).
+    /// A restrictive state stays until a state is set again.
+    State {
+        uid: String,
+        state: String,
+        /// Confirm a change to a superadmin or an admin-role account.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Turn a user's 2FA off: the TOTP seed is discarded, API keys disabled, the user mailed.
+    OtpReset {
+        uid: String,
+        /// Confirm a change to a superadmin or an admin-role account.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Notes on a user (author `barongctl`).
+    Comment {
+        #[command(subcommand)]
+        verb: CommentVerb,
+    },
 }
 
 pub fn request(verb: UserVerb) -> Result<Request, String> {
@@ -49,7 +82,36 @@ pub fn request(verb: UserVerb) -> Result<Request, String> {
         }
         UserVerb::List { page, limit } => Request::UserList { page: Some(page), limit: Some(limit) },
         UserVerb::Show { user } => Request::UserShow { user },
+        UserVerb::Role { uid, role, yes } => Request::UserRole { uid, role, yes },
+        UserVerb::State { uid, state, yes } => Request::UserState { uid, state, yes },
+        UserVerb::OtpReset { uid, yes } => Request::UserOtpReset { uid, yes },
+        UserVerb::Comment { verb } => comment::request(verb),
     })
+}
+
+/// The same request, confirmed: what is sent again after a yes on the terminal. `None` for
+/// requests that never ask.
+pub fn confirmed(request: &Request) -> Option<Request> {
+    Some(match request.clone() {
+        Request::UserRole { uid, role, .. } => Request::UserRole { uid, role, yes: true },
+        Request::UserState { uid, state, .. } => Request::UserState { uid, state, yes: true },
+        Request::UserOtpReset { uid, .. } => Request::UserOtpReset { uid, yes: true },
+        _ => return None,
+    })
+}
+
+/// A user after a change (the Admin API's `User` entity).
+pub fn print_admin_user(u: &User) {
+    let mut t = table(&["uid", "email", "role", "level", "state", "otp"]);
+    t.add_row(vec![
+        u.uid.clone(),
+        u.email.clone(),
+        u.role.clone(),
+        u.level.to_string(),
+        u.state.clone(),
+        u.otp.to_string(),
+    ]);
+    println!("{t}");
 }
 
 /// Scripts pipe the password in; a person is prompted twice. Never a prompt without a terminal,

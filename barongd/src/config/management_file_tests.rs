@@ -1,6 +1,10 @@
 use base64::engine::general_purpose::STANDARD;
 use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+
 use super::*;
 
 fn no_env(_: &str) -> Option<String> {

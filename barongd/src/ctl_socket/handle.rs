@@ -1,7 +1,9 @@
 //! One admin request to the service call it names, and the reply. The operator surfaces
 //! (this socket, later the Admin and Management APIs) call the same service functions.
 
-use common::admin::{AdminError, MigrationInfo, Reply, ReplyData, Request, StatusInfo, UserDetail};
+use common::admin::{AbilityRole, AdminError, MigrationInfo, Reply, ReplyData, Request, StatusInfo, UserDetail};
+
+use crate::ctl_socket::admin_api::{self, Caller};
 
 use crate::model::{CheckState, ProfileState};
 use crate::services::App;
@@ -28,7 +30,9 @@ fn refused(e: ServiceError) -> Reply {
     }
 }
 
-pub async fn handle(app: &App, request: Request) -> Reply {
+/// Answers one request from the socket peer whose OS uid is `os_uid`.
+pub async fn handle(app: &App, request: Request, os_uid: Option<u32>) -> Reply {
+    let caller = Caller { os_uid };
     let result = match request {
         Request::Status => status(app).await,
         Request::UserCreate { email, password, username, role, state, level } => {
@@ -111,6 +115,18 @@ pub async fn handle(app: &App, request: Request) -> Reply {
             Ok(u) => review::review_check(app, &u, &check, &verdict).await.map(|u| ReplyData::User(Box::new(u))),
             Err(e) => Err(e),
         },
+        Request::UserRole { uid, role, yes } => admin_api::role(app, caller, &uid, &role, yes).await,
+        Request::UserState { uid, state, yes } => admin_api::state(app, caller, &uid, &state, yes).await,
+        Request::UserOtpReset { uid, yes } => admin_api::otp_reset(app, caller, &uid, yes).await,
+        Request::CommentAdd { uid, title, data } => admin_api::comment_add(app, caller, &uid, &title, &data).await,
+        Request::CommentEdit { id, title, data } => {
+            admin_api::comment_edit(app, caller, id, title.as_deref(), data.as_deref()).await
+        }
+        Request::CommentRemove { id } => admin_api::comment_remove(app, caller, id).await,
+        Request::CommentList { uid } => admin_api::comment_list(app, &uid).await,
+        Request::ActivityList(q) => admin_api::activity_list(app, q).await,
+        Request::Metrics { from, to } => admin_api::metrics(app, from.as_deref(), to.as_deref()).await,
+        Request::ManagementCheck => admin_api::management_check(app),
     };
     // This daemon's gateway caches take in what the operator just changed before barongctl hears
     // back (other daemons follow at their next poll). After reads too: one feed read is cheaper
@@ -154,6 +170,13 @@ async fn status(app: &App) -> Result<ReplyData, ServiceError> {
         users: app.store.count_users().await?,
         pending_mail: app.store.pending_mail().await?,
         pending_events: app.store.pending_events().await?,
+        abilities: app
+            .config
+            .abilities
+            .roles
+            .iter()
+            .map(|(role, rules)| AbilityRole { role: role.clone(), rules: rules.clone() })
+            .collect(),
     }))
 }
 

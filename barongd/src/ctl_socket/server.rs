@@ -61,14 +61,14 @@ pub async fn serve(app: Arc<App>, listener: UnixListener, path: PathBuf) {
         }
         let app = app.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection(app, stream).await {
+            if let Err(e) = connection(app, stream, peer).await {
                 tracing::debug!(error = %e, "admin connection ended");
             }
         });
     }
 }
 
-async fn connection(app: Arc<App>, stream: UnixStream) -> std::io::Result<()> {
+async fn connection(app: Arc<App>, stream: UnixStream, peer: Option<u32>) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     loop {
@@ -93,7 +93,7 @@ async fn connection(app: Arc<App>, stream: UnixStream) -> std::io::Result<()> {
             match decode_frame(&line) {
                 Ok(request) => {
                     tracing::info!(?request, "admin request");
-                    handle(&app, request).await
+                    handle(&app, request, peer).await
                 }
                 Err(refusal) => *refusal,
             }

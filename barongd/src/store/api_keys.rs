@@ -176,6 +176,10 @@ pub trait ApiKeyStore {
         self.disable_otp_with_events(user_id, now, &[]).await
     }
     async fn disable_otp_with_events(&self, user_id: i64, now: i64, events: &[PendingEvent]) -> StoreResult<bool>;
+    /// An admin's 2FA reset: [`Self::disable_otp_with_events`] and, in the same transaction,
+    /// the TOTP seed discarded, so 2FA can only come back through a new enrolment and no
+    /// moment exists where 2FA is off while the old seed is still on file.
+    async fn reset_otp_with_events(&self, user_id: i64, now: i64, events: &[PendingEvent]) -> StoreResult<bool>;
 
     async fn insert_api_key(&self, key: &NewApiKey<'_>) -> StoreResult<ApiKeyRow>;
     async fn api_keys_of(&self, holder: Holder, page: KeyPage) -> StoreResult<Vec<ApiKeyRow>>;
@@ -201,8 +205,50 @@ pub(crate) const DISABLE_KEYS_OF_OWNER: &str = "UPDATE api_keys SET state = 'dis
      (key_holder_account_type = 'ServiceAccount' AND key_holder_account_id IN \
      (SELECT id FROM service_accounts WHERE owner_id = $1)))";
 
+/// Turns 2FA off (`$1` user id, `$2` now).
+pub(crate) const OTP_OFF: &str = "UPDATE users SET otp = FALSE, updated_at = $2 WHERE id = $1 AND otp = TRUE";
+/// As `OTP_OFF`, the TOTP seed discarded too.
+pub(crate) const OTP_RESET: &str = "UPDATE users SET otp = FALSE, otp_secret_sealed = NULL, otp_last_step = NULL, \
+     updated_at = $2 WHERE id = $1 AND otp = TRUE";
+
 macro_rules! impl_api_key_store {
     ($store:ty, $db:ty) => {
+        impl $store {
+            /// 2FA off in one transaction (`users_sql` also discards the seed for a reset).
+            async fn otp_off(
+                &self,
+                users_sql: &'static str,
+                user_id: i64,
+                now: i64,
+                events: &[$crate::store::outbox::PendingEvent],
+            ) -> $crate::store::StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let r = sqlx::query::<$db>(users_sql)
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                if r.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                sqlx::query::<$db>("DELETE FROM labels WHERE user_id = $1 AND key = 'otp' AND scope = 'private'")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query::<$db>($crate::store::api_keys::DISABLE_KEYS_OF_OWNER)
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                $crate::store::outbox::insert_events!($db, tx, events);
+                tx.commit().await?;
+                if !events.is_empty() {
+                    self.outbox_wake.notify_one();
+                }
+                Ok(true)
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::api_keys::ApiKeyStore for $store {
             async fn replace_otp_secret(&self, user_id: i64, sealed: &str) -> $crate::store::StoreResult<bool> {
@@ -249,30 +295,16 @@ macro_rules! impl_api_key_store {
                 now: i64,
                 events: &[$crate::store::outbox::PendingEvent],
             ) -> $crate::store::StoreResult<bool> {
-                let mut tx = self.pool.begin().await?;
-                let r = sqlx::query::<$db>("UPDATE users SET otp = FALSE, updated_at = $2 WHERE id = $1 AND otp = TRUE")
-                    .bind(user_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                if r.rows_affected() == 0 {
-                    return Ok(false);
-                }
-                sqlx::query::<$db>("DELETE FROM labels WHERE user_id = $1 AND key = 'otp' AND scope = 'private'")
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query::<$db>($crate::store::api_keys::DISABLE_KEYS_OF_OWNER)
-                    .bind(user_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                $crate::store::outbox::insert_events!($db, tx, events);
-                tx.commit().await?;
-                if !events.is_empty() {
-                    self.outbox_wake.notify_one();
-                }
-                Ok(true)
+                self.otp_off($crate::store::api_keys::OTP_OFF, user_id, now, events).await
+            }
+
+            async fn reset_otp_with_events(
+                &self,
+                user_id: i64,
+                now: i64,
+                events: &[$crate::store::outbox::PendingEvent],
+            ) -> $crate::store::StoreResult<bool> {
+                self.otp_off($crate::store::api_keys::OTP_RESET, user_id, now, events).await
             }
 
             async fn insert_api_key(

@@ -17,6 +17,8 @@ mod bad_input;
 mod captcha;
 mod contract;
 mod crash;
+mod ctl_admin;
+mod ctl_management;
 mod denied_audit;
 mod documents;
 mod email;

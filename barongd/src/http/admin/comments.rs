@@ -11,6 +11,7 @@ use crate::http::params::Check;
 use crate::http::reply;
 use crate::services::App;
 use crate::services::admin::abilities::require;
+use crate::services::admin::actor::Actor;
 use crate::services::admin::comments;
 use crate::services::error::ServiceResult;
 use crate::store::UserRow;
@@ -30,13 +31,10 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .boxed()
 }
 
-/// Barong's limits (the keys say `comments`, plural).
+/// Barong's limits, as the service states them.
 fn limits(c: &mut Check<'_>, title: &Option<String>, data: &Option<String>) {
-    if title.as_ref().is_some_and(|t| t.chars().count() > 64) {
-        c.refuse("admin.comments.title_too_long");
-    }
-    if data.as_ref().is_some_and(|d| d.chars().count() > 65_535) {
-        c.refuse("admin.comments.data_too_long");
+    for key in comments::limit_errors(title.as_deref(), data.as_deref()) {
+        c.refuse(key);
     }
 }
 
@@ -50,7 +48,7 @@ async fn add(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult<Respo
     c.finish()?;
     require(&app.config.abilities, caller.role.as_str(), "update", "User")?;
     let (uid, title, data) = (uid.unwrap_or_default(), title.unwrap_or_default(), data.unwrap_or_default());
-    Ok(reply::json(201, &comments::add(app, caller, &uid, &title, &data).await?))
+    Ok(reply::json(201, &comments::add(app, &Actor::Admin(caller), &uid, &title, &data).await?))
 }
 
 /// `PUT users/comments {id, title?, data?}` → `UserWithKYC` (update User, and the author or a
@@ -63,7 +61,8 @@ async fn edit(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult<Resp
     limits(&mut c, &title, &data);
     c.finish()?;
     require(&app.config.abilities, caller.role.as_str(), "update", "User")?;
-    let u = comments::edit(app, caller, id.unwrap_or_default(), title.as_deref(), data.as_deref()).await?;
+    let u =
+        comments::edit(app, &Actor::Admin(caller), id.unwrap_or_default(), title.as_deref(), data.as_deref()).await?;
     Ok(reply::json(200, &u))
 }
 
@@ -73,7 +72,7 @@ async fn remove(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult<Re
     let id = c.required_integer("id");
     c.finish()?;
     require(&app.config.abilities, caller.role.as_str(), "update", "User")?;
-    Ok(reply::json(200, &comments::remove(app, caller, id.unwrap_or_default()).await?))
+    Ok(reply::json(200, &comments::remove(app, &Actor::Admin(caller), id.unwrap_or_default()).await?))
 }
 
 /// `DELETE users/data_storage?uid=&title=` → `UserWithKYC` after the deletion (destroy User).

@@ -12,6 +12,7 @@ use crate::http::params::Check;
 use crate::http::reply;
 use crate::services::App;
 use crate::services::admin::abilities::require;
+use crate::services::admin::actor::Actor;
 use crate::services::admin::user_changes::{self, UserChange};
 use crate::services::error::ServiceResult;
 use crate::store::UserRow;
@@ -55,7 +56,7 @@ async fn apply(app: &App, inc: &Incoming, caller: &UserRow, with_email: bool) ->
     let (Some(uid), Some(ch)) = (uid, ch) else {
         return Err(crate::services::error::ServiceError::invalid("admin.user.one_of_state_otp"));
     };
-    user_changes::update(app, caller, &uid, ch).await?;
+    user_changes::update(app, &Actor::Admin(caller), &uid, ch).await?;
     Ok(reply::status_only(200))
 }
 
@@ -76,6 +77,6 @@ async fn role(app: &App, inc: &Incoming, caller: &UserRow) -> ServiceResult<Resp
     let role = c.required_filled("role");
     c.finish()?;
     require(&app.config.abilities, caller.role.as_str(), "update", "User")?;
-    user_changes::set_role(app, caller, &uid.unwrap_or_default(), &role.unwrap_or_default()).await?;
+    user_changes::set_role(app, &Actor::Admin(caller), &uid.unwrap_or_default(), &role.unwrap_or_default()).await?;
     Ok(reply::status_only(200))
 }

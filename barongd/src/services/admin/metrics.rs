@@ -4,21 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+pub use common::admin::Metrics;
 
 use crate::services::App;
 use crate::services::error::ServiceResult;
 
 const DAY: i64 = 86_400;
-
-/// Barong's body; `sucessful_logins` keeps Barong's spelling (clients read that key).
-#[derive(Serialize)]
-pub struct Metrics {
-    pub signups: BTreeMap<String, i64>,
-    pub sucessful_logins: BTreeMap<String, i64>,
-    pub failed_logins: BTreeMap<String, i64>,
-    pub pending_applications: i64,
-}
 
 /// A `created_from`/`created_to` value: epoch seconds, or a `YYYY-MM-DD` day (its first
 /// second for `from`, its last for `to`). `None` when neither.

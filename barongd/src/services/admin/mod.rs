@@ -4,6 +4,7 @@
 
 pub mod abilities;
 pub mod activities;
+pub mod actor;
 pub mod comments;
 pub mod documents;
 pub mod labels;

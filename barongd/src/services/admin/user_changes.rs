@@ -1,12 +1,15 @@
 //! Admin writes on a user: state, 2FA reset, e-mail and role. Barong's `POST /users/update`
 //! wrote whatever raw parameter came first to the user row (W1); here each change is its own
 //! service fed by a typed request, and changes to privileged accounts need a superadmin (W5).
+//! The Admin API and barongctl (the operator, see `actor`) call the same functions.
 
 use crate::model::{AccountState, LabelScope, Role};
 use crate::services::App;
+use crate::services::admin::actor::{Actor, SUPERADMIN};
 use crate::services::admin::users::target;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::event_api;
+use crate::services::events::mail::MailKind;
 use crate::services::kyc::levels;
 use crate::store::UserRow;
 
@@ -21,16 +24,22 @@ pub enum UserChange {
 
 /// The value of the private trigger label that holds a restrictive state an admin set.
 const SET_BY_ADMIN: &str = "admin";
-
-const SUPERADMIN: &str = "superadmin";
+/// The same, set by the operator (barongctl); distinct so the log of labels tells them apart.
+const SET_BY_OPERATOR: &str = "operator";
 
 /// Whether `role` has an `admin_permissions` entry (an admin-role account).
 fn privileged(app: &App, role: &str) -> bool {
     app.config.abilities.roles.iter().any(|(r, _)| r == role)
 }
 
-/// Appendix B's guards after the lookup: superadmin target, then the caller itself.
-pub fn guard(caller: &UserRow, user: &UserRow) -> ServiceResult<()> {
+/// Appendix B's guards after the lookup: superadmin target, then the caller itself. The
+/// operator has no account to change, and confirms a change to a superadmin instead.
+pub fn guard(actor: &Actor<'_>, user: &UserRow) -> ServiceResult<()> {
+    let caller = match actor {
+        Actor::Admin(caller) => caller,
+        Actor::Operator(op) if user.role.as_str() == SUPERADMIN => return op.confirm(),
+        Actor::Operator(_) => return Ok(()),
+    };
     if user.role.as_str() == SUPERADMIN && caller.role.as_str() != SUPERADMIN {
         return Err(ServiceError::invalid("admin.user.superadmin_change"));
     }
@@ -40,26 +49,31 @@ pub fn guard(caller: &UserRow, user: &UserRow) -> ServiceResult<()> {
     Ok(())
 }
 
-/// W5: an admin-role account's state, 2FA, e-mail or role is a superadmin's to change.
-fn guard_privileged(app: &App, caller: &UserRow, role: &str) -> ServiceResult<()> {
-    if privileged(app, role) && caller.role.as_str() != SUPERADMIN {
-        return Err(ServiceError::invalid("admin.user.superadmin_change"));
+/// W5: an admin-role account's state, 2FA, e-mail or role is a superadmin's to change; the
+/// operator confirms it.
+fn guard_privileged(app: &App, actor: &Actor<'_>, role: &str) -> ServiceResult<()> {
+    if !privileged(app, role) {
+        return Ok(());
     }
-    Ok(())
+    match actor {
+        Actor::Operator(op) => op.confirm(),
+        Actor::Admin(_) if actor.is_superadmin() => Ok(()),
+        Actor::Admin(_) => Err(ServiceError::invalid("admin.user.superadmin_change")),
+    }
 }
 
 /// `POST /users/update` / `PUT /users`.
-pub async fn update(app: &App, caller: &UserRow, uid: &str, change: UserChange) -> ServiceResult<()> {
+pub async fn update(app: &App, actor: &Actor<'_>, uid: &str, change: UserChange) -> ServiceResult<()> {
     let user = target(app, uid).await?;
-    guard(caller, &user)?;
+    guard(actor, &user)?;
     if let UserChange::Email(_) = change
-        && caller.role.as_str() != SUPERADMIN
+        && !actor.is_superadmin()
     {
         return Err(ServiceError::invalid("superadmin.user.update_email"));
     }
-    guard_privileged(app, caller, user.role.as_str())?;
+    guard_privileged(app, actor, user.role.as_str())?;
     match change {
-        UserChange::State(state) => set_state(app, &user, &state).await,
+        UserChange::State(state) => set_state(app, actor, &user, &state).await,
         UserChange::Otp(true) => Err(ServiceError::invalid("admin.user.enable_2fa")),
         UserChange::Otp(false) => reset_otp(app, &user).await,
         UserChange::Email(email) => change_email(app, &user, &email).await,
@@ -74,7 +88,7 @@ fn trigger_label(app: &App, state: &AccountState) -> Option<String> {
 /// Sets `pending`, `active` or a `state_triggers` state (W13: no free text). A restrictive state
 /// is stored as its trigger label, so label recomputation cannot lift it until an admin sets
 /// another state, which removes it.
-async fn set_state(app: &App, user: &UserRow, state: &str) -> ServiceResult<()> {
+async fn set_state(app: &App, actor: &Actor<'_>, user: &UserRow, state: &str) -> ServiceResult<()> {
     let wanted = AccountState::from(state);
     let trigger = trigger_label(app, &wanted);
     if !matches!(wanted, AccountState::Pending | AccountState::Active) && trigger.is_none() {
@@ -83,16 +97,17 @@ async fn set_state(app: &App, user: &UserRow, state: &str) -> ServiceResult<()> 
     if wanted == user.state {
         return Err(ServiceError::invalid("admin.user.state_no_change"));
     }
-    // Lift what earlier admin state changes pinned.
+    // Lift what earlier state changes pinned, whether an admin or the operator set them (W13).
     let mut user = user.clone();
     for l in app.store.labels_of(user.id).await? {
-        let pinned = l.scope == LabelScope::Private && l.value == SET_BY_ADMIN;
+        let pinned = l.scope == LabelScope::Private && [SET_BY_ADMIN, SET_BY_OPERATOR].contains(&l.value.as_str());
         if pinned && app.config.state_triggers.iter().any(|t| t.labels.contains(&l.key)) {
             app.store.delete_label(user.id, &l.key, LabelScope::Private).await?;
         }
     }
     if let Some(key) = trigger {
-        levels::set_private_label(app, &user, &key, SET_BY_ADMIN).await?;
+        let by = if matches!(actor, Actor::Operator(_)) { SET_BY_OPERATOR } else { SET_BY_ADMIN };
+        levels::set_private_label(app, &user, &key, by).await?;
         return Ok(());
     }
     let now = app.clock.now();
@@ -103,8 +118,9 @@ async fn set_state(app: &App, user: &UserRow, state: &str) -> ServiceResult<()> 
     levels::cascade_owner_state(app, &user).await
 }
 
-/// W11: 2FA off, the `otp` label removed with a recompute, the active keys disabled, and the
-/// TOTP seed discarded (Barong kept it, so re-enabling needed no new enrolment).
+/// W11: 2FA off with the TOTP seed discarded in the same transaction (Barong kept it, so
+/// re-enabling needed no new enrolment), the `otp` label removed with a recompute, the active
+/// keys of the user and its service accounts disabled, and the user told by e-mail.
 async fn reset_otp(app: &App, user: &UserRow) -> ServiceResult<()> {
     if !user.otp {
         return Err(ServiceError::invalid("admin.user.otp_no_change"));
@@ -112,12 +128,16 @@ async fn reset_otp(app: &App, user: &UserRow) -> ServiceResult<()> {
     let now = app.clock.now();
     let off = UserRow { otp: false, updated_at: now, ..user.clone() };
     let updated = event_api::user_updated_events(app, user, &off).await;
-    if !app.store.disable_otp_with_events(user.id, now, &updated).await? {
+    if !app.store.reset_otp_with_events(user.id, now, &updated).await? {
         return Err(ServiceError::invalid("admin.user.otp_no_change"));
     }
-    app.store.discard_otp_secret(user.id).await?;
     levels::recompute(app, &off).await?;
-    tracing::info!(uid = %user.uid, "2FA reset by an admin");
+    tracing::info!(uid = %user.uid, "2FA reset by an admin or the operator");
+    // The reset is done; a mail that cannot be queued is logged, not turned into a failure
+    // that would invite a retry against a user whose 2FA is already off.
+    if let Err(e) = app.mailer.send(&user.email, &user.language, MailKind::OtpReset, now).await {
+        tracing::error!(uid = %user.uid, error = %e, "2FA reset mail not queued");
+    }
     Ok(())
 }
 
@@ -143,11 +163,11 @@ async fn change_email(app: &App, user: &UserRow, email: &str) -> ServiceResult<(
 
 /// `POST /users/role`: guards, then W5's hierarchy (granting or removing an admin role needs a
 /// superadmin), then Barong's checks.
-pub async fn set_role(app: &App, caller: &UserRow, uid: &str, role: &str) -> ServiceResult<()> {
+pub async fn set_role(app: &App, actor: &Actor<'_>, uid: &str, role: &str) -> ServiceResult<()> {
     let user = target(app, uid).await?;
-    guard(caller, &user)?;
-    guard_privileged(app, caller, user.role.as_str())?;
-    guard_privileged(app, caller, role)?;
+    guard(actor, &user)?;
+    guard_privileged(app, actor, user.role.as_str())?;
+    guard_privileged(app, actor, role)?;
     if user.role.as_str() == role {
         return Err(ServiceError::invalid("admin.user.role_no_change"));
     }

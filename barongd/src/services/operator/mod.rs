@@ -1,6 +1,7 @@
 //! What the operator drives (today through barongctl and the admin socket): users, labels,
 //! service accounts and API keys, restrictions, the gateway's keys and permissions, and seeds.
 
+pub mod admin_log;
 pub mod api_keys;
 pub mod gateway;
 pub mod labels;

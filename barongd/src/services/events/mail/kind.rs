@@ -15,6 +15,9 @@ pub enum MailKind {
     PasswordChanged,
     /// New login notice (Barong's "New Login" template): IP and user agent.
     NewLogin { ip: String, user_agent: String },
+    /// An admin or the operator turned the user's 2FA off (W11: the reset is never silent, so
+    /// a social-engineered reset reaches the account's real owner).
+    OtpReset,
 }
 
 #[derive(Debug)]

@@ -14,6 +14,7 @@ pub(super) enum TemplateName {
     PasswordReset,
     PasswordChanged,
     NewLogin,
+    OtpReset,
 }
 
 impl TemplateName {
@@ -24,14 +25,16 @@ impl TemplateName {
             MailKind::PasswordReset { .. } => TemplateName::PasswordReset,
             MailKind::PasswordChanged => TemplateName::PasswordChanged,
             MailKind::NewLogin { .. } => TemplateName::NewLogin,
+            MailKind::OtpReset => TemplateName::OtpReset,
         }
     }
 
-    pub(super) const ALL: [TemplateName; 4] = [
+    pub(super) const ALL: [TemplateName; 5] = [
         TemplateName::EmailConfirmation,
         TemplateName::PasswordReset,
         TemplateName::PasswordChanged,
         TemplateName::NewLogin,
+        TemplateName::OtpReset,
     ];
 
     pub(super) fn file_stem(self) -> &'static str {
@@ -40,20 +43,23 @@ impl TemplateName {
             TemplateName::PasswordReset => "password_reset",
             TemplateName::PasswordChanged => "password_changed",
             TemplateName::NewLogin => "new_login",
+            TemplateName::OtpReset => "otp_reset",
         }
     }
 }
 
 /// Embedded so the daemon works without any files around it.
-const BUILT_IN: [(&str, TemplateName, &str); 8] = [
+const BUILT_IN: [(&str, TemplateName, &str); 10] = [
     ("en", TemplateName::EmailConfirmation, include_str!("../../../../../config/templates/en/email_confirmation.txt")),
     ("en", TemplateName::PasswordReset, include_str!("../../../../../config/templates/en/password_reset.txt")),
     ("en", TemplateName::PasswordChanged, include_str!("../../../../../config/templates/en/password_changed.txt")),
     ("en", TemplateName::NewLogin, include_str!("../../../../../config/templates/en/new_login.txt")),
+    ("en", TemplateName::OtpReset, include_str!("../../../../../config/templates/en/otp_reset.txt")),
     ("ru", TemplateName::EmailConfirmation, include_str!("../../../../../config/templates/ru/email_confirmation.txt")),
     ("ru", TemplateName::PasswordReset, include_str!("../../../../../config/templates/ru/password_reset.txt")),
     ("ru", TemplateName::PasswordChanged, include_str!("../../../../../config/templates/ru/password_changed.txt")),
     ("ru", TemplateName::NewLogin, include_str!("../../../../../config/templates/ru/new_login.txt")),
+    ("ru", TemplateName::OtpReset, include_str!("../../../../../config/templates/ru/otp_reset.txt")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,7 +155,7 @@ impl Templates {
                 // Never truncated: a cut link is useless.
                 vars.push(("link", clean_value(link, usize::MAX)));
             }
-            MailKind::PasswordChanged => {}
+            MailKind::PasswordChanged | MailKind::OtpReset => {}
             MailKind::NewLogin { ip, user_agent } => {
                 vars.push(("ip", clean_value(ip, MAX_CLIENT_VALUE_CHARS)));
                 vars.push(("user_agent", clean_value(user_agent, MAX_CLIENT_VALUE_CHARS)));

@@ -1,0 +1,214 @@
+//! The admin-socket protocol: newline-delimited JSON, one request object and one reply object
+//! per line, at most [`MAX_FRAME`] bytes each. Every request carries the protocol version `v` so
+//! an old CLI talking to a new daemon gets a clear refusal instead of a misread.
+
+mod gateway;
+mod kyc;
+mod management;
+mod metrics;
+mod request;
+mod status;
+mod users;
+
+use serde::{Deserialize, Serialize};
+
+use crate::admin_api::{ActivityWithUser, AdminActivity, Comment, User};
+use crate::entities::{Label, Profile, ServiceAccount, UserSummary, UserWithFullInfo};
+
+pub use gateway::{PermissionInfo, PermissionSpec, RestrictionInfo, SigningKeyInfo, Whitelink};
+pub use kyc::KycQueueItem;
+pub use management::{ManagementReport, ManagementSettings, Problem, ScopeInfo, Severity, SignerInfo};
+pub use metrics::Metrics;
+pub use request::{ActivityQuery, Request};
+pub use status::{AbilityRole, MigrationInfo, StatusInfo};
+pub use users::{ApiKeySummary, UserDetail};
+
+/// Protocol version spoken by this build.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Longest accepted line, in bytes; a longer frame is refused and the connection closed.
+pub const MAX_FRAME: usize = 1024 * 1024;
+/// File name of the socket inside the data dir.
+pub const SOCKET_FILE: &str = "barongd.sock";
+
+/// One request line: `{"v":1,"op":"user_create",...}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope {
+    pub v: u32,
+    #[serde(flatten)]
+    pub request: Request,
+}
+
+/// The daemon's answer: `{"ok":true,"data":...}` or `{"ok":false,"error":{"code":..,"message":..}}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reply {
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub data: Option<ReplyData>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<AdminError>,
+}
+
+impl Reply {
+    pub fn ok(data: ReplyData) -> Self {
+        Reply { ok: true, data: Some(data), error: None }
+    }
+    pub fn err(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Reply { ok: false, data: None, error: Some(AdminError { code: code.into(), message: message.into() }) }
+    }
+}
+
+/// A refused operation: `code` is a stable machine key (Barong's error keys where one exists).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AdminError {
+    pub code: String,
+    pub message: String,
+}
+
+/// Payloads of successful replies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReplyData {
+    Status(StatusInfo),
+    User(Box<UserWithFullInfo>),
+    Users {
+        total: i64,
+        page: i64,
+        limit: i64,
+        users: Vec<UserSummary>,
+    },
+    Migrations {
+        migrations: Vec<MigrationInfo>,
+    },
+    /// `user show`: the user with its API keys and service accounts.
+    UserDetail(Box<UserDetail>),
+    ServiceAccount(ServiceAccount),
+    ServiceAccounts {
+        service_accounts: Vec<ServiceAccount>,
+    },
+    ApiKey(ApiKeySummary),
+    ApiKeys {
+        api_keys: Vec<ApiKeySummary>,
+    },
+    Restriction(RestrictionInfo),
+    Restrictions {
+        restrictions: Vec<RestrictionInfo>,
+    },
+    /// A new whitelink token, shown once.
+    Whitelink(Whitelink),
+    SigningKey(SigningKeyInfo),
+    SigningKeys {
+        keys: Vec<SigningKeyInfo>,
+    },
+    Permission(PermissionInfo),
+    Permissions {
+        permissions: Vec<PermissionInfo>,
+    },
+    /// `permission load`: how many rows were added and how many existed.
+    PermissionsLoaded {
+        added: usize,
+        existing: usize,
+    },
+    Labels {
+        labels: Vec<Label>,
+    },
+    /// `seed`: rows added (the rest existed already).
+    Seeded {
+        levels: usize,
+        permissions: usize,
+        users: usize,
+        restrictions: usize,
+    },
+    /// A reviewed profile, in clear.
+    Profile(Box<Profile>),
+    KycQueue {
+        items: Vec<KycQueueItem>,
+    },
+    /// A user after an operator's change, as the Admin API's `User` entity.
+    AdminUser(Box<User>),
+    /// A user's notes (`comment add|edit|rm|list`).
+    Comments {
+        uid: String,
+        comments: Vec<Comment>,
+    },
+    /// A page of the users' activity log and how many rows match.
+    UserActivities {
+        total: i64,
+        items: Vec<ActivityWithUser>,
+    },
+    /// A page of the admin log and how many rows match.
+    AdminActivities {
+        total: i64,
+        items: Vec<AdminActivity>,
+    },
+    Metrics(Metrics),
+    /// `management check`: the loaded Management API file and its problems.
+    ManagementCheck(Box<ManagementReport>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt::JwtAlgorithm;
+
+    #[test]
+    fn request_debug_never_shows_the_password() {
+        let r = Request::UserCreate {
+            email: "a@b.c".into(),
+            password: "Sup3r-Secret!".into(),
+            username: None,
+            role: None,
+            state: None,
+            level: None,
+        };
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("Sup3r-Secret!"), "{shown}");
+        assert!(shown.contains("[redacted]"));
+    }
+
+    #[test]
+    fn user_detail_keeps_the_user_fields_at_the_top_level() {
+        let user = UserWithFullInfo {
+            email: "a@b.c".into(),
+            uid: "ID0000000001".into(),
+            role: "member".into(),
+            level: 1,
+            otp: true,
+            state: "active".into(),
+            referral_uid: None,
+            data: None,
+            csrf_token: None,
+            username: None,
+            labels: vec![],
+            phones: vec![],
+            profiles: vec![],
+            data_storages: vec![],
+            created_at: "2020-06-01T07:01:20Z".into(),
+            updated_at: "2020-06-01T07:01:20Z".into(),
+        };
+        let detail = UserDetail { user, api_keys: vec![], service_accounts: vec![] };
+        let reply = Reply::ok(ReplyData::UserDetail(Box::new(detail.clone())));
+        let line = serde_json::to_string(&reply).expect("encodes");
+        assert!(line.contains(r#""kind":"user_detail""#) && line.contains(r#""otp":true"#), "{line}");
+        let back: Reply = serde_json::from_str(&line).expect("decodes");
+        assert!(matches!(back.data, Some(ReplyData::UserDetail(d)) if *d == detail));
+    }
+
+    #[test]
+    fn keys_rotate_names_its_algorithm_only_when_asked() {
+        let plain: Envelope = serde_json::from_str(r#"{"v":1,"op":"keys_rotate"}"#).expect("parses");
+        assert!(matches!(plain.request, Request::KeysRotate { algorithm: None }));
+        let line = serde_json::to_string(&plain).expect("encodes");
+        assert_eq!(line, r#"{"v":1,"op":"keys_rotate"}"#);
+        let es: Envelope = serde_json::from_str(r#"{"v":1,"op":"keys_rotate","algorithm":"ES256"}"#).expect("parses");
+        assert!(matches!(es.request, Request::KeysRotate { algorithm: Some(JwtAlgorithm::Es256) }));
+        assert!(serde_json::from_str::<Envelope>(r#"{"v":1,"op":"keys_rotate","algorithm":"HS256"}"#).is_err());
+    }
+
+    #[test]
+    fn envelope_is_internally_tagged_and_versioned() {
+        let line = r#"{"v":1,"op":"user_show","user":"ID0000000001"}"#;
+        let env: Envelope = serde_json::from_str(line).expect("parses");
+        assert_eq!(env.v, 1);
+        assert!(matches!(env.request, Request::UserShow { ref user } if user == "ID0000000001"));
+    }
+}

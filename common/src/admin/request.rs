@@ -1,0 +1,300 @@
+//! Admin-socket request lines.
+
+use serde::{Deserialize, Serialize};
+
+use super::PermissionSpec;
+use crate::jwt::JwtAlgorithm;
+
+/// What the operator asks for.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Daemon health, version and counts.
+    Status,
+    /// Create a user directly (no email confirmation); the password is never echoed back.
+    UserCreate {
+        email: String,
+        password: String,
+        #[serde(default)]
+        username: Option<String>,
+        #[serde(default)]
+        role: Option<String>,
+        #[serde(default)]
+        state: Option<String>,
+        #[serde(default)]
+        level: Option<i64>,
+    },
+    /// List users, newest first.
+    UserList {
+        #[serde(default)]
+        page: Option<i64>,
+        #[serde(default)]
+        limit: Option<i64>,
+    },
+    /// One user by uid or email.
+    UserShow { user: String },
+    /// Applied and pending schema migrations.
+    MigrateStatus,
+    /// Apply pending migrations (the daemon also does this at start).
+    MigrateRun,
+    /// Create a service account owned by a user (uid or email). It starts `active`; `email`
+    /// defaults to `<owner name>+<uid>@<owner domain>`.
+    ServiceAccountCreate {
+        owner: String,
+        role: String,
+        #[serde(default)]
+        email: Option<String>,
+    },
+    /// Service accounts, all of them or one owner's (uid or email).
+    ServiceAccountList {
+        #[serde(default)]
+        owner: Option<String>,
+    },
+    /// Disable a service account; its active API keys are disabled with it.
+    ServiceAccountDisable { uid: String },
+    /// A user's API keys and those of its service accounts (never their secrets).
+    ApiKeyList { user: String },
+    /// Disable one API key, whoever holds it (a leaked key).
+    ApiKeyDisable { kid: String },
+    /// Every restriction, with whether this daemon enforces it now.
+    RestrictionList,
+    /// Add a restriction (category whitelist/maintenance/blacklist/blocklogin, scope
+    /// all/ip/ip_subnet/continent/country); `code` defaults per Barong, `state` to enabled.
+    RestrictionAdd {
+        category: String,
+        scope: String,
+        value: String,
+        #[serde(default)]
+        code: Option<i64>,
+        #[serde(default)]
+        state: Option<String>,
+    },
+    /// Delete a restriction by id.
+    RestrictionRemove { id: i64 },
+    /// Set a restriction's state: `enabled` or `disabled`.
+    RestrictionSetState { id: i64, state: String },
+    /// Issue a one-time whitelink token valid for `days` or `hours` (1–30; default one day).
+    RestrictionWhitelink {
+        #[serde(default)]
+        days: Option<i64>,
+        #[serde(default)]
+        hours: Option<i64>,
+    },
+    /// The JWT signing keys (active first, then the previous ones that still verify).
+    KeysList,
+    /// Make a fresh signing key the active one; the old one verifies until its tokens expire.
+    KeysRotate {
+        /// Algorithm of the new key; `None` means the daemon's `jwt_algorithm`. The next start
+        /// rotates back to `jwt_algorithm` when they differ.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        algorithm: Option<JwtAlgorithm>,
+    },
+    /// Gateway permissions.
+    PermissionList,
+    /// Add one permission.
+    PermissionAdd(PermissionSpec),
+    /// Delete a permission by id.
+    PermissionRemove { id: i64 },
+    /// Add every permission of a YAML file in the `config/seeds.yml` format (the CLI sends its
+    /// text; its `permissions:` list is read), skipping the ones that exist.
+    PermissionLoad { yaml: String },
+    /// A user's labels, every scope.
+    LabelList { user: String },
+    /// Create or overwrite a label (`scope` private or public); private ones set level and state.
+    LabelSet { user: String, key: String, value: String, scope: String },
+    /// Delete a label.
+    LabelRemove { user: String, key: String, scope: String },
+    /// Apply a seeds file (YAML text: levels, permissions, users, restrictions); idempotent.
+    Seed { yaml: String },
+    /// The KYC review queue: submitted profiles and pending document/address checks, oldest first.
+    KycPending {
+        #[serde(default)]
+        limit: Option<i64>,
+    },
+    /// Decide a user's (uid or email) submitted profile: `verdict` is `verified` or `rejected`.
+    KycProfileReview { user: String, verdict: String },
+    /// Decide a user's pending `document` or `address` check (`verdict` as above).
+    KycCheckReview { user: String, check: String, verdict: String },
+    /// Change a user's role (the Admin API's `POST /users/role`). A superadmin target, or
+    /// granting or removing a role with an abilities entry, needs `yes`.
+    UserRole {
+        uid: String,
+        role: String,
+        #[serde(default)]
+        yes: bool,
+    },
+    /// Set a user's state (`POST /users/update {uid, state}`): `pending`, `active` or a
+    /// `state_triggers` state; `yes` as for `UserRole`.
+    UserState {
+        uid: String,
+        state: String,
+        #[serde(default)]
+        yes: bool,
+    },
+    /// Reset a user's 2FA (`POST /users/update {uid, otp: false}`); `yes` as for `UserRole`.
+    UserOtpReset {
+        uid: String,
+        #[serde(default)]
+        yes: bool,
+    },
+    /// Add an operator's note on a user (author `barongctl`).
+    CommentAdd { uid: String, title: String, data: String },
+    /// Change a note's title and/or data.
+    CommentEdit {
+        id: i64,
+        #[serde(default)]
+        title: Option<String>,
+        #[serde(default)]
+        data: Option<String>,
+    },
+    /// Delete a note.
+    CommentRemove { id: i64 },
+    /// A user's notes.
+    CommentList { uid: String },
+    /// A page of the users' or the admins' activity log.
+    ActivityList(ActivityQuery),
+    /// The Admin API's dashboard counts; `from`/`to` are epoch seconds or `YYYY-MM-DD`.
+    Metrics {
+        #[serde(default)]
+        from: Option<String>,
+        #[serde(default)]
+        to: Option<String>,
+    },
+    /// The Management API file the daemon loaded, as `management check` reports it.
+    ManagementCheck,
+}
+
+/// `activity list`: the Admin API's `GET /activities` (or `/activities/admin` with `admin`)
+/// filters; `from`/`to` are epoch seconds or `YYYY-MM-DD`, both inclusive.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ActivityQuery {
+    #[serde(default)]
+    pub admin: bool,
+    #[serde(default)]
+    pub uid: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub target_uid: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub page: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+impl std::fmt::Debug for Request {
+    // Hand-written so that a password can never reach a log line through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Request::Status => f.write_str("Status"),
+            Request::UserCreate { email, role, state, level, .. } => f
+                .debug_struct("UserCreate")
+                .field("email", email)
+                .field("password", &"[redacted]")
+                .field("role", role)
+                .field("state", state)
+                .field("level", level)
+                .finish(),
+            Request::UserList { page, limit } => {
+                f.debug_struct("UserList").field("page", page).field("limit", limit).finish()
+            }
+            Request::UserShow { user } => f.debug_struct("UserShow").field("user", user).finish(),
+            Request::LabelList { user } => f.debug_struct("LabelList").field("user", user).finish(),
+            Request::LabelSet { user, key, value, scope } => f
+                .debug_struct("LabelSet")
+                .field("user", user)
+                .field("key", key)
+                .field("value", value)
+                .field("scope", scope)
+                .finish(),
+            Request::LabelRemove { user, key, scope } => {
+                f.debug_struct("LabelRemove").field("user", user).field("key", key).field("scope", scope).finish()
+            }
+            // Seeds may carry passwords.
+            Request::Seed { yaml } => f.debug_struct("Seed").field("bytes", &yaml.len()).finish(),
+            Request::KycPending { limit } => f.debug_struct("KycPending").field("limit", limit).finish(),
+            Request::KycProfileReview { user, verdict } => {
+                f.debug_struct("KycProfileReview").field("user", user).field("verdict", verdict).finish()
+            }
+            Request::KycCheckReview { user, check, verdict } => f
+                .debug_struct("KycCheckReview")
+                .field("user", user)
+                .field("check", check)
+                .field("verdict", verdict)
+                .finish(),
+            Request::MigrateStatus => f.write_str("MigrateStatus"),
+            Request::MigrateRun => f.write_str("MigrateRun"),
+            Request::ServiceAccountCreate { owner, role, email } => f
+                .debug_struct("ServiceAccountCreate")
+                .field("owner", owner)
+                .field("role", role)
+                .field("email", email)
+                .finish(),
+            Request::ServiceAccountList { owner } => {
+                f.debug_struct("ServiceAccountList").field("owner", owner).finish()
+            }
+            Request::ServiceAccountDisable { uid } => {
+                f.debug_struct("ServiceAccountDisable").field("uid", uid).finish()
+            }
+            Request::ApiKeyList { user } => f.debug_struct("ApiKeyList").field("user", user).finish(),
+            Request::ApiKeyDisable { kid } => f.debug_struct("ApiKeyDisable").field("kid", kid).finish(),
+            Request::RestrictionList => f.write_str("RestrictionList"),
+            Request::RestrictionAdd { category, scope, value, code, state } => f
+                .debug_struct("RestrictionAdd")
+                .field("category", category)
+                .field("scope", scope)
+                .field("value", value)
+                .field("code", code)
+                .field("state", state)
+                .finish(),
+            Request::RestrictionRemove { id } => f.debug_struct("RestrictionRemove").field("id", id).finish(),
+            Request::RestrictionSetState { id, state } => {
+                f.debug_struct("RestrictionSetState").field("id", id).field("state", state).finish()
+            }
+            Request::RestrictionWhitelink { days, hours } => {
+                f.debug_struct("RestrictionWhitelink").field("days", days).field("hours", hours).finish()
+            }
+            Request::KeysList => f.write_str("KeysList"),
+            Request::KeysRotate { algorithm } => f.debug_struct("KeysRotate").field("algorithm", algorithm).finish(),
+            Request::PermissionList => f.write_str("PermissionList"),
+            Request::PermissionAdd(p) => f.debug_tuple("PermissionAdd").field(p).finish(),
+            Request::PermissionRemove { id } => f.debug_struct("PermissionRemove").field("id", id).finish(),
+            Request::PermissionLoad { yaml } => f.debug_struct("PermissionLoad").field("bytes", &yaml.len()).finish(),
+            Request::UserRole { uid, role, yes } => {
+                f.debug_struct("UserRole").field("uid", uid).field("role", role).field("yes", yes).finish()
+            }
+            Request::UserState { uid, state, yes } => {
+                f.debug_struct("UserState").field("uid", uid).field("state", state).field("yes", yes).finish()
+            }
+            Request::UserOtpReset { uid, yes } => {
+                f.debug_struct("UserOtpReset").field("uid", uid).field("yes", yes).finish()
+            }
+            // Notes may hold personal data: their sizes only.
+            Request::CommentAdd { uid, title, data } => f
+                .debug_struct("CommentAdd")
+                .field("uid", uid)
+                .field("title_chars", &title.chars().count())
+                .field("data_chars", &data.chars().count())
+                .finish(),
+            Request::CommentEdit { id, title, data } => f
+                .debug_struct("CommentEdit")
+                .field("id", id)
+                .field("title_chars", &title.as_ref().map(|t| t.chars().count()))
+                .field("data_chars", &data.as_ref().map(|d| d.chars().count()))
+                .finish(),
+            Request::CommentRemove { id } => f.debug_struct("CommentRemove").field("id", id).finish(),
+            Request::CommentList { uid } => f.debug_struct("CommentList").field("uid", uid).finish(),
+            Request::ActivityList(q) => f.debug_tuple("ActivityList").field(q).finish(),
+            Request::Metrics { from, to } => f.debug_struct("Metrics").field("from", from).field("to", to).finish(),
+            Request::ManagementCheck => f.write_str("ManagementCheck"),
+        }
+    }
+}

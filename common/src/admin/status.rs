@@ -1,0 +1,34 @@
+//! Daemon status and schema migrations.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StatusInfo {
+    pub version: String,
+    pub listen: String,
+    pub database: String,
+    pub uptime_seconds: u64,
+    pub users: i64,
+    pub pending_mail: i64,
+    /// Event API messages not yet confirmed by RabbitMQ.
+    #[serde(default)]
+    pub pending_events: i64,
+    /// The loaded `admin_permissions` (the abilities file), roles and rules in file order.
+    #[serde(default)]
+    pub abilities: Vec<AbilityRole>,
+}
+
+/// One role's abilities: `(action, models)` pairs as written (`manage`, `read`, …).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AbilityRole {
+    pub role: String,
+    pub rules: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MigrationInfo {
+    pub version: i64,
+    pub name: String,
+    pub applied: bool,
+    pub applied_at: Option<String>,
+}
