@@ -158,8 +158,6 @@ pub trait AdminUserStore {
         now: i64,
         events: &[super::PendingEvent],
     ) -> StoreResult<()>;
-    /// Forgets the TOTP seed of a user whose 2FA is off.
-    async fn discard_otp_secret(&self, user_id: i64) -> StoreResult<()>;
     /// Adds a comment on `user_id`; its id.
     async fn insert_comment(
         &self,
@@ -394,16 +392,6 @@ macro_rules! impl_admin_user_store {
                     .await?;
                 let (total,): (i64,) = sqlx::query_as(COUNT).bind(key).bind(value).fetch_one(&self.pool).await?;
                 Ok((rows, total))
-            }
-
-            async fn discard_otp_secret(&self, user_id: i64) -> $crate::store::StoreResult<()> {
-                sqlx::query::<$db>(
-                    "UPDATE users SET otp_secret_sealed = NULL, otp_last_step = NULL WHERE id = $1 AND otp = FALSE",
-                )
-                .bind(user_id)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
             }
         }
     };

@@ -19,6 +19,7 @@ use crate::http::body::{self, Pace};
 use crate::http::{endpoint, reply};
 use crate::services::App;
 use crate::services::error::{Refusal, ServiceError};
+use crate::services::management::activity::{self, ManagementCall};
 use crate::services::management::authorize;
 use crate::services::management::error::MgmtError;
 
@@ -105,13 +106,21 @@ where
     let answer = match authorize(app, &jws, route.scope(), &req.request_id).await {
         Ok(verified) => {
             let ip = req.peer.map(|p| p.ip().to_string()).unwrap_or_default();
-            routes::call(
-                app,
-                route,
-                &verified.data,
-                &routes::Origin { path: &req.path, ip, request_id: &req.request_id },
-            )
-            .await
+            let origin = routes::Origin { path: &req.path, ip: ip.clone(), request_id: &req.request_id };
+            let answer = routes::call(app, route, &verified.data, &origin).await;
+            if !matches!(route, routes::Route::Timestamp) {
+                let call = ManagementCall {
+                    method: req.method.as_str(),
+                    route: &path,
+                    ip: &ip,
+                    user_agent: req.headers.get("user-agent").and_then(|v| v.to_str().ok()),
+                    request_id: &req.request_id,
+                    signers: &verified.signers,
+                    data: &verified.data,
+                };
+                activity::record(app, call, matches!(&answer, Ok(a) if a.status < 400)).await;
+            }
+            answer
         }
         Err(e) => Err(e),
     };

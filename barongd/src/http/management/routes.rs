@@ -155,3 +155,25 @@ pub async fn call(app: &App, route: Route, data: &Map<String, Value>, origin: &O
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `barongctl management check` lists each scope's endpoints from mgmtlint's table; it must
+    /// name exactly the routes this table serves, with the scope they demand.
+    #[test]
+    fn the_linters_endpoint_table_matches_the_routes() {
+        let mut listed = 0;
+        for (scope, endpoints) in mgmtlint::ENDPOINTS {
+            for endpoint in endpoints {
+                let (method, path) = endpoint.split_once(' ').expect("METHOD /path");
+                let method = Method::from_bytes(method.as_bytes()).expect("method");
+                let route = find(&method, path.trim_start_matches('/')).unwrap_or_else(|| panic!("{endpoint}"));
+                assert_eq!(route.scope(), scope, "{endpoint}");
+                listed += 1;
+            }
+        }
+        assert_eq!(listed, 24, "the spec's 24 endpoints, each listed once");
+    }
+}

@@ -10,7 +10,8 @@
 use crate::model::LabelScope;
 use crate::services::App;
 use crate::services::account::labels::{field_errors, is_reserved, normalize};
-use crate::services::admin::user_changes::guard;
+use crate::services::admin::actor::Actor;
+use crate::services::admin::user_changes::{guard, guard_privileged};
 use crate::services::admin::users::target;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::kyc::levels::{self, LabelChange};
@@ -45,11 +46,9 @@ fn label_missing() -> ServiceError {
 /// The target `uid` once Appendix B's guards pass.
 async fn guarded(app: &App, caller: &UserRow, uid: &str) -> ServiceResult<UserRow> {
     let user = target(app, uid).await?;
-    guard(caller, &user)?;
-    let privileged = app.config.abilities.roles.iter().any(|(r, _)| r == user.role.as_str());
-    if privileged && caller.role.as_str() != "superadmin" {
-        return Err(ServiceError::invalid("admin.user.superadmin_change"));
-    }
+    let actor = Actor::Admin(caller);
+    guard(&actor, &user)?;
+    guard_privileged(app, &actor, user.role.as_str())?;
     Ok(user)
 }
 

@@ -68,16 +68,8 @@ pub async fn record(app: &App, req: &AdminRequest<'_>, caller: &UserRow, succeed
     write(app, &audited, caller, None, if succeeded { "succeed" } else { "failed" }).await;
 }
 
-/// Writes one row now. A `uid` naming no user keeps its value in `data` and leaves
-/// `target_uid` empty (Barong dropped such rows silently, W9).
+/// Writes one row now.
 async fn write(app: &App, req: &Audited<'_>, caller: &UserRow, topic: Option<&str>, result: &'static str) {
-    let mut row = audit::row(app, req, Some(caller.id), topic, result, Secrets::Filter);
-    if let Some(uid) = row.target_uid.clone().filter(|u| !u.is_empty())
-        && !matches!(app.store.user_by_uid(&uid).await, Ok(Some(_)))
-    {
-        row.target_uid = Some(String::new());
-    }
-    if let Err(e) = app.store.insert_activity(&row).await {
-        tracing::error!(request_id = %req.ctx.request_id, error = %e, "admin activity not recorded");
-    }
+    let row = audit::row(app, req, Some(caller.id), topic, result, Secrets::Filter);
+    audit::insert_admin_row(app, row, &req.ctx.request_id).await;
 }

@@ -51,7 +51,7 @@ pub fn guard(actor: &Actor<'_>, user: &UserRow) -> ServiceResult<()> {
 
 /// W5: an admin-role account's state, 2FA, e-mail or role is a superadmin's to change; the
 /// operator confirms it.
-fn guard_privileged(app: &App, actor: &Actor<'_>, role: &str) -> ServiceResult<()> {
+pub(crate) fn guard_privileged(app: &App, actor: &Actor<'_>, role: &str) -> ServiceResult<()> {
     if !privileged(app, role) {
         return Ok(());
     }

@@ -116,6 +116,20 @@ pub fn row(
     }
 }
 
+/// Stores an admin row written before an answer (Admin API, barongctl, Management API). A
+/// `target_uid` naming no user keeps its value in `data` and the column empty (Barong dropped
+/// such rows silently, W9); a failure to write is logged with `request_id`, never the caller's.
+pub async fn insert_admin_row(app: &App, mut row: NewActivity, request_id: &str) {
+    if let Some(uid) = row.target_uid.clone().filter(|u| !u.is_empty())
+        && !matches!(app.store.user_by_uid(&uid).await, Ok(Some(_)))
+    {
+        row.target_uid = Some(String::new());
+    }
+    if let Err(e) = app.store.insert_activity(&row).await {
+        tracing::error!(request_id = %request_id, error = %e, "admin activity not recorded");
+    }
+}
+
 /// The first `max` characters of `s`.
 fn cut(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {

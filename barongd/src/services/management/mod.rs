@@ -3,6 +3,7 @@
 //! (pure), `authorize` adds the single use of its `jti`; the endpoint modules read Grape-style
 //! parameters (`params`) and call the same services as the other operator surfaces.
 
+pub mod activity;
 pub mod api_keys;
 pub mod documents;
 pub mod error;

@@ -41,14 +41,6 @@ pub async fn record<T>(app: &App, w: OperatorWrite, outcome: &ServiceResult<T>) 
     let path = format!("api/v2/barong/admin/{}", w.rest);
     let req = Audited { method: w.method, path: &path, ctx: &ctx, params: Some(&params) };
     let result = if outcome.is_ok() { "succeed" } else { "failed" };
-    let mut row = audit::row(app, &req, None, None, result, Secrets::Filter);
-    // As the Admin API's rows: a uid naming no user stays in `data`, `target_uid` stays empty.
-    if let Some(uid) = row.target_uid.clone().filter(|u| !u.is_empty())
-        && !matches!(app.store.user_by_uid(&uid).await, Ok(Some(_)))
-    {
-        row.target_uid = Some(String::new());
-    }
-    if let Err(e) = app.store.insert_activity(&row).await {
-        tracing::error!(error = %e, "operator admin activity not recorded");
-    }
+    let row = audit::row(app, &req, None, None, result, Secrets::Filter);
+    audit::insert_admin_row(app, row, "barongctl").await;
 }

@@ -41,6 +41,27 @@ async fn import(srv: TestServer, keys: Keys) {
     );
     assert_eq!(srv.sql_texts(&label).await, ["verified"]);
     assert_eq!(queued_events(&srv).await, ["model.user.created", "model.profile.created", "model.label.created"]);
+    // The admin log keeps the call: no actor, its signers, the digest filtered.
+    let admin_rows = "FROM activities WHERE category = 'admin' ORDER BY id";
+    let row = srv
+        .sql_texts(&format!(
+            "SELECT topic || ' ' || action || ' ' || result || ' ' || COALESCE(CAST(user_id AS TEXT), 'none') {admin_rows}"
+        ))
+        .await;
+    assert_eq!(row, ["users create succeed none"]);
+    let data: Value =
+        serde_json::from_str(&srv.sql_texts(&format!("SELECT data {admin_rows}")).await[0]).expect("json");
+    assert_eq!(
+        (&data["via"], &data["signers"], &data["password_digest"], &data["email"]),
+        (
+            &json!("management"),
+            &json!(["applogic", "backoffice"]),
+            &json!("[FILTERED]"),
+            &json!("imported@example.com")
+        ),
+        "{data}"
+    );
+    assert!(!data.to_string().contains("$2a$"), "{data}");
 
     // Without profile fields there is no profile (Barong made an empty one).
     let (s, b) =
