@@ -87,35 +87,53 @@ pub struct CommentRow {
     pub updated_at: i64,
 }
 
-/// The WHERE of a user list; `$1..$9` are the filter's values in field order.
-pub(crate) fn user_where(by_updated: bool) -> String {
-    format!(" FROM users u WHERE {}", user_conditions(by_updated))
+/// The WHERE of a user list over `users u`, and the number of its first free placeholder.
+pub(crate) fn user_where(f: &UserFilter) -> (String, usize) {
+    let (conditions, next) = user_conditions(f);
+    (format!(" FROM users u WHERE {conditions}"), next)
 }
 
 /// As `user_where`, for users awaiting a document review (a private `document` label `pending`
 /// or `replaced`; one per user, as labels are unique per user, key and scope).
-pub(crate) fn pending_where(by_updated: bool) -> String {
-    format!(
-        " FROM users u JOIN labels dl ON dl.user_id = u.id AND dl.key = 'document' AND dl.scope = 'private' \
-         AND dl.value IN ('pending', 'replaced') WHERE {}",
-        user_conditions(by_updated)
-    )
+pub(crate) fn pending_where(f: &UserFilter) -> (String, usize) {
+    let (conditions, next) = user_conditions(f);
+    let from = " FROM users u JOIN labels dl ON dl.user_id = u.id AND dl.key = 'document' AND dl.scope = 'private' \
+         AND dl.value IN ('pending', 'replaced')";
+    (format!("{from} WHERE {conditions}"), next)
 }
 
-fn user_conditions(by_updated: bool) -> String {
-    let col = if by_updated { "u.updated_at" } else { "u.created_at" };
-    format!(
-        "($1 IS NULL OR u.uid = $1) AND ($2 IS NULL OR u.email_key = $2) \
-         AND ($3 IS NULL OR u.role = $3) AND ($4 IS NULL OR u.level = $4) AND ($5 IS NULL OR u.state = $5) \
-         AND ($6 IS NULL OR EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = u.id AND p.country = $6)) \
-         AND ($7 IS NULL OR {col} >= $7) AND ($8 IS NULL OR {col} <= $8)"
-    )
+/// The conditions of the filters that are set, numbered from `$1` in field order (the order
+/// `bind_user_filter!` binds them in), and the next free number. An absent filter leaves no
+/// `($n IS NULL OR ...)` behind: SQLite plans a statement without looking at the values bound,
+/// so such a test hid every index from it and each list scanned the whole table.
+fn user_conditions(f: &UserFilter) -> (String, usize) {
+    let col = if f.by_updated { "u.updated_at" } else { "u.created_at" };
+    let tests: [(bool, &dyn Fn(usize) -> String); 8] = [
+        (f.uid.is_some(), &|n| format!("u.uid = ${n}")),
+        (f.email_key.is_some(), &|n| format!("u.email_key = ${n}")),
+        (f.role.is_some(), &|n| format!("u.role = ${n}")),
+        (f.level.is_some(), &|n| format!("u.level = ${n}")),
+        (f.state.is_some(), &|n| format!("u.state = ${n}")),
+        // Driven from the profiles' country index; a user with several profiles counts once.
+        (f.country.is_some(), &|n| format!("u.id IN (SELECT p.user_id FROM profiles p WHERE p.country = ${n})")),
+        (f.from.is_some(), &|n| format!("{col} >= ${n}")),
+        (f.to.is_some(), &|n| format!("{col} <= ${n}")),
+    ];
+    let mut parts = Vec::new();
+    for (set, test) in tests {
+        if set {
+            parts.push(test(parts.len() + 1));
+        }
+    }
+    let next = parts.len() + 1;
+    if parts.is_empty() { ("1 = 1".into(), next) } else { (parts.join(" AND "), next) }
 }
 
 /// A page of users awaiting a document review, oldest label first.
 pub(crate) fn pending_page_sql(f: &UserFilter) -> String {
     let cols = super::users::user_columns!().split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
-    format!("SELECT {cols}{} ORDER BY dl.updated_at ASC, u.id ASC LIMIT $9 OFFSET $10", pending_where(f.by_updated))
+    let (from, n) = pending_where(f);
+    format!("SELECT {cols}{from} ORDER BY dl.updated_at ASC, u.id ASC LIMIT ${n} OFFSET ${}", n + 1)
 }
 
 /// A page of users: only static column names and directions enter the text; `id` breaks ties
@@ -123,11 +141,8 @@ pub(crate) fn pending_page_sql(f: &UserFilter) -> String {
 pub(crate) fn user_page_sql(f: &UserFilter, o: UserOrder) -> String {
     let dir = if o.descending { "DESC" } else { "ASC" };
     let cols = super::users::user_columns!().split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
-    format!(
-        "SELECT {cols}{} ORDER BY u.{} {dir}, u.id {dir} LIMIT $9 OFFSET $10",
-        user_where(f.by_updated),
-        o.order_by.name()
-    )
+    let (from, n) = user_where(f);
+    format!("SELECT {cols}{from} ORDER BY u.{} {dir}, u.id {dir} LIMIT ${n} OFFSET ${}", o.order_by.name(), n + 1)
 }
 
 #[async_trait]
@@ -192,18 +207,36 @@ macro_rules! with_label_where {
 }
 pub(crate) use with_label_where;
 
-/// Binds the filter's eight values in `user_where`'s order.
+/// Binds the values of the filters that are set, in `user_conditions`' order.
 macro_rules! bind_user_filter {
-    ($q:expr, $f:expr) => {
-        $q.bind($f.uid.as_deref())
-            .bind($f.email_key.as_deref())
-            .bind($f.role.as_deref())
-            .bind($f.level)
-            .bind($f.state.as_deref())
-            .bind($f.country.as_deref())
-            .bind($f.from)
-            .bind($f.to)
-    };
+    ($q:expr, $f:expr) => {{
+        let mut q = $q;
+        if let Some(v) = $f.uid.as_deref() {
+            q = q.bind(v);
+        }
+        if let Some(v) = $f.email_key.as_deref() {
+            q = q.bind(v);
+        }
+        if let Some(v) = $f.role.as_deref() {
+            q = q.bind(v);
+        }
+        if let Some(v) = $f.level {
+            q = q.bind(v);
+        }
+        if let Some(v) = $f.state.as_deref() {
+            q = q.bind(v);
+        }
+        if let Some(v) = $f.country.as_deref() {
+            q = q.bind(v);
+        }
+        if let Some(v) = $f.from {
+            q = q.bind(v);
+        }
+        if let Some(v) = $f.to {
+            q = q.bind(v);
+        }
+        q
+    }};
 }
 pub(crate) use bind_user_filter;
 
@@ -221,14 +254,13 @@ macro_rules! impl_admin_user_store {
                 // Only static column names and directions enter these texts (see `user_page_sql`).
                 let sql = sqlx::AssertSqlSafe($crate::store::admin_users::user_page_sql(f, o));
                 let q = sqlx::query_as::<$db, $crate::store::users::UserRow>(sql);
-                let rows = $crate::store::admin_users::bind_user_filter!(q, f)
-                    .bind(limit)
-                    .bind(offset)
-                    .fetch_all(&self.pool)
-                    .await?;
-                let count = format!("SELECT COUNT(*){}", $crate::store::admin_users::user_where(f.by_updated));
+                let rows =
+                    $crate::store::admin_users::bind_user_filter!(q, f).bind(limit).bind(offset).fetch_all(&self.pool);
+                let count = format!("SELECT COUNT(*){}", $crate::store::admin_users::user_where(f).0);
                 let q = sqlx::query_as::<$db, (i64,)>(sqlx::AssertSqlSafe(count));
-                let (total,) = $crate::store::admin_users::bind_user_filter!(q, f).fetch_one(&self.pool).await?;
+                let total = $crate::store::admin_users::bind_user_filter!(q, f).fetch_one(&self.pool);
+                // On two connections at once: a page costs the slower of the two, not their sum.
+                let (rows, (total,)) = futures::try_join!(rows, total)?;
                 Ok((rows, total))
             }
 
@@ -241,14 +273,12 @@ macro_rules! impl_admin_user_store {
                 // Only static texts enter these queries (see `pending_page_sql`).
                 let sql = sqlx::AssertSqlSafe($crate::store::admin_users::pending_page_sql(f));
                 let q = sqlx::query_as::<$db, $crate::store::users::UserRow>(sql);
-                let rows = $crate::store::admin_users::bind_user_filter!(q, f)
-                    .bind(limit)
-                    .bind(offset)
-                    .fetch_all(&self.pool)
-                    .await?;
-                let count = format!("SELECT COUNT(*){}", $crate::store::admin_users::pending_where(f.by_updated));
+                let rows =
+                    $crate::store::admin_users::bind_user_filter!(q, f).bind(limit).bind(offset).fetch_all(&self.pool);
+                let count = format!("SELECT COUNT(*){}", $crate::store::admin_users::pending_where(f).0);
                 let q = sqlx::query_as::<$db, (i64,)>(sqlx::AssertSqlSafe(count));
-                let (total,) = $crate::store::admin_users::bind_user_filter!(q, f).fetch_one(&self.pool).await?;
+                let total = $crate::store::admin_users::bind_user_filter!(q, f).fetch_one(&self.pool);
+                let (rows, (total,)) = futures::try_join!(rows, total)?;
                 Ok((rows, total))
             }
 

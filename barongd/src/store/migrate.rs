@@ -35,6 +35,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_one_active_signing_key.sql"),
     migration!(9, "0009_throttle_windows.sql"),
     migration!(10, "0010_management_jti.sql"),
+    migration!(11, "0011_user_list_indexes.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -78,6 +78,9 @@ pub struct KycQueueRow {
 pub trait ProfileStore {
     /// Every profile of the user, oldest first.
     async fn profiles_of(&self, user_id: i64) -> StoreResult<Vec<ProfileRow>>;
+    /// The profiles of every user in `user_ids` (a page of a list: one query, not one a user),
+    /// by user and id.
+    async fn profiles_of_users(&self, user_ids: &[i64]) -> StoreResult<Vec<ProfileRow>>;
     /// Applies `change`; when it took effect, also applies `label` (the KYC step it moves) and
     /// queues the events built from both, all in one transaction. `None` when an `Edit` or
     /// `Review` found the profile no longer in `from` (another request changed it first).
@@ -135,6 +138,26 @@ macro_rules! impl_profile_store {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::profiles::ProfileStore for $store {
+            async fn profiles_of_users(
+                &self,
+                user_ids: &[i64],
+            ) -> $crate::store::StoreResult<Vec<$crate::store::profiles::ProfileRow>> {
+                if user_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let marks = (1..=user_ids.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+                // Only numbered placeholders enter the text.
+                let sql = format!(
+                    "SELECT {} FROM profiles WHERE user_id IN ({marks}) ORDER BY user_id, id",
+                    $crate::store::profiles::profile_columns!()
+                );
+                let mut q = sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(sqlx::AssertSqlSafe(sql));
+                for id in user_ids {
+                    q = q.bind(*id);
+                }
+                Ok(q.fetch_all(&self.pool).await?)
+            }
+
             async fn profiles_of(
                 &self,
                 user_id: i64,

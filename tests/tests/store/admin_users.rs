@@ -59,3 +59,52 @@ contract!(user_pages_are_distinct_and_ordered, |db: Db| async move {
     assert!(!db.delete_data_storage(b.id, "form").await.expect("other user"));
     assert!(db.delete_data_storage(a.id, "form").await.expect("delete"));
 });
+
+contract!(every_filter_combination_binds_its_own_values, |db: Db| async move {
+    // Only the filters that are set enter the statement, numbered in order: each combination
+    // must still bind the right value to the right test.
+    let a = new_user(&db, "fa@example.com").await;
+    let b = new_user(&db, "fb@example.com").await;
+    let c = new_user(&db, "fc@example.com").await;
+    db.exec(&format!(
+        "UPDATE users SET state = 'banned', level = 2, role = 'admin', created_at = 100 WHERE id = {}",
+        a.id
+    ))
+    .await;
+    db.exec(&format!("UPDATE users SET state = 'banned', level = 1, created_at = 200 WHERE id = {}", b.id)).await;
+    db.exec(&format!("UPDATE users SET created_at = 300 WHERE id = {}", c.id)).await;
+    for (user, country) in [(a.id, "FR"), (b.id, "FR"), (c.id, "DE")] {
+        db.exec(&format!(
+            "INSERT INTO profiles (user_id, country, state, created_at, updated_at) VALUES ({user}, '{country}', 1, 1, 1)"
+        ))
+        .await;
+    }
+    let uids = |rows: Vec<UserRow>| rows.into_iter().map(|u| u.id).collect::<Vec<_>>();
+    let page = |f: UserFilter| {
+        let db = &db;
+        async move { db.users_page(&f, UserOrder::default(), 10, 0).await.expect("page") }
+    };
+    let banned_fr = UserFilter { state: Some("banned".into()), country: Some("FR".into()), ..Default::default() };
+    let (rows, total) = page(banned_fr.clone()).await;
+    assert_eq!((uids(rows), total), (vec![a.id, b.id], 2));
+    let level2 = UserFilter { level: Some(2), ..banned_fr.clone() };
+    assert_eq!(uids(page(level2).await.0), [a.id]);
+    let admin_after = UserFilter { role: Some("admin".into()), from: Some(150), ..Default::default() };
+    assert_eq!(page(admin_after).await.1, 0);
+    let window = UserFilter { from: Some(150), to: Some(300), country: Some("DE".into()), ..Default::default() };
+    assert_eq!(uids(page(window).await.0), [c.id]);
+    let uid_and_email =
+        UserFilter { uid: Some(b.uid.clone()), email_key: Some("fb@example.com".into()), ..Default::default() };
+    assert_eq!(uids(page(uid_and_email).await.0), [b.id]);
+    let mismatch =
+        UserFilter { uid: Some(b.uid.clone()), email_key: Some("fa@example.com".into()), ..Default::default() };
+    assert_eq!(page(mismatch).await.1, 0);
+    let (rows, total) = db.pending_documents_page(&banned_fr, 10, 0).await.expect("pending");
+    assert_eq!((rows.len(), total), (0, 0));
+
+    // A page's profiles in one query, by user.
+    let profiles = db.profiles_of_users(&[c.id, a.id]).await.expect("profiles");
+    let owners: Vec<(i64, Option<String>)> = profiles.into_iter().map(|p| (p.user_id, p.country)).collect();
+    assert_eq!(owners, [(a.id, Some("FR".to_string())), (c.id, Some("DE".to_string()))]);
+    assert!(db.profiles_of_users(&[]).await.expect("none").is_empty());
+});

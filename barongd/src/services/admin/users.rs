@@ -1,6 +1,8 @@
 //! `/admin/users` reads: the user list (plain or with profiles) and one user with everything
 //! KYC holds on them. PII is masked for roles outside `admin_unmasked_pii_roles` (W8).
 
+use std::collections::HashMap;
+
 use common::admin_api::{AdminDocument, AdminLabelView, Comment, User, UserWithKyc, UserWithProfile};
 use common::entities::{DataStorage, Profile, UploadUrl};
 use serde::Serialize;
@@ -50,10 +52,15 @@ pub async fn list(
         }
         return Ok((UserList::Plain(out), total));
     }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut by_user: HashMap<i64, Vec<Profile>> = HashMap::new();
+    for p in app.store.profiles_of_users(&ids).await? {
+        by_user.entry(p.user_id).or_default().push(shown(app, role, profile_masked(app, &p, false)));
+    }
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let u = user_entity(app, r).await?;
-        let profiles = profiles(app, role, r.id).await?;
+        let profiles = by_user.remove(&r.id).unwrap_or_default();
         out.push(UserWithProfile::new(u, profiles, iso8601(r.created_at), iso8601(r.updated_at)));
     }
     Ok((UserList::Extended(out), total))

@@ -67,10 +67,14 @@ async fn render(app: &App, rows: &[UserRow], extended: bool, mask: bool) -> Mgmt
         }
         return to_json(&out);
     }
+    let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
+    let mut by_user: std::collections::HashMap<i64, Vec<_>> = std::collections::HashMap::new();
+    for p in app.store.profiles_of_users(&ids).await.map_err(MgmtError::internal)? {
+        by_user.entry(p.user_id).or_default().push(display::profile_masked(app, &p, mask));
+    }
     let mut out = Vec::with_capacity(rows.len());
     for u in rows {
-        let profiles = app.store.profiles_of(u.id).await.map_err(MgmtError::internal)?;
-        let shown = profiles.iter().map(|p| display::profile_masked(app, p, mask)).collect();
+        let shown = by_user.remove(&u.id).unwrap_or_default();
         out.push(UserWithProfile::new(user(app, u).await?, shown, iso8601(u.created_at), iso8601(u.updated_at)));
     }
     to_json(&out)
