@@ -74,7 +74,9 @@ pub async fn update(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
     let kid = p.required("kid");
     let uid = p.required("uid");
     let scopes = clean_scopes(p.optional("scopes"));
-    let state = p.optional("state");
+    // Barong's management clients write `inactive` (its own cascades' word); the key model's
+    // one non-active state is `disabled`.
+    let state = p.optional("state").map(|s| if s == "inactive" { "disabled".to_string() } else { s });
     p.finish()?;
     let h = holder(app, &uid).await?;
     match api_keys::update(app, h.key_holder(), &kid, scopes.as_deref(), state.as_deref()).await {

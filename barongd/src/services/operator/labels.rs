@@ -37,9 +37,8 @@ pub async fn set(app: &App, user: &UserRow, key: &str, value: &str, scope: &str)
 /// Deletes `key` in `scope`; 404 `label.not_found` when there is none.
 pub async fn remove(app: &App, user: &UserRow, key: &str, scope: &str) -> ServiceResult<UserWithFullInfo> {
     let scope = scope_of(scope)?;
-    if !app.store.delete_label(user.id, &user_labels::normalize(key), scope).await? {
+    let Some(user) = levels::remove_label(app, user, &user_labels::normalize(key), scope).await? else {
         return Err(ServiceError::not_found("label.not_found"));
-    }
-    let user = levels::recompute(app, user).await?;
+    };
     full_info::user_with_full_info(app, &user).await
 }

@@ -25,6 +25,10 @@ async fn keys_of_service_accounts(srv: TestServer, keys: Keys) {
         "{b}"
     );
     assert!(b.get("secret").is_none_or(Value::is_null), "no secret on update: {b}");
+    let on = ask(json!({"kid": kid, "uid": sa_uid, "state": "active"}));
+    assert_eq!(post_signed(&srv, "api_keys/update", &on).await.1["state"].as_str(), Some("active"));
+    let inactive = ask(json!({"kid": kid, "uid": sa_uid, "state": "inactive"}));
+    assert_eq!(post_signed(&srv, "api_keys/update", &inactive).await.1["state"].as_str(), Some("disabled"));
     let bogus = ask(json!({"kid": kid, "uid": sa_uid, "state": "bogus"}));
     assert_eq!(post_signed(&srv, "api_keys/update", &bogus).await, (422, json!({"errors": ["state.inclusion"]})));
     let unknown = ask(json!({"kid": "0000000000000000", "uid": sa_uid}));
