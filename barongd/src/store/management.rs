@@ -205,37 +205,11 @@ macro_rules! impl_management_store {
                 import: &$crate::store::management::UserImport<'_>,
                 events: $crate::store::management::ImportEvents<'_>,
             ) -> $crate::store::StoreResult<$crate::store::UserRow> {
-                const USER: &str = concat!(
-                    "INSERT INTO users (uid, username, email, email_key, password_digest, role, data, level, otp, \
-                     state, referral_id, language, claims_version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9, $10, $11, 0, $12, $12) RETURNING ",
-                    $crate::store::users::user_columns!()
-                );
                 const PHONE: &str = "INSERT INTO phones (user_id, country, number_sealed, number_index, validated_at, \
                      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5, $5)";
-                const PROFILE: &str = concat!(
-                    "INSERT INTO profiles (user_id, author, first_name_sealed, last_name_sealed, dob_sealed, \
-                     address_sealed, postcode, city, country, state, metadata, created_at, updated_at) \
-                     VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING ",
-                    $crate::store::profiles::profile_columns!()
-                );
                 let u = import.user;
                 let mut tx = self.pool.begin().await?;
-                let user = sqlx::query_as::<$db, $crate::store::UserRow>(USER)
-                    .bind(&u.uid)
-                    .bind(&u.username)
-                    .bind(&u.email)
-                    .bind(&u.email_key)
-                    .bind(&u.password_digest)
-                    .bind(u.role.as_str())
-                    .bind(&u.data)
-                    .bind(u.level)
-                    .bind(u.state.as_str())
-                    .bind(u.referral_id)
-                    .bind(&u.language)
-                    .bind(u.now)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let user = $crate::store::users::insert_user_row!($db, &mut *tx, u);
                 if let Some((country, sealed, index)) = import.phone {
                     sqlx::query::<$db>(PHONE)
                         .bind(user.id)
@@ -247,22 +221,12 @@ macro_rules! impl_management_store {
                         .await?;
                 }
                 let profile = match import.profile {
-                    Some((f, state)) => Some(
-                        sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(PROFILE)
-                            .bind(user.id)
-                            .bind(&f.first_name_sealed)
-                            .bind(&f.last_name_sealed)
-                            .bind(&f.dob_sealed)
-                            .bind(&f.address_sealed)
-                            .bind(&f.postcode)
-                            .bind(&f.city)
-                            .bind(&f.country)
-                            .bind(state.code())
-                            .bind(&f.metadata)
-                            .bind(u.now)
-                            .fetch_one(&mut *tx)
-                            .await?,
-                    ),
+                    Some((f, state)) => {
+                        let author: Option<&str> = None;
+                        Some($crate::store::profiles::insert_profile_row!(
+                            $db, &mut *tx, user.id, author, f, state, u.now
+                        ))
+                    }
                     None => None,
                 };
                 let label = match &import.label {

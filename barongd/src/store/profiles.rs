@@ -35,6 +35,36 @@ macro_rules! profile_columns {
 }
 pub(crate) use profile_columns;
 
+/// Inserts a profile of `$user_id` from `$f` (`ProfileFields`) in `$state` by `$author` on
+/// `$conn`, and evaluates to its row; the user API, the Admin API and the import share it.
+macro_rules! insert_profile_row {
+    ($db:ty, $conn:expr, $user_id:expr, $author:expr, $f:expr, $state:expr, $now:expr) => {{
+        const SQL: &str = concat!(
+            "INSERT INTO profiles (user_id, author, first_name_sealed, last_name_sealed, dob_sealed, \
+             address_sealed, postcode, city, country, state, metadata, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING ",
+            $crate::store::profiles::profile_columns!()
+        );
+        let f = $f;
+        sqlx::query_as::<$db, $crate::store::profiles::ProfileRow>(SQL)
+            .bind($user_id)
+            .bind($author)
+            .bind(&f.first_name_sealed)
+            .bind(&f.last_name_sealed)
+            .bind(&f.dob_sealed)
+            .bind(&f.address_sealed)
+            .bind(&f.postcode)
+            .bind(&f.city)
+            .bind(&f.country)
+            .bind($state.code())
+            .bind(&f.metadata)
+            .bind($now)
+            .fetch_one($conn)
+            .await?
+    }};
+}
+pub(crate) use insert_profile_row;
+
 /// The stored fields of a profile (PII already sealed).
 #[derive(Debug, Clone, Default)]
 pub struct ProfileFields {
@@ -181,12 +211,6 @@ macro_rules! impl_profile_store {
                 events: $crate::store::profiles::ProfileEvents<'_>,
             ) -> $crate::store::StoreResult<Option<$crate::store::profiles::ProfileRow>> {
                 use $crate::store::profiles::{ProfileChange, ProfileRow};
-                const INSERT: &str = concat!(
-                    "INSERT INTO profiles (user_id, author, first_name_sealed, last_name_sealed, dob_sealed, \
-                     address_sealed, postcode, city, country, state, metadata, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING ",
-                    $crate::store::profiles::profile_columns!()
-                );
                 const EDIT: &str = concat!(
                     "UPDATE profiles SET first_name_sealed = $3, last_name_sealed = $4, dob_sealed = $5, \
                      address_sealed = $6, postcode = $7, city = $8, country = $9, metadata = $10, state = $11, \
@@ -203,23 +227,11 @@ macro_rules! impl_profile_store {
                     $db,
                     |conn| {
                         let profile = match change {
-                            ProfileChange::Insert { user_id, fields: f, state, author } => Some(
-                                sqlx::query_as::<$db, ProfileRow>(INSERT)
-                                    .bind(user_id)
-                                    .bind(author)
-                                    .bind(&f.first_name_sealed)
-                                    .bind(&f.last_name_sealed)
-                                    .bind(&f.dob_sealed)
-                                    .bind(&f.address_sealed)
-                                    .bind(&f.postcode)
-                                    .bind(&f.city)
-                                    .bind(&f.country)
-                                    .bind(state.code())
-                                    .bind(&f.metadata)
-                                    .bind(now)
-                                    .fetch_one(&mut *conn)
-                                    .await?,
-                            ),
+                            ProfileChange::Insert { user_id, fields: f, state, author } => {
+                                Some($crate::store::profiles::insert_profile_row!(
+                                    $db, &mut *conn, user_id, author, f, state, now
+                                ))
+                            }
                             ProfileChange::Edit { id, from, fields: f, state } => {
                                 sqlx::query_as::<$db, ProfileRow>(EDIT)
                                     .bind(id)

@@ -15,6 +15,36 @@ macro_rules! user_columns {
 }
 pub(crate) use user_columns;
 
+/// Inserts the `NewUser` `$u` on `$conn` (inside the caller's transaction) and evaluates to its
+/// row; sign-up and the Management API's import write users the same way.
+macro_rules! insert_user_row {
+    ($db:ty, $conn:expr, $u:expr) => {{
+        const SQL: &str = concat!(
+            "INSERT INTO users (uid, username, email, email_key, password_digest, role, data, level, otp, \
+             state, referral_id, language, claims_version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9, $10, $11, 0, $12, $12) RETURNING ",
+            $crate::store::users::user_columns!()
+        );
+        let u = $u;
+        sqlx::query_as::<$db, $crate::store::users::UserRow>(SQL)
+            .bind(&u.uid)
+            .bind(&u.username)
+            .bind(&u.email)
+            .bind(&u.email_key)
+            .bind(&u.password_digest)
+            .bind(u.role.as_str())
+            .bind(&u.data)
+            .bind(u.level)
+            .bind(u.state.as_str())
+            .bind(u.referral_id)
+            .bind(&u.language)
+            .bind(u.now)
+            .fetch_one($conn)
+            .await?
+    }};
+}
+pub(crate) use insert_user_row;
+
 #[derive(Clone, sqlx::FromRow)]
 pub struct UserRow {
     pub id: i64,
@@ -154,28 +184,8 @@ macro_rules! impl_user_store {
                 u: &$crate::store::users::NewUser,
                 events: $crate::store::outbox::EventsOf<'_, $crate::store::users::UserRow>,
             ) -> $crate::store::StoreResult<$crate::store::users::UserRow> {
-                const SQL: &str = concat!(
-                    "INSERT INTO users (uid, username, email, email_key, password_digest, role, data, level, otp, \
-                     state, referral_id, language, claims_version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9, $10, $11, 0, $12, $12) RETURNING ",
-                    $crate::store::users::user_columns!()
-                );
                 let mut tx = self.pool.begin().await?;
-                let row = sqlx::query_as::<$db, $crate::store::users::UserRow>(SQL)
-                    .bind(&u.uid)
-                    .bind(&u.username)
-                    .bind(&u.email)
-                    .bind(&u.email_key)
-                    .bind(&u.password_digest)
-                    .bind(u.role.as_str())
-                    .bind(&u.data)
-                    .bind(u.level)
-                    .bind(u.state.as_str())
-                    .bind(u.referral_id)
-                    .bind(&u.language)
-                    .bind(u.now)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let row = $crate::store::users::insert_user_row!($db, &mut *tx, u);
                 let events = events(&row);
                 $crate::store::outbox::insert_events!($db, tx, &events);
                 tx.commit().await?;

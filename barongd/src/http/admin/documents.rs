@@ -7,10 +7,10 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
 use crate::http::incoming::Incoming;
+use crate::http::resource::documents::attachment;
 use crate::services::App;
 use crate::services::admin::documents;
 use crate::services::admin::pipeline::{self, AdminRequest};
@@ -52,14 +52,5 @@ async fn download(app: &App, inc: &Incoming, caller: &UserRow, id: String) -> Se
     ]);
     let req = AdminRequest { method: "GET", rest: "users/documents", ctx: &inc.ctx, params: Some(&params) };
     pipeline::record(app, &req, caller, true).await;
-    let mut resp = Response::new(d.bytes.into());
-    *resp.status_mut() = StatusCode::OK;
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(d.kind.mime()));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"document.{}\"", d.extension)) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(resp)
+    Ok(attachment(d))
 }

@@ -156,16 +156,21 @@ pub async fn download(app: &App, inc: Incoming, id: String) -> Response {
         let expires = p.text("expires").ok().flatten();
         let signature = p.text("signature").ok().flatten();
         let d = documents::download(app, &user, &id, expires.as_deref(), signature.as_deref()).await?;
-        let mut resp = Response::new(d.bytes.into());
-        *resp.status_mut() = StatusCode::OK;
-        let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(d.kind.mime()));
-        h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"document.{}\"", d.extension)) {
-            h.insert(header::CONTENT_DISPOSITION, v);
-        }
-        Ok(resp)
+        Ok(attachment(d))
     };
     reply::respond(&inc.ctx, r.await)
+}
+
+/// A stored document file as a download: its sniffed type, never rendered inline, never cached.
+pub(crate) fn attachment(d: documents::Download) -> Response {
+    let mut resp = Response::new(d.bytes.into());
+    *resp.status_mut() = StatusCode::OK;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(d.kind.mime()));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"document.{}\"", d.extension)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
 }
