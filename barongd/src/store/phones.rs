@@ -52,6 +52,16 @@ pub trait PhoneStore {
         number_index: &str,
         now: i64,
     ) -> StoreResult<PhoneRecord>;
+    /// Adds a number already verified elsewhere (the Management API's `phones`), in one
+    /// statement; `StoreError::Unique` when the user has it or another user verified it.
+    async fn insert_validated_phone(
+        &self,
+        user_id: i64,
+        country: &str,
+        number_sealed: &str,
+        number_index: &str,
+        now: i64,
+    ) -> StoreResult<PhoneRecord>;
     /// Counts one send when the resend limits allow it; false (nothing changed) when they do not.
     async fn reserve_send(&self, id: i64, limit: SendLimit) -> StoreResult<bool>;
     /// Undoes `reserve_send` after a failed delivery.
@@ -93,6 +103,29 @@ macro_rules! impl_phone_store {
                     .bind(user_id)
                     .bind(number_index)
                     .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn insert_validated_phone(
+                &self,
+                user_id: i64,
+                country: &str,
+                number_sealed: &str,
+                number_index: &str,
+                now: i64,
+            ) -> $crate::store::StoreResult<$crate::store::phones::PhoneRecord> {
+                const SQL: &str = concat!(
+                    "INSERT INTO phones (user_id, country, number_sealed, number_index, validated_at, created_at, \
+                     updated_at) VALUES ($1, $2, $3, $4, $5, $5, $5) RETURNING ",
+                    $crate::store::phones::phone_columns!()
+                );
+                Ok(sqlx::query_as::<$db, $crate::store::phones::PhoneRecord>(SQL)
+                    .bind(user_id)
+                    .bind(country)
+                    .bind(number_sealed)
+                    .bind(number_index)
+                    .bind(now)
+                    .fetch_one(&self.pool)
                     .await?)
             }
 

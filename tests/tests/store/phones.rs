@@ -57,6 +57,18 @@ contract!(a_number_is_verified_for_one_user_at_most, |db: Db| async move {
     assert_eq!(phone(&db, other.id, "idx").await.validated_at, None);
 });
 
+contract!(a_validated_phone_is_added_in_one_write, |db: Db| async move {
+    let u = new_user(&db, "mv@example.com").await;
+    let other = new_user(&db, "mv2@example.com").await;
+    let p = db.insert_validated_phone(u.id, "GB", "s", "vidx", NOW).await.expect("insert");
+    assert_eq!((p.validated_at, p.code.as_deref()), (Some(NOW), None));
+    assert!(db.verified_number_exists("vidx").await.expect("verified"));
+    // The user has it already; another user cannot have it verified too.
+    unique_violation(db.insert_validated_phone(u.id, "GB", "s2", "vidx", NOW).await);
+    unique_violation(db.insert_validated_phone(other.id, "GB", "s", "vidx", NOW).await);
+    assert!(db.user_phone(other.id, "vidx").await.expect("read").is_none(), "nothing half-written");
+});
+
 contract!(set_code_starts_a_fresh_code, |db: Db| async move {
     let u = new_user(&db, "code@example.com").await;
     let p = db.insert_phone(u.id, "DE", "s", "idx", NOW).await.expect("insert");

@@ -42,8 +42,9 @@ pub async fn create(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
     let (user, raw) = user_and_number(app, data).await?;
     let n = normalize(&raw).ok_or_else(|| MgmtError::message(400, "management.phone.invalid_num"))?;
     let index = app.sealer.blind_index(phones::INDEX_DOMAIN, &n.number);
+    let number_exist = || MgmtError::message(400, "management.phone.number_exist");
     if app.store.verified_number_exists(&index).await.map_err(internal)? {
-        return Err(MgmtError::message(400, "management.phone.number_exist"));
+        return Err(number_exist());
     }
     let exists = || MgmtError::message(400, "management.phone.exists");
     if app.store.user_phone(user.id, &index).await.map_err(internal)?.is_some() {
@@ -51,12 +52,15 @@ pub async fn create(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
     }
     let now = app.clock.now();
     let sealed = app.sealer.seal(n.number.as_bytes());
-    let phone = match app.store.insert_phone(user.id, &n.country, &sealed, &index, now).await {
+    let phone = match app.store.insert_validated_phone(user.id, &n.country, &sealed, &index, now).await {
         Ok(p) => p,
+        // A concurrent request won: another user verified the number, or this one added it.
+        Err(StoreError::Unique(_)) if app.store.verified_number_exists(&index).await.map_err(internal)? => {
+            return Err(number_exist());
+        }
         Err(StoreError::Unique(_)) => return Err(exists()),
         Err(e) => return Err(internal(e)),
     };
-    app.store.mark_validated(phone.id, now).await.map_err(internal)?;
     let row = PhoneRow {
         id: phone.id,
         user_id: user.id,
