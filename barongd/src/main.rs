@@ -15,6 +15,7 @@ use barongd::services::events::{mail, publisher};
 use barongd::services::gateway::restrictions::{cache::Restrictions, refresh};
 use barongd::services::gateway::{caches::Authz, poller};
 use barongd::services::identity::hash_slots::HashSlots;
+use barongd::services::identity::legacy_passwords::{self, LegacyPasswords};
 use barongd::services::identity::{captcha, passwords};
 use barongd::services::kyc::{sms, uploads};
 use barongd::services::operator::seeds;
@@ -203,6 +204,8 @@ async fn run(config: Config) -> Result<(), Failure> {
             .map_err(Failure::Setup)?;
     let hasher = passwords::Hasher::new(&config.argon2).map_err(Failure::Setup)?;
     let hash_slots = HashSlots::new(&config.login_throttle);
+    let legacy_passwords =
+        Arc::new(LegacyPasswords::load(config.legacy_password_time_floor_ms, &store).await.map_err(Failure::Setup)?);
     let policy = passwords::Policy::new(&config).map_err(Failure::Setup)?;
     let captcha = captcha::Captcha::new(&config).map_err(Failure::Setup)?;
     let sms = sms::Sms::new(&config, data_dir.join("outbox"), clock.clone()).map_err(Failure::Setup)?;
@@ -230,6 +233,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         clock: clock.clone(),
         hasher,
         hash_slots,
+        legacy_passwords: legacy_passwords.clone(),
         policy,
         tokens,
         sealer,
@@ -248,6 +252,7 @@ async fn run(config: Config) -> Result<(), Failure> {
     let mail_worker = app.mailer.spawn_worker(stop_rx.clone());
     let admin_task = tokio::spawn(ctl_socket::serve(app.clone(), admin_listener, socket_path.clone()));
     let janitor = tokio::spawn(janitor(store.clone(), clock.clone(), stop_rx.clone()));
+    let legacy_recount = tokio::spawn(legacy_passwords::recount_loop(legacy_passwords, store.clone(), stop_rx.clone()));
     let restrictions_refresh = tokio::spawn(refresh::refresh_loop(app.clone(), stop_rx.clone()));
     let authz_poller = poller::spawn_poller(app.clone(), stop_rx.clone());
     // Only when the Event API is enabled (event_api_rabbitmq_url or _host).
@@ -287,6 +292,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         let _ = tokio::time::timeout(Duration::from_secs(5), publisher).await;
     }
     janitor.abort();
+    legacy_recount.abort();
     restrictions_refresh.abort();
     authz_poller.abort();
     let _ = std::fs::remove_file(&socket_path);

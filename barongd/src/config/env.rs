@@ -35,6 +35,13 @@ pub fn apply(map: &mut Mapping, defaults: &Mapping, env: &dyn Fn(&str) -> Option
     if let Some(url) = env("EVENT_API_RABBITMQ_URL") {
         map.insert("event_api_rabbitmq_url".into(), Value::String(url));
     }
+    // Unset means "measured at start", so its default is null and the generic list above skips it.
+    if let Some(raw) = env("BARONG_LEGACY_PASSWORD_TIME_FLOOR_MS") {
+        let ms = raw.trim().parse::<u64>().map_err(|_| {
+            format!("BARONG_LEGACY_PASSWORD_TIME_FLOOR_MS: expected a number of milliseconds, got `{raw}`")
+        })?;
+        map.insert("legacy_password_time_floor_ms".into(), Value::from(ms));
+    }
     // A list setting of ours: comma-separated in the environment.
     for (key, var) in [
         ("admin_unmasked_pii_roles", "BARONG_ADMIN_UNMASKED_PII_ROLES"),

@@ -101,6 +101,9 @@ fn validate(c: &Config) -> Result<(), String> {
     if c.argon2.memory_kib < 8 || c.argon2.iterations < 1 || c.argon2.parallelism < 1 {
         errors.push("argon2: memory_kib >= 8, iterations >= 1 and parallelism >= 1 are required".into());
     }
+    if c.legacy_password_time_floor_ms.is_some_and(|ms| ms > 60_000) {
+        errors.push("legacy_password_time_floor_ms: must be at most 60000 (a minute per sign-in)".into());
+    }
     let (t, m) = (&c.login_throttle, &c.mail_throttle);
     if t.window_seconds < 1 || t.max_hashing_per_account < 1 || t.max_hashing_per_ip < 1 {
         errors.push("login_throttle: window_seconds and max_hashing_per_* must be at least 1".into());
@@ -252,6 +255,17 @@ mod tests {
         let c = load(&flags, &env_of(&[])).expect("example loads");
         let d = load(&Overrides::default(), &env_of(&[])).expect("defaults load");
         assert_eq!(redacted_yaml(&c), redacted_yaml(&d), "example and defaults agree");
+    }
+
+    #[test]
+    fn the_legacy_password_floor_is_measured_unless_set() {
+        assert_eq!(load(&Overrides::default(), &env_of(&[])).expect("default").legacy_password_time_floor_ms, None);
+        let var = "BARONG_LEGACY_PASSWORD_TIME_FLOOR_MS";
+        let c = load(&Overrides::default(), &env_of(&[(var, "300")])).expect("set");
+        assert_eq!(c.legacy_password_time_floor_ms, Some(300));
+        assert!(load(&Overrides::default(), &env_of(&[(var, "soon")])).expect_err("not a number").contains(var));
+        let e = load(&Overrides::default(), &env_of(&[(var, "60001")])).expect_err("too long");
+        assert!(e.contains("legacy_password_time_floor_ms"), "{e}");
     }
 
     #[test]

@@ -154,6 +154,11 @@ pub struct Config {
     /// Size and rate caps of the admin activity rows of denied gateway requests.
     pub denied_audit: DeniedAuditSettings,
     pub argon2: Argon2Settings,
+    /// While any bcrypt digest imported from Barong remains, every sign-in's password step takes
+    /// at least this long, milliseconds, so a slow bcrypt check does not tell a not-yet-migrated
+    /// account from others. Unset: 1.5 × the slowest of a few bcrypt checks at the highest stored
+    /// cost, measured at start (and again when a higher cost appears). 0 turns the floor off.
+    pub legacy_password_time_floor_ms: Option<u64>,
     pub mailer: MailerSettings,
     pub login_throttle: ThrottleSettings,
     pub mail_throttle: MailThrottleSettings,

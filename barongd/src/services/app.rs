@@ -12,6 +12,7 @@ use crate::services::gateway::caches::Authz;
 use crate::services::gateway::restrictions::cache::Restrictions;
 use crate::services::identity::captcha::Captcha;
 use crate::services::identity::hash_slots::HashSlots;
+use crate::services::identity::legacy_passwords::LegacyPasswords;
 use crate::services::identity::passwords::{Hasher, Policy};
 use crate::services::kyc::sms::Sms;
 use crate::services::seal::Sealer;
@@ -25,6 +26,8 @@ pub struct App {
     pub hasher: Hasher,
     /// Password checks in flight per client, bounded before they reach the hasher's queue.
     pub hash_slots: HashSlots,
+    /// Barong's bcrypt digests still to migrate, and the sign-in time floor while any remain.
+    pub legacy_passwords: Arc<LegacyPasswords>,
     pub policy: Policy,
     pub tokens: Tokens,
     pub sealer: Sealer,

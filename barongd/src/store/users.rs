@@ -140,6 +140,12 @@ pub trait UserStore {
         now: i64,
         events: &[PendingEvent],
     ) -> StoreResult<()>;
+    /// How many password digests look like bcrypt (`$2…`, imported from Barong), by their first
+    /// seven characters (`$2a$12$`): the caller tells valid prefixes and costs from the rest.
+    async fn legacy_password_counts(&self) -> StoreResult<Vec<(String, i64)>>;
+    /// Replaces a legacy digest after a sign-in proved the password, only while the user still has
+    /// exactly `legacy` (a concurrent password change wins); true when it was replaced.
+    async fn rehash_legacy_password(&self, user_id: i64, legacy: &str, digest: &str, now: i64) -> StoreResult<bool>;
     /// Saves a recomputed state/level and bumps `claims_version` so cached claims are dropped.
     async fn update_state_level(&self, user_id: i64, state: &AccountState, level: i64, now: i64) -> StoreResult<()> {
         self.update_state_level_with_events(user_id, state, level, now, &[]).await
@@ -247,6 +253,36 @@ macro_rules! impl_user_store {
                         .await?
                 });
                 Ok(())
+            }
+
+            async fn legacy_password_counts(&self) -> $crate::store::StoreResult<Vec<(String, i64)>> {
+                // The pattern is bound: no `$` inside the SQL text, where PostgreSQL reads placeholders.
+                Ok(sqlx::query_as::<$db, (String, i64)>(
+                    "SELECT substr(password_digest, 1, 7), COUNT(*) FROM users WHERE password_digest LIKE $1 \
+                     GROUP BY substr(password_digest, 1, 7)",
+                )
+                .bind("$2%")
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn rehash_legacy_password(
+                &self,
+                user_id: i64,
+                legacy: &str,
+                digest: &str,
+                now: i64,
+            ) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "UPDATE users SET password_digest = $1, updated_at = $2 WHERE id = $3 AND password_digest = $4",
+                )
+                .bind(digest)
+                .bind(now)
+                .bind(user_id)
+                .bind(legacy)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
             }
 
             async fn update_state_level_with_events(

@@ -1,7 +1,10 @@
 //! Login and logout (`POST` and `DELETE identity/sessions`), with two departures from Barong:
 //! the password is checked before the account state (Barong told anyone who knew an email that
 //! the account was banned), and failed attempts are throttled per account and per IP
-//! (docs/barong-weaknesses-fixed.md#w-login-enumeration and #w-brute-force).
+//! (docs/barong-weaknesses-fixed.md#w-login-enumeration and #w-brute-force). Barong's bcrypt
+//! digests sign in too, and become argon2id on their first use (migration spec §2.7).
+
+use std::time::Instant;
 
 use crate::model::AccountState;
 use crate::services::App;
@@ -13,6 +16,7 @@ use crate::services::events::event_api as events;
 use crate::services::identity::attempts;
 use crate::services::identity::captcha::{Answer, Endpoint};
 use crate::services::identity::email_address::{email_key, too_long};
+use crate::services::identity::legacy_passwords;
 use crate::services::identity::sessions::{self, WithSession};
 use crate::services::identity::totp;
 use crate::store::UserRow;
@@ -45,8 +49,18 @@ pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceRe
     // the account's window.
     let attempt = attempts::reserve(app, &key, &ctx.ip, "identity.session.too_many_attempts").await?;
 
+    // The password step: its time must not tell which accounts still have a slow bcrypt digest.
+    let started = Instant::now();
     let user = app.store.user_by_email_key(&key).await?;
-    let ok = app.hasher.verify(&c.password, user.as_ref().map(|u| u.password_digest.as_str())).await?;
+    let digest = user.as_ref().map(|u| u.password_digest.as_str());
+    if digest.is_some_and(legacy_passwords::is_legacy) && app.legacy_passwords.remaining() == 0 {
+        // Imported since the last count: the floor must hold from this sign-in on.
+        if let Err(e) = app.legacy_passwords.refresh(&app.store).await {
+            tracing::warn!(error = %e, "counting bcrypt digests failed");
+        }
+    }
+    let ok = app.hasher.verify(&c.password, digest).await?;
+    app.legacy_passwords.hold(started).await;
     let Some(user) = user.filter(|_| ok) else {
         if let Some(u) = app.store.user_by_email_key(&key).await? {
             let reason = Some("Invalid Email or Password");
@@ -54,6 +68,7 @@ pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceRe
         }
         return Err(invalid());
     };
+    migrate_legacy(app, &user, &c.password).await;
 
     let refusal = match user.state {
         AccountState::Active | AccountState::Pending => None,
@@ -93,6 +108,30 @@ pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceRe
     let mut entity = full_info::user_with_full_info(app, &user).await?;
     entity.csrf_token = Some(session.csrf_token.clone());
     Ok(WithSession { user: entity, session: Some(session) })
+}
+
+/// Replaces a bcrypt digest the password just matched by barong-rs's argon2id. Done once the
+/// password is proven, whatever the account's state or second factor, so every account that
+/// still signs in leaves bcrypt (and the time floor goes once all have). The login's writes are
+/// not one transaction, so this is one conditional UPDATE: a password changed meanwhile is kept.
+/// A failure only postpones the migration to the next sign-in.
+async fn migrate_legacy(app: &App, user: &UserRow, password: &str) {
+    let legacy = &user.password_digest;
+    // A password longer than bcrypt's 72 bytes matched only by truncation: storing it would make
+    // the long form the password, so it stays bcrypt.
+    if !legacy_passwords::is_legacy(legacy) || !legacy_passwords::rehashable(password) {
+        return;
+    }
+    let migrated = async {
+        let digest = app.hasher.hash(password).await?;
+        if app.store.rehash_legacy_password(user.id, legacy, &digest, app.clock.now()).await? {
+            app.legacy_passwords.refresh(&app.store).await?;
+        }
+        Ok::<(), ServiceError>(())
+    };
+    if let Err(e) = migrated.await {
+        tracing::warn!(uid = %user.uid, error = %e, "rehashing a bcrypt password failed; kept until the next sign-in");
+    }
 }
 
 /// The second factor at login, inside the login's own reservation (a wrong code keeps it).

@@ -6,6 +6,7 @@ pub mod captcha;
 pub mod email_address;
 pub mod email_confirmation;
 pub mod hash_slots;
+pub mod legacy_passwords;
 pub mod login;
 pub mod mail_links;
 pub mod mail_requests;

@@ -11,6 +11,7 @@ use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::{Semaphore, oneshot};
 
 use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::identity::legacy_passwords::{self, bcrypt_input};
 use crate::services::identity::password_strength;
 
 /// Upper bound on accepted password length, bytes: keeps hashing cost bounded for huge inputs.
@@ -19,6 +20,8 @@ pub const MAX_PASSWORD_BYTES: usize = 4096;
 enum Work {
     Hash(Vec<u8>),
     Verify(Vec<u8>, String),
+    /// A legacy digest imported from Barong, with the bytes of the password bcrypt reads.
+    Bcrypt(Vec<u8>, String),
 }
 
 struct Job {
@@ -26,7 +29,7 @@ struct Job {
     reply: oneshot::Sender<Result<String, String>>,
 }
 
-/// Argon2id on a fixed pool of hashing threads. Each thread allocates one argon2 memory block on
+/// Argon2id (and Barong's legacy bcrypt) on a fixed pool of hashing threads. Each thread allocates one argon2 memory block on
 /// its first job and reuses it while work keeps coming (allocating 19 MiB per hash left glibc
 /// holding hundreds of MiB after a login flood), and frees it after a few idle seconds. The
 /// semaphore bounds jobs in flight, so a flood queues instead of growing memory.
@@ -81,11 +84,17 @@ impl Hasher {
         self.run(Work::Hash(password.as_bytes().to_vec())).await?.map_err(ServiceError::internal)
     }
 
-    /// Checks `password` against `digest`; with no digest, burns the same work and says no.
+    /// Checks `password` against `digest` (argon2id, or bcrypt imported from Barong); with no
+    /// digest, or a bcrypt variant barong-rs refuses (`$2x$`, malformed), burns the work of an
+    /// argon2id check and says no, as for a wrong password.
     pub async fn verify(&self, password: &str, digest: Option<&str>) -> ServiceResult<bool> {
-        let known = digest.is_some();
-        let digest = digest.map(str::to_string).unwrap_or_else(|| self.dummy.as_str().to_string());
-        let ok = self.run(Work::Verify(password.as_bytes().to_vec(), digest)).await?;
+        let pw = password.as_bytes();
+        let (work, known) = match digest {
+            Some(d) if legacy_passwords::accepted(d) => (Work::Bcrypt(bcrypt_input(pw).to_vec(), d.to_string()), true),
+            Some(d) if !legacy_passwords::is_legacy(d) => (Work::Verify(pw.to_vec(), d.to_string()), true),
+            _ => (Work::Verify(pw.to_vec(), self.dummy.as_str().to_string()), false),
+        };
+        let ok = self.run(work).await?;
         Ok(ok.is_ok() && known)
     }
 }
@@ -111,6 +120,10 @@ fn worker(rx: &flume::Receiver<Job>, params: &Params) {
         let result = match job.work {
             Work::Hash(pw) => hash_with(params, &pw, blocks),
             Work::Verify(pw, digest) => verify_with(&pw, &digest, params, blocks).map(|()| String::new()),
+            Work::Bcrypt(pw, digest) => match bcrypt::verify(&pw, &digest) {
+                Ok(true) => Ok(String::new()),
+                _ => Err("mismatch".into()),
+            },
         };
         let _ = job.reply.send(result);
     }
@@ -232,6 +245,22 @@ mod tests {
         let ours = h.hash("pw").await.expect("hash");
         let parsed = PasswordHash::new(&ours).expect("PHC");
         assert!(argon2::PasswordVerifier::verify_password(&Argon2::default(), b"pw", &parsed).is_ok());
+    }
+
+    #[tokio::test]
+    async fn bcrypt_digests_from_barong_verify_on_their_first_72_bytes() {
+        let h = Hasher::new(&fast()).expect("hasher");
+        let pw = "Tecohvi0!x".repeat(8); // 80 bytes
+        let digest = bcrypt::hash(&pw.as_bytes()[..72], 4).expect("bcrypt");
+        assert!(h.verify(&pw, Some(&digest)).await.expect("verify"));
+        assert!(h.verify(&pw[..72], Some(&digest)).await.expect("verify 72"));
+        assert!(!h.verify(&pw[..71], Some(&digest)).await.expect("verify 71"));
+        for variant in ["$2a$", "$2y$"] {
+            let d = digest.replacen("$2b$", variant, 1);
+            assert!(h.verify(&pw, Some(&d)).await.expect("variant"), "{variant}");
+        }
+        let x = digest.replacen("$2b$", "$2x$", 1);
+        assert!(!h.verify(&pw, Some(&x)).await.expect("2x"), "$2x$ is refused");
     }
 
     #[test]
