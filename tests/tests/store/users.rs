@@ -179,3 +179,27 @@ contract!(data_storage_titles_are_unique_per_user_in_any_case, |db: Db| async mo
     unique_violation(db.insert_data_storage(u.id, "pERSONAL", "{}", NOW).await);
     assert_eq!(db.data_storages_of(u.id).await.expect("storages").len(), 1);
 });
+
+contract!(legacy_digests_are_counted_by_prefix_and_replaced_only_while_unchanged, |db: Db| async move {
+    let digest = "$2a$12$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
+    let a = new_user(&db, "a@example.com").await;
+    let b = new_user(&db, "b@example.com").await;
+    let c = new_user(&db, "c@example.com").await;
+    new_user(&db, "argon@example.com").await;
+    db.update_password(a.id, digest, NOW).await.expect("a");
+    db.update_password(b.id, digest, NOW).await.expect("b");
+    db.update_password(c.id, &digest.replacen("$2a$12$", "$2x$04$", 1), NOW).await.expect("c");
+    let mut counts = db.legacy_password_counts().await.expect("count");
+    counts.sort();
+    assert_eq!(counts, [("$2a$12$".to_string(), 2), ("$2x$04$".to_string(), 1)], "argon2id digests are not counted");
+
+    // The rehash only replaces the digest it verified: a password changed meanwhile is kept.
+    assert!(db.rehash_legacy_password(a.id, digest, "$argon2id$a", NOW + 1).await.expect("rehash"));
+    let r = db.user_by_id(a.id).await.expect("read").expect("row");
+    assert_eq!((r.password_digest.as_str(), r.updated_at), ("$argon2id$a", NOW + 1));
+    db.update_password(b.id, "$argon2id$changed", NOW + 2).await.expect("changed");
+    assert!(!db.rehash_legacy_password(b.id, digest, "$argon2id$b", NOW + 3).await.expect("lost race"));
+    let r = db.user_by_id(b.id).await.expect("read").expect("row");
+    assert_eq!(r.password_digest, "$argon2id$changed");
+    assert_eq!(db.legacy_password_counts().await.expect("count"), [("$2x$04$".to_string(), 1)]);
+});
