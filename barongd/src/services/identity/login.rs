@@ -53,7 +53,7 @@ pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceRe
     let started = Instant::now();
     let user = app.store.user_by_email_key(&key).await?;
     let digest = user.as_ref().map(|u| u.password_digest.as_str());
-    if digest.is_some_and(legacy_passwords::is_legacy) && app.legacy_passwords.remaining() == 0 {
+    if digest.is_some_and(legacy_passwords::accepted) && app.legacy_passwords.remaining() == 0 {
         // Imported since the last count: the floor must hold from this sign-in on.
         if let Err(e) = app.legacy_passwords.refresh(&app.store).await {
             tracing::warn!(error = %e, "counting bcrypt digests failed");
