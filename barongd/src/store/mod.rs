@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod sqlite;
 pub mod throttle;
 pub mod tokens;
+pub mod user_list;
 pub mod users;
 
 use std::sync::Arc;
