@@ -16,7 +16,8 @@ use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::kyc::display::{phone_masked, profile_masked};
 use crate::services::kyc::documents::mask_doc_number;
 use crate::store::UserRow;
-use crate::store::admin_users::{UserFilter, UserOrder};
+use crate::store::admin_users::{CommentRow, UserFilter, UserOrder};
+use crate::store::users::DataStorageRow;
 
 /// A page of `GET /admin/users`: `User`s, or `UserWithProfile`s when `extended`; of
 /// `GET /admin/users/documents/pending`, `User`s or `UserWithKYC`s.
@@ -120,29 +121,28 @@ pub async fn with_kyc(app: &App, role: &str, user: &UserRow) -> ServiceResult<Us
                 }
             })
             .collect(),
-        data_storages: storages
-            .into_iter()
-            .map(|d| DataStorage {
-                title: d.title,
-                data: d.data,
-                created_at: iso8601(d.created_at),
-                updated_at: iso8601(d.updated_at),
-            })
-            .collect(),
-        comments: comments
-            .into_iter()
-            .map(|c| Comment {
-                id: c.id,
-                author_uid: c.author_uid,
-                title: c.title,
-                data: c.data,
-                created_at: iso8601(c.created_at),
-                updated_at: iso8601(c.updated_at),
-            })
-            .collect(),
+        data_storages: storages.into_iter().map(storage_entity).collect(),
+        comments: comments.into_iter().map(comment_entity).collect(),
         created_at: iso8601(user.created_at),
         updated_at: iso8601(user.updated_at),
     })
+}
+
+/// A data storage as the admin and management `UserWithKYC` show it.
+pub(crate) fn storage_entity(d: DataStorageRow) -> DataStorage {
+    DataStorage { title: d.title, data: d.data, created_at: iso8601(d.created_at), updated_at: iso8601(d.updated_at) }
+}
+
+/// A comment as the admin and management `UserWithKYC` show it.
+pub(crate) fn comment_entity(c: CommentRow) -> Comment {
+    Comment {
+        id: c.id,
+        author_uid: c.author_uid,
+        title: c.title,
+        data: c.data,
+        created_at: iso8601(c.created_at),
+        updated_at: iso8601(c.updated_at),
+    }
 }
 
 /// `GET /admin/users/labels/list`: private labels counted by (key, value), keyed by Ruby's

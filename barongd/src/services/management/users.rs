@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::services::App;
+use crate::services::admin::users::{comment_entity, storage_entity};
 use crate::services::clock::iso8601;
 use crate::services::identity::email_address::email_key;
 use crate::services::kyc::{display, documents, phones};
@@ -94,32 +95,8 @@ pub async fn user_with_kyc(app: &App, user: &UserRow) -> MgmtResult<UserWithKyc>
         labels: s.labels_of(user.id).await.map_err(internal)?.into_iter().map(AdminLabelView::from).collect(),
         phones: phones_of(app, &s.phones_of(user.id).await.map_err(internal)?),
         documents: s.documents_of(user.id).await.map_err(internal)?.iter().map(|d| document(app, d, expires)).collect(),
-        data_storages: s
-            .data_storages_of(user.id)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(|d| DataStorage {
-                title: d.title,
-                data: d.data,
-                created_at: iso8601(d.created_at),
-                updated_at: iso8601(d.updated_at),
-            })
-            .collect(),
-        comments: s
-            .comments_of(user.id)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(|c| Comment {
-                id: c.id,
-                author_uid: c.author_uid,
-                title: c.title,
-                data: c.data,
-                created_at: iso8601(c.created_at),
-                updated_at: iso8601(c.updated_at),
-            })
-            .collect(),
+        data_storages: s.data_storages_of(user.id).await.map_err(internal)?.into_iter().map(storage_entity).collect(),
+        comments: s.comments_of(user.id).await.map_err(internal)?.into_iter().map(comment_entity).collect(),
         created_at: iso8601(user.created_at),
         updated_at: iso8601(user.updated_at),
     })
