@@ -17,6 +17,10 @@ pub fn print_status(s: StatusInfo) {
     t.add_row(vec!["users".into(), s.users.to_string()]);
     t.add_row(vec!["mail waiting".into(), s.pending_mail.to_string()]);
     t.add_row(vec!["events waiting".into(), s.pending_events.to_string()]);
+    if !s.bcrypt_digests.is_empty() {
+        let left: Vec<String> = s.bcrypt_digests.iter().map(|(prefix, n)| format!("{prefix}: {n}")).collect();
+        t.add_row(vec!["bcrypt digests left".into(), left.join("\n")]);
+    }
     println!("{t}");
     // The abilities file as loaded: what each admin role may do in the Admin API.
     let mut a = table(&["role", "abilities"]);

@@ -177,6 +177,13 @@ async fn status(app: &App) -> Result<ReplyData, ServiceError> {
             .iter()
             .map(|(role, rules)| AbilityRole { role: role.clone(), rules: rules.clone() })
             .collect(),
+        bcrypt_digests: app
+            .store
+            .legacy_password_counts()
+            .await?
+            .into_iter()
+            .map(|(prefix, n)| (prefix.trim_end_matches('$').to_string(), n))
+            .collect(),
     }))
 }
 

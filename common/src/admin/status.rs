@@ -16,6 +16,10 @@ pub struct StatusInfo {
     /// The loaded `admin_permissions` (the abilities file), roles and rules in file order.
     #[serde(default)]
     pub abilities: Vec<AbilityRole>,
+    /// Barong bcrypt digests still waiting for their user's next sign-in, by prefix and cost
+    /// (`$2a$12`): the sign-in time floor holds while any remain.
+    #[serde(default)]
+    pub bcrypt_digests: std::collections::BTreeMap<String, i64>,
 }
 
 /// One role's abilities: `(action, models)` pairs as written (`manage`, `read`, …).

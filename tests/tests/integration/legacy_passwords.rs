@@ -22,6 +22,13 @@ async fn digest_of(srv: &TestServer, email: &str) -> String {
     srv.sql_texts(&format!("SELECT password_digest FROM users WHERE email = '{email}'")).await.remove(0)
 }
 
+/// `barongctl status --json`'s count of bcrypt digests left, by prefix and cost.
+fn bcrypt_left(srv: &TestServer) -> Value {
+    let (code, out, err) = srv.ctl(&["--json", "status"], None);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str::<Value>(&out).expect("status JSON")["bcrypt_digests"].clone()
+}
+
 async fn login(srv: &TestServer, email: &str, password: &str) -> (u16, Value) {
     post(&srv.client(), &srv.url("identity/sessions"), json!({"email": email, "password": password})).await
 }
@@ -29,10 +36,12 @@ async fn login(srv: &TestServer, email: &str, password: &str) -> (u16, Value) {
 both!(bcrypt_digests_sign_in_and_become_argon2id, |srv: TestServer| async move {
     let digest = barong_digest(PASSWORD.as_bytes(), "$2a$");
     legacy_user(&srv, "legacy@example.com", &digest).await;
+    assert_eq!(bcrypt_left(&srv), json!({"$2a$04": 1}), "status counts what is left");
     let (s, b) = login(&srv, "legacy@example.com", PASSWORD).await;
     assert_eq!((s, b["email"].as_str()), (200, Some("legacy@example.com")), "{b}");
     let now = digest_of(&srv, "legacy@example.com").await;
     assert!(now.starts_with("$argon2id$"), "rehashed: {now}");
+    assert_eq!(bcrypt_left(&srv), json!({}));
     let (s, b) = login(&srv, "legacy@example.com", PASSWORD).await;
     assert_eq!(s, 200, "the argon2id digest signs in: {b}");
 
