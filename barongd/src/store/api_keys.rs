@@ -10,7 +10,7 @@ use crate::model::{HolderKind, KeyState};
 macro_rules! api_key_columns {
     () => {
         "id, key_holder_account_id, key_holder_account_type, kid, algorithm, scope, secret_sealed, state, \
-         created_at, updated_at"
+         created_at, updated_at, secret_unavailable"
     };
 }
 pub(crate) use api_key_columns;
@@ -53,6 +53,9 @@ pub struct ApiKeyRow {
     pub state: KeyState,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Imported from Barong without its secret (`secret_sealed` is empty): always disabled,
+    /// never activated, refused by the gateway (migration spec §2.8.5).
+    pub secret_unavailable: bool,
 }
 
 impl std::fmt::Debug for ApiKeyRow {
@@ -63,6 +66,7 @@ impl std::fmt::Debug for ApiKeyRow {
             .field("holder", &(&self.key_holder_account_type, self.key_holder_account_id))
             .field("kid", &self.kid)
             .field("state", &self.state)
+            .field("secret_unavailable", &self.secret_unavailable)
             .finish_non_exhaustive()
     }
 }
@@ -75,6 +79,15 @@ pub struct NewApiKey<'a> {
     pub scope: &'a str,
     pub secret_sealed: &'a str,
     pub now: i64,
+}
+
+/// What an admin's 2FA reset changed besides `users.otp` and the seed, for the operator's report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OtpReset {
+    /// Whether a private `otp` label was there to delete.
+    pub label_removed: bool,
+    /// The kids of the keys it disabled: the user's and its service accounts' active ones.
+    pub keys_disabled: Vec<String>,
 }
 
 /// Columns a key list may be ordered by. Barong accepts any `apikeys` column name; the sealed
@@ -178,8 +191,15 @@ pub trait ApiKeyStore {
     async fn disable_otp_with_events(&self, user_id: i64, now: i64, events: &[PendingEvent]) -> StoreResult<bool>;
     /// An admin's 2FA reset: [`Self::disable_otp_with_events`] and, in the same transaction,
     /// the TOTP seed discarded, so 2FA can only come back through a new enrolment and no
-    /// moment exists where 2FA is off while the old seed is still on file.
-    async fn reset_otp_with_events(&self, user_id: i64, now: i64, events: &[PendingEvent]) -> StoreResult<bool>;
+    /// moment exists where 2FA is off while the old seed is still on file. Works alike for an
+    /// account whose seed was never carried from Barong (no seed to discard). `None` when 2FA
+    /// was off already; otherwise what else it changed.
+    async fn reset_otp_with_events(
+        &self,
+        user_id: i64,
+        now: i64,
+        events: &[PendingEvent],
+    ) -> StoreResult<Option<OtpReset>>;
 
     async fn insert_api_key(&self, key: &NewApiKey<'_>) -> StoreResult<ApiKeyRow>;
     async fn api_keys_of(&self, holder: Holder, page: KeyPage) -> StoreResult<Vec<ApiKeyRow>>;
@@ -199,11 +219,19 @@ pub trait ApiKeyStore {
     async fn delete_api_key(&self, id: i64) -> StoreResult<bool>;
 }
 
-/// Disables the active keys of user `$1` and of its service accounts (`$2` = now).
-pub(crate) const DISABLE_KEYS_OF_OWNER: &str = "UPDATE api_keys SET state = 'disabled', updated_at = $2 \
-     WHERE state = 'active' AND ((key_holder_account_type = 'User' AND key_holder_account_id = $1) OR \
-     (key_holder_account_type = 'ServiceAccount' AND key_holder_account_id IN \
-     (SELECT id FROM service_accounts WHERE owner_id = $1)))";
+/// Disables the active keys of user `$1` and of its service accounts (`$2` = now); a macro so the
+/// reset's `RETURNING` form stays one `&'static str`.
+macro_rules! disable_keys_of_owner {
+    () => {
+        "UPDATE api_keys SET state = 'disabled', updated_at = $2 \
+         WHERE state = 'active' AND ((key_holder_account_type = 'User' AND key_holder_account_id = $1) OR \
+         (key_holder_account_type = 'ServiceAccount' AND key_holder_account_id IN \
+         (SELECT id FROM service_accounts WHERE owner_id = $1)))"
+    };
+}
+pub(crate) const DISABLE_KEYS_OF_OWNER: &str = disable_keys_of_owner!();
+/// [`DISABLE_KEYS_OF_OWNER`], answering the kids it disabled.
+pub(crate) const DISABLE_KEYS_OF_OWNER_RETURNING: &str = concat!(disable_keys_of_owner!(), " RETURNING kid");
 
 /// Turns 2FA off (`$1` user id, `$2` now).
 pub(crate) const OTP_OFF: &str = "UPDATE users SET otp = FALSE, updated_at = $2 WHERE id = $1 AND otp = TRUE";
@@ -214,14 +242,15 @@ pub(crate) const OTP_RESET: &str = "UPDATE users SET otp = FALSE, otp_secret_sea
 macro_rules! impl_api_key_store {
     ($store:ty, $db:ty) => {
         impl $store {
-            /// 2FA off in one transaction (`users_sql` also discards the seed for a reset).
+            /// 2FA off in one transaction (`users_sql` also discards the seed for a reset); `None`
+            /// when it was off already.
             async fn otp_off(
                 &self,
                 users_sql: &'static str,
                 user_id: i64,
                 now: i64,
                 events: &[$crate::store::outbox::PendingEvent],
-            ) -> $crate::store::StoreResult<bool> {
+            ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::OtpReset>> {
                 let mut tx = self.pool.begin().await?;
                 let r = sqlx::query::<$db>(users_sql)
                     .bind(user_id)
@@ -229,23 +258,25 @@ macro_rules! impl_api_key_store {
                     .execute(&mut *tx)
                     .await?;
                 if r.rows_affected() == 0 {
-                    return Ok(false);
+                    return Ok(None);
                 }
-                sqlx::query::<$db>("DELETE FROM labels WHERE user_id = $1 AND key = 'otp' AND scope = 'private'")
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query::<$db>($crate::store::api_keys::DISABLE_KEYS_OF_OWNER)
-                    .bind(user_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                let label =
+                    sqlx::query::<$db>("DELETE FROM labels WHERE user_id = $1 AND key = 'otp' AND scope = 'private'")
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                let keys_disabled: Vec<String> =
+                    sqlx::query_scalar::<$db, String>($crate::store::api_keys::DISABLE_KEYS_OF_OWNER_RETURNING)
+                        .bind(user_id)
+                        .bind(now)
+                        .fetch_all(&mut *tx)
+                        .await?;
                 $crate::store::outbox::insert_events!($db, tx, events);
                 tx.commit().await?;
                 if !events.is_empty() {
                     self.outbox_wake.notify_one();
                 }
-                Ok(true)
+                Ok(Some($crate::store::api_keys::OtpReset { label_removed: label.rows_affected() > 0, keys_disabled }))
             }
         }
 
@@ -295,7 +326,7 @@ macro_rules! impl_api_key_store {
                 now: i64,
                 events: &[$crate::store::outbox::PendingEvent],
             ) -> $crate::store::StoreResult<bool> {
-                self.otp_off($crate::store::api_keys::OTP_OFF, user_id, now, events).await
+                Ok(self.otp_off($crate::store::api_keys::OTP_OFF, user_id, now, events).await?.is_some())
             }
 
             async fn reset_otp_with_events(
@@ -303,7 +334,7 @@ macro_rules! impl_api_key_store {
                 user_id: i64,
                 now: i64,
                 events: &[$crate::store::outbox::PendingEvent],
-            ) -> $crate::store::StoreResult<bool> {
+            ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::OtpReset>> {
                 self.otp_off($crate::store::api_keys::OTP_RESET, user_id, now, events).await
             }
 
