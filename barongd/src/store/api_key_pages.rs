@@ -1,5 +1,14 @@
-//! The pages of a holder's key list: the columns a list may be ordered by (never client text in
-//! the SQL) and the `SELECT` of one page.
+//! The columns of `api_keys` as queries name them, and the pages of a holder's key list: the
+//! columns a list may be ordered by (never client text in the SQL) and the `SELECT` of one page.
+
+/// The column list of `ApiKeyRow`, as a macro so queries stay `&'static str`.
+macro_rules! api_key_columns {
+    () => {
+        "id, key_holder_account_id, key_holder_account_type, kid, algorithm, scope, secret_sealed, state, \
+         created_at, updated_at, secret_unavailable"
+    };
+}
+pub(crate) use api_key_columns;
 
 /// Columns a key list may be ordered by. Barong accepts any `apikeys` column name; the sealed
 /// secret is left out (ordering by ciphertext means nothing).
@@ -66,7 +75,7 @@ pub(crate) fn key_page_sql(page: &KeyPage) -> String {
     format!(
         concat!(
             "SELECT ",
-            super::api_keys::api_key_columns!(),
+            api_key_columns!(),
             " FROM api_keys WHERE key_holder_account_type = $1 AND key_holder_account_id = $2 \
              ORDER BY {col} {dir}, id {dir} LIMIT $3 OFFSET $4"
         ),

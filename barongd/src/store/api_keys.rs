@@ -6,17 +6,8 @@ use super::StoreResult;
 use super::outbox::PendingEvent;
 use crate::model::{HolderKind, KeyState};
 
-pub(crate) use super::api_key_pages::key_page_sql;
 pub use super::api_key_pages::{KeyColumn, KeyPage};
-
-/// The column list of `ApiKeyRow`, as a macro so queries stay `&'static str`.
-macro_rules! api_key_columns {
-    () => {
-        "id, key_holder_account_id, key_holder_account_type, kid, algorithm, scope, secret_sealed, state, \
-         created_at, updated_at, secret_unavailable"
-    };
-}
-pub(crate) use api_key_columns;
+pub(crate) use super::api_key_pages::{api_key_columns, key_page_sql};
 
 /// Who holds a key: Barong's polymorphic `key_holder_account` (type `User` or `ServiceAccount`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
