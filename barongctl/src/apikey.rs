@@ -37,7 +37,7 @@ pub fn print_keys(keys: &[ApiKeySummary]) {
             format!("{} ({})", k.holder_uid, k.holder_type),
             k.algorithm.clone(),
             k.scope.join(","),
-            k.state.clone(),
+            if k.secret_unavailable { format!("{} (secret not migrated)", k.state) } else { k.state.clone() },
             k.created_at.clone(),
             k.updated_at.clone(),
         ]);

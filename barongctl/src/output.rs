@@ -76,6 +76,7 @@ fn print_json(data: &ReplyData) -> ExitCode {
         ReplyData::Profile(p) => serde_json::to_value(p),
         ReplyData::KycQueue { items } => serde_json::to_value(items),
         ReplyData::AdminUser(u) => serde_json::to_value(u),
+        ReplyData::TwoFactorReset(r) => serde_json::to_value(r),
         ReplyData::Comments { comments, .. } => serde_json::to_value(comments),
         // The Admin API's entities with the count its `Total` header carries.
         ReplyData::UserActivities { total, items } => Ok(serde_json::json!({"total": total, "items": items})),
@@ -98,12 +99,12 @@ fn print_json(data: &ReplyData) -> ExitCode {
 fn print_text(data: ReplyData) {
     match data {
         ReplyData::Status(s) => status::print_status(s),
-        ReplyData::User(u) => user::print_user(&u),
+        ReplyData::User(u) => user::print_user(&u, None),
         ReplyData::Users { total, page, limit, users } => user::print_users(total, page, limit, users),
         ReplyData::Migrations { migrations } => migrate::print_migrations(migrations),
         // `user show` spans three nouns; composing it here keeps the noun modules independent.
         ReplyData::UserDetail(d) => {
-            user::print_user(&d.user);
+            user::print_user(&d.user, Some(d.totp));
             if !d.api_keys.is_empty() {
                 apikey::print_keys(&d.api_keys);
             }
@@ -130,6 +131,7 @@ fn print_text(data: ReplyData) {
         ReplyData::Profile(p) => kyc::print_profile(&p),
         ReplyData::KycQueue { items } => kyc::print_queue(&items),
         ReplyData::AdminUser(u) => user::print_admin_user(&u),
+        ReplyData::TwoFactorReset(r) => user::print_two_factor_reset(&r),
         ReplyData::Comments { uid, comments } => comment::print_comments(&uid, &comments),
         ReplyData::UserActivities { total, items } => activity::print_user_log(total, &items),
         ReplyData::AdminActivities { total, items } => activity::print_admin_log(total, &items),

@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Read};
 
 use clap::Subcommand;
-use common::admin::Request;
+use common::admin::{Request, TotpStatus, TwoFactorReset};
 use common::admin_api::User;
 use common::entities::{UserSummary, UserWithFullInfo};
 
@@ -60,9 +60,16 @@ pub enum UserVerb {
         #[arg(long)]
         yes: bool,
     },
-    /// Turn a user's 2FA off: the TOTP seed is discarded, API keys disabled, the user mailed.
-    OtpReset {
+    /// Turn a user's 2FA off after support verified the user out of band: the TOTP seed is
+    /// discarded, the `otp` label removed (level and state recomputed), the active API keys of
+    /// the user and its service accounts disabled, its sessions ended, the user mailed. The way
+    /// out for an account whose seed was not carried from Barong.
+    #[command(name = "reset-2fa", visible_alias = "otp-reset")]
+    Reset2fa {
         uid: String,
+        /// Why (how support verified the user); recorded in the admin activity log.
+        #[arg(long)]
+        reason: String,
         /// Confirm a change to a superadmin or an admin-role account.
         #[arg(long)]
         yes: bool,
@@ -84,7 +91,12 @@ pub fn request(verb: UserVerb) -> Result<Request, String> {
         UserVerb::Show { user } => Request::UserShow { user },
         UserVerb::Role { uid, role, yes } => Request::UserRole { uid, role, yes },
         UserVerb::State { uid, state, yes } => Request::UserState { uid, state, yes },
-        UserVerb::OtpReset { uid, yes } => Request::UserOtpReset { uid, yes },
+        UserVerb::Reset2fa { uid, reason, yes } => {
+            if reason.trim().is_empty() {
+                return Err("--reason must say why the 2FA is reset".into());
+            }
+            Request::UserReset2fa { uid, reason, yes }
+        }
         UserVerb::Comment { verb } => comment::request(verb),
     })
 }
@@ -95,7 +107,7 @@ pub fn confirmed(request: &Request) -> Option<Request> {
     Some(match request.clone() {
         Request::UserRole { uid, role, .. } => Request::UserRole { uid, role, yes: true },
         Request::UserState { uid, state, .. } => Request::UserState { uid, state, yes: true },
-        Request::UserOtpReset { uid, .. } => Request::UserOtpReset { uid, yes: true },
+        Request::UserReset2fa { uid, reason, .. } => Request::UserReset2fa { uid, reason, yes: true },
         _ => return None,
     })
 }
@@ -111,6 +123,26 @@ pub fn print_admin_user(u: &User) {
         u.state.clone(),
         u.otp.to_string(),
     ]);
+    println!("{t}");
+}
+
+/// What `reset-2fa` changed, one line per field.
+pub fn print_two_factor_reset(r: &TwoFactorReset) {
+    let mut t = table(&["field", "value"]);
+    let keys = if r.api_keys_disabled.is_empty() { "none".to_string() } else { r.api_keys_disabled.join(", ") };
+    for (k, v) in [
+        ("uid", r.uid.clone()),
+        ("email", r.email.clone()),
+        ("2fa", format!("{} -> off", r.totp_before.as_str())),
+        ("otp label", if r.otp_label_removed { "removed" } else { "was absent" }.to_string()),
+        ("level", format!("{} -> {}", r.level_before, r.level)),
+        ("state", format!("{} -> {}", r.state_before, r.state)),
+        ("api keys disabled", keys),
+        ("sessions ended", r.sessions_ended.to_string()),
+        ("reason", r.reason.clone()),
+    ] {
+        t.add_row(vec![k.to_string(), v]);
+    }
     println!("{t}");
 }
 
@@ -154,7 +186,8 @@ pub fn print_users(total: i64, page: i64, limit: i64, users: Vec<UserSummary>) {
     println!("page {page} of {} ({total} users)", (total + limit - 1).max(1) / limit.max(1));
 }
 
-pub fn print_user(u: &UserWithFullInfo) {
+/// `totp` (`user show` only) says whether a 2FA account can sign in at all.
+pub fn print_user(u: &UserWithFullInfo, totp: Option<TotpStatus>) {
     let mut t = table(&["field", "value"]);
     for (k, v) in [
         ("uid", u.uid.clone()),
@@ -169,6 +202,9 @@ pub fn print_user(u: &UserWithFullInfo) {
         ("updated", u.updated_at.clone()),
     ] {
         t.add_row(vec![k.to_string(), v]);
+    }
+    if let Some(totp) = totp {
+        t.add_row(vec!["totp".to_string(), totp.as_str().to_string()]);
     }
     let labels: Vec<String> = u.labels.iter().map(|l| format!("{}={} ({})", l.key, l.value, l.scope)).collect();
     t.add_row(vec!["labels".to_string(), labels.join(", ")]);

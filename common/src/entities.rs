@@ -122,6 +122,11 @@ pub struct ApiKey {
     pub secret: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Only on a key imported from Barong without its secret (always `true` when present): it
+    /// stays disabled and tells its owner why the bot stopped. Absent otherwise, so every other
+    /// key keeps Barong's entity shape.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub secret_unavailable: bool,
 }
 
 impl std::fmt::Debug for ApiKey {
@@ -133,6 +138,7 @@ impl std::fmt::Debug for ApiKey {
             .field("scope", &self.scope)
             .field("state", &self.state)
             .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("secret_unavailable", &self.secret_unavailable)
             .finish_non_exhaustive()
     }
 }

@@ -85,18 +85,21 @@ pub async fn state(app: &App, c: Caller, uid: &str, state: &str, yes: bool) -> S
     changed(app, uid).await
 }
 
-/// `user otp-reset UID` (`POST /users/update {uid, otp: false}`).
-pub async fn otp_reset(app: &App, c: Caller, uid: &str, yes: bool) -> ServiceResult<ReplyData> {
+/// `user reset-2fa UID --reason TEXT` (alias `otp-reset`): the Admin API's
+/// `POST /users/update {uid, otp: false}` plus the user's sessions ended; the admin activity
+/// carries the reason.
+pub async fn reset_2fa(app: &App, c: Caller, uid: &str, reason: &str, yes: bool) -> ServiceResult<ReplyData> {
+    let reason = reason.trim();
     let r = async {
         let mut keys = Vec::new();
         filled("uid", uid, &mut keys);
+        filled("reason", reason, &mut keys);
         checked(keys)?;
-        user_changes::update(app, &c.actor(yes), uid, user_changes::UserChange::Otp(false)).await
+        user_changes::reset_2fa(app, &c.actor(yes), uid, reason).await
     }
     .await;
-    c.log(app, "POST", "users/update", json!({"uid": uid, "otp": false}), &r).await;
-    r?;
-    changed(app, uid).await
+    c.log(app, "POST", "users/update", json!({"uid": uid, "otp": false, "reason": reason}), &r).await;
+    Ok(ReplyData::TwoFactorReset(Box::new(r?)))
 }
 
 fn notes(u: common::admin_api::UserWithKyc) -> ReplyData {

@@ -12,6 +12,7 @@ use crate::services::clock::iso8601;
 use crate::services::error::ServiceError;
 use crate::services::gateway::poller;
 use crate::services::gateway::restrictions::whitelinks;
+use crate::services::identity::totp;
 use crate::services::kyc::{profiles, review};
 use crate::services::operator::users::{self, NewAccount};
 use crate::services::operator::{api_keys, gateway, labels, restrictions, seeds, service_accounts};
@@ -117,7 +118,7 @@ pub async fn handle(app: &App, request: Request, os_uid: Option<u32>) -> Reply {
         },
         Request::UserRole { uid, role, yes } => admin_api::role(app, caller, &uid, &role, yes).await,
         Request::UserState { uid, state, yes } => admin_api::state(app, caller, &uid, &state, yes).await,
-        Request::UserOtpReset { uid, yes } => admin_api::otp_reset(app, caller, &uid, yes).await,
+        Request::UserReset2fa { uid, reason, yes } => admin_api::reset_2fa(app, caller, &uid, &reason, yes).await,
         Request::CommentAdd { uid, title, data } => admin_api::comment_add(app, caller, &uid, &title, &data).await,
         Request::CommentEdit { id, title, data } => {
             admin_api::comment_edit(app, caller, id, title.as_deref(), data.as_deref()).await
@@ -157,6 +158,7 @@ async fn user_detail(app: &App, who: &str) -> Result<ReplyData, ServiceError> {
         user: full_info::user_with_full_info(app, &user).await?,
         api_keys: api_keys::of_user(app, &user).await?,
         service_accounts: owned_service_accounts::list_owned(app, &user).await?,
+        totp: totp::status(&user),
     };
     Ok(ReplyData::UserDetail(Box::new(detail)))
 }

@@ -6,14 +6,8 @@ use super::StoreResult;
 use super::outbox::PendingEvent;
 use crate::model::{HolderKind, KeyState};
 
-/// The column list of `ApiKeyRow`, as a macro so queries stay `&'static str`.
-macro_rules! api_key_columns {
-    () => {
-        "id, key_holder_account_id, key_holder_account_type, kid, algorithm, scope, secret_sealed, state, \
-         created_at, updated_at"
-    };
-}
-pub(crate) use api_key_columns;
+pub use super::api_key_pages::{KeyColumn, KeyPage};
+pub(crate) use super::api_key_pages::{api_key_columns, key_page_sql};
 
 /// Who holds a key: Barong's polymorphic `key_holder_account` (type `User` or `ServiceAccount`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +47,9 @@ pub struct ApiKeyRow {
     pub state: KeyState,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Imported from Barong without its secret (`secret_sealed` is empty): always disabled,
+    /// never activated, refused by the gateway (migration spec §2.8.5).
+    pub secret_unavailable: bool,
 }
 
 impl std::fmt::Debug for ApiKeyRow {
@@ -63,6 +60,7 @@ impl std::fmt::Debug for ApiKeyRow {
             .field("holder", &(&self.key_holder_account_type, self.key_holder_account_id))
             .field("kid", &self.kid)
             .field("state", &self.state)
+            .field("secret_unavailable", &self.secret_unavailable)
             .finish_non_exhaustive()
     }
 }
@@ -77,78 +75,13 @@ pub struct NewApiKey<'a> {
     pub now: i64,
 }
 
-/// Columns a key list may be ordered by. Barong accepts any `apikeys` column name; the sealed
-/// secret is left out (ordering by ciphertext means nothing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyColumn {
-    Id,
-    KeyHolderAccountId,
-    KeyHolderAccountType,
-    Kid,
-    Algorithm,
-    Scope,
-    State,
-    CreatedAt,
-    UpdatedAt,
-}
-
-impl KeyColumn {
-    const ALL: [KeyColumn; 9] = [
-        KeyColumn::Id,
-        KeyColumn::KeyHolderAccountId,
-        KeyColumn::KeyHolderAccountType,
-        KeyColumn::Kid,
-        KeyColumn::Algorithm,
-        KeyColumn::Scope,
-        KeyColumn::State,
-        KeyColumn::CreatedAt,
-        KeyColumn::UpdatedAt,
-    ];
-
-    /// The column named `name` exactly (Barong compares case-sensitively), if orderable.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.name() == name)
-    }
-
-    /// The SQL column name; only these static names ever reach an ORDER BY.
-    pub fn name(self) -> &'static str {
-        match self {
-            KeyColumn::Id => "id",
-            KeyColumn::KeyHolderAccountId => "key_holder_account_id",
-            KeyColumn::KeyHolderAccountType => "key_holder_account_type",
-            KeyColumn::Kid => "kid",
-            KeyColumn::Algorithm => "algorithm",
-            KeyColumn::Scope => "scope",
-            KeyColumn::State => "state",
-            KeyColumn::CreatedAt => "created_at",
-            KeyColumn::UpdatedAt => "updated_at",
-        }
-    }
-}
-
-/// One page of a key list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyPage {
-    pub order_by: KeyColumn,
-    pub descending: bool,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-/// `SELECT` of one page of a holder's keys. The ORDER BY pieces are static strings chosen by
-/// `KeyColumn`, never client text; `id` breaks ties so pages do not overlap.
-pub(crate) fn key_page_sql(page: &KeyPage) -> String {
-    let dir = if page.descending { "DESC" } else { "ASC" };
-    format!(
-        concat!(
-            "SELECT ",
-            api_key_columns!(),
-            " FROM api_keys WHERE key_holder_account_type = $1 AND key_holder_account_id = $2 \
-             ORDER BY {col} {dir}, id {dir} LIMIT $3 OFFSET $4"
-        ),
-        col = page.order_by.name(),
-        dir = dir
-    )
+/// What an admin's 2FA reset changed besides `users.otp` and the seed, for the operator's report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OtpReset {
+    /// Whether a private `otp` label was there to delete.
+    pub label_removed: bool,
+    /// The kids of the keys it disabled: the user's and its service accounts' active ones.
+    pub keys_disabled: Vec<String>,
 }
 
 #[async_trait]
@@ -178,8 +111,15 @@ pub trait ApiKeyStore {
     async fn disable_otp_with_events(&self, user_id: i64, now: i64, events: &[PendingEvent]) -> StoreResult<bool>;
     /// An admin's 2FA reset: [`Self::disable_otp_with_events`] and, in the same transaction,
     /// the TOTP seed discarded, so 2FA can only come back through a new enrolment and no
-    /// moment exists where 2FA is off while the old seed is still on file.
-    async fn reset_otp_with_events(&self, user_id: i64, now: i64, events: &[PendingEvent]) -> StoreResult<bool>;
+    /// moment exists where 2FA is off while the old seed is still on file. Works alike for an
+    /// account whose seed was never carried from Barong (no seed to discard). `None` when 2FA
+    /// was off already; otherwise what else it changed.
+    async fn reset_otp_with_events(
+        &self,
+        user_id: i64,
+        now: i64,
+        events: &[PendingEvent],
+    ) -> StoreResult<Option<OtpReset>>;
 
     async fn insert_api_key(&self, key: &NewApiKey<'_>) -> StoreResult<ApiKeyRow>;
     async fn api_keys_of(&self, holder: Holder, page: KeyPage) -> StoreResult<Vec<ApiKeyRow>>;
@@ -199,11 +139,19 @@ pub trait ApiKeyStore {
     async fn delete_api_key(&self, id: i64) -> StoreResult<bool>;
 }
 
-/// Disables the active keys of user `$1` and of its service accounts (`$2` = now).
-pub(crate) const DISABLE_KEYS_OF_OWNER: &str = "UPDATE api_keys SET state = 'disabled', updated_at = $2 \
-     WHERE state = 'active' AND ((key_holder_account_type = 'User' AND key_holder_account_id = $1) OR \
-     (key_holder_account_type = 'ServiceAccount' AND key_holder_account_id IN \
-     (SELECT id FROM service_accounts WHERE owner_id = $1)))";
+/// Disables the active keys of user `$1` and of its service accounts (`$2` = now); a macro so the
+/// reset's `RETURNING` form stays one `&'static str`.
+macro_rules! disable_keys_of_owner {
+    () => {
+        "UPDATE api_keys SET state = 'disabled', updated_at = $2 \
+         WHERE state = 'active' AND ((key_holder_account_type = 'User' AND key_holder_account_id = $1) OR \
+         (key_holder_account_type = 'ServiceAccount' AND key_holder_account_id IN \
+         (SELECT id FROM service_accounts WHERE owner_id = $1)))"
+    };
+}
+pub(crate) const DISABLE_KEYS_OF_OWNER: &str = disable_keys_of_owner!();
+/// [`DISABLE_KEYS_OF_OWNER`], answering the kids it disabled.
+pub(crate) const DISABLE_KEYS_OF_OWNER_RETURNING: &str = concat!(disable_keys_of_owner!(), " RETURNING kid");
 
 /// Turns 2FA off (`$1` user id, `$2` now).
 pub(crate) const OTP_OFF: &str = "UPDATE users SET otp = FALSE, updated_at = $2 WHERE id = $1 AND otp = TRUE";
@@ -214,14 +162,15 @@ pub(crate) const OTP_RESET: &str = "UPDATE users SET otp = FALSE, otp_secret_sea
 macro_rules! impl_api_key_store {
     ($store:ty, $db:ty) => {
         impl $store {
-            /// 2FA off in one transaction (`users_sql` also discards the seed for a reset).
+            /// 2FA off in one transaction (`users_sql` also discards the seed for a reset); `None`
+            /// when it was off already.
             async fn otp_off(
                 &self,
                 users_sql: &'static str,
                 user_id: i64,
                 now: i64,
                 events: &[$crate::store::outbox::PendingEvent],
-            ) -> $crate::store::StoreResult<bool> {
+            ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::OtpReset>> {
                 let mut tx = self.pool.begin().await?;
                 let r = sqlx::query::<$db>(users_sql)
                     .bind(user_id)
@@ -229,23 +178,25 @@ macro_rules! impl_api_key_store {
                     .execute(&mut *tx)
                     .await?;
                 if r.rows_affected() == 0 {
-                    return Ok(false);
+                    return Ok(None);
                 }
-                sqlx::query::<$db>("DELETE FROM labels WHERE user_id = $1 AND key = 'otp' AND scope = 'private'")
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query::<$db>($crate::store::api_keys::DISABLE_KEYS_OF_OWNER)
-                    .bind(user_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                let label =
+                    sqlx::query::<$db>("DELETE FROM labels WHERE user_id = $1 AND key = 'otp' AND scope = 'private'")
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                let keys_disabled: Vec<String> =
+                    sqlx::query_scalar::<$db, String>($crate::store::api_keys::DISABLE_KEYS_OF_OWNER_RETURNING)
+                        .bind(user_id)
+                        .bind(now)
+                        .fetch_all(&mut *tx)
+                        .await?;
                 $crate::store::outbox::insert_events!($db, tx, events);
                 tx.commit().await?;
                 if !events.is_empty() {
                     self.outbox_wake.notify_one();
                 }
-                Ok(true)
+                Ok(Some($crate::store::api_keys::OtpReset { label_removed: label.rows_affected() > 0, keys_disabled }))
             }
         }
 
@@ -295,7 +246,7 @@ macro_rules! impl_api_key_store {
                 now: i64,
                 events: &[$crate::store::outbox::PendingEvent],
             ) -> $crate::store::StoreResult<bool> {
-                self.otp_off($crate::store::api_keys::OTP_OFF, user_id, now, events).await
+                Ok(self.otp_off($crate::store::api_keys::OTP_OFF, user_id, now, events).await?.is_some())
             }
 
             async fn reset_otp_with_events(
@@ -303,7 +254,7 @@ macro_rules! impl_api_key_store {
                 user_id: i64,
                 now: i64,
                 events: &[$crate::store::outbox::PendingEvent],
-            ) -> $crate::store::StoreResult<bool> {
+            ) -> $crate::store::StoreResult<Option<$crate::store::api_keys::OtpReset>> {
                 self.otp_off($crate::store::api_keys::OTP_RESET, user_id, now, events).await
             }
 
@@ -416,26 +367,3 @@ macro_rules! impl_api_key_store {
     };
 }
 pub(crate) use impl_api_key_store;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn order_by_accepts_column_names_only() {
-        assert_eq!(KeyColumn::from_name("created_at"), Some(KeyColumn::CreatedAt));
-        assert_eq!(KeyColumn::from_name("id"), Some(KeyColumn::Id));
-        assert_eq!(KeyColumn::from_name("secret_sealed"), None);
-        assert_eq!(KeyColumn::from_name("ID"), None);
-        assert_eq!(KeyColumn::from_name("id; DROP TABLE users"), None);
-        for c in KeyColumn::ALL {
-            assert_eq!(KeyColumn::from_name(c.name()), Some(c));
-        }
-    }
-
-    #[test]
-    fn page_sql_uses_the_whitelisted_column_and_a_tie_breaker() {
-        let sql = key_page_sql(&KeyPage { order_by: KeyColumn::Kid, descending: true, limit: 10, offset: 0 });
-        assert!(sql.contains("ORDER BY kid DESC, id DESC LIMIT $3 OFFSET $4"), "{sql}");
-    }
-}

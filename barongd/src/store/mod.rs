@@ -7,6 +7,7 @@ pub mod activities;
 pub mod admin;
 pub mod admin_logs;
 pub mod admin_users;
+pub mod api_key_pages;
 pub mod api_keys;
 pub mod authz;
 pub mod documents;

@@ -21,7 +21,7 @@ pub use management::{ManagementReport, ManagementSettings, Problem, ScopeInfo, S
 pub use metrics::Metrics;
 pub use request::{ActivityQuery, Request};
 pub use status::{AbilityRole, MigrationInfo, StatusInfo};
-pub use users::{ApiKeySummary, UserDetail};
+pub use users::{ApiKeySummary, TotpStatus, TwoFactorReset, UserDetail};
 
 /// Protocol version spoken by this build.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -125,6 +125,8 @@ pub enum ReplyData {
     },
     /// A user after an operator's change, as the Admin API's `User` entity.
     AdminUser(Box<User>),
+    /// `user reset-2fa`: what the reset changed.
+    TwoFactorReset(Box<TwoFactorReset>),
     /// A user's notes (`comment add|edit|rm|list`).
     Comments {
         uid: String,
@@ -185,12 +187,29 @@ mod tests {
             created_at: "2020-06-01T07:01:20Z".into(),
             updated_at: "2020-06-01T07:01:20Z".into(),
         };
-        let detail = UserDetail { user, api_keys: vec![], service_accounts: vec![] };
+        let detail = UserDetail { user, api_keys: vec![], service_accounts: vec![], totp: TotpStatus::SeedMissing };
         let reply = Reply::ok(ReplyData::UserDetail(Box::new(detail.clone())));
         let line = serde_json::to_string(&reply).expect("encodes");
         assert!(line.contains(r#""kind":"user_detail""#) && line.contains(r#""otp":true"#), "{line}");
+        assert!(line.contains(r#""totp":"seed_missing""#), "{line}");
         let back: Reply = serde_json::from_str(&line).expect("decodes");
         assert!(matches!(back.data, Some(ReplyData::UserDetail(d)) if *d == detail));
+    }
+
+    #[test]
+    fn reset_2fa_reads_the_earlier_name_and_needs_no_reason_to_parse() {
+        // The daemon refuses the blank reason with its own key; the line must still parse.
+        let old: Envelope = serde_json::from_str(r#"{"v":1,"op":"user_otp_reset","uid":"ID1"}"#).expect("parses");
+        assert!(
+            matches!(old.request, Request::UserReset2fa { ref uid, ref reason, yes: false } if uid == "ID1" && reason.is_empty())
+        );
+        let new: Envelope = serde_json::from_str(
+            r#"{"v":1,"op":"user_reset_2fa","uid":"ID1","reason":"verified by phone","yes":true}"#,
+        )
+        .expect("parses");
+        assert!(
+            matches!(new.request, Request::UserReset2fa { ref reason, yes: true, .. } if reason == "verified by phone")
+        );
     }
 
     #[test]

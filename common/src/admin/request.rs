@@ -131,9 +131,15 @@ pub enum Request {
         #[serde(default)]
         yes: bool,
     },
-    /// Reset a user's 2FA (`POST /users/update {uid, otp: false}`); `yes` as for `UserRole`.
-    UserOtpReset {
+    /// Reset a user's 2FA (`POST /users/update {uid, otp: false}`) and end its sessions, for
+    /// a reason support states (required, recorded in the admin activity); `yes` as for
+    /// `UserRole`. The way out of the safe state of an account whose seed was not carried from
+    /// Barong (migration spec §2.8.5). Earlier clients sent it as `user_otp_reset`.
+    #[serde(rename = "user_reset_2fa", alias = "user_otp_reset")]
+    UserReset2fa {
         uid: String,
+        #[serde(default)]
+        reason: String,
         #[serde(default)]
         yes: bool,
     },
@@ -274,9 +280,12 @@ impl std::fmt::Debug for Request {
             Request::UserState { uid, state, yes } => {
                 f.debug_struct("UserState").field("uid", uid).field("state", state).field("yes", yes).finish()
             }
-            Request::UserOtpReset { uid, yes } => {
-                f.debug_struct("UserOtpReset").field("uid", uid).field("yes", yes).finish()
-            }
+            Request::UserReset2fa { uid, reason, yes } => f
+                .debug_struct("UserReset2fa")
+                .field("uid", uid)
+                .field("reason_chars", &reason.chars().count())
+                .field("yes", yes)
+                .finish(),
             // Notes may hold personal data: their sizes only.
             Request::CommentAdd { uid, title, data } => f
                 .debug_struct("CommentAdd")

@@ -61,7 +61,7 @@ both!(ctl_role_and_state_mirror_the_admin_api, |srv: TestServer| async move {
     assert_eq!(ctl_refused(&srv, &["user", "role", "ID0000NOBODY", "trader"]), "admin.user.doesnt_exist");
     assert_eq!(ctl_refused(&srv, &["user", "state", &uid, "frozen"]), "admin.user.invalid_state");
     assert_eq!(ctl_refused(&srv, &["user", "state", &uid, "active"]), "admin.user.state_no_change");
-    assert_eq!(ctl_refused(&srv, &["user", "otp-reset", &uid]), "admin.user.otp_no_change");
+    assert_eq!(ctl_refused(&srv, &["user", "otp-reset", &uid, "--reason", "verified"]), "admin.user.otp_no_change");
     let (code, _, err) = srv.ctl(&["user", "role", &uid], None);
     assert_eq!(code, 2, "usage error: {err}");
 
@@ -304,9 +304,9 @@ async fn ctl_otp_reset(backend: Backend) {
         let user = ctl_json(&srv, &["user", "show", &uid]);
         assert!(user["labels"].as_array().expect("labels").iter().any(|l| l["key"] == "otp"), "{user}");
 
-        let u = ctl_json(&srv, &["user", "otp-reset", &uid]);
+        let u = ctl_json(&srv, &["user", "otp-reset", &uid, "--reason", "verified"]);
         assert_eq!(u["otp"], false);
-        assert_eq!(ctl_refused(&srv, &["user", "otp-reset", &uid]), "admin.user.otp_no_change");
+        assert_eq!(ctl_refused(&srv, &["user", "otp-reset", &uid, "--reason", "verified"]), "admin.user.otp_no_change");
         let user = ctl_json(&srv, &["user", "show", &uid]);
         assert!(!user["labels"].as_array().expect("labels").iter().any(|l| l["key"] == "otp"), "{user}");
         let key = user["api_keys"].as_array().expect("keys").iter().find(|k| k["kid"] == kid.as_str()).cloned();
@@ -388,7 +388,7 @@ async fn ctl_changes_are_published(backend: Backend) {
                 .await;
         assert_eq!(s, 201);
         next_change(&mut consumer, &uid, "otp").await;
-        ctl_json(&srv, &["user", "otp-reset", &uid]);
+        ctl_json(&srv, &["user", "otp-reset", &uid, "--reason", "verified"]);
         let e = next_change(&mut consumer, &uid, "otp").await;
         assert_eq!((e["record"]["otp"].as_bool(), e["changes"]["otp"].as_bool()), (Some(false), Some(true)));
         // The e-mail (a superadmin's change, Admin API only).

@@ -38,6 +38,7 @@ mod profiles;
 mod read_your_writes;
 mod register;
 mod restrictions;
+mod safe_state;
 mod sessions;
 mod slow_uploads;
 mod smtp;

@@ -87,3 +87,39 @@ contract!(disabling_2fa_drops_the_label_and_the_keys, |db: Db| async move {
     // Off again: a new seed may be set.
     assert!(db.replace_otp_secret(u.id, "seed-2").await.expect("new seed after disabling"));
 });
+
+contract!(a_reset_reports_what_it_changed_and_skips_keys_without_secrets, |db: Db| async move {
+    // An imported account in the safe state: 2FA on, the label, no seed; one key carried, one
+    // without its secret, one of a service account.
+    let u = new_user(&db, "migrated@example.com").await;
+    db.exec(&format!("UPDATE users SET otp = TRUE WHERE id = {}", u.id)).await;
+    db.upsert_label(u.id, "otp", "enabled", LabelScope::Private, NOW).await.expect("otp label");
+    let carried = new_api_key(&db, Holder::User(u.id), NOW).await;
+    let sa = new_service_account(&db, u.id).await;
+    let sa_key = new_api_key(&db, Holder::ServiceAccount(sa.id), NOW).await;
+    db.exec(&format!(
+        "INSERT INTO api_keys (key_holder_account_id, key_holder_account_type, kid, algorithm, scope, secret_sealed, \
+         state, created_at, updated_at, secret_unavailable) VALUES ({}, 'User', 'lost00000000kid0', 'HS256', '[]', '', \
+         'disabled', {NOW}, {NOW}, TRUE)",
+        u.id
+    ))
+    .await;
+    let lost = db.api_key_by_kid("lost00000000kid0").await.expect("read").expect("row");
+    assert!(lost.secret_unavailable && lost.secret_sealed.is_empty());
+    assert!(!carried.secret_unavailable, "a key made here has its secret");
+    // The schema keeps such a key from ever being active.
+    let activate = db.update_api_key(lost.id, None, Some(KeyState::Active), NOW).await;
+    assert!(activate.is_err(), "activating a key without its secret: {activate:?}");
+
+    let r = db.reset_otp_with_events(u.id, NOW + 9, &[]).await.expect("reset").expect("2FA was on");
+    let mut disabled = r.keys_disabled.clone();
+    disabled.sort();
+    let mut expected = vec![carried.kid.clone(), sa_key.kid.clone()];
+    expected.sort();
+    assert_eq!((r.label_removed, disabled), (true, expected));
+    let row = user(&db, u.id).await;
+    assert_eq!((row.otp, row.otp_secret_sealed.as_deref()), (false, None));
+    let lost = db.api_key_by_kid("lost00000000kid0").await.expect("read").expect("row");
+    assert_eq!((key_state(&lost), lost.secret_unavailable, lost.updated_at), ("disabled", true, NOW));
+    assert_eq!(db.reset_otp_with_events(u.id, NOW + 10, &[]).await.expect("again"), None);
+});

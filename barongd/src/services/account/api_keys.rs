@@ -17,6 +17,10 @@ use crate::store::api_keys::{ApiKeyRow, Holder, KeyColumn, KeyPage, NewApiKey};
 use crate::store::service_accounts::ServiceAccountRow;
 use crate::store::{StoreError, UserRow};
 
+/// Activating a key imported from Barong without its secret (migration spec §2.8.5), for users'
+/// and service accounts' keys alike, on every surface that can activate a key.
+pub const SECRET_UNAVAILABLE: &str = "resource.api_key.secret_unavailable";
+
 /// The only algorithm Barong's gateway verifies.
 pub const ALGORITHMS: [&str; 1] = ["HS256"];
 /// Barong's page size limits (`pagination_filters`).
@@ -152,6 +156,10 @@ pub async fn update(
         Some(s) => Some(KeyState::parse(s).ok_or_else(|| ServiceError::invalid("state.inclusion"))?),
         None => None,
     };
+    if state == Some(KeyState::Active) && key.secret_unavailable {
+        // No secret to check a signature against: the owner must create a new key.
+        return Err(ServiceError::invalid(SECRET_UNAVAILABLE));
+    }
     if state == Some(KeyState::Active) && !holder.is_active() {
         return Err(ServiceError::invalid("state.invalid"));
     }
@@ -201,6 +209,7 @@ fn entity(row: &ApiKeyRow, secret: Option<String>) -> ApiKey {
         secret,
         created_at: iso8601(row.created_at),
         updated_at: iso8601(row.updated_at),
+        secret_unavailable: row.secret_unavailable,
     }
 }
 

@@ -3,6 +3,8 @@
 //! service fed by a typed request, and changes to privileged accounts need a superadmin (W5).
 //! The Admin API and barongctl (the operator, see `actor`) call the same functions.
 
+use common::admin::TwoFactorReset;
+
 use crate::model::{AccountState, LabelScope, Role};
 use crate::services::App;
 use crate::services::admin::actor::{Actor, SUPERADMIN};
@@ -10,8 +12,10 @@ use crate::services::admin::users::target;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::event_api;
 use crate::services::events::mail::MailKind;
+use crate::services::identity::totp;
 use crate::services::kyc::levels;
 use crate::store::UserRow;
+use crate::store::api_keys::OtpReset;
 
 /// What `POST /users/update` and `PUT /users` may change: exactly one of these.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +79,7 @@ pub async fn update(app: &App, actor: &Actor<'_>, uid: &str, change: UserChange)
     match change {
         UserChange::State(state) => set_state(app, actor, &user, &state).await,
         UserChange::Otp(true) => Err(ServiceError::invalid("admin.user.enable_2fa")),
-        UserChange::Otp(false) => reset_otp(app, &user).await,
+        UserChange::Otp(false) => reset_otp(app, &user).await.map(|_| ()),
         UserChange::Email(email) => change_email(app, &user, &email).await,
     }
 }
@@ -118,27 +122,57 @@ async fn set_state(app: &App, actor: &Actor<'_>, user: &UserRow, state: &str) ->
     levels::cascade_owner_state(app, &user).await
 }
 
+/// `barongctl user reset-2fa UID --reason TEXT`: the W11 reset below, then every session of the
+/// user ended, reported field by field. The way out of the safe state of an account whose seed
+/// was not carried from Barong (migration spec §2.8.5), and the operator's reset of any other.
+/// The caller validates and records `reason` with the admin activity.
+pub async fn reset_2fa(app: &App, actor: &Actor<'_>, uid: &str, reason: &str) -> ServiceResult<TwoFactorReset> {
+    let user = target(app, uid).await?;
+    guard(actor, &user)?;
+    guard_privileged(app, actor, user.role.as_str())?;
+    let (changed, after) = reset_otp(app, &user).await?;
+    // After the reset: a session opened before it, by whoever held the account, must not outlive
+    // the second factor support just took away.
+    let sessions_ended = app.store.delete_user_sessions(user.id).await?;
+    tracing::info!(uid = %user.uid, sessions_ended, "2FA reset by the operator");
+    Ok(TwoFactorReset {
+        uid: user.uid.clone(),
+        email: user.email.clone(),
+        totp_before: totp::status(&user),
+        otp: after.otp,
+        otp_label_removed: changed.label_removed,
+        level_before: user.level,
+        level: after.level,
+        state_before: user.state.to_string(),
+        state: after.state.to_string(),
+        api_keys_disabled: changed.keys_disabled,
+        sessions_ended,
+        reason: reason.to_string(),
+    })
+}
+
 /// W11: 2FA off with the TOTP seed discarded in the same transaction (Barong kept it, so
 /// re-enabling needed no new enrolment), the `otp` label removed with a recompute, the active
-/// keys of the user and its service accounts disabled, and the user told by e-mail.
-async fn reset_otp(app: &App, user: &UserRow) -> ServiceResult<()> {
+/// keys of the user and its service accounts disabled, and the user told by e-mail. Answers
+/// what the store changed and the user after the recompute.
+async fn reset_otp(app: &App, user: &UserRow) -> ServiceResult<(OtpReset, UserRow)> {
     if !user.otp {
         return Err(ServiceError::invalid("admin.user.otp_no_change"));
     }
     let now = app.clock.now();
     let off = UserRow { otp: false, updated_at: now, ..user.clone() };
     let updated = event_api::user_updated_events(app, user, &off).await;
-    if !app.store.reset_otp_with_events(user.id, now, &updated).await? {
+    let Some(changed) = app.store.reset_otp_with_events(user.id, now, &updated).await? else {
         return Err(ServiceError::invalid("admin.user.otp_no_change"));
-    }
-    levels::recompute(app, &off).await?;
+    };
+    let after = levels::recompute(app, &off).await?;
     tracing::info!(uid = %user.uid, "2FA reset by an admin or the operator");
     // The reset is done; a mail that cannot be queued is logged, not turned into a failure
     // that would invite a retry against a user whose 2FA is already off.
     if let Err(e) = app.mailer.send(&user.email, &user.language, MailKind::OtpReset, now).await {
         tracing::error!(uid = %user.uid, error = %e, "2FA reset mail not queued");
     }
-    Ok(())
+    Ok((changed, after))
 }
 
 /// A new e-mail (superadmin only), unique case-insensitively.

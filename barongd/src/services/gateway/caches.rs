@@ -44,7 +44,8 @@ pub(crate) struct CachedKey {
     pub holder_type: HolderKind,
     pub holder_id: i64,
     pub state: KeyState,
-    pub secret: Vec<u8>,
+    /// `None` for a key imported from Barong without its secret: nothing can be signed with it.
+    pub secret: Option<Vec<u8>>,
 }
 
 /// Whose claims a cached JWT carries, so a change to that account drops it.

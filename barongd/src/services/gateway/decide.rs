@@ -231,7 +231,12 @@ async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder
     if (now_ms - nonce_ms).abs() >= app.config.apikey_nonce_lifetime {
         return Err(ServiceError::unauthenticated("authz.nonce_expired"));
     }
-    if !headers.signed_by(&key.secret) {
+    let Some(secret) = &key.secret else {
+        // Imported without its secret, so disabled for good: refused as the disabled key it is,
+        // since no signature can be checked (migration spec §2.8.5).
+        return Err(ServiceError::unauthenticated("authz.apikey_not_active"));
+    };
+    if !headers.signed_by(secret) {
         return Err(ServiceError::unauthenticated("authz.invalid_signature"));
     }
     if key.state != KeyState::Active {
@@ -275,7 +280,11 @@ async fn api_key(app: &App, kid: &str) -> ServiceResult<Option<Arc<CachedKey>>> 
     }
     let generation = authz.generation.load(Ordering::SeqCst);
     let Some(row) = app.store.api_key_by_kid(kid).await? else { return Ok(None) };
-    let secret = app.sealer.open(&row.secret_sealed).map_err(ServiceError::internal)?;
+    let secret = if row.secret_unavailable {
+        None
+    } else {
+        Some(app.sealer.open(&row.secret_sealed).map_err(ServiceError::internal)?)
+    };
     let cached = Arc::new(CachedKey {
         kid: row.kid.clone(),
         holder_type: row.key_holder_account_type,

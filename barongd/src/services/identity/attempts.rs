@@ -66,6 +66,14 @@ impl Attempt<'_> {
         Ok(())
     }
 
+    /// The secret was right but the attempt still failed for the account's own reason (its 2FA
+    /// seed was not migrated): it stays counted against the account, whose window it may
+    /// exhaust, while the client's network gets its reservation back.
+    pub async fn counted_for_account(self, app: &App) -> ServiceResult<()> {
+        app.store.release(&[&self.net]).await?;
+        Ok(())
+    }
+
     /// A whole login succeeded (password, and the code when 2FA is on): the account's window is
     /// cleared, so the owner's own earlier typos no longer count against them. Only a full login
     /// clears it; it proves every secret the bucket guards. The network's bucket keeps its other

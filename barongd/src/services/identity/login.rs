@@ -6,6 +6,8 @@
 
 use std::time::Instant;
 
+use common::admin::TotpStatus;
+
 use crate::model::AccountState;
 use crate::services::App;
 use crate::services::account::full_info;
@@ -13,7 +15,7 @@ use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::activity::{self, Outcome};
 use crate::services::events::event_api as events;
-use crate::services::identity::attempts;
+use crate::services::identity::attempts::{self, Attempt};
 use crate::services::identity::captcha::{Answer, Endpoint};
 use crate::services::identity::email_address::{email_key, too_long};
 use crate::services::identity::legacy_passwords;
@@ -83,6 +85,9 @@ pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceRe
         return Err(ServiceError::unauthenticated(key));
     }
 
+    if totp::status(&user) == TotpStatus::SeedMissing {
+        return Err(seed_missing(app, attempt, &user, ctx).await);
+    }
     let action = if user.otp {
         let Some(code) = c.otp_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
             // The right password without a code is how a 2FA login starts: not a guess either.
@@ -132,6 +137,19 @@ async fn migrate_legacy(app: &App, user: &UserRow, password: &str) {
     if let Err(e) = migrated.await {
         tracing::warn!(uid = %user.uid, error = %e, "rehashing a bcrypt password failed; kept until the next sign-in");
     }
+}
+
+/// The right password of an account whose 2FA seed was not carried from Barong (migration spec
+/// §2.8.5): no code can be checked, and neither the password alone nor any other factor may stand
+/// in for it, so the account waits for the operator's `user reset-2fa`, whatever `otp_code` says.
+/// The attempt stays counted in the account's window (repeating it gains nothing) but not in the
+/// network's: it guessed nothing.
+async fn seed_missing(app: &App, attempt: Attempt<'_>, user: &UserRow, ctx: &RequestContext) -> ServiceError {
+    if let Err(e) = attempt.counted_for_account(app).await {
+        return e;
+    }
+    activity::record(app, ctx, user.id, "session", "login::2fa", Outcome::Failed, Some("2FA seed not migrated")).await;
+    ServiceError::forbidden("identity.session.otp_reset_required")
 }
 
 /// The second factor at login, inside the login's own reservation (a wrong code keeps it).

@@ -1,12 +1,25 @@
 //! TOTP verification (login, 2FA set-up, API-key writes). Seeds are sealed in the database; a
 //! code is accepted once (the last used time step is remembered), as Vault did.
 
+use common::admin::TotpStatus;
 use subtle::ConstantTimeEq;
 
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::identity::attempts;
 use crate::store::UserRow;
+
+/// The second factor as stored. `otp` on without a seed is an account imported from Barong whose
+/// seed could not be carried (migration spec §2.8.5): no code can match, and only the operator's
+/// `user reset-2fa` lets it sign in again. Nothing else leaves that combination: enrolment sets
+/// the seed before `otp`, and every reset clears both.
+pub fn status(user: &UserRow) -> TotpStatus {
+    match (user.otp, user.otp_secret_sealed.is_some()) {
+        (false, _) => TotpStatus::Off,
+        (true, true) => TotpStatus::Active,
+        (true, false) => TotpStatus::SeedMissing,
+    }
+}
 
 /// Vault's answer to a code it has already accepted ("code already used"), which Barong turned
 /// into this key on every endpoint that checks a code.
@@ -65,7 +78,41 @@ fn totp_at(secret: &[u8], step: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::totp_at;
+    use super::{TotpStatus, status, totp_at};
+    use crate::model::{AccountState, Role};
+    use crate::store::UserRow;
+
+    fn user(otp: bool, seed: Option<&str>) -> UserRow {
+        UserRow {
+            id: 1,
+            uid: "ID0000000001".into(),
+            username: None,
+            email: "a@example.com".into(),
+            email_key: "a@example.com".into(),
+            password_digest: String::new(),
+            role: Role::member(),
+            data: None,
+            level: 1,
+            otp,
+            state: AccountState::Active,
+            referral_id: None,
+            language: "en".into(),
+            otp_secret_sealed: seed.map(str::to_string),
+            otp_last_step: None,
+            claims_version: 0,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn status_follows_the_flag_and_the_seed() {
+        assert_eq!(status(&user(false, None)), TotpStatus::Off);
+        // A seed of an enrolment never finished, or kept by Barong's disable: still off.
+        assert_eq!(status(&user(false, Some("sealed"))), TotpStatus::Off);
+        assert_eq!(status(&user(true, Some("sealed"))), TotpStatus::Active);
+        assert_eq!(status(&user(true, None)), TotpStatus::SeedMissing);
+    }
 
     #[test]
     fn rfc6238_sha1_vectors() {

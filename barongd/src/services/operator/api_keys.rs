@@ -30,6 +30,7 @@ fn summarise(row: &ApiKeyRow, holder_uid: String) -> ApiKeySummary {
         state: row.state.to_string(),
         created_at: iso8601(row.created_at),
         updated_at: iso8601(row.updated_at),
+        secret_unavailable: row.secret_unavailable,
     }
 }
 

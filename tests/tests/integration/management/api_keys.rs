@@ -54,3 +54,34 @@ both!(
     api_keys_of_service_accounts,
     per_backend = |b| with_management(b, SCOPES, "mgn_api_keys_sa: true\n", keys_of_service_accounts)
 );
+
+/// A key imported from Barong without its secret (migration spec §2.8.5) stays disabled: the
+/// Management API refuses to activate it with the resource API's key.
+async fn key_without_secret(srv: TestServer, keys: Keys) {
+    let app = [("applogic", "RS256", "rsa.pem")];
+    operator_user(&srv, "lost-owner@example.com");
+    let sa = ctl_json(&srv, &["service-account", "create", "--owner", "lost-owner@example.com", "--role", "member"]);
+    let sa_uid = sa["uid"].as_str().expect("uid").to_string();
+    let ask = |data: Value| keys.sign(&claims(data), &app);
+    let (s, key) = post_signed(&srv, "api_keys", &ask(json!({"algorithm": "HS256", "uid": sa_uid}))).await;
+    assert_eq!(s, 201, "{key}");
+    let kid = key["kid"].as_str().expect("kid").to_string();
+    srv.sql(&format!(
+        "UPDATE api_keys SET state = 'disabled', secret_sealed = '', secret_unavailable = TRUE WHERE kid = '{kid}'"
+    ))
+    .await;
+    let on = ask(json!({"kid": kid, "uid": sa_uid, "state": "active"}));
+    assert_eq!(
+        post_signed(&srv, "api_keys/update", &on).await,
+        (422, json!({"errors": ["resource.api_key.secret_unavailable"]}))
+    );
+    // Its scope may still change; it stays disabled and says why.
+    let scoped = ask(json!({"kid": kid, "uid": sa_uid, "scopes": "read"}));
+    let (s, b) = post_signed(&srv, "api_keys/update", &scoped).await;
+    assert_eq!((s, b["state"].as_str(), b["secret_unavailable"].as_bool()), (201, Some("disabled"), Some(true)), "{b}");
+}
+
+both!(
+    api_key_without_secret,
+    per_backend = |b| with_management(b, SCOPES, "mgn_api_keys_sa: true\n", key_without_secret)
+);
