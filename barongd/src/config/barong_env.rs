@@ -75,21 +75,22 @@ pub fn apply(
     database_flag: bool,
 ) -> Result<Vec<String>, String> {
     let mut warnings = Vec::new();
-    if !database_flag && env("DATABASE_URL").is_none() {
-        if let Some(url) = database_url(env)? {
-            map.insert("database_url".into(), Value::String(url));
-        }
+    if !database_flag
+        && env("DATABASE_URL").is_none()
+        && let Some(url) = database_url(env)?
+    {
+        map.insert("database_url".into(), Value::String(url));
     }
-    if env("BARONG_LISTEN").is_none() {
-        if let Some(port) = env("PORT") {
-            let port: u16 = port.trim().parse().map_err(|_| format!("PORT: expected a port number, got `{port}`"))?;
-            map.insert("listen".into(), Value::String(format!("0.0.0.0:{port}")));
-        }
+    if env("BARONG_LISTEN").is_none()
+        && let Some(port) = env("PORT")
+    {
+        let port: u16 = port.trim().parse().map_err(|_| format!("PORT: expected a port number, got `{port}`"))?;
+        map.insert("listen".into(), Value::String(format!("0.0.0.0:{port}")));
     }
-    if env("BARONG_LOG_LEVEL").is_none() {
-        if let Some(level) = env("LOG_LEVEL") {
-            map.insert("log_level".into(), Value::String(log_level(&level)?));
-        }
+    if env("BARONG_LOG_LEVEL").is_none()
+        && let Some(level) = env("LOG_LEVEL")
+    {
+        map.insert("log_level".into(), Value::String(log_level(&level)?));
     }
     mail(map, env)?;
     if map.get("kyc_provider").and_then(Value::as_str) == Some("kycaid") {

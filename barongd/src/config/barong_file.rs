@@ -22,7 +22,7 @@ pub fn prepare(mut map: Mapping, path: &str, known: &[String], strict: bool) -> 
             Some(k) => k.to_string(),
             None => return Err(format!("config file {path}: a top-level key is not a string")),
         };
-        if known.iter().any(|k| *k == name) {
+        if known.contains(&name) {
             continue;
         }
         let hint = nearest(&name, known).map(|k| format!(" (nearest known key: '{k}')")).unwrap_or_default();
