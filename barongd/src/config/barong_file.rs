@@ -44,8 +44,25 @@ pub fn prepare(mut map: Mapping, path: &str, known: &[String], strict: bool) -> 
     if let Some(v) = map.get_mut("state_triggers") {
         *v = state_triggers(v.clone()).map_err(|e| format!("state_triggers in {path}: {e}"))?;
     }
+    if let Some(Value::Sequence(endpoints)) = map.get_mut("captcha_protected_endpoints") {
+        // Barong looked names up in this list, so one it does not know protected nothing.
+        endpoints.retain(|e| {
+            let known = e.as_str().is_some_and(|e| CAPTCHA_ENDPOINTS.contains(&e));
+            if !known {
+                let shown = e.as_str().map(str::to_string).unwrap_or_else(|| format!("{e:?}"));
+                warnings.push(format!("captcha_protected_endpoints: unknown endpoint '{shown}' in {path}, ignored"));
+            }
+            known
+        });
+    }
+    if !map.contains_key("document_types") {
+        warnings.push(format!("document_types is not set in {path}: Barong's seven shipped types apply"));
+    }
     Ok(Prepared { map, warnings })
 }
+
+/// The endpoints a captcha can guard.
+const CAPTCHA_ENDPOINTS: [&str; 4] = ["user_create", "session_create", "password_reset", "email_confirmation"];
 
 /// Barong's `state_triggers: {banned: [ban, fraud], ...}` as barong-rs's list of
 /// `{state, labels}`, in the file's order (later entries win, as in Barong). The list form

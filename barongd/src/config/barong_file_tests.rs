@@ -2,10 +2,17 @@ use super::*;
 use crate::config::yaml;
 
 fn known() -> Vec<String> {
-    ["state_triggers", "user_storage_titles", "document_types", "kyc_provider", "session_expire_time"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    [
+        "state_triggers",
+        "user_storage_titles",
+        "document_types",
+        "kyc_provider",
+        "session_expire_time",
+        "captcha_protected_endpoints",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 fn prepared(text: &str, strict: bool) -> Result<Prepared, String> {
@@ -40,7 +47,8 @@ fn keys_with_only_comments_are_absent() {
 
 #[test]
 fn unknown_keys_warn_with_file_and_nearest_key_or_fail_when_strict() {
-    let p = prepared("kyc_levels: 3\nsesion_expire_time: 5\nkyc_provider: local\n", false).expect("warnings");
+    let p = prepared("kyc_levels: 3\nsesion_expire_time: 5\nkyc_provider: local\ndocument_types: []\n", false)
+        .expect("warnings");
     assert_eq!(
         p.warnings,
         [
@@ -50,7 +58,7 @@ fn unknown_keys_warn_with_file_and_nearest_key_or_fail_when_strict() {
         ]
     );
     assert!(!p.map.contains_key("kyc_levels") && p.map.contains_key("kyc_provider"));
-    let p = prepared("completely_unrelated_thing: 1\n", false).expect("warning");
+    let p = prepared("completely_unrelated_thing: 1\ndocument_types: []\n", false).expect("warning");
     assert!(!p.warnings[0].contains("nearest"), "{:?}", p.warnings);
     let e = prepared("kyc_levels: 3\n", true).err().expect("strict");
     assert!(e.contains("kyc_levels") && e.contains("/etc/barong/barong.yml") && !e.contains('\n'), "{e}");
@@ -69,4 +77,19 @@ fn edit_distance() {
     assert_eq!(distance("kitten", "sitting"), 3);
     assert_eq!(distance("", "abc"), 3);
     assert_eq!(distance("same", "same"), 0);
+}
+
+#[test]
+fn unknown_captcha_endpoints_and_absent_document_types_are_warnings() {
+    let p = prepared("captcha_protected_endpoints: [user_create, withdraw]\n", false).expect("warning");
+    let want = yaml::mapping("e: [user_create]\n").expect("yaml");
+    assert_eq!(p.map.get("captcha_protected_endpoints"), want.get("e"));
+    assert!(
+        p.warnings.iter().any(|w| w.contains("'withdraw'") && w.contains("/etc/barong/barong.yml")),
+        "{:?}",
+        p.warnings
+    );
+    assert!(p.warnings.iter().any(|w| w.starts_with("document_types is not set")), "{:?}", p.warnings);
+    let p = prepared("document_types: [Passport]\n", false).expect("set");
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
 }
