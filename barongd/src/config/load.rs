@@ -89,6 +89,8 @@ fn build(
         config.database_url = Secret(format!("sqlite://{}/barong.db", config.data_dir.trim_end_matches('/')));
     }
     validate(&config)?;
+    // Barong's fixed relative path: present in a Barong checkout or image, absent otherwise.
+    config.trusted_proxies.add_cloudflare_file(std::path::Path::new("config/cloudflare_ips.yml"))?;
     config.abilities = crate::config::abilities::AbilitiesFile::load(&config.abilities_file)?;
     config.event_api = match config.event_api_url() {
         Some(url) => Some(EventApi::parse(&url).map_err(|e| format!("event_api_rabbitmq_url: {e}"))?),
