@@ -58,7 +58,11 @@ enum Command {
 #[derive(Subcommand, Debug)]
 enum ConfigAction {
     /// Validate the configuration and print the effective settings (secrets redacted).
-    Check,
+    Check {
+        /// Unknown keys in the configuration file are errors, not warnings (for CI).
+        #[arg(long)]
+        strict: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -69,16 +73,25 @@ fn main() -> ExitCode {
         data_dir: cli.data_dir.clone(),
         database_url: cli.database_url.clone(),
     };
-    let config = match config::load::load(&flags, &|k| std::env::var(k).ok()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("barongd: configuration error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Some(Command::Config { action: ConfigAction::Check }) = cli.command {
+    let strict = matches!(cli.command, Some(Command::Config { action: ConfigAction::Check { strict: true } }));
+    let config::load::Loaded { config, mut warnings } =
+        match config::load::load_checked(&flags, &|k| std::env::var(k).ok(), strict) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("barongd: configuration error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+    // Names only: the values of these variables (tokens, passwords) never reach the log.
+    let names: Vec<String> = std::env::vars_os().map(|(k, _)| k.to_string_lossy().into_owned()).collect();
+    warnings.extend(config::barong_env::ignored_line(&names));
+    if let Some(Command::Config { action: ConfigAction::Check { .. } }) = cli.command {
+        warnings.iter().for_each(|w| eprintln!("barongd: warning: {w}"));
         // The Management API's keychain and scopes are part of the configuration to check.
-        if !config.management_api.file.is_empty() {
+        let management = &config.management_api.file;
+        if !management.is_empty() && !Path::new(management).exists() {
+            eprintln!("barongd: warning: management_api.file {management} does not exist: the Management API is off");
+        } else if !management.is_empty() {
             match config::management_file::load(&config.management_api.file, &|k| std::env::var(k).ok()) {
                 Ok(file) => file.warnings.iter().for_each(|w| eprintln!("barongd: warning: management_api.file: {w}")),
                 Err(e) => {
@@ -92,6 +105,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     init_tracing(&config.log_level);
+    warnings.iter().for_each(|w| tracing::warn!("{w}"));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -307,6 +321,12 @@ fn load_management_file(
 ) -> Result<Option<Arc<barongd::config::management_file::ManagementFile>>, Failure> {
     let path = &config.management_api.file;
     if path.is_empty() {
+        tracing::warn!("management_api.file is not set: the Management API is off");
+        return Ok(None);
+    }
+    // Barong could not boot without the file; here its absence only turns the API off.
+    if !Path::new(path).exists() {
+        tracing::warn!("management_api.file {path} does not exist: the Management API is off");
         return Ok(None);
     }
     let file = barongd::config::management_file::load(path, &|k| std::env::var(k).ok()).map_err(Failure::Setup)?;

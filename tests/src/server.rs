@@ -122,6 +122,9 @@ impl TestServer {
             .arg("--database-url")
             .arg(&database_url)
             .env_remove("RUST_LOG")
+            // Barong's variables that would override the generated config (PORT beats `listen`).
+            .env_remove("PORT")
+            .env_remove("LOG_LEVEL")
             .env("JWT_PRIVATE_KEY_PATH", workspace_root().join("tests/fixtures/jwt_test_key.pem"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())

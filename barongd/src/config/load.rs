@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 
 use crate::config::amqp::EventApi;
+use crate::config::barong_env;
+use crate::config::barong_file;
 use crate::config::env as config_env;
 use crate::config::limits::limit_errors;
 use crate::config::settings::Config;
@@ -21,31 +23,59 @@ pub struct Overrides {
     pub database_url: Option<String>,
 }
 
+/// The configuration and the warnings to log once it is known where logs go.
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
 /// Reads and validates the configuration; `env` is the process environment (a parameter so
 /// tests need not mutate the real one).
 pub fn load(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {
-    let file = flags.config.clone().or_else(|| env("BARONG_CONFIG").map(PathBuf::from));
-    let map = match &file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("config file {}: {e}", path.display()))?;
-            yaml::mapping(&text).map_err(|e| format!("config file {}: {e}", path.display()))?
-        }
-        None => Mapping::new(),
-    };
-    from_mapping(map, flags, env)
+    load_checked(flags, env, false).map(|l| l.config)
 }
 
-/// The configuration from the settings of a file (`map`), then `env`, then `flags`, validated.
-pub fn from_mapping(
-    mut map: Mapping,
-    flags: &Overrides,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Config, String> {
+/// As [`load`], with the warnings; `strict` (`config check --strict`) makes unknown keys errors.
+pub fn load_checked(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>, strict: bool) -> Result<Loaded, String> {
+    let file = flags.config.clone().or_else(|| env("BARONG_CONFIG").map(PathBuf::from));
+    let Some(path) = file else {
+        return build(Mapping::new(), None, flags, env);
+    };
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("config file {shown}: {e}"))?;
+    let map = yaml::mapping(&text).map_err(|e| format!("config file {shown}: {e}"))?;
+    let prepared = barong_file::prepare(map, &shown, &known_keys()?, strict)?;
+    let mut loaded = build(prepared.map, Some(&shown), flags, env)?;
+    loaded.warnings.splice(0..0, prepared.warnings);
+    Ok(loaded)
+}
+
+/// The top-level keys of the file.
+fn known_keys() -> Result<Vec<String>, String> {
     let Value::Mapping(defaults) = yaml::to_value(&Config::default())? else {
         return Err("the default settings are not a mapping".into());
     };
+    Ok(defaults.keys().filter_map(|k| k.as_str().map(str::to_string)).collect())
+}
+
+/// The configuration from the settings of a file (`map`), then `env`, then `flags`, validated.
+pub fn from_mapping(map: Mapping, flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {
+    build(map, None, flags, env).map(|l| l.config)
+}
+
+fn build(
+    mut map: Mapping,
+    file: Option<&str>,
+    flags: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, String> {
+    let Value::Mapping(defaults) = yaml::to_value(&Config::default())? else {
+        return Err("the default settings are not a mapping".into());
+    };
+    let from_file: Vec<Value> = map.keys().cloned().collect();
     config_env::apply(&mut map, &defaults, env)?;
     crate::config::management::apply_env(&mut map, env)?;
+    let warnings = barong_env::apply(&mut map, env, flags.database_url.is_some())?;
     let mut set = |k: &str, v: &Option<String>| {
         if let Some(v) = v {
             map.insert(Value::String(k.to_string()), Value::String(v.clone()));
@@ -54,23 +84,49 @@ pub fn from_mapping(
     set("listen", &flags.listen);
     set("data_dir", &flags.data_dir);
     set("database_url", &flags.database_url);
-    let mut config: Config = yaml::from_value(Value::Mapping(map))?;
+    let mut config: Config = typed(map, file, &from_file)?;
     if config.database_url.is_empty() {
         config.database_url = Secret(format!("sqlite://{}/barong.db", config.data_dir.trim_end_matches('/')));
     }
     validate(&config)?;
+    // Barong's fixed relative path: present in a Barong checkout or image, absent otherwise.
+    config.trusted_proxies.add_cloudflare_file(std::path::Path::new("config/cloudflare_ips.yml"))?;
     config.abilities = crate::config::abilities::AbilitiesFile::load(&config.abilities_file)?;
     config.event_api = match config.event_api_url() {
         Some(url) => Some(EventApi::parse(&url).map_err(|e| format!("event_api_rabbitmq_url: {e}"))?),
         None => None,
     };
-    Ok(config)
+    Ok(Loaded { config, warnings })
+}
+
+/// The merged settings as a `Config`; a wrong value is named by its key, and by the file when
+/// the key came from it (the parser's own message often names neither).
+fn typed(map: Mapping, file: Option<&str>, from_file: &[Value]) -> Result<Config, String> {
+    let whole = match yaml::from_value::<Config>(Value::Mapping(map.clone())) {
+        Ok(c) => return Ok(c),
+        Err(e) => e,
+    };
+    for (key, value) in &map {
+        let mut one = Mapping::new();
+        one.insert(key.clone(), value.clone());
+        if let Err(e) = yaml::from_value::<Config>(Value::Mapping(one)) {
+            let name = key.as_str().unwrap_or("?");
+            let e = e.strip_prefix(&format!("{name}: ")).unwrap_or(e.as_str()).to_string();
+            return Err(match file.filter(|_| from_file.contains(key)) {
+                Some(f) => format!("{name} in {f}: {e}"),
+                None => format!("{name}: {e}"),
+            });
+        }
+    }
+    Err(whole)
 }
 
 fn validate(c: &Config) -> Result<(), String> {
     let mut errors = Vec::new();
     let url = c.database_url.expose();
-    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    if url.starts_with("mysql") {
+        errors.push(barong_env::mysql_refusal("database_url mysql://…"));
+    } else if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         errors.push("database_url: must start with sqlite:// or postgres://".to_string());
     }
     if !(2..=6).contains(&c.uid_prefix.len()) || !c.uid_prefix.chars().all(|ch| ch.is_ascii_alphabetic()) {
@@ -199,169 +255,5 @@ pub fn redacted_yaml(c: &Config) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        move |k| m.get(k).cloned()
-    }
-
-    fn write(text: &str) -> tempfile::NamedTempFile {
-        let f = tempfile::NamedTempFile::new().expect("tmp");
-        std::fs::write(f.path(), text).expect("write");
-        f
-    }
-
-    #[test]
-    fn defaults_need_nothing() {
-        let c = load(&Overrides::default(), &env_of(&[])).expect("defaults load");
-        assert_eq!(c.listen.to_string(), "127.0.0.1:3000");
-        assert_eq!(c.database_url.expose(), "sqlite://./data/barong.db");
-    }
-
-    #[test]
-    fn flags_beat_env_beat_file() {
-        let f = write("session_expire_time: 100\nlisten: 127.0.0.1:1\ncaptcha: none\n");
-        let flags =
-            Overrides { config: Some(f.path().into()), listen: Some("127.0.0.1:3".into()), ..Default::default() };
-        let c = load(&flags, &env_of(&[("BARONG_LISTEN", "127.0.0.1:2"), ("BARONG_SESSION_EXPIRE_TIME", "200")]))
-            .expect("loads");
-        assert_eq!(c.listen.to_string(), "127.0.0.1:3");
-        assert_eq!(c.session_expire_time, 200);
-    }
-
-    #[test]
-    fn unknown_keys_and_bad_values_are_named() {
-        let f = write("sesion_expire_time: 100\n");
-        let flags = Overrides { config: Some(f.path().into()), ..Default::default() };
-        let e = load(&flags, &env_of(&[])).expect_err("typo refused");
-        assert!(e.contains("sesion_expire_time"), "{e}");
-        assert!(!e.contains('\n'));
-        let e = load(&Overrides::default(), &env_of(&[("BARONG_CSRF_PROTECTION", "yes")])).expect_err("bool");
-        assert!(e.contains("BARONG_CSRF_PROTECTION"), "{e}");
-        let e = load(&Overrides { database_url: Some("mysql://x".into()), ..Default::default() }, &env_of(&[]))
-            .expect_err("scheme");
-        assert!(e.contains("database_url"), "{e}");
-        let missing = Overrides { config: Some("/nonexistent/barong.yml".into()), ..Default::default() };
-        assert!(load(&missing, &env_of(&[])).expect_err("missing").contains("/nonexistent/barong.yml"));
-    }
-
-    #[test]
-    fn the_example_file_is_valid_and_matches_the_defaults() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/barong.example.yml");
-        let flags = Overrides { config: Some(path.into()), ..Default::default() };
-        let c = load(&flags, &env_of(&[])).expect("example loads");
-        let d = load(&Overrides::default(), &env_of(&[])).expect("defaults load");
-        assert_eq!(redacted_yaml(&c), redacted_yaml(&d), "example and defaults agree");
-    }
-
-    #[test]
-    fn the_legacy_password_floor_is_measured_unless_set() {
-        assert_eq!(load(&Overrides::default(), &env_of(&[])).expect("default").legacy_password_time_floor_ms, None);
-        let var = "BARONG_LEGACY_PASSWORD_TIME_FLOOR_MS";
-        let c = load(&Overrides::default(), &env_of(&[(var, "300")])).expect("set");
-        assert_eq!(c.legacy_password_time_floor_ms, Some(300));
-        assert!(load(&Overrides::default(), &env_of(&[(var, "soon")])).expect_err("not a number").contains(var));
-        let e = load(&Overrides::default(), &env_of(&[(var, "60001")])).expect_err("too long");
-        assert!(e.contains("legacy_password_time_floor_ms"), "{e}");
-    }
-
-    #[test]
-    fn phone_verification_needs_its_credentials() {
-        let e =
-            load(&Overrides::default(), &env_of(&[("BARONG_PHONE_VERIFICATION", "twilio_sms")])).expect_err("creds");
-        assert!(e.contains("twilio_account_sid") && e.contains("twilio_phone_number"), "{e}");
-        assert!(!e.contains('\n'));
-        let e =
-            load(&Overrides::default(), &env_of(&[("BARONG_PHONE_VERIFICATION", "twilio_verify")])).expect_err("creds");
-        assert!(e.contains("twilio_service_sid"), "{e}");
-        let e =
-            load(&Overrides::default(), &env_of(&[("BARONG_PHONE_VERIFICATION", "carrier_pigeon")])).expect_err("mode");
-        assert!(e.contains("carrier_pigeon") && e.contains("phone_verification"), "{e}");
-        let ok = [
-            ("BARONG_PHONE_VERIFICATION", "twilio_verify"),
-            ("BARONG_TWILIO_ACCOUNT_SID", "AC1"),
-            ("BARONG_TWILIO_AUTH_TOKEN", "tw-secret"),
-            ("BARONG_TWILIO_SERVICE_SID", "VA1"),
-        ];
-        let c = load(&Overrides::default(), &env_of(&ok)).expect("complete");
-        assert_eq!(c.phone_verification, PhoneVerification::TwilioVerify);
-        assert!(!redacted_yaml(&c).contains("tw-secret"));
-        assert!(!format!("{c:?}").contains("tw-secret"));
-        assert_eq!(
-            load(&Overrides::default(), &env_of(&[])).expect("defaults").phone_verification,
-            PhoneVerification::File
-        );
-        let e = load(&Overrides::default(), &env_of(&[("BARONG_SMS_CONTENT_TEMPLATE", "no code")])).expect_err("tpl");
-        assert!(e.contains("sms_content_template"), "{e}");
-    }
-
-    #[test]
-    fn event_api_settings_are_read_checked_and_redacted() {
-        let c =
-            load(&Overrides::default(), &env_of(&[("EVENT_API_RABBITMQ_URL", "amqp://ev:amqp-secret@mq:5672/%2f")]))
-                .expect("Barong's unprefixed variable");
-        assert_eq!(c.event_api_url().as_deref(), Some("amqp://ev:amqp-secret@mq:5672/%2f"));
-        let shown = redacted_yaml(&c);
-        assert!(!shown.contains("amqp-secret") && shown.contains("ev:***@mq"), "{shown}");
-        let c = load(
-            &Overrides::default(),
-            &env_of(&[("BARONG_EVENT_API_RABBITMQ_HOST", "mq"), ("BARONG_EVENT_API_RABBITMQ_PASSWORD", "p@ss word")]),
-        )
-        .expect("split form");
-        assert_eq!(c.event_api_url().as_deref(), Some("amqp://guest:p%40ss%20word@mq:5672/%2f"));
-        assert!(!redacted_yaml(&c).contains("p@ss"));
-        assert_eq!(load(&Overrides::default(), &env_of(&[])).expect("defaults").event_api_url(), None);
-        let e = load(&Overrides::default(), &env_of(&[("EVENT_API_RABBITMQ_URL", "http://mq")])).expect_err("scheme");
-        assert!(e.starts_with("event_api_rabbitmq_url:") && !e.contains('\n'), "{e}");
-        let e = load(&Overrides::default(), &env_of(&[("EVENT_API_RABBITMQ_URL", "amqps://u:tls-secret@mq")]))
-            .expect_err("no TLS client");
-        assert!(!e.contains("tls-secret"), "{e}");
-    }
-
-    #[test]
-    fn upload_settings_are_checked() {
-        let e = load(&Overrides::default(), &env_of(&[("BARONG_UPLOAD_EXTENSION_WHITELIST", "png, exe")]))
-            .expect_err("exe has no content check");
-        assert!(e.contains("upload_extension_whitelist") && e.contains("exe"), "{e}");
-        assert!(!e.contains('\n'));
-        let e = load(&Overrides::default(), &env_of(&[("BARONG_DOC_NUM_LIMIT", "0")])).expect_err("limit");
-        assert!(e.contains("doc_num_limit"), "{e}");
-        let e = load(&Overrides::default(), &env_of(&[("BARONG_MAX_UPLOAD_REQUEST_BYTES", "2048")])).expect_err("cap");
-        assert!(e.contains("max_upload_request_bytes"), "{e}");
-        let c = load(&Overrides::default(), &env_of(&[("BARONG_UPLOAD_EXTENSION_WHITELIST", " PNG ,pdf")]))
-            .expect("upper case and spaces are fine");
-        assert_eq!(c.upload_extension_whitelist.names(), ["png", "pdf"]);
-    }
-
-    #[test]
-    fn check_output_hides_secrets() {
-        let c = Config {
-            database_url: Secret("postgres://u:pw-secret@h/db".into()),
-            recaptcha_secret_key: Secret("rc-secret".into()),
-            ..Default::default()
-        };
-        let y = redacted_yaml(&c);
-        assert!(!y.contains("pw-secret") && !y.contains("rc-secret"), "{y}");
-    }
-
-    #[test]
-    fn abilities_and_unmasked_roles_are_read_and_checked() {
-        let d = load(&Overrides::default(), &env_of(&[])).expect("defaults");
-        assert_eq!(d.admin_unmasked_pii_roles, ["superadmin", "compliance"]);
-        assert_eq!(d.abilities, crate::config::abilities::AbilitiesFile::builtin());
-        let c = load(&Overrides::default(), &env_of(&[("BARONG_ADMIN_UNMASKED_PII_ROLES", "admin, compliance")]))
-            .expect("list from env");
-        assert_eq!(c.admin_unmasked_pii_roles, ["admin", "compliance"]);
-        assert_eq!(d.profile_verification_roles, ["superadmin"]);
-        let c = load(&Overrides::default(), &env_of(&[("BARONG_PROFILE_VERIFICATION_ROLES", "compliance")]))
-            .expect("list from env");
-        assert_eq!(c.profile_verification_roles, ["compliance"]);
-        let f = write("admin_permissions:\n  ops:\n    manage: [Wallet]\n");
-        let path = f.path().to_string_lossy().to_string();
-        let c = load(&Overrides::default(), &env_of(&[("BARONG_ABILITIES_FILE", &path)])).expect_err("bad model");
-        assert!(c.contains("admin_permissions.ops.manage: unknown model `Wallet`") && !c.contains('\n'), "{c}");
-    }
-}
+#[path = "load_tests.rs"]
+mod tests;

@@ -4,6 +4,9 @@
 
 pub mod abilities;
 pub mod amqp;
+pub mod authz_file;
+pub mod barong_env;
+pub mod barong_file;
 mod defaults;
 pub mod env;
 pub mod limits;

@@ -14,6 +14,21 @@ impl Proxies {
     pub fn trusts(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|n| n.contains(&ip))
     }
+
+    /// Adds the networks of Barong's `config/cloudflare_ips.yml` (one CIDR per line, not YAML),
+    /// when the file exists, as Barong's trusted_proxies initializer did; returns how many.
+    pub fn add_cloudflare_file(&mut self, path: &std::path::Path) -> Result<usize, String> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let lines: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+        let added = Proxies::try_from(lines).map_err(|e| format!("{}: {e}", path.display()))?;
+        let n = added.0.len();
+        self.0.extend(added.0);
+        Ok(n)
+    }
 }
 
 impl TryFrom<Vec<String>> for Proxies {
@@ -47,5 +62,19 @@ mod tests {
         assert!(!p.trusts("127.0.0.2".parse().expect("ip")));
         let e = Proxies::try_from(vec!["nope".to_string()]).expect_err("refused");
         assert!(e.contains("trusted_proxies") && e.contains("nope"), "{e}");
+    }
+
+    #[test]
+    fn barongs_cloudflare_list_adds_networks_when_present() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("cloudflare_ips.yml");
+        let mut p = Proxies::default();
+        assert_eq!(p.add_cloudflare_file(&file), Ok(0), "absent: nothing");
+        std::fs::write(&file, "173.245.48.0/20\n103.21.244.0/22\n\n2400:cb00::/32\n").expect("write");
+        assert_eq!(p.add_cloudflare_file(&file), Ok(3));
+        assert!(p.trusts("173.245.48.7".parse().expect("ip")) && p.trusts("2400:cb00::1".parse().expect("ip")));
+        std::fs::write(&file, "173.245.48.0/20\nnot-a-network\n").expect("write");
+        let e = p.add_cloudflare_file(&file).expect_err("bad line");
+        assert!(e.contains("cloudflare_ips.yml") && e.contains("not-a-network"), "{e}");
     }
 }

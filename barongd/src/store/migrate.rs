@@ -65,6 +65,7 @@ macro_rules! impl_migrator {
                 use $crate::store::StoreError;
                 use $crate::store::migrate::{CREATE_TABLE, MIGRATIONS};
                 let mut conn = self.pool.acquire().await?;
+                $crate::store::migrate::refuse_barongs_schema!(conn, $db, $flavour);
                 // Under the lock too: two daemons creating the table at once on a fresh PostgreSQL
                 // database would collide in the catalog (a unique violation on pg_type).
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
@@ -132,6 +133,45 @@ macro_rules! impl_migrator {
     };
 }
 pub(crate) use impl_migrator;
+
+/// Rails' `schema_migrations` (one text column of 14-digit versions such as 20210407094208)
+/// means this is Barong's own database: refused, so barong-rs never migrates it in place.
+macro_rules! refuse_barongs_schema {
+    ($conn:ident, $db:ty, $flavour:tt) => {
+        let columns: Vec<(String,)> = sqlx::query_as::<$db, (String,)>($crate::store::migrate::columns_sql!($flavour))
+            .fetch_all(&mut *$conn)
+            .await?;
+        if !columns.is_empty() && !columns.iter().any(|c| c.0 == "applied_at") {
+            let versions: Vec<(String,)> =
+                sqlx::query_as::<$db, (String,)>("SELECT CAST(version AS TEXT) FROM schema_migrations")
+                    .fetch_all(&mut *$conn)
+                    .await?;
+            let rails = versions.iter().any(|v| v.0.len() == 14 && v.0.bytes().all(|b| b.is_ascii_digit()));
+            return Err($crate::store::StoreError::Migration(if rails {
+                $crate::store::migrate::BARONG_SCHEMA.to_string()
+            } else {
+                "schema_migrations is not barong-rs's table; use an empty database".to_string()
+            }));
+        }
+    };
+}
+pub(crate) use refuse_barongs_schema;
+
+/// The refusal of a database that holds Barong's schema.
+pub const BARONG_SCHEMA: &str = "this database holds Barong's own schema (Rails schema_migrations): barong-rs does \
+    not run on Barong's database. Point DATABASE_URL at a new SQLite or PostgreSQL database and copy Barong's data \
+    with: barongctl import barong --from-env";
+
+macro_rules! columns_sql {
+    ("postgres") => {
+        "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
+    };
+    ("sqlite") => {
+        "SELECT name FROM pragma_table_info('schema_migrations')"
+    };
+}
+pub(crate) use columns_sql;
 
 /// Serialises concurrent migrators: several daemons may start at once against one PostgreSQL.
 macro_rules! lock {

@@ -14,6 +14,7 @@ mod admin_users;
 mod api_keys;
 mod authz;
 mod bad_input;
+mod barong_config;
 mod captcha;
 mod contract;
 mod crash;

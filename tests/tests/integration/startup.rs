@@ -21,10 +21,10 @@ fn barongd(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
 fn bad_configuration_is_one_line_and_exit_2() {
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = dir.path().join("barong.yml");
-    std::fs::write(&cfg, "sesion_expire_time: 5\n").expect("write");
+    std::fs::write(&cfg, "session_expire_time: soon\n").expect("write");
     type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, &'a str);
     let cases: Vec<Case> = vec![
-        (vec!["--config".into(), cfg.display().to_string()], vec![], "sesion_expire_time"),
+        (vec!["--config".into(), cfg.display().to_string()], vec![], "session_expire_time in"),
         (vec!["--config".into(), "/nonexistent/barong.yml".into()], vec![], "/nonexistent/barong.yml"),
         (vec!["--database-url".into(), "mysql://x".into()], vec![], "database_url"),
         (vec!["--listen".into(), "not-an-address".into()], vec![], "listen"),
@@ -38,6 +38,15 @@ fn bad_configuration_is_one_line_and_exit_2() {
         assert!(err.contains(needle), "{needle} not named in: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
     }
+    // An unknown key is a warning (Barong ignored them), an error under `config check --strict`.
+    std::fs::write(&cfg, "sesion_expire_time: 5\n").expect("write");
+    let path = cfg.display().to_string();
+    let (code, _, err) = barongd(&["--config", &path, "config", "check"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("unknown key 'sesion_expire_time'") && err.contains("session_expire_time"), "{err}");
+    let (code, _, err) = barongd(&["--config", &path, "config", "check", "--strict"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("sesion_expire_time") && err.trim_end().lines().count() == 1, "{err}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use serde::Deserialize;
 
-use crate::config::yaml;
+use crate::config::authz_file;
 
 /// Barong's built-in `authz_rules.yml`, used when the configured file does not exist.
 const DEFAULT_PASS: &[&str] = &[
@@ -42,16 +42,16 @@ impl Default for Rules {
 }
 
 impl Rules {
-    /// The rules of an `authz_rules.yml` text, prefixes without their outer slashes.
+    /// The rules of an `authz_rules.yml` text (Barong's `rules:` form or the short one, ERB
+    /// answered from the process environment).
     pub fn parse(text: &str) -> Result<Rules, String> {
-        yaml::from_str::<Rules>(text).map(Rules::normalised)
+        Self::parse_with(text, &|k| std::env::var(k).ok()).map(|(rules, _)| rules)
     }
 
-    fn normalised(mut self) -> Self {
-        for p in self.pass.iter_mut().chain(self.block.iter_mut()) {
-            *p = p.trim_matches('/').to_string();
-        }
-        self
+    /// As [`Rules::parse`], with the file's warnings.
+    pub fn parse_with(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(Rules, Vec<String>), String> {
+        let f = authz_file::parse(text, env)?;
+        Ok((Rules { pass: f.pass, block: f.block }, f.warnings))
     }
 
     pub fn blocks(&self, path: &str) -> bool {
@@ -101,7 +101,14 @@ impl RulesFile {
 
 fn read(path: &std::path::Path) -> Result<Rules, String> {
     match std::fs::read_to_string(path) {
-        Ok(text) => Rules::parse(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Ok(text) => {
+            let (rules, warnings) =
+                Rules::parse_with(&text, &|k| std::env::var(k).ok()).map_err(|e| format!("{}: {e}", path.display()))?;
+            for w in warnings {
+                tracing::warn!("authz rules {}: {w}", path.display());
+            }
+            Ok(rules)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Rules::default()),
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
