@@ -89,7 +89,7 @@ impl SigningKey {
     /// RSA keys under 2048 bits and EC keys on other curves than P-256 are refused.
     pub fn import(file: &str, passphrase: Option<&str>) -> Result<Self, KeyRefusal> {
         let key = Self::parse(file, passphrase)?;
-        if key.bits() < MIN_RSA_BITS {
+        if matches!(key, SigningKey::Rsa(_)) && key.bits() < MIN_RSA_BITS {
             return Err(KeyRefusal::new(
                 "keys.rsa_too_small",
                 format!("RSA key of {} bits: at least {MIN_RSA_BITS} bits are required", key.bits()),
