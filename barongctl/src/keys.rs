@@ -38,9 +38,14 @@ pub enum KeysVerb {
         passphrase_stdin: bool,
     },
     /// Make a stored key the signing key; the active one stays verify-only until its tokens expire.
-    Activate { kid: String },
+    Activate {
+        /// A thumbprint kid may start with `-` (base64url).
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+    },
     /// Print a public key (default: the active one) for a consumer.
     ExportPublic {
+        #[arg(allow_hyphen_values = true)]
         kid: Option<String>,
         /// pem (SPKI), jwk, jwks, or peatio (URL-safe Base64 of the PEM: JWT_PUBLIC_KEY).
         #[arg(long, value_enum, default_value_t = ExportFormat::Pem)]
@@ -177,6 +182,24 @@ mod tests {
             assert_eq!(name.parse::<JwtAlgorithm>(), Ok(JwtAlgorithm::from(*v)));
         }
         assert_eq!(KeyAlgorithm::value_variants().len(), JwtAlgorithm::ALL.len());
+    }
+
+    #[test]
+    fn kids_may_start_with_a_hyphen() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(subcommand)]
+            verb: KeysVerb,
+        }
+        for args in [["x", "activate", "-7JQ-b3w"], ["x", "export-public", "-7JQ-b3w"]] {
+            let cli = Cli::try_parse_from(args).map_err(|e| e.to_string());
+            let kid = match cli.map(|c| c.verb) {
+                Ok(KeysVerb::Activate { kid }) | Ok(KeysVerb::ExportPublic { kid: Some(kid), .. }) => kid,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(kid, "-7JQ-b3w");
+        }
     }
 
     #[test]
