@@ -465,6 +465,41 @@ async fn the_account_lifecycle_is_published(backend: Backend) {
     .await;
 }
 
+both!(profile_events_are_masked_only_when_the_setting_says_so, per_backend = profile_events_masked_by_setting);
+/// `event_api_mask_profile_pii: true`: last name and birth date masked as the resource API masks
+/// them, in the record and in `changes`.
+async fn profile_events_masked_by_setting(backend: Backend) {
+    let Some(mut consumer) =
+        Consumer::connect(&[("barong.events.model", "profile.created"), ("barong.events.model", "profile.updated")])
+            .await
+    else {
+        return;
+    };
+    let config = format!("{}event_api_mask_profile_pii: true\n", events_config(&amqp_url()));
+    let Some(srv) = TestServer::spawn_with(backend, Options { config, ..Default::default() }).await else { return };
+    within_limit(srv, |srv| async move {
+        let email = unique_email("masked");
+        let wait = Duration::from_secs(20);
+        let (c, csrf) = active_user(&srv, &email).await;
+        let url = srv.url("resource/profiles");
+        let body = json!({"first_name": "Ada", "last_name": "Lovelace", "dob": "1990-05-17", "country": "GB"});
+        assert_eq!(send_json(&c, reqwest::Method::POST, &url, Some(&csrf), Some(body)).await.0, 201);
+        let created = consumer.next(wait, for_user(&email, "model.profile.created")).await;
+        let record = &created.claims["event"]["record"];
+        assert_eq!(
+            (record["first_name"].as_str(), record["last_name"].as_str(), record["dob"].as_str()),
+            (Some("Ada"), Some("L*******"), Some("1990-05-**"))
+        );
+        assert!(!created.body.to_string().contains("Lovelace"));
+        let body = json!({"last_name": "Byron"});
+        assert_eq!(send_json(&c, reqwest::Method::PUT, &url, Some(&csrf), Some(body)).await.0, 200);
+        let updated = consumer.next(wait, for_user(&email, "model.profile.updated")).await;
+        assert_eq!(updated.claims["event"]["changes"], json!({"last_name": "L*******"}));
+        assert!(!updated.body.to_string().contains("Lovelace"));
+    })
+    .await;
+}
+
 impl Consumer {
     /// Every event in `names` about the user `email` (as `record.user` or, for `model.user.*`,
     /// as the record itself), in whatever order they arrive.
