@@ -222,10 +222,10 @@ async fn the_pinned_key_signs_at_every_start_whatever_the_ring_or_the_setting() 
     let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&p256.public_key(), false);
     assert_eq!(jwks["keys"][0]["x"].as_str(), point.x().map(|x| B64.encode(x)).as_deref(), "the imported key");
     // Rotation and activation of another key are refused while pinned.
-    let refused = pinned.rotate(&store, &sealer, JwtAlgorithm::Rs256, NOW + 20).await.err().expect("refused");
+    let refused = pinned.rotate(&store, &sealer, JwtAlgorithm::Rs256, NOW + 20).await.expect_err("refused");
     assert!(refused.key().starts_with("keys.pinned: unset JWT_PRIVATE_KEY_PATH first"), "{}", refused.key());
     let other = jwks["keys"][1]["kid"].as_str().expect("kid").to_string();
-    let refused = pinned.activate(&store, &sealer, &other, NOW + 20).await.err().expect("refused");
+    let refused = pinned.activate(&store, &sealer, &other, NOW + 20).await.expect_err("refused");
     assert!(refused.key().starts_with("keys.pinned"), "{}", refused.key());
     // Without the pin (and the setting matching the key) the ring decides: the operator
     // activates the other key...
@@ -275,14 +275,14 @@ async fn import_checks_the_key_and_reports_one_already_there() {
     // Refusals name the reason and never quote the key.
     let small = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).expect("rsa");
     let small = Zeroizing::new(small.to_pkcs1_pem(LineEnding::LF).expect("pem").to_string());
-    let e = tokens.import(&store, &sealer, small, None, true, NOW + 4).await.err().expect("refused");
+    let e = tokens.import(&store, &sealer, small, None, true, NOW + 4).await.expect_err("refused");
     assert!(e.key().starts_with("keys.rsa_too_small: RSA key of 1024 bits"), "{}", e.key());
     let p384 = p384::SecretKey::random(&mut rand::rngs::OsRng);
     for pem in [
         p384.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string(),
         p384.to_sec1_pem(LineEnding::LF).expect("pem").to_string(),
     ] {
-        let e = tokens.import(&store, &sealer, Zeroizing::new(pem), None, false, NOW + 5).await.err().expect("no");
+        let e = tokens.import(&store, &sealer, Zeroizing::new(pem), None, false, NOW + 5).await.expect_err("no");
         assert!(e.key().starts_with("keys.unsupported_curve"), "{}", e.key());
     }
     assert_eq!(tokens.jwks()["keys"].as_array().map(Vec::len), Some(2), "nothing refused was stored");
