@@ -10,6 +10,7 @@ mod apikey;
 mod client;
 mod comment;
 mod gateway;
+mod keys;
 mod kyc;
 mod label;
 mod management;
@@ -82,7 +83,7 @@ enum Noun {
     /// The JWT signing keys the gateway signs upstream tokens with.
     Keys {
         #[command(subcommand)]
-        verb: gateway::KeysVerb,
+        verb: keys::KeysVerb,
     },
     /// Gateway permissions: role × verb × path prefix → accept, drop or audit.
     Permission {
@@ -178,7 +179,7 @@ fn build_request(noun: Noun) -> Result<Request, String> {
         Noun::ServiceAccount { verb } => service_account::request(verb),
         Noun::Apikey { verb } => apikey::request(verb),
         Noun::Restriction { verb } => restriction::request(verb),
-        Noun::Keys { verb } => gateway::keys_request(verb),
+        Noun::Keys { verb } => keys::request(verb)?,
         Noun::Permission { verb } => gateway::permission_request(verb)?,
         Noun::Label { verb } => label::request(verb),
         Noun::Seed(args) => seed::request(args)?,

@@ -7,8 +7,8 @@ use clap::ValueEnum;
 use common::admin::{Reply, ReplyData};
 
 use crate::{
-    activity, apikey, comment, gateway, kyc, label, management, metrics, migrate, restriction, seed, service_account,
-    status, user,
+    activity, apikey, comment, gateway, keys, kyc, label, management, metrics, migrate, restriction, seed,
+    service_account, status, user,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -64,6 +64,8 @@ fn print_json(data: &ReplyData) -> ExitCode {
         ReplyData::Whitelink(w) => serde_json::to_value(w),
         ReplyData::SigningKey(k) => serde_json::to_value(k),
         ReplyData::SigningKeys { keys } => serde_json::to_value(keys),
+        ReplyData::KeyImported(k) => serde_json::to_value(k),
+        ReplyData::PublicKey(k) => serde_json::to_value(k),
         ReplyData::Permission(p) => serde_json::to_value(p),
         ReplyData::Permissions { permissions } => serde_json::to_value(permissions),
         ReplyData::PermissionsLoaded { added, existing } => {
@@ -119,8 +121,10 @@ fn print_text(data: ReplyData) {
         ReplyData::Restriction(r) => restriction::print_restrictions(&[r]),
         ReplyData::Restrictions { restrictions } => restriction::print_restrictions(&restrictions),
         ReplyData::Whitelink(w) => restriction::print_whitelink(&w),
-        ReplyData::SigningKey(k) => gateway::print_keys(&[k]),
-        ReplyData::SigningKeys { keys } => gateway::print_keys(&keys),
+        ReplyData::SigningKey(k) => keys::print_keys(&[k]),
+        ReplyData::SigningKeys { keys } => keys::print_keys(&keys),
+        ReplyData::KeyImported(k) => keys::print_imported(&k),
+        ReplyData::PublicKey(k) => keys::print_public(&k),
         ReplyData::Permission(p) => gateway::print_permissions(&[p]),
         ReplyData::Permissions { permissions } => gateway::print_permissions(&permissions),
         ReplyData::PermissionsLoaded { added, existing } => gateway::print_loaded(added, existing),

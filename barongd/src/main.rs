@@ -206,14 +206,15 @@ async fn run(config: Config) -> Result<(), Failure> {
     }
     seeds::seed_first_start(&store, clock.now()).await.map_err(Failure::Setup)?;
 
-    let import_pem = match std::env::var("JWT_PRIVATE_KEY_PATH") {
-        Ok(p) => {
-            Some(std::fs::read_to_string(&p).map_err(|e| Failure::Setup(format!("JWT_PRIVATE_KEY_PATH {p}: {e}")))?)
-        }
-        Err(_) => None,
+    // Barong's key file: when set (and not empty), its key signs from every start on.
+    let pinned_pem = match std::env::var("JWT_PRIVATE_KEY_PATH") {
+        Ok(p) if !p.trim().is_empty() => Some(zeroize::Zeroizing::new(
+            std::fs::read_to_string(&p).map_err(|e| Failure::Setup(format!("JWT_PRIVATE_KEY_PATH {p}: {e}")))?,
+        )),
+        _ => None,
     };
     let tokens =
-        tokens::Tokens::load(&store, &sealer, import_pem, config.jwt_algorithm, config.jwt_expire_time, clock.now())
+        tokens::Tokens::load(&store, &sealer, pinned_pem, config.jwt_algorithm, config.jwt_expire_time, clock.now())
             .await
             .map_err(Failure::Setup)?;
     let hasher = passwords::Hasher::new(&config.argon2).map_err(Failure::Setup)?;

@@ -30,6 +30,18 @@ pub struct Options {
     pub database_url: Option<String>,
 }
 
+impl Options {
+    /// A daemon without `JWT_PRIVATE_KEY_PATH` (the harness otherwise pins every daemon to
+    /// `tests/fixtures/jwt_test_key.pem`, which saves an RSA key generation per start): its key
+    /// ring decides, so `keys rotate` and `keys activate` work and a first start generates a key.
+    pub fn unpinned() -> Options {
+        Options { env: vec![(JWT_KEY_VAR.into(), String::new())], ..Default::default() }
+    }
+}
+
+/// Barong's key file variable; empty means unset to barongd.
+const JWT_KEY_VAR: &str = "JWT_PRIVATE_KEY_PATH";
+
 /// A running barongd, killed when dropped.
 pub struct TestServer {
     pub backend: Backend,
@@ -82,10 +94,13 @@ impl TestServer {
 
     /// A second daemon on the same database (and its own data dir).
     pub async fn sibling(&self, config: &str) -> TestServer {
+        // The same key file as this daemon (a sibling pinned to another key would take over).
+        let mut env: Vec<(String, String)> = self.opts.env.iter().filter(|(k, _)| k == JWT_KEY_VAR).cloned().collect();
+        env.push(("BARONG_MASTER_KEY".into(), self.master_key()));
         let opts = Options {
             config: config.to_string(),
             database_url: Some(self.database_url.clone()),
-            env: vec![("BARONG_MASTER_KEY".into(), self.master_key())],
+            env,
             ..Default::default()
         };
         Self::start(self.backend, opts, self._pg.clone(), self.database_url.clone())
@@ -125,7 +140,7 @@ impl TestServer {
             // Barong's variables that would override the generated config (PORT beats `listen`).
             .env_remove("PORT")
             .env_remove("LOG_LEVEL")
-            .env("JWT_PRIVATE_KEY_PATH", workspace_root().join("tests/fixtures/jwt_test_key.pem"))
+            .env(JWT_KEY_VAR, workspace_root().join("tests/fixtures/jwt_test_key.pem"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

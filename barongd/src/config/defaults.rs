@@ -106,6 +106,7 @@ impl Default for Config {
             event_api_rabbitmq_port: 5672,
             event_api_rabbitmq_username: "guest".into(),
             event_api_rabbitmq_password: Secret("guest".into()),
+            event_api_mask_profile_pii: false,
             authz_jwt_reuse_seconds: 30,
             change_feed_poll_ms: 100,
             request_body: Default::default(),

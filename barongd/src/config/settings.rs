@@ -142,6 +142,9 @@ pub struct Config {
     pub event_api_rabbitmq_port: u16,
     pub event_api_rabbitmq_username: String,
     pub event_api_rabbitmq_password: Secret,
+    /// Mask last name and birth date in `model.profile.*` events as the resource API masks them.
+    /// Off by default: Barong's consumers got them in clear (docs/compatibility.md#profile-events).
+    pub event_api_mask_profile_pii: bool,
     /// How long the authz gateway reuses an upstream JWT for the same session or API key, seconds
     /// (never past the token's `exp`; dropped at once when the holder changes). 0 signs every time.
     pub authz_jwt_reuse_seconds: i64,

@@ -15,15 +15,16 @@ use crate::services::gateway::restrictions::whitelinks;
 use crate::services::identity::totp;
 use crate::services::kyc::{profiles, review};
 use crate::services::operator::users::{self, NewAccount};
-use crate::services::operator::{api_keys, gateway, labels, restrictions, seeds, service_accounts};
+use crate::services::operator::{api_keys, gateway, keys, labels, restrictions, seeds, service_accounts};
 
 fn refused(e: ServiceError) -> Reply {
     match e {
-        ServiceError::Refused { keys, .. } => Reply {
-            ok: false,
-            data: None,
-            error: Some(AdminError { code: keys.first().cloned().unwrap_or_default(), message: keys.join(", ") }),
-        },
+        // A key may carry its explanation after ": " (`keys.pinned: unset …`); the code is the key.
+        ServiceError::Refused { keys, .. } => {
+            let first = keys.first().map(String::as_str).unwrap_or_default();
+            let code = first.split_once(": ").map_or(first, |(code, _)| code).to_string();
+            Reply { ok: false, data: None, error: Some(AdminError { code, message: keys.join(", ") }) }
+        }
         ServiceError::Internal(detail) => {
             tracing::error!(error = %detail, "admin request failed");
             Reply::err("server.internal_error", "internal error; see the daemon log")
@@ -80,8 +81,15 @@ pub async fn handle(app: &App, request: Request, os_uid: Option<u32>) -> Reply {
         Request::RestrictionWhitelink { days, hours } => {
             whitelinks::create_whitelink(app, days, hours).await.map(ReplyData::Whitelink)
         }
-        Request::KeysList => gateway::keys(app).await.map(|keys| ReplyData::SigningKeys { keys }),
-        Request::KeysRotate { algorithm } => gateway::rotate(app, algorithm).await.map(ReplyData::SigningKey),
+        Request::KeysList => keys::list(app).await.map(|keys| ReplyData::SigningKeys { keys }),
+        Request::KeysRotate { algorithm } => keys::rotate(app, algorithm).await.map(ReplyData::SigningKey),
+        Request::KeysActivate { kid } => keys::activate(app, &kid).await.map(ReplyData::SigningKey),
+        Request::KeysImport { pem, passphrase, activate } => {
+            keys::import(app, pem, passphrase, activate).await.map(ReplyData::KeyImported)
+        }
+        Request::KeysExportPublic { kid, format } => {
+            keys::export_public(app, kid.as_deref(), format).map(ReplyData::PublicKey)
+        }
         Request::PermissionList => {
             gateway::permissions(app).await.map(|permissions| ReplyData::Permissions { permissions })
         }

@@ -76,11 +76,13 @@ impl fmt::Display for HolderKind {
 }
 
 /// A JWT signing key's state: the one `active` key signs, `previous` ones only verify until the
-/// tokens they signed expire.
+/// tokens they signed expire (or, imported without `--activate`, until activated); `retired` ones
+/// neither sign nor verify, but stay stored (a later `keys activate` may bring one back).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SigningKeyState {
     Active,
     Previous,
+    Retired,
 }
 
 impl SigningKeyState {
@@ -88,13 +90,18 @@ impl SigningKeyState {
         match self {
             SigningKeyState::Active => "active",
             SigningKeyState::Previous => "previous",
+            SigningKeyState::Retired => "retired",
         }
     }
 }
 
 impl From<String> for SigningKeyState {
     fn from(s: String) -> Self {
-        if s == "active" { SigningKeyState::Active } else { SigningKeyState::Previous }
+        match s.as_str() {
+            "active" => SigningKeyState::Active,
+            "retired" => SigningKeyState::Retired,
+            _ => SigningKeyState::Previous,
+        }
     }
 }
 

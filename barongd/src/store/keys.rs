@@ -24,6 +24,14 @@ pub trait SigningKeyStore {
     /// Inserts a key as `active` unless an active key already exists (several daemons may race on
     /// a fresh database); returns whether this one was stored.
     async fn insert_first_signing_key(&self, key: &SigningKeyRow) -> StoreResult<bool>;
+    /// Every key, retired ones too, newest first.
+    async fn all_signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>>;
+    /// Stores `key` in its state unless a key of its kid exists; whether it was stored.
+    async fn add_signing_key(&self, key: &SigningKeyRow) -> StoreResult<bool>;
+    /// Makes `key` the active signing key, storing it unless a key of its kid exists (whose
+    /// sealed half is kept): the active one becomes `previous`, and previous keys replaced before
+    /// `retire_before` are retired, as in a rotation. Every daemon follows through the change feed.
+    async fn activate_signing_key(&self, key: &SigningKeyRow, retire_before: i64) -> StoreResult<()>;
 }
 
 macro_rules! impl_signing_key_store {
@@ -64,6 +72,68 @@ macro_rules! impl_signing_key_store {
                         other => Err(other),
                     },
                 }
+            }
+
+            async fn all_signing_keys(&self) -> $crate::store::StoreResult<Vec<$crate::store::keys::SigningKeyRow>> {
+                Ok(sqlx::query_as::<$db, $crate::store::keys::SigningKeyRow>(
+                    "SELECT kid, algorithm, private_sealed, public_pem, state, created_at FROM signing_keys \
+                     ORDER BY created_at DESC, kid",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn add_signing_key(
+                &self,
+                k: &$crate::store::keys::SigningKeyRow,
+            ) -> $crate::store::StoreResult<bool> {
+                let r = sqlx::query::<$db>(
+                    "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kid) DO NOTHING",
+                )
+                .bind(&k.kid)
+                .bind(&k.algorithm)
+                .bind(&k.private_sealed)
+                .bind(&k.public_pem)
+                .bind(k.state.as_str())
+                .bind(k.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn activate_signing_key(
+                &self,
+                k: &$crate::store::keys::SigningKeyRow,
+                retire_before: i64,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query::<$db>(
+                    "UPDATE signing_keys SET state = 'retired' WHERE state = 'previous' AND kid <> $2 AND EXISTS \
+                     (SELECT 1 FROM signing_keys n WHERE n.created_at > signing_keys.created_at \
+                      AND n.state IN ('active', 'previous') AND n.created_at < $1)",
+                )
+                .bind(retire_before)
+                .bind(&k.kid)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query::<$db>("UPDATE signing_keys SET state = 'previous' WHERE state = 'active' AND kid <> $1")
+                    .bind(&k.kid)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query::<$db>(
+                    "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at) \
+                     VALUES ($1, $2, $3, $4, 'active', $5) ON CONFLICT (kid) DO UPDATE SET state = 'active'",
+                )
+                .bind(&k.kid)
+                .bind(&k.algorithm)
+                .bind(&k.private_sealed)
+                .bind(&k.public_pem)
+                .bind(k.created_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
             }
         }
     };

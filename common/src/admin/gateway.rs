@@ -35,6 +35,54 @@ pub struct SigningKeyInfo {
     /// `active` (signs) or `previous` (verifies until its tokens expire).
     pub state: String,
     pub created_at: String,
+    /// What the operator must do after this change (`keys rotate`, `keys activate`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// `keys import`: the key as stored (never its private half).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ImportedKeyInfo {
+    /// RFC 7638 JWK thumbprint (base64url SHA-256), or the kid the key already had.
+    pub kid: String,
+    /// RS256, ES256 or EdDSA, by key type.
+    pub algorithm: String,
+    /// Bits (the modulus for RSA).
+    pub size: u32,
+    /// SHA-256 of the public key's SPKI DER, lower-case hex.
+    pub fingerprint: String,
+    /// The public key as Peatio's `JWT_PUBLIC_KEY` holds it (URL-safe Base64 of the SPKI PEM).
+    pub public_key: String,
+    /// `active` or `previous` (verifies, published in the JWKS, does not sign).
+    pub state: String,
+    /// The keyring held this key already; nothing was added.
+    pub already_present: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// `keys export-public --format`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PublicKeyFormat {
+    /// SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
+    #[default]
+    Pem,
+    /// One JSON Web Key.
+    Jwk,
+    /// A JSON Web Key Set: the one key asked for, or every published key.
+    Jwks,
+    /// URL-safe Base64 of the SPKI PEM: Peatio's `JWT_PUBLIC_KEY`, the mailer keychain's `value`.
+    Peatio,
+}
+
+/// `keys export-public`: the text to hand to consumers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PublicKeyExport {
+    /// The key exported; none for the whole JWKS.
+    pub kid: Option<String>,
+    pub format: PublicKeyFormat,
+    pub text: String,
 }
 
 /// A restriction as the operator sees it.

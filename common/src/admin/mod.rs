@@ -15,7 +15,10 @@ use serde::{Deserialize, Serialize};
 use crate::admin_api::{ActivityWithUser, AdminActivity, Comment, User};
 use crate::entities::{Label, Profile, ServiceAccount, UserSummary, UserWithFullInfo};
 
-pub use gateway::{PermissionInfo, PermissionSpec, RestrictionInfo, SigningKeyInfo, Whitelink};
+pub use gateway::{
+    ImportedKeyInfo, PermissionInfo, PermissionSpec, PublicKeyExport, PublicKeyFormat, RestrictionInfo, SigningKeyInfo,
+    Whitelink,
+};
 pub use kyc::KycQueueItem;
 pub use management::{ManagementReport, ManagementSettings, Problem, ScopeInfo, Severity, SignerInfo};
 pub use metrics::Metrics;
@@ -99,6 +102,10 @@ pub enum ReplyData {
     SigningKeys {
         keys: Vec<SigningKeyInfo>,
     },
+    /// `keys import`.
+    KeyImported(ImportedKeyInfo),
+    /// `keys export-public`.
+    PublicKey(PublicKeyExport),
     Permission(PermissionInfo),
     Permissions {
         permissions: Vec<PermissionInfo>,
@@ -221,6 +228,23 @@ mod tests {
         let es: Envelope = serde_json::from_str(r#"{"v":1,"op":"keys_rotate","algorithm":"ES256"}"#).expect("parses");
         assert!(matches!(es.request, Request::KeysRotate { algorithm: Some(JwtAlgorithm::Es256) }));
         assert!(serde_json::from_str::<Envelope>(r#"{"v":1,"op":"keys_rotate","algorithm":"HS256"}"#).is_err());
+    }
+
+    #[test]
+    fn key_import_debug_never_shows_the_key_or_its_passphrase() {
+        let r = Request::KeysImport {
+            pem: "-----BEGIN RSA PRIVATE KEY-----\nMIIEsecret\n".into(),
+            passphrase: Some("hunter2-pass".into()),
+            activate: true,
+        };
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("MIIEsecret") && !shown.contains("hunter2-pass"), "{shown}");
+        let line = serde_json::to_string(&Envelope {
+            v: 1,
+            request: Request::KeysExportPublic { kid: None, format: PublicKeyFormat::Peatio },
+        })
+        .expect("encodes");
+        assert_eq!(line, r#"{"v":1,"op":"keys_export_public","kid":null,"format":"peatio"}"#);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::PermissionSpec;
+use super::{PermissionSpec, PublicKeyFormat};
 use crate::jwt::JwtAlgorithm;
 
 /// What the operator asks for.
@@ -88,6 +88,24 @@ pub enum Request {
         /// rotates back to `jwt_algorithm` when they differ.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         algorithm: Option<JwtAlgorithm>,
+    },
+    /// Add a private key (PEM text, read by barongctl) to the keyring; `activate` makes it the
+    /// signing key at once on every daemon. `passphrase` opens an encrypted PKCS#8 key.
+    KeysImport {
+        pem: String,
+        #[serde(default)]
+        passphrase: Option<String>,
+        #[serde(default)]
+        activate: bool,
+    },
+    /// Make a stored key the signing key; the active one stays verify-only as `previous`.
+    KeysActivate { kid: String },
+    /// A public key (default: the active one) in a consumer's format.
+    KeysExportPublic {
+        #[serde(default)]
+        kid: Option<String>,
+        #[serde(default)]
+        format: PublicKeyFormat,
     },
     /// Gateway permissions.
     PermissionList,
@@ -270,6 +288,17 @@ impl std::fmt::Debug for Request {
             }
             Request::KeysList => f.write_str("KeysList"),
             Request::KeysRotate { algorithm } => f.debug_struct("KeysRotate").field("algorithm", algorithm).finish(),
+            // A private key and its passphrase never reach a log: their sizes only.
+            Request::KeysImport { pem, passphrase, activate } => f
+                .debug_struct("KeysImport")
+                .field("pem_bytes", &pem.len())
+                .field("passphrase", &passphrase.as_ref().map(|_| "[redacted]"))
+                .field("activate", activate)
+                .finish(),
+            Request::KeysActivate { kid } => f.debug_struct("KeysActivate").field("kid", kid).finish(),
+            Request::KeysExportPublic { kid, format } => {
+                f.debug_struct("KeysExportPublic").field("kid", kid).field("format", format).finish()
+            }
             Request::PermissionList => f.write_str("PermissionList"),
             Request::PermissionAdd(p) => f.debug_tuple("PermissionAdd").field(p).finish(),
             Request::PermissionRemove { id } => f.debug_struct("PermissionRemove").field("id", id).finish(),

@@ -186,14 +186,18 @@ both!(the_api_key_flow, |srv: TestServer| async move {
     expect("authz.invalid_permission").await;
 });
 
-both!(the_jwks_and_key_rotation, |srv: TestServer| async move {
+both!(the_jwks_and_key_rotation, options = Options::unpinned(), |srv: TestServer| async move {
     let (c, _) = active_user(&srv, "rot@example.com").await;
     let url = auth_url(&srv, PEATIO);
     let first = authz_call(&c, Method::GET, &url, &[]).await.1.expect("token");
     let first = first.strip_prefix("Bearer ").expect("Bearer").to_string();
     let (code, out, err) = srv.ctl(&["--json", "keys", "rotate"], None);
     assert_eq!(code, 0, "keys rotate: {err}");
-    let new_kid = serde_json::from_str::<Value>(&out).expect("json")["kid"].as_str().expect("kid").to_string();
+    let rotated: Value = serde_json::from_str(&out).expect("json");
+    let new_kid = rotated["kid"].as_str().expect("kid").to_string();
+    // Consumers pinning the public key itself must be told; JWKS users need nothing.
+    let warning = rotated["warnings"][0].as_str().unwrap_or_default();
+    assert!(warning.contains("JWT_PUBLIC_KEY") && warning.contains("jwks.json"), "{rotated}");
     // The old token still verifies (its key is still published) until it expires.
     verify_with_jwks(&srv, &first).await;
     let (_, jwks) = get(&srv.client(), &format!("{}/.well-known/jwks.json", srv.base)).await;
@@ -215,7 +219,7 @@ both!(the_jwks_and_key_rotation, |srv: TestServer| async move {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_daemons_on_one_postgres_see_each_other_within_a_second() {
-    let Some(a) = TestServer::spawn(Backend::Postgres).await else { return };
+    let Some(a) = TestServer::spawn_with(Backend::Postgres, Options::unpinned()).await else { return };
     // The mail queue is shared through the database, so a sibling started first may deliver the
     // confirmation mail into its own outbox; registration is done before it exists.
     active_user(&a, "twin@example.com").await;
@@ -279,8 +283,12 @@ both!(a_service_account_key_through_the_barong_prefixed_gateway, |srv: TestServe
     assert_eq!(r.0, 200, "{:?}", r.2);
     let token = r.1.expect("Authorization").strip_prefix("Bearer ").expect("Bearer").to_string();
     let claims = verify_with_jwks(&srv, &token).await;
-    // The token is the service account's, not its owner's.
+    // The token is the service account's, not its owner's, with exactly Barong's claims: no
+    // `username`, no `referral_id`.
     assert_eq!((claims["uid"].as_str(), claims["role"].as_str()), (Some(sa_uid.as_str()), Some("member")));
+    let mut keys: Vec<&str> = claims.as_object().expect("claims").keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["aud", "email", "exp", "iat", "iss", "jti", "level", "role", "state", "sub", "uid"], "{claims}");
     assert_eq!(claims["email"].as_str(), sa["email"].as_str());
     assert_eq!(claims["sub"], "session");
     // A service account has no 2FA of its own: its owner turning 2FA off does not stop it.
@@ -336,4 +344,38 @@ both!(a_format_suffix_never_makes_a_dot_segment, |srv: TestServer| async move {
     for p in ["api/v2/barong/public/...json", "api/v2/barong/public/..%2ejson"] {
         assert_denied(&authz_call(&anon, Method::GET, &auth_url(&srv, p), &[]).await, 401, "authz.permission_denied");
     }
+});
+
+// Barong's upstream claims of a user: all seven keys, `referral_id` the referrer's numeric id.
+both!(upstream_user_claims_carry_the_numeric_referral_id, |srv: TestServer| async move {
+    let (referrer, _) = active_user(&srv, "referrer@example.com").await;
+    let url = auth_url(&srv, PEATIO);
+    let token = authz_call(&referrer, Method::GET, &url, &[]).await.1.expect("token");
+    let claims = verify_with_jwks(&srv, token.strip_prefix("Bearer ").expect("Bearer")).await;
+    let mut keys: Vec<&str> = claims.as_object().expect("claims").keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    let seven_and_standard =
+        ["aud", "email", "exp", "iat", "iss", "jti", "level", "referral_id", "role", "state", "sub", "uid", "username"];
+    assert_eq!(keys, seven_and_standard, "{claims}");
+    assert!(claims["referral_id"].is_null() && claims["username"].is_null(), "{claims}");
+    assert!(claims["level"].is_i64(), "{claims}");
+    let referrer_uid = claims["uid"].as_str().expect("uid").to_string();
+
+    // A referred user: its referrer's users.id, a JSON number, never the uid.
+    let c = srv.client();
+    let body = json!({"email": "referred@example.com", "password": PASSWORD, "refid": referrer_uid});
+    let (s, b) = post(&c, &srv.url("identity/users"), body).await;
+    assert_eq!(s, 201, "{b}");
+    let token = mailed_token(&srv, "referred@example.com", "confirmation_token").await;
+    let (s, b) = post(&c, &srv.url("identity/users/email/confirm_code"), json!({"token": token})).await;
+    assert_eq!(s, 201, "{b}");
+    let c = srv.client();
+    let login = json!({"email": "referred@example.com", "password": PASSWORD});
+    assert_eq!(post(&c, &srv.url("identity/sessions"), login).await.0, 200);
+    let token = authz_call(&c, Method::GET, &url, &[]).await.1.expect("token");
+    let claims = verify_with_jwks(&srv, token.strip_prefix("Bearer ").expect("Bearer")).await;
+    let id = srv.sql_texts("SELECT CAST(id AS TEXT) FROM users WHERE email = 'referrer@example.com'").await;
+    let id: i64 = id[0].parse().expect("numeric id");
+    assert_eq!(claims["referral_id"], json!(id), "{claims}");
+    assert!(claims.as_object().is_some_and(|m| m.contains_key("username")), "{claims}");
 });

@@ -232,7 +232,9 @@ async fn session_create_is_published_signed(backend: Backend) {
             let v = user[t].as_str().unwrap_or_default();
             assert!(v.len() == 20 && v.ends_with('Z'), "{t}: {user}");
         }
-        assert!(user.get("username").is_none() && user.get("referral_uid").is_none(), "nil fields dropped: {user}");
+        // Barong compacts only a model record's top level: this nested user keeps its nulls.
+        assert!(user["username"].is_null() && user["referral_uid"].is_null(), "nil fields kept: {user}");
+        assert!(user.as_object().is_some_and(|u| u.contains_key("username")), "{user}");
         assert_eq!(record["user_ip"], "127.0.0.1");
         assert_eq!(record["user_agent"], TEST_UA);
 
@@ -353,6 +355,8 @@ async fn the_account_lifecycle_is_published(backend: Backend) {
         ("barong.events.model", "user.updated"),
         ("barong.events.model", "label.created"),
         ("barong.events.model", "profile.created"),
+        ("barong.events.model", "profile.updated"),
+        ("barong.events.model", "label.updated"),
     ];
     let Some(mut consumer) = Consumer::connect(&bindings).await else { return };
     let opts = Options { config: events_config(&amqp_url()), ..Default::default() };
@@ -398,7 +402,8 @@ async fn the_account_lifecycle_is_published(backend: Backend) {
         assert_eq!((event["record"]["state"].as_str(), event["record"]["level"].as_i64()), (Some("active"), Some(1)));
         assert_eq!(event["changes"], json!({"state": "pending", "level": 0}), "previous values: {event}");
 
-        // A profile (before the reset, which ends the session): masked as the resource API masks it.
+        // A profile (before the reset, which ends the session): Barong's record, in clear (the
+        // default of `event_api_mask_profile_pii`), without `state`.
         let body = json!({"first_name": "Ada", "last_name": "Lovelace", "dob": "1990-05-17", "country": "GB"});
         let (s, _) = send_json(&c, reqwest::Method::POST, &srv.url("resource/profiles"), Some(&csrf), Some(body)).await;
         assert_eq!(s, 201);
@@ -406,10 +411,44 @@ async fn the_account_lifecycle_is_published(backend: Backend) {
         let record = &profile.claims["event"]["record"];
         assert_eq!(
             (record["first_name"].as_str(), record["last_name"].as_str(), record["dob"].as_str()),
-            (Some("Ada"), Some("L*******"), Some("1990-05-**"))
+            (Some("Ada"), Some("Lovelace"), Some("1990-05-17"))
         );
-        assert!(!profile.body.to_string().contains("Lovelace"));
+        let mut keys: Vec<&str> = record.as_object().expect("record").keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        // Top-level nulls (address, postcode, city, metadata) removed; the nested user keeps its own.
+        assert_eq!(keys, ["country", "created_at", "dob", "first_name", "last_name", "updated_at", "user"], "{record}");
+        assert!(record["user"]["username"].is_null() && record["user"]["referral_uid"].is_null(), "{record}");
+        assert!(record["user"].as_object().is_some_and(|u| u.contains_key("referral_uid")), "{record}");
         check_signed(&srv, &profile).await;
+        // An edit that submits it: `changes` holds the previous values that differ (not `state`,
+        // which the record does not carry; never `updated_at`).
+        let body = json!({"last_name": "Byron", "city": "London", "confirm": true});
+        let (s, b) = send_json(&c, reqwest::Method::PUT, &srv.url("resource/profiles"), Some(&csrf), Some(body)).await;
+        assert_eq!(s, 200, "{b}");
+        let updated = consumer.next(wait, for_user(&email, "model.profile.updated")).await;
+        let event = &updated.claims["event"];
+        assert_eq!(
+            (event["record"]["last_name"].as_str(), event["record"]["city"].as_str()),
+            (Some("Byron"), Some("London"))
+        );
+        assert_eq!(event["changes"], json!({"last_name": "Lovelace"}), "{event}");
+        // A label changed by the operator: its previous value, never `id` or `updated_at`.
+        for value in ["first", "second"] {
+            let (code, _, err) = srv.ctl(&["label", "set", &email, "note", value], None);
+            assert_eq!(code, 0, "{err}");
+        }
+        let label_update = |key: &'static str| {
+            let of_user = for_user(&email, "model.label.updated");
+            move |c: &Value| of_user(c) && c["event"]["record"]["key"] == key
+        };
+        // The submission moved the `profile` label first (drafted → submitted).
+        let profile_label = consumer.next(wait, label_update("profile")).await;
+        assert_eq!(profile_label.claims["event"]["changes"], json!({"value": "drafted"}));
+        let label = consumer.next(wait, label_update("note")).await;
+        let event = &label.claims["event"];
+        assert_eq!(event["record"]["value"], "second", "{event}");
+        assert_eq!(event["changes"], json!({"value": "first"}), "{event}");
+        assert!(event["record"]["id"].is_i64(), "{event}");
         // A password reset: the token event carries the signed reset token of the mail.
         let (s, _) = post(&c, &srv.url("identity/users/password/generate_code"), json!({"email": email})).await;
         assert_eq!(s, 201);
@@ -422,6 +461,41 @@ async fn the_account_lifecycle_is_published(backend: Backend) {
         consumer.next(wait, for_user(&email, "system.user.password.reset")).await;
 
         eventually(wait, || async { outbox_count(&srv, "").await == "0" }).await;
+    })
+    .await;
+}
+
+both!(profile_events_are_masked_only_when_the_setting_says_so, per_backend = profile_events_masked_by_setting);
+/// `event_api_mask_profile_pii: true`: last name and birth date masked as the resource API masks
+/// them, in the record and in `changes`.
+async fn profile_events_masked_by_setting(backend: Backend) {
+    let Some(mut consumer) =
+        Consumer::connect(&[("barong.events.model", "profile.created"), ("barong.events.model", "profile.updated")])
+            .await
+    else {
+        return;
+    };
+    let config = format!("{}event_api_mask_profile_pii: true\n", events_config(&amqp_url()));
+    let Some(srv) = TestServer::spawn_with(backend, Options { config, ..Default::default() }).await else { return };
+    within_limit(srv, |srv| async move {
+        let email = unique_email("masked");
+        let wait = Duration::from_secs(20);
+        let (c, csrf) = active_user(&srv, &email).await;
+        let url = srv.url("resource/profiles");
+        let body = json!({"first_name": "Ada", "last_name": "Lovelace", "dob": "1990-05-17", "country": "GB"});
+        assert_eq!(send_json(&c, reqwest::Method::POST, &url, Some(&csrf), Some(body)).await.0, 201);
+        let created = consumer.next(wait, for_user(&email, "model.profile.created")).await;
+        let record = &created.claims["event"]["record"];
+        assert_eq!(
+            (record["first_name"].as_str(), record["last_name"].as_str(), record["dob"].as_str()),
+            (Some("Ada"), Some("L*******"), Some("1990-05-**"))
+        );
+        assert!(!created.body.to_string().contains("Lovelace"));
+        let body = json!({"last_name": "Byron"});
+        assert_eq!(send_json(&c, reqwest::Method::PUT, &url, Some(&csrf), Some(body)).await.0, 200);
+        let updated = consumer.next(wait, for_user(&email, "model.profile.updated")).await;
+        assert_eq!(updated.claims["event"]["changes"], json!({"last_name": "L*******"}));
+        assert!(!updated.body.to_string().contains("Lovelace"));
     })
     .await;
 }

@@ -60,14 +60,15 @@ async fn me_with(srv: &TestServer, token: &str) -> (u16, Value) {
     read(r.send().await.expect("me")).await
 }
 
-/// The same data dir and database, another configuration: a restart (`srv` must be stopped and
-/// kept alive, since it owns the temporary directory and the PostgreSQL database).
+/// The same data dir and database, another configuration, no `JWT_PRIVATE_KEY_PATH` (the ring
+/// decides): a restart (`srv` must be stopped and kept alive, since it owns the temporary
+/// directory and the PostgreSQL database).
 async fn restart(srv: &TestServer, config: &str) -> TestServer {
     let opts = Options {
         config: config.to_string(),
         data_dir: Some(srv.data_dir.clone()),
         database_url: Some(srv.database_url.clone()),
-        ..Default::default()
+        ..Options::unpinned()
     };
     TestServer::spawn_with(srv.backend, opts).await.expect("restarted")
 }
@@ -171,8 +172,8 @@ fn assert_jwk_shape(jwk: &Value, alg: &str) {
     }
 }
 
-both!(a_restart_with_another_algorithm_rotates_once, |srv: TestServer| async move {
-    // RS256 (the default), with the testkit's imported RSA key.
+both!(a_restart_with_another_algorithm_rotates_once, options = Options::unpinned(), |srv: TestServer| async move {
+    // RS256 (the default), a generated key.
     let (c, _) = active_user(&srv, "algs@example.com").await;
     let rs = gateway_token(&srv, &c).await;
     assert_eq!(header(&rs)["alg"], "RS256");

@@ -27,6 +27,7 @@ mod events;
 mod gateway_proxies;
 mod general;
 mod jwt_algorithms;
+mod keys_import;
 mod legacy_passwords;
 mod login_origin;
 mod mail_throttle;

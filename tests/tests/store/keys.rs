@@ -77,3 +77,37 @@ contract!(keys_created_in_the_same_second_are_listed_by_kid, |db: Db| async move
     assert!(db.rotate_signing_key(&signing_key("a", NOW + 1), NOW).await.is_err());
     assert_eq!(ring(&db).await, pairs(&[("a", "active"), ("b", "previous")]));
 });
+
+contract!(activation_stores_or_reuses_a_key_and_demotes_the_active_one, |db: Db| async move {
+    const EXPIRE: i64 = 100;
+    assert!(db.insert_first_signing_key(&signing_key("k1", NOW)).await.expect("k1"));
+    // An imported key, verify-only: stored once, listed as previous.
+    let mut standby = signing_key("imp", NOW + 10);
+    standby.state = SigningKeyState::Previous;
+    assert!(db.add_signing_key(&standby).await.expect("add"));
+    assert!(!db.add_signing_key(&standby).await.expect("add again"), "a known kid is not stored twice");
+    assert_eq!(ring(&db).await, pairs(&[("imp", "previous"), ("k1", "active")]));
+
+    // Activating it keeps its stored row (the sealed half of the first insert), demotes k1.
+    let mut again = signing_key("imp", NOW + 20);
+    again.private_sealed = "another-seal".into();
+    db.activate_signing_key(&again, NOW + 20 - EXPIRE).await.expect("activate imp");
+    assert_eq!(ring(&db).await, pairs(&[("imp", "active"), ("k1", "previous")]));
+    let all = db.all_signing_keys().await.expect("all");
+    let imp = all.iter().find(|k| k.kid == "imp").expect("imp");
+    assert_eq!((imp.private_sealed.as_str(), imp.created_at), ("sealed-imp", NOW + 10));
+
+    // A new key activated at once is stored active; activating the active key changes nothing.
+    db.activate_signing_key(&signing_key("k3", NOW + 300), NOW + 300 - EXPIRE).await.expect("activate k3");
+    db.activate_signing_key(&signing_key("k3", NOW + 301), NOW + 301 - EXPIRE).await.expect("again");
+    let active = db.int("SELECT COUNT(*) FROM signing_keys WHERE state = 'active'").await;
+    assert_eq!(active, Some(1));
+    // k1 (replaced by the newer imp before the cut-off) retires; retired keys stay listed by
+    // all_signing_keys and can be activated again.
+    assert_eq!(ring(&db).await, pairs(&[("k3", "active"), ("imp", "previous")]));
+    let all: Vec<(String, String)> =
+        db.all_signing_keys().await.expect("all").iter().map(|k| (k.kid.clone(), k.state.to_string())).collect();
+    assert_eq!(all, pairs(&[("k3", "active"), ("imp", "previous"), ("k1", "retired")]));
+    db.activate_signing_key(&signing_key("k1", NOW + 400), NOW + 400 - EXPIRE).await.expect("k1 back");
+    assert_eq!(ring(&db).await, pairs(&[("k3", "previous"), ("imp", "previous"), ("k1", "active")]));
+});

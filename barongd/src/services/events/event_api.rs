@@ -42,24 +42,44 @@ pub fn pending(app: &App, name: &str, record: &Value) -> Vec<PendingEvent> {
     }]
 }
 
-/// Barong's `user` object in event records: nil fields dropped, times UTC ISO-8601.
+/// Barong's `user` object in event records, times UTC ISO-8601. Nested in another record (and in
+/// every `system.*` event) it keeps `"username": null` and `"referral_uid": null`, as Barong's: only
+/// the top level of a model record is compacted ([`compact`]).
 pub fn user_record(user: &UserRow, referral_uid: Option<&str>) -> Value {
-    let mut m = Map::new();
-    m.insert("uid".into(), json!(user.uid));
-    if let Some(u) = &user.username {
-        m.insert("username".into(), json!(u));
+    json!({
+        "uid": user.uid,
+        "username": user.username,
+        "email": user.email,
+        "role": user.role,
+        "level": user.level,
+        "otp": user.otp,
+        "state": user.state,
+        "referral_uid": referral_uid,
+        "created_at": iso8601(user.created_at),
+        "updated_at": iso8601(user.updated_at),
+    })
+}
+
+/// A model record as Barong sends it: top-level nulls removed (`Hash#compact`), nested objects
+/// untouched.
+pub fn compact(record: Value) -> Value {
+    match record {
+        Value::Object(m) => Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        other => other,
     }
-    m.insert("email".into(), json!(user.email));
-    m.insert("role".into(), json!(user.role));
-    m.insert("level".into(), json!(user.level));
-    m.insert("otp".into(), json!(user.otp));
-    m.insert("state".into(), json!(user.state));
-    if let Some(r) = referral_uid {
-        m.insert("referral_uid".into(), json!(r));
-    }
-    m.insert("created_at".into(), json!(iso8601(user.created_at)));
-    m.insert("updated_at".into(), json!(iso8601(user.updated_at)));
-    Value::Object(m)
+}
+
+/// `model.*.updated`'s `changes`, as Barong computed them: for each key of the previous version's
+/// compacted record whose value differs from the current record's (or is gone from it), the
+/// previous value. `updated_at` never appears, nor the keys in `never`.
+pub fn record_changes(previous: &Value, current: &Value, never: &[&str]) -> Value {
+    let (Value::Object(before), Value::Object(after)) = (previous, current) else { return json!({}) };
+    let changed = before
+        .iter()
+        .filter(|(k, v)| !v.is_null() && k.as_str() != "updated_at" && !never.contains(&k.as_str()))
+        .filter(|(k, v)| after.get(k.as_str()).is_none_or(|now| now != *v))
+        .map(|(k, v)| (k.clone(), v.clone()));
+    Value::Object(changed.collect())
 }
 
 /// The uid of the user with id `referral_id`, if any.
@@ -75,7 +95,8 @@ pub async fn user_of(app: &App, user: &UserRow) -> Value {
     user_record(user, referral_uid(app, user.referral_id).await.as_deref())
 }
 
-/// `model.user.updated`'s `changes`: the previous values of the fields that changed.
+/// `model.user.updated`'s `changes`: the previous values of the fields that changed (the
+/// comparison [`record_changes`] makes, written out for the user's own columns).
 pub fn user_changes(before: &UserRow, after: &UserRow) -> Value {
     let mut m = Map::new();
     if before.email != after.email {
@@ -115,7 +136,7 @@ pub fn user_updated_event(app: &App, before: &UserRow, after: &UserRow, referral
     if changes.as_object().is_none_or(|c| c.is_empty()) {
         return Vec::new();
     }
-    pending(app, "model.user.updated", &json!({ "record": user_record(after, referral), "changes": changes }))
+    pending(app, "model.user.updated", &json!({ "record": compact(user_record(after, referral)), "changes": changes }))
 }
 
 /// `system.user.*` events about one user: `{record: {user, domain, …extra}}`, ready to be
@@ -147,7 +168,7 @@ pub fn user_system_event_of(
 
 /// `model.user.created` of the row the insert produced (`referral` is the referrer's uid).
 pub fn user_created_event(app: &App, row: &UserRow, referral: Option<&str>) -> Vec<PendingEvent> {
-    pending(app, "model.user.created", &json!({ "record": user_record(row, referral) }))
+    pending(app, "model.user.created", &json!({ "record": compact(user_record(row, referral)) }))
 }
 
 /// A `model.<kind>.<action>` event about a record of `user`: `{record: {…fields, user}}`, ready
@@ -176,14 +197,14 @@ pub fn model_of_user_event_of(
         _ => Map::new(),
     };
     record.insert("user".into(), user_record(user, referral));
-    pending(app, name, &json!({ "record": record }))
+    pending(app, name, &json!({ "record": compact(Value::Object(record)) }))
 }
 
 /// `model.label.created` (no `previous`) or `model.label.updated` with `changes` (the previous
-/// `value` and `description` that differ) of a stored label of `user`, and
-/// `system.document.verified|rejected` when a private `document` label is created with, or
-/// changes to, a decision; ready to be written with it. Barong re-sent the decision on every
-/// save, a no-op included, and Applogic mailed the user each time.
+/// record's values that differ, never `id`: Barong compared against a copy without it) of a
+/// stored label of `user`, and `system.document.verified|rejected` when a private `document`
+/// label is created with, or changes to, a decision; ready to be written with it. Barong re-sent
+/// the decision on every save, a no-op included, and Applogic mailed the user each time.
 pub fn label_events(
     app: &App,
     label: &LabelRow,
@@ -194,28 +215,11 @@ pub fn label_events(
     if !enabled(app) {
         return Vec::new();
     }
-    let mut record = json!({
-        "record": {
-            "id": label.id,
-            "key": label.key,
-            "value": label.value,
-            "scope": label.scope,
-            "description": label.description,
-            "created_at": iso8601(label.created_at),
-            "updated_at": iso8601(label.updated_at),
-            "user": user_record(user, referral),
-        }
-    });
+    let current = label_record(label, user, referral);
     let name = if previous.is_some() { "model.label.updated" } else { "model.label.created" };
+    let mut record = json!({ "record": current });
     if let Some(before) = previous {
-        let mut changes = Map::new();
-        if before.value != label.value {
-            changes.insert("value".into(), json!(before.value));
-        }
-        if before.description != label.description {
-            changes.insert("description".into(), json!(before.description));
-        }
-        record["changes"] = Value::Object(changes);
+        record["changes"] = record_changes(&label_record(before, user, referral), &record["record"], &["id"]);
     }
     let mut events = pending(app, name, &record);
     let decided = previous.is_none_or(|before| before.value != label.value);
@@ -231,6 +235,20 @@ pub fn label_events(
         events.extend(pending(app, &format!("system.document.{}", decision.as_str()), &plain));
     }
     events
+}
+
+/// A label's compacted event record.
+fn label_record(label: &LabelRow, user: &UserRow, referral: Option<&str>) -> Value {
+    compact(json!({
+        "id": label.id,
+        "key": label.key,
+        "value": label.value,
+        "scope": label.scope,
+        "description": label.description,
+        "created_at": iso8601(label.created_at),
+        "updated_at": iso8601(label.updated_at),
+        "user": user_record(user, referral),
+    }))
 }
 
 /// Where an event goes: exchange `barong.events.<first segment>`, routing key the rest.
@@ -293,7 +311,7 @@ mod tests {
     }
 
     #[test]
-    fn user_records_drop_nil_fields_and_changes_keep_old_values() {
+    fn nested_user_records_keep_nil_fields_and_changes_keep_old_values() {
         let user = UserRow {
             id: 1,
             uid: "ID0123456789".into(),
@@ -315,9 +333,30 @@ mod tests {
             updated_at: 60,
         };
         let r = user_record(&user, None);
-        assert!(r.get("username").is_none() && r.get("referral_uid").is_none());
+        assert!(r["username"].is_null() && r["referral_uid"].is_null(), "{r}");
+        let top = compact(r.clone());
+        assert!(top.get("username").is_none() && top.get("referral_uid").is_none(), "{top}");
         assert_eq!(r["updated_at"], "1970-01-01T00:01:00Z");
         let after = UserRow { state: AccountState::Banned, level: 2, ..user.clone() };
         assert_eq!(user_changes(&user, &after), json!({"level": 1, "state": "active"}));
+    }
+
+    #[test]
+    fn changes_hold_the_previous_values_of_the_previous_compacted_record() {
+        let user = json!({"uid": "ID1", "username": null});
+        let before = compact(json!({"id": 1, "key": "email", "value": "pending", "description": "old",
+            "scope": "private", "created_at": "t0", "updated_at": "t1", "user": user, "gone": null}));
+        let after = compact(json!({"id": 1, "key": "email", "value": "verified", "description": null,
+            "scope": "private", "created_at": "t0", "updated_at": "t2", "user": user}));
+        assert_eq!(after.get("description"), None, "top-level nulls are removed");
+        assert_eq!(after["user"]["username"], Value::Null, "nested nulls stay");
+        assert_eq!(
+            record_changes(&before, &after, &["id"]),
+            json!({"value": "pending", "description": "old"}),
+            "a key that became null is in changes; updated_at never"
+        );
+        let moved = json!({"id": 2, "value": "pending"});
+        assert_eq!(record_changes(&json!({"id": 1, "value": "pending"}), &moved, &["id"]), json!({}));
+        assert_eq!(record_changes(&json!({"id": 1}), &moved, &[]), json!({"id": 1}));
     }
 }

@@ -32,11 +32,10 @@ pub(crate) struct CachedSession {
     pub expires_at: AtomicI64,
 }
 
+/// A user as the upstream JWT's claims need it: the row alone (`referral_id` is the referrer's
+/// numeric id, as Barong's claim, so no second lookup).
 pub(crate) struct CachedUser {
     pub row: UserRow,
-    /// The referrer's UID: the upstream JWT carries it instead of Barong's internal numeric id
-    /// (docs/barong-weaknesses-fixed.md#w-referral-id).
-    pub referral_uid: Option<String>,
 }
 
 pub(crate) struct CachedKey {

@@ -82,7 +82,9 @@ impl Holder {
                 "uid": u.row.uid,
                 "username": u.row.username,
                 "email": u.row.email,
-                "referral_id": u.referral_uid,
+                // Barong's claim: the referrer's numeric users.id (ids survive the import, so a
+                // migrated user's claim is unchanged), never the uid (docs/compatibility.md).
+                "referral_id": u.row.referral_id,
                 "role": u.row.role,
                 "level": u.row.level,
                 "state": u.row.state,
@@ -192,11 +194,7 @@ async fn user(app: &App, id: i64) -> ServiceResult<Option<Arc<CachedUser>>> {
     }
     let generation = authz.generation.load(Ordering::SeqCst);
     let Some(row) = app.store.user_by_id(id).await? else { return Ok(None) };
-    let referral_uid = match row.referral_id {
-        Some(r) => app.store.user_by_id(r).await?.map(|u| u.uid),
-        None => None,
-    };
-    let cached = Arc::new(CachedUser { row, referral_uid });
+    let cached = Arc::new(CachedUser { row });
     authz.fill(&authz.caches.users, generation, id, cached.clone());
     Ok(Some(cached))
 }

@@ -192,7 +192,7 @@ pub async fn create(app: &App, user: &UserRow, input: ProfileInput) -> ServiceRe
     let change = ProfileChange::Insert { user_id: user.id, fields: &fields, state, author: None };
     // `None` only if a concurrent create won the one-open-profile index (then the store said
     // `Unique`, answered as `state.exists` by `save`).
-    let row = save(app, user, change, state, "model.profile.created").await?.ok_or_else(exists)?;
+    let row = save(app, user, change, state, None).await?.ok_or_else(exists)?;
     Ok(display::profile(app, &row))
 }
 
@@ -227,7 +227,7 @@ pub async fn create_in_state(
     }
     let fields = merge(app, ProfileFields::default(), &input);
     let change = ProfileChange::Insert { user_id: user.id, fields: &fields, state, author };
-    save(app, user, change, state, "model.profile.created").await?.ok_or_else(exists)
+    save(app, user, change, state, None).await?.ok_or_else(exists)
 }
 
 /// The stored fields of a new profile of a user who does not exist yet (`/users/import`
@@ -250,7 +250,7 @@ pub async fn update(app: &App, user: &UserRow, input: ProfileInput) -> ServiceRe
     let state = if input.confirm { ProfileState::Submitted } else { ProfileState::Drafted };
     let fields = merge(app, fields_of(&current), &input);
     let change = ProfileChange::Edit { id: current.id, from: drafted, fields: &fields, state };
-    let row = save(app, user, change, state, "model.profile.updated").await?.ok_or_else(not_editable)?;
+    let row = save(app, user, change, state, Some(&current)).await?.ok_or_else(not_editable)?;
     Ok(display::profile(app, &row))
 }
 
@@ -268,24 +268,25 @@ pub async fn review(app: &App, user: &UserRow, verdict: ProfileState, author: &s
     let not_found = || ServiceError::not_found("admin.profiles.doesnt_exist_or_not_editable");
     let current = app.store.profile_in_state(user.id, submitted).await?.ok_or_else(not_found)?;
     let change = ProfileChange::Review { id: current.id, from: submitted, state: verdict, author: Some(author) };
-    let row = save(app, user, change, verdict, "model.profile.updated").await?.ok_or_else(not_found)?;
+    let row = save(app, user, change, verdict, Some(&current)).await?.ok_or_else(not_found)?;
     Ok(display::profile_masked(app, &row, false))
 }
 
 /// Saves `change` together with the KYC profile step (`local` provider: the private label
 /// `profile` follows the state; Barong looked it up in any scope, this only writes the private
 /// one) and the events of both, in one transaction. `None` when the profile was no longer in
-/// the state the change expected.
+/// the state the change expected. `previous` is the profile as it was before an edit or review
+/// (`model.profile.updated`); none for a new one (`model.profile.created`).
 async fn save(
     app: &App,
     user: &UserRow,
     change: ProfileChange<'_>,
     state: ProfileState,
-    event: &str,
+    previous: Option<&ProfileRow>,
 ) -> ServiceResult<Option<ProfileRow>> {
     let step = LabelChange::prepare(app, user, label_keys::PROFILE, state.name(), LabelScope::Private).await?;
     let events = |row: &ProfileRow, label: Option<&LabelRow>| {
-        let mut events = profile_event(app, user, step.referral.as_deref(), row, event);
+        let mut events = profile_events(app, user, step.referral.as_deref(), row, previous);
         events.extend(label.map(|l| step.events(app, user, l)).unwrap_or_default());
         events
     };
@@ -299,20 +300,51 @@ async fn save(
     Ok(Some(row))
 }
 
-/// `model.profile.*`, masked as the resource API masks: Barong sent names, birth date and
-/// address in clear to every event consumer (docs/barong-weaknesses-fixed.md#w-event-pii).
-pub(crate) fn profile_event(
+/// `model.profile.created`, or `model.profile.updated` with the `changes` from `previous`. The
+/// record is Barong's: names, birth date and address in clear, masked only when
+/// `event_api_mask_profile_pii` is set (docs/compatibility.md#profile-events), and no `state`, so
+/// a review alone carries `changes: {}`.
+pub(crate) fn profile_events(
     app: &App,
     user: &UserRow,
     referral: Option<&str>,
     row: &ProfileRow,
-    name: &str,
+    previous: Option<&ProfileRow>,
 ) -> Vec<PendingEvent> {
     if !event_api::enabled(app) {
         return Vec::new();
     }
-    let fields = serde_json::to_value(display::profile(app, row)).unwrap_or_default();
-    event_api::model_of_user_event_of(app, name, user, referral, fields)
+    let record = profile_record(app, user, referral, row);
+    match previous {
+        None => event_api::pending(app, "model.profile.created", &serde_json::json!({ "record": record })),
+        Some(before) => {
+            let changes = event_api::record_changes(&profile_record(app, user, referral, before), &record, &[]);
+            event_api::pending(
+                app,
+                "model.profile.updated",
+                &serde_json::json!({ "record": record, "changes": changes }),
+            )
+        }
+    }
+}
+
+/// A profile's compacted event record: `{user, first_name, last_name, dob, address, postcode,
+/// city, country, metadata, created_at, updated_at}`.
+fn profile_record(app: &App, user: &UserRow, referral: Option<&str>, row: &ProfileRow) -> serde_json::Value {
+    let p = display::profile_masked(app, row, app.config.event_api_mask_profile_pii);
+    event_api::compact(serde_json::json!({
+        "user": event_api::user_record(user, referral),
+        "first_name": p.first_name,
+        "last_name": p.last_name,
+        "dob": p.dob,
+        "address": p.address,
+        "postcode": p.postcode,
+        "city": p.city,
+        "country": p.country,
+        "metadata": p.metadata,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    }))
 }
 
 #[cfg(test)]

@@ -161,7 +161,7 @@ pub async fn import(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
                   label: Option<&crate::store::LabelRow>| {
         let mut events = event_api::user_created_event(app, row, referral.as_deref());
         if let Some(p) = profile {
-            events.extend(profiles::profile_event(app, row, referral.as_deref(), p, "model.profile.created"));
+            events.extend(profiles::profile_events(app, row, referral.as_deref(), p, None));
         }
         if let (Some(step), Some(label)) = (&step, label) {
             events.extend(step.events(app, row, label));

@@ -1,17 +1,13 @@
-//! The gateway as the operator manages it: `barongctl keys ...` (signing keys) and
-//! `barongctl permission ...`.
+//! The gateway's permissions as the operator manages them: `barongctl permission ...` (the
+//! signing keys are in `keys`).
 //! Every change lands in the change feed (triggers), so every daemon applies it within a second;
 //! this daemon applies it before answering.
 
-use common::admin::{PermissionInfo, PermissionSpec, SigningKeyInfo};
-use common::jwt::JwtAlgorithm;
-
-use crate::model::SigningKeyState;
+use common::admin::{PermissionInfo, PermissionSpec};
 use serde::Deserialize;
 
 use crate::config::yaml;
 use crate::services::App;
-use crate::services::clock::iso8601;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::gateway::poller;
 use crate::store::StoreError;
@@ -26,30 +22,6 @@ fn info(p: PermissionRow) -> PermissionInfo {
 
 async fn applied(app: &App) {
     poller::catch_up(app).await;
-}
-
-pub async fn keys(app: &App) -> ServiceResult<Vec<SigningKeyInfo>> {
-    let mut rows = app.store.signing_keys().await?;
-    rows.sort_by_key(|r| r.state != SigningKeyState::Active);
-    Ok(rows
-        .into_iter()
-        .map(|r| SigningKeyInfo {
-            kid: r.kid,
-            algorithm: r.algorithm,
-            state: r.state.to_string(),
-            created_at: iso8601(r.created_at),
-        })
-        .collect())
-}
-
-/// `keys rotate`: a fresh key of `algorithm`, or of the configured `jwt_algorithm`.
-pub async fn rotate(app: &App, algorithm: Option<JwtAlgorithm>) -> ServiceResult<SigningKeyInfo> {
-    let algorithm = algorithm.unwrap_or(app.config.jwt_algorithm);
-    let kid =
-        app.tokens.rotate(&app.store, &app.sealer, algorithm, app.clock.now()).await.map_err(ServiceError::internal)?;
-    applied(app).await;
-    tracing::info!(%kid, %algorithm, "signing key rotated by the operator");
-    keys(app).await?.into_iter().find(|k| k.kid == kid).ok_or_else(|| ServiceError::internal("rotated key not found"))
 }
 
 pub async fn permissions(app: &App) -> ServiceResult<Vec<PermissionInfo>> {

@@ -1,9 +1,11 @@
 //! What the operator drives (today through barongctl and the admin socket): users, labels,
-//! service accounts and API keys, restrictions, the gateway's keys and permissions, and seeds.
+//! service accounts and API keys, restrictions, the gateway's permissions, the signing keys, and
+//! seeds.
 
 pub mod admin_log;
 pub mod api_keys;
 pub mod gateway;
+pub mod keys;
 pub mod labels;
 pub mod restrictions;
 pub mod seeds;

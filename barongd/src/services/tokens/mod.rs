@@ -3,13 +3,18 @@
 //! exp → nbf → iss → iat → jti → aud → sub, with Barong's error words
 //! (`jwt.decode_and_verify.<word>`).
 
+mod key;
+mod keyring;
+
 use std::sync::{Arc, RwLock};
 
 use common::jwt::JwtAlgorithm;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use jsonwebtoken::{Algorithm, Header, Validation};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
+
+pub use key::peatio_form;
+use key::{LoadedKey, SigningKey};
+pub use keyring::{Imported, PublicKey};
 
 use crate::model::SigningKeyState;
 use crate::services::error::{ServiceError, ServiceResult};
@@ -19,51 +24,61 @@ use crate::store::{DynStore, SigningKeyRow};
 
 pub type Claims = Map<String, Value>;
 
-/// One key of the ring, ready to sign and verify. Its algorithm is fixed here, when the key is
-/// loaded: a token's header never chooses how it is checked.
-struct LoadedKey {
-    kid: String,
-    algorithm: JwtAlgorithm,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    public_pem: String,
-    /// The public half as a JSON Web Key (RFC 7517/7518/8037).
-    jwk: Value,
-}
-
 #[derive(Clone)]
 pub struct Tokens {
     keys: Arc<RwLock<Vec<Arc<LoadedKey>>>>,
     expire: i64,
+    /// The kid of `JWT_PRIVATE_KEY_PATH`'s key: it is made active at every start, and the
+    /// operator cannot activate or rotate to another while it is set.
+    pinned: Option<String>,
 }
 
 impl Tokens {
-    /// Loads the key ring from the database, creating the first key (of `algorithm`) when there is
-    /// none. `import_pem` (Barong's `JWT_PRIVATE_KEY_PATH`: RSA, P-256 or Ed25519) seeds the first
-    /// key instead of a fresh one. When the active key's algorithm is not `algorithm` (the setting
-    /// changed, or the imported key is of another kind), a fresh key of `algorithm` takes over; the
-    /// old one verifies until its tokens expire, as after any rotation.
+    /// Loads the key ring from the database. `pinned_pem` (Barong's `JWT_PRIVATE_KEY_PATH`: RSA,
+    /// P-256 or Ed25519) is made the active key, added to the ring when absent, at every start, as
+    /// Barong signed with that file. Without it the ring decides: the first key (of `algorithm`)
+    /// is created when there is none, and when the active key's algorithm is not `algorithm` (the
+    /// setting changed), a fresh key of `algorithm` takes over; the old one verifies until its
+    /// tokens expire, as after any rotation.
     pub async fn load(
         store: &DynStore,
         sealer: &Sealer,
-        import_pem: Option<String>,
+        pinned_pem: Option<zeroize::Zeroizing<String>>,
         algorithm: JwtAlgorithm,
         expire: i64,
         now: i64,
     ) -> Result<Self, String> {
+        if let Some(pem) = pinned_pem {
+            let key = SigningKey::import(&pem, None).map_err(|e| format!("JWT_PRIVATE_KEY_PATH: {e}"))?;
+            let row = keyring::stored_or_new(store, sealer, &key, SigningKeyState::Active, now).await?;
+            store.activate_signing_key(&row, now - expire).await.map_err(|e| e.to_string())?;
+            let rows = store.signing_keys().await.map_err(|e| e.to_string())?;
+            let tokens = Tokens { keys: Arc::new(RwLock::new(ring(rows, sealer)?)), expire, pinned: Some(row.kid) };
+            let kid = tokens.pinned.as_deref().unwrap_or_default();
+            tracing::info!(%kid, algorithm = %key.algorithm(), "JWT_PRIVATE_KEY_PATH: this key signs");
+            if key.algorithm() != algorithm {
+                tracing::warn!(
+                    %kid,
+                    key = %key.algorithm(),
+                    jwt_algorithm = %algorithm,
+                    "jwt_algorithm is ignored while JWT_PRIVATE_KEY_PATH is set: its key decides the algorithm"
+                );
+            }
+            return Ok(tokens);
+        }
         let mut rows = store.signing_keys().await.map_err(|e| e.to_string())?;
         if !rows.iter().any(|r| r.state == SigningKeyState::Active) {
-            let key = match import_pem {
-                Some(pem) => SigningKey::from_pem(&zeroize::Zeroizing::new(pem))?,
-                None => SigningKey::generate_blocking(algorithm).await?,
-            };
-            store.insert_first_signing_key(&key.row(sealer, now)?).await.map_err(|e| e.to_string())?;
+            let key = SigningKey::generate_blocking(algorithm).await?;
+            store
+                .insert_first_signing_key(&key.row(sealer, SigningKeyState::Active, now)?)
+                .await
+                .map_err(|e| e.to_string())?;
             rows = store.signing_keys().await.map_err(|e| e.to_string())?;
         }
-        let tokens = Tokens { keys: Arc::new(RwLock::new(ring(rows, sealer)?)), expire };
+        let tokens = Tokens { keys: Arc::new(RwLock::new(ring(rows, sealer)?)), expire, pinned: None };
         let active = tokens.active().map_err(|_| "no active signing key in the database".to_string())?;
         if active.algorithm != algorithm {
-            let kid = tokens.rotate(store, sealer, algorithm, now).await?;
+            let kid = tokens.rotate(store, sealer, algorithm, now).await.map_err(|e| e.to_string())?;
             tracing::info!(
                 from = %active.algorithm,
                 to = %algorithm,
@@ -84,21 +99,6 @@ impl Tokens {
         }
         *self.keys.write().map_err(|_| "key ring lock poisoned".to_string())? = keys;
         Ok(())
-    }
-
-    /// Makes a fresh key of `algorithm` the active one. The previous key keeps verifying until the
-    /// tokens it signed have expired; every daemon picks the new key up from the change feed.
-    pub async fn rotate(
-        &self,
-        store: &DynStore,
-        sealer: &Sealer,
-        algorithm: JwtAlgorithm,
-        now: i64,
-    ) -> Result<String, String> {
-        let row = SigningKey::generate_blocking(algorithm).await?.row(sealer, now)?;
-        store.rotate_signing_key(&row, now - self.expire).await.map_err(|e| e.to_string())?;
-        self.reload(store, sealer).await?;
-        Ok(row.kid)
     }
 
     /// The JSON Web Key Set of every key that still verifies (RFC 7517), active first.
@@ -286,159 +286,6 @@ fn jose(algorithm: JwtAlgorithm) -> Algorithm {
         JwtAlgorithm::Es256 => Algorithm::ES256,
         JwtAlgorithm::EdDsa => Algorithm::EdDSA,
     }
-}
-
-/// A private signing key of one of the supported algorithms: generated, or read from PEM (the
-/// algorithm is the key's kind), and written back as PKCS#8.
-enum SigningKey {
-    Rsa(Box<rsa::RsaPrivateKey>),
-    P256(p256::SecretKey),
-    Ed25519(Box<ed25519_dalek::SigningKey>),
-}
-
-impl SigningKey {
-    fn generate(algorithm: JwtAlgorithm) -> Result<Self, String> {
-        let mut rng = rand::rngs::OsRng;
-        Ok(match algorithm {
-            JwtAlgorithm::Rs256 => SigningKey::Rsa(Box::new(
-                rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(|e| format!("RSA key generation: {e}"))?,
-            )),
-            JwtAlgorithm::Es256 => SigningKey::P256(p256::SecretKey::random(&mut rng)),
-            JwtAlgorithm::EdDsa => SigningKey::Ed25519(Box::new(ed25519_dalek::SigningKey::generate(&mut rng))),
-        })
-    }
-
-    /// Generation off the async threads (an RSA key takes a while).
-    async fn generate_blocking(algorithm: JwtAlgorithm) -> Result<Self, String> {
-        tokio::task::spawn_blocking(move || Self::generate(algorithm))
-            .await
-            .map_err(|e| format!("key generation: {e}"))?
-    }
-
-    /// An RSA (PKCS#8 or PKCS#1), P-256 (PKCS#8 or SEC1) or Ed25519 (PKCS#8) private key. Other
-    /// blocks of the file (`EC PARAMETERS` from `openssl ecparam -genkey`, a public key after the
-    /// private one) are skipped. The error never quotes the input.
-    fn from_pem(file: &str) -> Result<Self, String> {
-        use rsa::pkcs1::DecodeRsaPrivateKey;
-        let pem = private_key_block(file)?;
-        let pem = pem.as_str();
-        if let Ok(k) = rsa::RsaPrivateKey::from_pkcs8_pem(pem).or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem)) {
-            return Ok(SigningKey::Rsa(Box::new(k)));
-        }
-        if let Ok(k) = p256::SecretKey::from_pkcs8_pem(pem).or_else(|_| p256::SecretKey::from_sec1_pem(pem)) {
-            return Ok(SigningKey::P256(k));
-        }
-        if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_pem(pem) {
-            return Ok(SigningKey::Ed25519(Box::new(k)));
-        }
-        Err("JWT private key: not an unencrypted RSA, P-256 or Ed25519 private key in PEM \
-             (PKCS#8, PKCS#1 or SEC1)"
-            .into())
-    }
-
-    fn algorithm(&self) -> JwtAlgorithm {
-        match self {
-            SigningKey::Rsa(_) => JwtAlgorithm::Rs256,
-            SigningKey::P256(_) => JwtAlgorithm::Es256,
-            SigningKey::Ed25519(_) => JwtAlgorithm::EdDsa,
-        }
-    }
-
-    fn private_pem(&self) -> Result<zeroize::Zeroizing<String>, String> {
-        match self {
-            SigningKey::Rsa(k) => k.to_pkcs8_pem(LineEnding::LF),
-            SigningKey::P256(k) => k.to_pkcs8_pem(LineEnding::LF),
-            SigningKey::Ed25519(k) => k.to_pkcs8_pem(LineEnding::LF),
-        }
-        .map_err(|e| format!("private key encoding: {e}"))
-    }
-
-    /// The public half as SPKI PEM.
-    fn public_pem(&self) -> Result<String, String> {
-        match self {
-            SigningKey::Rsa(k) => k.to_public_key().to_public_key_pem(LineEnding::LF),
-            SigningKey::P256(k) => k.public_key().to_public_key_pem(LineEnding::LF),
-            SigningKey::Ed25519(k) => k.verifying_key().to_public_key_pem(LineEnding::LF),
-        }
-        .map_err(|e| format!("public key encoding: {e}"))
-    }
-
-    /// The database row: the private half sealed, the kid derived from the public half.
-    fn row(&self, sealer: &Sealer, now: i64) -> Result<SigningKeyRow, String> {
-        let public_pem = self.public_pem()?;
-        Ok(SigningKeyRow {
-            kid: hex::encode(&Sha256::digest(public_pem.as_bytes())[..10]),
-            algorithm: self.algorithm().as_str().into(),
-            private_sealed: sealer.seal(self.private_pem()?.as_bytes()),
-            public_pem,
-            state: SigningKeyState::Active,
-            created_at: now,
-        })
-    }
-
-    fn loaded(&self, kid: String) -> Result<LoadedKey, String> {
-        use base64::Engine;
-        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
-        let fail = |e: &dyn std::fmt::Display| format!("signing key {kid}: {e}");
-        let algorithm = self.algorithm();
-        let (encoding, decoding, jwk) = match self {
-            SigningKey::Rsa(k) => {
-                use rsa::pkcs1::EncodeRsaPrivateKey;
-                use rsa::traits::PublicKeyParts;
-                let der = k.to_pkcs1_der().map_err(|e| fail(&e))?;
-                let (n, e) = (k.n().to_bytes_be(), k.e().to_bytes_be());
-                let jwk = json!({"kty": "RSA", "n": b64(&n), "e": b64(&e)});
-                (EncodingKey::from_rsa_der(der.as_bytes()), DecodingKey::from_rsa_raw_components(&n, &e), jwk)
-            }
-            SigningKey::P256(k) => {
-                use p256::elliptic_curve::sec1::ToEncodedPoint;
-                let der = k.to_pkcs8_der().map_err(|e| fail(&e))?;
-                let point = k.public_key().to_encoded_point(false);
-                let (Some(x), Some(y)) = (point.x(), point.y()) else {
-                    return Err(fail(&"P-256 public key without coordinates"));
-                };
-                let jwk = json!({"kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y)});
-                (EncodingKey::from_ec_der(der.as_bytes()), DecodingKey::from_ec_der(point.as_bytes()), jwk)
-            }
-            SigningKey::Ed25519(k) => {
-                let der = k.to_pkcs8_der().map_err(|e| fail(&e))?;
-                let x = k.verifying_key().to_bytes();
-                let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": b64(&x)});
-                (EncodingKey::from_ed_der(der.as_bytes()), DecodingKey::from_ed_der(&x), jwk)
-            }
-        };
-        let mut jwk = jwk;
-        if let Value::Object(m) = &mut jwk {
-            m.insert("use".into(), json!("sig"));
-            m.insert("alg".into(), json!(algorithm.as_str()));
-            m.insert("kid".into(), json!(kid));
-        }
-        Ok(LoadedKey { kid, algorithm, encoding, decoding, public_pem: self.public_pem()?, jwk })
-    }
-}
-
-/// The one `... PRIVATE KEY` block of a PEM file.
-fn private_key_block(file: &str) -> Result<zeroize::Zeroizing<String>, String> {
-    let mut found: Option<zeroize::Zeroizing<String>> = None;
-    let mut current: Option<(&str, zeroize::Zeroizing<String>)> = None;
-    for line in file.lines().map(str::trim) {
-        if let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|l| l.strip_suffix("-----")) {
-            current = Some((label, zeroize::Zeroizing::new(String::with_capacity(file.len()))));
-        }
-        let Some((label, text)) = current.as_mut() else { continue };
-        text.push_str(line);
-        text.push('\n');
-        if line.strip_prefix("-----END ").and_then(|l| l.strip_suffix("-----")) == Some(*label) {
-            if label.ends_with("PRIVATE KEY") {
-                if found.is_some() {
-                    return Err("JWT private key: the PEM file holds more than one private key".into());
-                }
-                found = current.take().map(|(_, t)| t);
-            }
-            current = None;
-        }
-    }
-    found.ok_or_else(|| "JWT private key: no PRIVATE KEY block in the PEM file".into())
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 use super::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+use zeroize::Zeroizing;
 
 const NOW: i64 = 1_700_000_000;
 
@@ -13,7 +15,7 @@ fn key(algorithm: JwtAlgorithm) -> SigningKey {
 /// A ring without a database: kids `k0`, `k1`, ... in order, the first one active.
 fn ring_of(keys: &[&SigningKey]) -> Tokens {
     let loaded = keys.iter().enumerate().map(|(i, k)| Arc::new(k.loaded(format!("k{i}")).expect("loads"))).collect();
-    Tokens { keys: Arc::new(RwLock::new(loaded)), expire: 3600 }
+    Tokens { keys: Arc::new(RwLock::new(loaded)), expire: 3600, pinned: None }
 }
 
 fn claims() -> Claims {
@@ -74,7 +76,7 @@ fn a_header_naming_another_algorithm_than_its_key_is_refused() {
     use hmac::Mac;
     let h = json!({"alg": "HS256", "kid": "k0", "typ": "JWT"});
     let input = format!("{}.{}", B64.encode(h.to_string()), token.split('.').nth(1).expect("payload"));
-    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(es.public_pem().expect("pem").as_bytes()).expect("key");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(es.public_pem().expect("pem").as_bytes()).expect("key");
     mac.update(input.as_bytes());
     let forged = format!("{input}.{}", B64.encode(mac.finalize().into_bytes()));
     assert_eq!(refusal(tokens.verify(&forged, "session", NOW)), "jwt.decode_and_verify.algorithm");
@@ -164,7 +166,7 @@ fn imported_pem_keys_bring_their_algorithm() {
     }
     let e = SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").err();
     let e = e.unwrap_or_default();
-    assert!(e.contains("RSA, P-256 or Ed25519") && !e.contains("AAAA"), "{e}");
+    assert!(e.contains("RSA, EC P-256 or Ed25519") && !e.contains("AAAA"), "{e}");
 }
 
 #[tokio::test]
@@ -193,20 +195,118 @@ async fn load_rotates_once_when_the_configured_algorithm_changes() {
     assert_eq!(stored, [("RS256", "active"), ("ES256", "previous"), ("EdDSA", "previous")]);
 }
 
-#[tokio::test]
-async fn an_imported_key_of_another_algorithm_is_rotated_away_at_once() {
-    use p256::pkcs8::EncodePrivateKey as _;
-    let dir = tempfile::tempdir().expect("tmp");
+async fn fresh_store(dir: &tempfile::TempDir) -> DynStore {
     let store = crate::store::open(&format!("sqlite://{}/t.db", dir.path().display()), 2).await.expect("store");
     store.migrate(NOW).await.expect("migrate");
+    store
+}
+
+#[tokio::test]
+async fn the_pinned_key_signs_at_every_start_whatever_the_ring_or_the_setting() {
+    use p256::pkcs8::EncodePrivateKey as _;
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = fresh_store(&dir).await;
     let sealer = Sealer::from_key(&[7u8; 32]);
     let p256 = p256::SecretKey::random(&mut rand::rngs::OsRng);
-    let pem = p256.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string();
-    let tokens = Tokens::load(&store, &sealer, Some(pem), JwtAlgorithm::EdDsa, 3600, NOW).await.expect("loads");
-    let jwks = tokens.jwks();
-    assert_eq!((jwks["keys"][0]["alg"].as_str(), jwks["keys"][1]["alg"].as_str()), (Some("EdDSA"), Some("ES256")));
+    let pem = || Some(Zeroizing::new(p256.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string()));
+    // Unpinned first: a key of the setting.
+    let free = Tokens::load(&store, &sealer, None, JwtAlgorithm::EdDsa, 3600, NOW).await.expect("loads");
+    assert_eq!(free.jwks()["keys"][0]["alg"], "EdDSA");
+    // Pinned, with another algorithm configured: the file's key signs, nothing is rotated away.
+    let pinned = Tokens::load(&store, &sealer, pem(), JwtAlgorithm::EdDsa, 3600, NOW + 10).await.expect("loads");
+    let jwks = pinned.jwks();
+    assert_eq!((jwks["keys"][0]["alg"].as_str(), jwks["keys"][1]["alg"].as_str()), (Some("ES256"), Some("EdDSA")));
+    let kid = pinned.pinned().expect("pinned").to_string();
+    assert_eq!(jwks["keys"][0]["kid"], kid.as_str(), "the kid is the RFC 7638 thumbprint");
+    assert_eq!(kid, key::thumbprint(&jwks["keys"][0]));
     let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&p256.public_key(), false);
-    assert_eq!(jwks["keys"][1]["x"].as_str(), point.x().map(|x| B64.encode(x)).as_deref(), "the imported key");
+    assert_eq!(jwks["keys"][0]["x"].as_str(), point.x().map(|x| B64.encode(x)).as_deref(), "the imported key");
+    // Rotation and activation of another key are refused while pinned.
+    let refused = pinned.rotate(&store, &sealer, JwtAlgorithm::Rs256, NOW + 20).await.expect_err("refused");
+    assert!(refused.key().starts_with("keys.pinned: unset JWT_PRIVATE_KEY_PATH first"), "{}", refused.key());
+    let other = jwks["keys"][1]["kid"].as_str().expect("kid").to_string();
+    let refused = pinned.activate(&store, &sealer, &other, NOW + 20).await.expect_err("refused");
+    assert!(refused.key().starts_with("keys.pinned"), "{}", refused.key());
+    // Without the pin (and the setting matching the key) the ring decides: the operator
+    // activates the other key...
+    let free = Tokens::load(&store, &sealer, None, JwtAlgorithm::Es256, 3600, NOW + 30).await.expect("loads");
+    assert_eq!(free.jwks()["keys"][0]["kid"], kid.as_str(), "unpinned, the active key stays");
+    free.activate(&store, &sealer, &other, NOW + 40).await.expect("activates");
+    assert_eq!(free.jwks()["keys"][0]["kid"], other.as_str());
+    // ...and the next pinned start makes the file's key active again, without a second copy.
+    let again = Tokens::load(&store, &sealer, pem(), JwtAlgorithm::EdDsa, 3600, NOW + 50).await.expect("loads");
+    assert_eq!(again.jwks()["keys"][0]["kid"], kid.as_str());
+    let all = store.all_signing_keys().await.expect("rows");
+    assert_eq!(all.iter().filter(|r| r.kid == kid).count(), 1);
+    assert_eq!(all.iter().filter(|r| r.state == SigningKeyState::Active).count(), 1);
+}
+
+#[tokio::test]
+async fn import_checks_the_key_and_reports_one_already_there() {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use sha2::Digest as _;
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = fresh_store(&dir).await;
+    let sealer = Sealer::from_key(&[7u8; 32]);
+    let tokens = Tokens::load(&store, &sealer, None, JwtAlgorithm::EdDsa, 3600, NOW).await.expect("loads");
+    let first = tokens.jwks()["keys"][0]["kid"].as_str().expect("kid").to_string();
+    let rsa = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("rsa");
+    let pkcs1 = || Zeroizing::new(rsa.to_pkcs1_pem(LineEnding::LF).expect("pkcs1").to_string());
+    // Verify-only first: published, not signing.
+    let standby = tokens.import(&store, &sealer, pkcs1(), None, false, NOW + 1).await.expect("imports");
+    assert_eq!((standby.state, standby.already_present, standby.bits), (SigningKeyState::Previous, false, 2048));
+    assert_eq!(standby.algorithm, JwtAlgorithm::Rs256);
+    assert_eq!(tokens.jwks()["keys"][0]["kid"], first.as_str());
+    assert_eq!(tokens.jwks()["keys"][1]["kid"], standby.kid.as_str());
+    // Again, activated: the same kid, already present, now signing.
+    let active = tokens.import(&store, &sealer, pkcs1(), None, true, NOW + 2).await.expect("imports");
+    assert_eq!((active.kid.as_str(), active.already_present), (standby.kid.as_str(), true));
+    assert_eq!(active.state, SigningKeyState::Active);
+    let token = tokens.sign(claims(), NOW + 3).expect("signs");
+    assert_eq!(header_of(&token)["kid"], active.kid.as_str());
+    use rsa::pkcs8::EncodePublicKey as _;
+    let spki = rsa.to_public_key().to_public_key_pem(LineEnding::LF).expect("spki");
+    let exported = tokens.export_public(None, common::admin::PublicKeyFormat::Pem).expect("exports");
+    assert_eq!(exported.text, spki);
+    let peatio = tokens.export_public(Some(&first), common::admin::PublicKeyFormat::Peatio).expect("exports");
+    assert_eq!(peatio.kid.as_deref(), Some(first.as_str()));
+    let expected_fp = hex::encode(sha2::Sha256::digest(rsa.to_public_key().to_public_key_der().expect("der")));
+    assert_eq!(active.fingerprint, expected_fp);
+    // Refusals name the reason and never quote the key.
+    let small = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).expect("rsa");
+    let small = Zeroizing::new(small.to_pkcs1_pem(LineEnding::LF).expect("pem").to_string());
+    let e = tokens.import(&store, &sealer, small, None, true, NOW + 4).await.expect_err("refused");
+    assert!(e.key().starts_with("keys.rsa_too_small: RSA key of 1024 bits"), "{}", e.key());
+    let p384 = p384::SecretKey::random(&mut rand::rngs::OsRng);
+    for pem in [
+        p384.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string(),
+        p384.to_sec1_pem(LineEnding::LF).expect("pem").to_string(),
+    ] {
+        let e = tokens.import(&store, &sealer, Zeroizing::new(pem), None, false, NOW + 5).await.expect_err("no");
+        assert!(e.key().starts_with("keys.unsupported_curve"), "{}", e.key());
+    }
+    assert_eq!(tokens.jwks()["keys"].as_array().map(Vec::len), Some(2), "nothing refused was stored");
+}
+
+#[test]
+fn encrypted_pkcs8_keys_open_with_their_passphrase_only() {
+    let ed = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let der = ed.to_pkcs8_der().expect("der");
+    let info = pkcs8::PrivateKeyInfo::try_from(der.as_bytes()).expect("info");
+    let encrypted = info.encrypt(rand::rngs::OsRng, b"correct horse").expect("encrypts");
+    let pem = encrypted.to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF).expect("pem");
+    let k = SigningKey::import(&pem, Some("correct horse")).expect("opens");
+    assert_eq!(k.algorithm(), JwtAlgorithm::EdDsa);
+    assert_eq!(SigningKey::import(&pem, Some("wrong")).err().map(|e| e.code), Some("keys.wrong_passphrase"));
+    assert_eq!(SigningKey::import(&pem, None).err().map(|e| e.code), Some("keys.passphrase_required"));
+}
+
+#[test]
+fn thumbprints_follow_rfc_7638() {
+    // RFC 7638 §3.1's example key and thumbprint.
+    let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+    let jwk = json!({"kty": "RSA", "n": n, "e": "AQAB", "alg": "RS256", "kid": "2011-04-29"});
+    assert_eq!(key::thumbprint(&jwk), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
 }
 
 #[test]
