@@ -14,7 +14,7 @@ use crate::services::gateway::poller;
 use crate::services::gateway::restrictions::whitelinks;
 use crate::services::kyc::{profiles, review};
 use crate::services::operator::users::{self, NewAccount};
-use crate::services::operator::{api_keys, gateway, labels, restrictions, seeds, service_accounts};
+use crate::services::operator::{api_keys, gateway, import, labels, restrictions, seeds, service_accounts};
 
 fn refused(e: ServiceError) -> Reply {
     match e {
@@ -31,7 +31,7 @@ fn refused(e: ServiceError) -> Reply {
 }
 
 /// Answers one request from the socket peer whose OS uid is `os_uid`.
-pub async fn handle(app: &App, request: Request, os_uid: Option<u32>) -> Reply {
+pub async fn handle(app: &std::sync::Arc<App>, request: Request, os_uid: Option<u32>) -> Reply {
     let caller = Caller { os_uid };
     let result = match request {
         Request::Status => status(app).await,
@@ -127,6 +127,19 @@ pub async fn handle(app: &App, request: Request, os_uid: Option<u32>) -> Reply {
         Request::ActivityList(q) => admin_api::activity_list(app, q).await,
         Request::Metrics { from, to } => admin_api::metrics(app, from.as_deref(), to.as_deref()).await,
         Request::ManagementCheck => admin_api::management_check(app),
+        Request::ImportStart { options, secrets } => {
+            import::start(app, options, secrets).await.map(|s| ReplyData::ImportStatus(Box::new(s)))
+        }
+        Request::ImportStatus { job } => import::status(app, job).await.map(|s| ReplyData::ImportStatus(Box::new(s))),
+        Request::ImportReport { job, section } => {
+            import::report(app, job, section.as_deref()).await.map(|report| ReplyData::ImportReport { report })
+        }
+        Request::ImportCancel { job, purge } => {
+            import::cancel(app, job, purge).await.map(|s| ReplyData::ImportStatus(Box::new(s)))
+        }
+        Request::ImportFinish { job } => {
+            import::finish(app, job, os_uid).await.map(|s| ReplyData::ImportStatus(Box::new(s)))
+        }
     };
     // This daemon's gateway caches take in what the operator just changed before barongctl hears
     // back (other daemons follow at their next poll). After reads too: one feed read is cheaper

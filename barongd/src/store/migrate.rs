@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_throttle_windows.sql"),
     migration!(10, "0010_management_jti.sql"),
     migration!(11, "0011_user_list_indexes.sql"),
+    migration!(13, "0013_import.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

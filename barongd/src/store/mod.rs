@@ -11,6 +11,8 @@ pub mod api_keys;
 pub mod authz;
 pub mod documents;
 pub mod events;
+pub mod import;
+pub mod import_tables;
 pub mod keys;
 pub mod labels;
 pub mod mail;
@@ -40,6 +42,7 @@ pub use api_keys::ApiKeyStore;
 pub use authz::AuthzStore;
 pub use documents::DocumentStore;
 pub use events::EventStore;
+pub use import::ImportStore;
 pub use keys::{SigningKeyRow, SigningKeyStore};
 pub use labels::{LabelRow, LabelStore, LevelRow};
 pub use mail::{MailRow, MailStore};
@@ -78,6 +81,7 @@ pub trait Store:
     + AdminLogStore
     + ManagementStore
     + AdminUserStore
+    + ImportStore
     + Migrator
     + Send
     + Sync

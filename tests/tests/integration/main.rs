@@ -25,6 +25,7 @@ mod email;
 mod events;
 mod gateway_proxies;
 mod general;
+mod import_barong;
 mod jwt_algorithms;
 mod legacy_passwords;
 mod login_origin;

@@ -4,6 +4,7 @@
 pub mod admin_log;
 pub mod api_keys;
 pub mod gateway;
+pub mod import;
 pub mod labels;
 pub mod restrictions;
 pub mod seeds;
