@@ -168,7 +168,9 @@ fn run_verb(verb: ImportVerb, socket: &Path, json: bool) -> Result<ExitCode, Fai
             };
             let text = serde_json::to_string_pretty(&report).unwrap_or_default();
             match output_file {
-                Some(path) => write_private(&path, &text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?,
+                Some(path) => {
+                    write_private(&path, &text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?
+                }
                 None => println!("{text}"),
             }
             Ok(ExitCode::SUCCESS)
@@ -249,9 +251,9 @@ fn barong(a: BarongArgs, socket: &Path, json: bool) -> Result<ExitCode, Failure>
         Some(f) => Some(std::fs::read_to_string(f).map_err(|e| Failure::Usage(format!("{}: {e}", f.display())))?),
         None => None,
     };
-    let uploads = a.uploads.map(|u| {
-        if u == "none" { u } else { std::fs::canonicalize(&u).map(|p| p.display().to_string()).unwrap_or(u) }
-    });
+    let uploads = a
+        .uploads
+        .map(|u| if u == "none" { u } else { std::fs::canonicalize(&u).map(|p| p.display().to_string()).unwrap_or(u) });
     let options = ImportOptions {
         source,
         rails_env: a.rails_env.or_else(|| get("RAILS_ENV")).unwrap_or_else(|| "production".into()),
@@ -386,7 +388,8 @@ fn print_status(s: &ImportStatus, json: bool) {
 fn read_secret(path: &Path) -> Result<String, Failure> {
     let text = if path.as_os_str() == "-" {
         let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| Failure::Usage(format!("stdin: {e}")))?;
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| Failure::Usage(format!("stdin: {e}")))?;
         s
     } else {
         std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?

@@ -40,7 +40,9 @@ impl BarongFixture {
                 std::env::var("CI").as_deref() != Ok("true"),
                 "BARONG_TEST_FIXTURE_PYTHON is not set (CI must run the import tests)"
             );
-            eprintln!("SKIPPED: import test needs BARONG_TEST_FIXTURE_PYTHON (a venv with PyMySQL, bcrypt, cryptography)");
+            eprintln!(
+                "SKIPPED: import test needs BARONG_TEST_FIXTURE_PYTHON (a venv with PyMySQL, bcrypt, cryptography)"
+            );
             return None;
         };
         let (host, port, user) = mysql_parts();
@@ -103,6 +105,7 @@ impl BarongFixture {
 impl Drop for BarongFixture {
     fn drop(&mut self) {
         let code = "import pymysql,sys\nc=pymysql.connect(host=sys.argv[1],port=int(sys.argv[2]),user=sys.argv[3],autocommit=True)\nc.cursor().execute('DROP DATABASE IF EXISTS `'+sys.argv[4]+'`')\n";
-        let _ = Command::new(&self.python).args(["-c", code, &self.host, &self.port, &self.user, &self.database]).output();
+        let _ =
+            Command::new(&self.python).args(["-c", code, &self.host, &self.port, &self.user, &self.database]).output();
     }
 }

@@ -40,7 +40,11 @@ mod tests {
         for p in ["/api/v2/barong/identity/ping", "/api/v2/identity/time", "/api/v2/barong/identity/configs"] {
             assert!(open_during_import(p), "{p}");
         }
-        for p in ["/api/v2/barong/identity/sessions", "/api/v2/barong/auth/api/v2/peatio/x", "/api/v2/barong/resource/users/me"] {
+        for p in [
+            "/api/v2/barong/identity/sessions",
+            "/api/v2/barong/auth/api/v2/peatio/x",
+            "/api/v2/barong/resource/users/me",
+        ] {
             assert!(!open_during_import(p), "{p}");
         }
     }

@@ -90,8 +90,13 @@ pub trait ImportStore {
     /// Every mapped (source id, target id) of `table`.
     async fn import_mapped(&self, table: &str) -> StoreResult<Vec<(i64, i64)>>;
     /// Writes `rows` and their map rows and the checkpoint in one transaction.
-    async fn import_write(&self, job_id: i64, run: i64, rows: &[(TargetRow, MapRow)], cp: &Checkpoint)
-    -> StoreResult<()>;
+    async fn import_write(
+        &self,
+        job_id: i64,
+        run: i64,
+        rows: &[(TargetRow, MapRow)],
+        cp: &Checkpoint,
+    ) -> StoreResult<()>;
     /// Deletes target rows `(source id, target id)` of `table` and their map rows.
     async fn import_delete(&self, table: &str, spec: &'static TableSpec, rows: &[(i64, i64)]) -> StoreResult<()>;
     /// Deletes the rows of `spec`'s table this import did not write (barong-rs's seeded levels,

@@ -44,7 +44,11 @@ impl TableSpec {
         if !self.on_update.is_empty() {
             sets.push(self.on_update.to_string());
         }
-        format!("INSERT INTO {} ({cols}) VALUES ({params}) ON CONFLICT (id) DO UPDATE SET {}", self.table, sets.join(", "))
+        format!(
+            "INSERT INTO {} ({cols}) VALUES ({params}) ON CONFLICT (id) DO UPDATE SET {}",
+            self.table,
+            sets.join(", ")
+        )
     }
 }
 

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::admin_api::{ActivityWithUser, AdminActivity, Comment, User};
 use crate::entities::{Label, Profile, ServiceAccount, UserSummary, UserWithFullInfo};
 
-pub use import::{ImportOptions, ImportSecrets, ImportStatus, TableCounters};
 pub use gateway::{PermissionInfo, PermissionSpec, RestrictionInfo, SigningKeyInfo, Whitelink};
+pub use import::{ImportOptions, ImportSecrets, ImportStatus, TableCounters};
 pub use kyc::KycQueueItem;
 pub use management::{ManagementReport, ManagementSettings, Problem, ScopeInfo, Severity, SignerInfo};
 pub use metrics::Metrics;
@@ -148,7 +148,9 @@ pub enum ReplyData {
     /// An import job's progress (`import barong`, `import status`, `cancel`, `finish`).
     ImportStatus(Box<ImportStatus>),
     /// An import job's report (spec migration-from-barong §2.9), one JSON document.
-    ImportReport { report: serde_json::Value },
+    ImportReport {
+        report: serde_json::Value,
+    },
 }
 
 #[cfg(test)]

@@ -86,11 +86,14 @@ fn totp_of(user: &Value) -> totp_rs::TOTP {
     totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, seed, None, String::new())
 }
 
-both!(a_barong_database_imports_and_signs_in, per_backend = |backend| async move {
-    let Some(i) = setup(backend).await else { return };
-    let srv_limit = TEST_LIMIT;
-    tokio::time::timeout(srv_limit, imports_and_signs_in(&i)).await.expect("within the test limit");
-});
+both!(
+    a_barong_database_imports_and_signs_in,
+    per_backend = |backend| async move {
+        let Some(i) = setup(backend).await else { return };
+        let srv_limit = TEST_LIMIT;
+        tokio::time::timeout(srv_limit, imports_and_signs_in(&i)).await.expect("within the test limit");
+    }
+);
 
 async fn imports_and_signs_in(i: &Imported) {
     let (srv, fx) = (&i.srv, &i.fx);
@@ -100,7 +103,11 @@ async fn imports_and_signs_in(i: &Imported) {
     for (name, n) in fx.manifest["counts"].as_object().expect("counts") {
         let t = table(&status, name);
         assert_eq!(t["source"], *n, "{name}: {t}");
-        assert_eq!(t["inserted"].as_i64().unwrap_or(0) + t["skipped"].as_i64().unwrap_or(0), n.as_i64().unwrap_or(-1), "{name}: {t}");
+        assert_eq!(
+            t["inserted"].as_i64().unwrap_or(0) + t["skipped"].as_i64().unwrap_or(0),
+            n.as_i64().unwrap_or(-1),
+            "{name}: {t}"
+        );
     }
     let report = ctl_json(srv, &["import", "report"]);
     assert_eq!(report["tables"]["users"]["inserted"], 60, "{report}");
@@ -128,47 +135,77 @@ async fn imports_and_signs_in(i: &Imported) {
     let email = plain["email"].as_str().expect("email").trim();
     let (_, s, b) = login(srv, email, plain["password"].as_str().expect("password"), None).await;
     assert_eq!(s, 200, "login {email}: {b}");
-    let digest = srv.sql_texts(&format!("SELECT password_digest FROM users WHERE uid = '{}'", plain["uid"].as_str().unwrap_or(""))).await;
+    let digest = srv
+        .sql_texts(&format!("SELECT password_digest FROM users WHERE uid = '{}'", plain["uid"].as_str().unwrap_or("")))
+        .await;
     assert!(digest[0].starts_with("$argon2id$"), "rehashed: {}", &digest[0][..10]);
 
     // Password and TOTP: the seed carried from the secrets file.
-    let admin = all.iter().find(|u| u["login_after_import"] == "password_and_totp" && u["role"] == "superadmin").expect("admin");
+    let admin = all
+        .iter()
+        .find(|u| u["login_after_import"] == "password_and_totp" && u["role"] == "superadmin")
+        .expect("admin");
     let code = totp_of(admin).generate_current().expect("clock");
     let (ac, s, b) =
-        login(srv, admin["email"].as_str().expect("email").trim(), admin["password"].as_str().expect("pw"), Some(code)).await;
+        login(srv, admin["email"].as_str().expect("email").trim(), admin["password"].as_str().expect("pw"), Some(code))
+            .await;
     assert_eq!(s, 200, "TOTP login: {b}");
     let csrf = b["csrf_token"].as_str().expect("csrf").to_string();
 
     // The safe state: 2FA on, no seed carried.
     let safe = all.iter().find(|u| u["login_after_import"] == "refused_2fa_reset_required").expect("safe-state user");
-    let row = srv.sql_texts(&format!(
-        "SELECT CASE WHEN otp_secret_sealed IS NULL THEN 'none' ELSE 'sealed' END FROM users WHERE uid = '{}'",
-        safe["uid"].as_str().unwrap_or("")
-    )).await;
+    let row = srv
+        .sql_texts(&format!(
+            "SELECT CASE WHEN otp_secret_sealed IS NULL THEN 'none' ELSE 'sealed' END FROM users WHERE uid = '{}'",
+            safe["uid"].as_str().unwrap_or("")
+        ))
+        .await;
     assert_eq!(row, ["none"]);
 
     // Levels, states, roles and labels as Barong stored them.
     for u in &all {
         let uid = u["uid"].as_str().expect("uid");
-        let got = srv.sql_texts(&format!(
-            "SELECT role || '/' || state || '/' || CAST(level AS TEXT) FROM users WHERE uid = '{uid}'"
-        )).await;
-        assert_eq!(got, [format!("{}/{}/{}", u["role"].as_str().unwrap_or(""), u["state"].as_str().unwrap_or(""), u["level"])]);
+        let got = srv
+            .sql_texts(&format!(
+                "SELECT role || '/' || state || '/' || CAST(level AS TEXT) FROM users WHERE uid = '{uid}'"
+            ))
+            .await;
+        assert_eq!(
+            got,
+            [format!("{}/{}/{}", u["role"].as_str().unwrap_or(""), u["state"].as_str().unwrap_or(""), u["level"])]
+        );
         let mut labels = srv.sql_texts(&format!(
             "SELECT l.key || '=' || l.value || '/' || l.scope FROM labels l JOIN users x ON x.id = l.user_id WHERE x.uid = '{uid}'"
         )).await;
         labels.sort();
-        let mut want: Vec<String> = u["labels"].as_array().expect("labels").iter()
-            .map(|l| format!("{}={}/{}", l["key"].as_str().unwrap_or(""), l["value"].as_str().unwrap_or(""), l["scope"].as_str().unwrap_or("")))
+        let mut want: Vec<String> = u["labels"]
+            .as_array()
+            .expect("labels")
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}={}/{}",
+                    l["key"].as_str().unwrap_or(""),
+                    l["value"].as_str().unwrap_or(""),
+                    l["scope"].as_str().unwrap_or("")
+                )
+            })
             .collect();
         want.sort();
         assert_eq!(labels, want, "labels of {uid}");
     }
 
     // Clear PII through the Admin API equals the manifest's.
-    let kyc = all.iter().find(|u| !u["profiles"].as_array().is_none_or(|p| p.is_empty()) && !u["phones"].as_array().is_none_or(|p| p.is_empty())).expect("a KYC user");
+    let kyc = all
+        .iter()
+        .find(|u| {
+            !u["profiles"].as_array().is_none_or(|p| p.is_empty())
+                && !u["phones"].as_array().is_none_or(|p| p.is_empty())
+        })
+        .expect("a KYC user");
     let uid = kyc["uid"].as_str().expect("uid");
-    let r = ac.get(srv.url(&format!("admin/users/{uid}"))).header("X-CSRF-Token", &csrf).send().await.expect("admin get");
+    let r =
+        ac.get(srv.url(&format!("admin/users/{uid}"))).header("X-CSRF-Token", &csrf).send().await.expect("admin get");
     let (s, v) = read(r).await;
     assert_eq!(s, 200, "admin user: {v}");
     let shown = v.to_string();
@@ -181,10 +218,14 @@ async fn imports_and_signs_in(i: &Imported) {
     }
 
     // A carried API key signs through the gateway; an uncarried one is disabled.
-    let key = all.iter().flat_map(|u| u["api_keys"].as_array().cloned().unwrap_or_default())
-        .find(|k| k["usable_after_import"] == true && k["holder_type"] == "User").expect("usable key");
+    let key = all
+        .iter()
+        .flat_map(|u| u["api_keys"].as_array().cloned().unwrap_or_default())
+        .find(|k| k["usable_after_import"] == true && k["holder_type"] == "User")
+        .expect("usable key");
     let headers = signed_headers(key["kid"].as_str().expect("kid"), key["secret"].as_str().expect("secret"), now_ms());
-    let (s, auth, body, _) = authz_call(&srv.client(), Method::GET, &auth_url(srv, "api/v2/peatio/account/balances"), &headers).await;
+    let (s, auth, body, _) =
+        authz_call(&srv.client(), Method::GET, &auth_url(srv, "api/v2/peatio/account/balances"), &headers).await;
     assert_eq!(s, 200, "API key through authz: {body}");
     assert!(auth.is_some_and(|a| a.starts_with("Bearer ")));
     // The secrets file carries the exported keys, the transit key every other `vault:v1:` one;
@@ -192,7 +233,13 @@ async fn imports_and_signs_in(i: &Imported) {
     let keys: Vec<Value> = all
         .iter()
         .flat_map(|u| u["api_keys"].as_array().cloned().unwrap_or_default())
-        .chain(fx.manifest["service_accounts"].as_array().expect("sa").iter().flat_map(|s| s["api_keys"].as_array().cloned().unwrap_or_default()))
+        .chain(
+            fx.manifest["service_accounts"]
+                .as_array()
+                .expect("sa")
+                .iter()
+                .flat_map(|s| s["api_keys"].as_array().cloned().unwrap_or_default()),
+        )
         .collect();
     for k in &keys {
         let want = if k["secret_format"] == "none" || k["state"] != "active" { "disabled" } else { "active" };
@@ -202,14 +249,18 @@ async fn imports_and_signs_in(i: &Imported) {
     }
     let by_source = &report["secrets"]["api_keys"]["by_source"];
     assert!(by_source["file"].as_i64() > Some(0) && by_source["transit_key"].as_i64() > Some(0), "{by_source}");
-    let missing: Vec<&Value> = report["items"].as_array().expect("items").iter().filter(|i| i["code"] == "secret_missing").collect();
+    let missing: Vec<&Value> =
+        report["items"].as_array().expect("items").iter().filter(|i| i["code"] == "secret_missing").collect();
     assert_eq!(missing.len(), keys.iter().filter(|k| k["secret_format"] == "none").count(), "{missing:?}");
 
     // Referral links use Barong's numeric ids.
     let referred = all.iter().find(|u| u["referral_id"].is_number()).expect("a referred user");
-    let got = srv.sql_texts(&format!(
-        "SELECT CAST(referral_id AS TEXT) FROM users WHERE uid = '{}'", referred["uid"].as_str().unwrap_or("")
-    )).await;
+    let got = srv
+        .sql_texts(&format!(
+            "SELECT CAST(referral_id AS TEXT) FROM users WHERE uid = '{}'",
+            referred["uid"].as_str().unwrap_or("")
+        ))
+        .await;
     assert_eq!(got, [referred["referral_id"].to_string()]);
 
     // No clear PII and no Barong ciphertext in the SQLite file.
@@ -234,6 +285,10 @@ async fn imports_and_signs_in(i: &Imported) {
             }
         }
         assert!(!hay.contains("vault:v1:") && !hay.contains("vault:dev:"), "Barong's key ciphertexts");
-        assert!(!hay.contains("--") || !regex::Regex::new(r"\d{6}\.[A-Za-z0-9+/=]+--[A-Za-z0-9+/=]+--").expect("re").is_match(&hay), "Barong's PII ciphertexts");
+        assert!(
+            !hay.contains("--")
+                || !regex::Regex::new(r"\d{6}\.[A-Za-z0-9+/=]+--[A-Za-z0-9+/=]+--").expect("re").is_match(&hay),
+            "Barong's PII ciphertexts"
+        );
     }
 }

@@ -2,9 +2,9 @@
 //! cancellation flag and its live progress, and the cached import-mode flag the HTTP filter reads
 //! on every request (never a database query per request).
 
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use common::admin::TableCounters;
 

@@ -172,7 +172,8 @@ pub async fn status(app: &App, id: Option<i64>) -> ServiceResult<ImportStatus> {
 fn status_of(app: &App, j: &ImportJobRow) -> ImportStatus {
     let report: Report = serde_json::from_str(&j.report).unwrap_or_default();
     let options: Option<ImportOptions> = serde_json::from_str(&j.options).ok();
-    let counters: std::collections::BTreeMap<String, TableCounters> = serde_json::from_str(&j.counters).unwrap_or_default();
+    let counters: std::collections::BTreeMap<String, TableCounters> =
+        serde_json::from_str(&j.counters).unwrap_or_default();
     let live = app.import.progress(j.id);
     let mut tables: Vec<(String, TableCounters)> =
         source::TABLES.iter().map(|t| (t.to_string(), counters.get(*t).cloned().unwrap_or_default())).collect();
@@ -274,7 +275,10 @@ pub async fn recover(app: &App) -> ServiceResult<()> {
 pub async fn finish(app: &App, id: Option<i64>, os_uid: Option<u32>) -> ServiceResult<ImportStatus> {
     let mut j = find(app, id).await?;
     if j.dry_run || j.state != job::COMPLETED {
-        return Err(refused("import.not_completed", format!("job {} is {}; finish needs a completed run", j.id, j.state)));
+        return Err(refused(
+            "import.not_completed",
+            format!("job {} is {}; finish needs a completed run", j.id, j.state),
+        ));
     }
     let options: ImportOptions = serde_json::from_str(&j.options).map_err(ServiceError::internal)?;
     let secrets = match &j.inputs_sealed {
@@ -282,9 +286,8 @@ pub async fn finish(app: &App, id: Option<i64>, os_uid: Option<u32>) -> ServiceR
         None => ImportSecrets::default(),
     };
     let mut report: Report = serde_json::from_str(&j.report).unwrap_or_default();
-    let mut src = source::Source::open(&options.source, secrets.source_password.as_deref())
-        .await
-        .map_err(|e| refused_msg(&e))?;
+    let mut src =
+        source::Source::open(&options.source, secrets.source_password.as_deref()).await.map_err(|e| refused_msg(&e))?;
     let marks = async {
         src.begin_snapshot().await?;
         src.marks().await

@@ -119,7 +119,8 @@ async fn run_inner(pass: &mut Pass<'_>, secrets: &ImportSecrets, report: &mut Re
     report.source.url = opts.source.clone();
     report.source.rails_env = opts.rails_env.clone();
     report.source.vault_app_name = opts.vault_app_name.clone();
-    let mut source = Source::open(&opts.source, secrets.source_password.as_deref()).await.map_err(|e| Stop::Refused(vec![e]))?;
+    let mut source =
+        Source::open(&opts.source, secrets.source_password.as_deref()).await.map_err(|e| Stop::Refused(vec![e]))?;
     report.source.server = source.server.clone();
     let findings = preflight::check(&mut source).await;
     let mut refusals = findings.refusals;
@@ -128,13 +129,14 @@ async fn run_inner(pass: &mut Pass<'_>, secrets: &ImportSecrets, report: &mut Re
     }
     report.source.schema = preflight::SCHEMA_VERSION.into();
     let production = opts.rails_env == "production";
-    let secret_sources = match SecretSources::load(&secrets.secrets_files, secrets.transit_key.as_deref(), &opts.vault_app_name) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            refusals.push(e);
-            None
-        }
-    };
+    let secret_sources =
+        match SecretSources::load(&secrets.secrets_files, secrets.transit_key.as_deref(), &opts.vault_app_name) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                refusals.push(e);
+                None
+            }
+        };
     let skb = match (&secrets.secret_key_base, production) {
         (Some(k), _) => Some(k.clone()),
         (None, false) => Some(String::new()),
@@ -317,7 +319,7 @@ async fn table<T: Mapping>(pass: &mut Pass<'_>, source: &mut Source, ctx: &mut C
             match r.map(ctx, changed) {
                 Err(item) => {
                     run_counts.skipped += 1;
-                    ctx.report.item(item);
+                    ctx.report.item(*item);
                 }
                 Ok(target) => {
                     seen.insert(r.id());
@@ -346,7 +348,8 @@ async fn table<T: Mapping>(pass: &mut Pass<'_>, source: &mut Source, ctx: &mut C
         }
     }
     // Rows imported before and gone from the source now (§2.2).
-    let gone: Vec<(i64, i64)> = store.import_mapped(name).await?.into_iter().filter(|(s, _)| !seen.contains(s)).collect();
+    let gone: Vec<(i64, i64)> =
+        store.import_mapped(name).await?.into_iter().filter(|(s, _)| !seen.contains(s)).collect();
     run_counts.deleted = gone.len() as i64;
     if !dry && !gone.is_empty() {
         store.import_delete(name, spec, &gone).await?;
@@ -357,7 +360,8 @@ async fn table<T: Mapping>(pass: &mut Pass<'_>, source: &mut Source, ctx: &mut C
 
 fn skipped_by_filter<T: Mapping>(row: &T, ctx: &Ctx) -> bool {
     let Some(since) = ctx.activities_since else { return false };
-    let created = serde_json::to_value(row).ok().and_then(|v| v.get("created_at").and_then(|c| c.as_i64())).unwrap_or(0);
+    let created =
+        serde_json::to_value(row).ok().and_then(|v| v.get("created_at").and_then(|c| c.as_i64())).unwrap_or(0);
     created < since
 }
 
@@ -389,7 +393,8 @@ async fn write_batch(
                     Ok(()) => counts.inserted += 1,
                     Err(StoreError::Unique(constraint)) => {
                         counts.skipped += 1;
-                        ctx.report.item(Item::new("conflict", name, id).detail(format!("unique constraint {constraint}")));
+                        ctx.report
+                            .item(Item::new("conflict", name, id).detail(format!("unique constraint {constraint}")));
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -439,7 +444,8 @@ fn add(total: &mut TableCounters, run: &TableCounters) {
 fn finish_table(pass: &mut Pass<'_>, ctx: &mut Ctx, name: &str, run: &TableCounters) {
     add(pass.counters.entry(name.to_string()).or_default(), run);
     if let Some(r) = ctx.report.runs.last_mut() {
-        for (k, v) in [("inserted", run.inserted), ("updated", run.updated), ("deleted", run.deleted), ("skipped", run.skipped)]
+        for (k, v) in
+            [("inserted", run.inserted), ("updated", run.updated), ("deleted", run.deleted), ("skipped", run.skipped)]
         {
             *r.totals.entry(k.to_string()).or_default() += v;
         }

@@ -32,11 +32,12 @@ impl SecretSources {
             file_warnings.extend(f.warnings.iter().map(|w| format!("secrets file {}: {w}", i + 1)));
             parsed.push(f);
         }
-        let merged = secrets_file::merge(&parsed, vault_app_name)
-            .map_err(|e| format!("import.secrets_file_invalid: {e}"))?;
+        let merged =
+            secrets_file::merge(&parsed, vault_app_name).map_err(|e| format!("import.secrets_file_invalid: {e}"))?;
         let transit = match transit {
             Some(json) => Some(
-                TransitKeys::from_export_json(json).map_err(|e| format!("import.secrets_file_invalid: transit key: {e}"))?,
+                TransitKeys::from_export_json(json)
+                    .map_err(|e| format!("import.secrets_file_invalid: transit key: {e}"))?,
             ),
             None => None,
         };
@@ -69,7 +70,11 @@ impl SecretSources {
     }
 
     /// The clear secret of key `kid` and where it came from, or why there is none.
-    pub fn api_key_secret(&mut self, kid: &str, stored: Option<&str>) -> Result<(Zeroizing<String>, &'static str), Missing> {
+    pub fn api_key_secret(
+        &mut self,
+        kid: &str,
+        stored: Option<&str>,
+    ) -> Result<(Zeroizing<String>, &'static str), Missing> {
         let stored = stored.filter(|s| !s.is_empty());
         if let Some(s) = stored
             && matches!(vault::classify(s), Ciphertext::Dev)

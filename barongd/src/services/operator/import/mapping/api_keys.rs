@@ -3,7 +3,7 @@
 
 use barong_legacy::scope;
 
-use super::{Ctx, Mapping, int, row, text};
+use super::{Ctx, Mapping, Skip, int, row, text};
 use crate::services::operator::import::report::Item;
 use crate::services::operator::import::source::rows::ApiKey;
 use crate::store::import::{TableSpec, TargetRow};
@@ -11,17 +11,18 @@ use crate::store::import_tables as t;
 
 impl ApiKey {
     /// The holder's uid, or why the key is an orphan.
-    fn holder_uid(&self, ctx: &Ctx) -> Result<String, Item> {
+    fn holder_uid(&self, ctx: &Ctx) -> Result<String, Skip> {
         let found = match self.key_holder_account_type.as_str() {
             "User" => ctx.uid_of(self.key_holder_account_id).map(str::to_string),
             "ServiceAccount" => ctx.service_accounts.get(&self.key_holder_account_id).cloned(),
             _ => None,
         };
         found.ok_or_else(|| {
-            Item::new("orphan", "apikeys", self.id).kid(&self.kid).detail(format!(
-                "holder {} {} missing",
-                self.key_holder_account_type, self.key_holder_account_id
-            ))
+            Box::new(
+                Item::new("orphan", "apikeys", self.id)
+                    .kid(&self.kid)
+                    .detail(format!("holder {} {} missing", self.key_holder_account_type, self.key_holder_account_id)),
+            )
         })
     }
 }
@@ -34,7 +35,7 @@ impl Mapping for ApiKey {
         format!("secret={carried}")
     }
 
-    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Item> {
+    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Skip> {
         let holder = self.holder_uid(ctx)?;
         let item = |code: &str| Item::new(code, "apikeys", self.id).uid(Some(&holder)).kid(&self.kid);
         let mut active = self.state == "active";

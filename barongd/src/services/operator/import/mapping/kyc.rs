@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{Ctx, Mapping, int, opt_int, opt_text, row, text};
+use super::{Ctx, Mapping, Skip, int, opt_int, opt_text, row, text};
 use crate::services::kyc::{phones, uploads};
 use crate::services::operator::import::pii::{Kind, seal};
 use crate::services::operator::import::report::Item;
@@ -20,7 +20,7 @@ fn profile_state(code: i64) -> Option<i64> {
 impl Mapping for Profile {
     const SPEC: &'static TableSpec = &t::PROFILES;
 
-    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Item> {
+    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Skip> {
         let user_id = self.user_id.unwrap_or(0);
         let uid = ctx.owner("profiles", self.id, user_id)?.uid.clone();
         let state = match profile_state(self.state) {
@@ -46,7 +46,8 @@ impl Mapping for Profile {
             let clear = ctx.pii.clear(&mut ctx.report, ("profiles", self.id, column), stored.as_deref(), kind);
             sealed.push(Val::OptText(clear.map(|c| seal(&ctx.sealer, &c))));
         }
-        let mut values = vec![int(self.id), int(user_id), opt_text(self.author.as_deref()), opt_text(self.applicant_id.as_deref())];
+        let mut values =
+            vec![int(self.id), int(user_id), opt_text(self.author.as_deref()), opt_text(self.applicant_id.as_deref())];
         values.extend(sealed);
         values.extend([
             opt_text(self.postcode.as_deref()),
@@ -64,12 +65,14 @@ impl Mapping for Profile {
 impl Mapping for Phone {
     const SPEC: &'static TableSpec = &t::PHONES;
 
-    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Item> {
+    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Skip> {
         let uid = ctx.owner("phones", self.id, self.user_id)?.uid.clone();
         let at = ("phones", self.id, "number");
         let Some(number) = ctx.pii.clear(&mut ctx.report, at, Some(&self.number_encrypted), Kind::Text) else {
             // A phone without its number is nothing (§2.6).
-            return Err(Item::new("pii_undecryptable", "phones", self.id).uid(Some(&uid)).detail("phone skipped"));
+            return Err(Box::new(
+                Item::new("pii_undecryptable", "phones", self.id).uid(Some(&uid)).detail("phone skipped"),
+            ));
         };
         ctx.pii.check_index(&mut ctx.report, at, &number, Some(self.number_index));
         let index = ctx.sealer.blind_index(phones::INDEX_DOMAIN, &number);
@@ -111,7 +114,8 @@ impl Document {
         let mut errors = Vec::new();
         let accepted =
             uploads::check(&ctx.config, name, &bytes::Bytes::from(bytes), &mut errors).ok_or("file_rejected")?;
-        write_private_file(&uploads::dir(&ctx.config).join(&accepted.name), &accepted.bytes).map_err(|_| "file_rejected")?;
+        write_private_file(&uploads::dir(&ctx.config).join(&accepted.name), &accepted.bytes)
+            .map_err(|_| "file_rejected")?;
         Ok(accepted.name)
     }
 }
@@ -123,7 +127,7 @@ impl Mapping for Document {
         format!("file={}", self.source_file(ctx).is_some_and(|p| p.is_file()))
     }
 
-    fn map(&self, ctx: &mut Ctx, write: bool) -> Result<TargetRow, Item> {
+    fn map(&self, ctx: &mut Ctx, write: bool) -> Result<TargetRow, Skip> {
         let uid = ctx.owner("documents", self.id, self.user_id)?.uid.clone();
         let at = ("documents", self.id, "doc_number");
         let number = ctx.pii.clear(&mut ctx.report, at, self.doc_number_encrypted.as_deref(), Kind::Text);

@@ -62,10 +62,15 @@ impl Ctx {
     }
 
     /// The row's user, or an `orphan` skip.
-    pub fn owner(&self, table: &str, id: i64, user_id: i64) -> Result<&UserInfo, Item> {
-        self.users.get(&user_id).ok_or_else(|| Item::new("orphan", table, id).detail(format!("user {user_id} missing")))
+    pub fn owner(&self, table: &str, id: i64, user_id: i64) -> Result<&UserInfo, Skip> {
+        self.users
+            .get(&user_id)
+            .ok_or_else(|| Box::new(Item::new("orphan", table, id).detail(format!("user {user_id} missing"))))
     }
 }
+
+/// Why a row is not imported: its report item (boxed: it is the rare path).
+pub type Skip = Box<Item>;
 
 /// A table's mapping.
 pub trait Mapping: SourceRow {
@@ -76,7 +81,7 @@ pub trait Mapping: SourceRow {
         String::new()
     }
     /// The target row; `write` says whether it will be written (files are copied only then).
-    fn map(&self, ctx: &mut Ctx, write: bool) -> Result<TargetRow, Item>;
+    fn map(&self, ctx: &mut Ctx, write: bool) -> Result<TargetRow, Skip>;
 }
 
 /// SHA-256 over the source row's columns and the extras (§2.2).

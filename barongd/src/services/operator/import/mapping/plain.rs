@@ -1,7 +1,7 @@
 //! Tables copied as they are: levels, permissions, restrictions, labels, data storages,
 //! comments, activities.
 
-use super::{Ctx, Mapping, int, opt_int, opt_text, row, text};
+use super::{Ctx, Mapping, Skip, int, opt_int, opt_text, row, text};
 use crate::services::operator::import::report::Item;
 use crate::services::operator::import::source::rows::{
     Activity, Comment, DataStorage, Label, Level, Permission, Restriction,
@@ -11,7 +11,7 @@ use crate::store::import_tables as t;
 
 impl Mapping for Level {
     const SPEC: &'static TableSpec = &t::LEVELS;
-    fn map(&self, _ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Item> {
+    fn map(&self, _ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Skip> {
         Ok(row(
             Self::SPEC,
             vec![
@@ -28,7 +28,7 @@ impl Mapping for Level {
 
 impl Mapping for Permission {
     const SPEC: &'static TableSpec = &t::PERMISSIONS;
-    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Item> {
+    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Skip> {
         ctx.roles_with_permissions.insert(self.role.clone());
         Ok(row(
             Self::SPEC,
@@ -48,7 +48,7 @@ impl Mapping for Permission {
 
 impl Mapping for Restriction {
     const SPEC: &'static TableSpec = &t::RESTRICTIONS;
-    fn map(&self, _ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Item> {
+    fn map(&self, _ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Skip> {
         Ok(row(
             Self::SPEC,
             vec![
@@ -67,10 +67,10 @@ impl Mapping for Restriction {
 
 impl Mapping for Label {
     const SPEC: &'static TableSpec = &t::LABELS;
-    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Item> {
+    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Skip> {
         let uid = ctx.owner("labels", self.id, self.user_id)?.uid.clone();
         if !matches!(self.scope.as_str(), "public" | "private") {
-            return Err(Item::new("label_bad_scope", "labels", self.id).uid(Some(&uid)));
+            return Err(Box::new(Item::new("label_bad_scope", "labels", self.id).uid(Some(&uid))));
         }
         let conforming = |s: &str| {
             (3..=255).contains(&s.len())
@@ -97,7 +97,7 @@ impl Mapping for Label {
 
 impl Mapping for DataStorage {
     const SPEC: &'static TableSpec = &t::DATA_STORAGES;
-    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Item> {
+    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Skip> {
         let uid = ctx.owner("data_storages", self.id, self.user_id)?.uid.clone();
         if !ctx.config.user_storage_titles.iter().any(|t| t == &self.title) {
             ctx.report.item(Item::new("value_nonconforming", "data_storages", self.id).uid(Some(&uid)).detail("title"));
@@ -118,7 +118,7 @@ impl Mapping for DataStorage {
 
 impl Mapping for Comment {
     const SPEC: &'static TableSpec = &t::COMMENTS;
-    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Item> {
+    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Skip> {
         ctx.owner("comments", self.id, self.user_id)?;
         Ok(row(
             Self::SPEC,
@@ -137,7 +137,7 @@ impl Mapping for Comment {
 
 impl Mapping for Activity {
     const SPEC: &'static TableSpec = &t::ACTIVITIES;
-    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Item> {
+    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Skip> {
         ctx.owner("activities", self.id, self.user_id)?;
         let created_at = self.created_at.unwrap_or(0);
         Ok(row(

@@ -1,6 +1,6 @@
 //! users and service accounts (spec §2.5, §2.7, §2.8.1).
 
-use super::{Ctx, Mapping, UserInfo, int, opt_int, opt_text, row, text};
+use super::{Ctx, Mapping, Skip, UserInfo, int, opt_int, opt_text, row, text};
 use crate::services::identity::legacy_passwords;
 use crate::services::operator::import::report::Item;
 use crate::services::operator::import::source::rows::{ServiceAccount, User};
@@ -22,14 +22,16 @@ impl Mapping for User {
         format!("seed={seed}")
     }
 
-    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Item> {
+    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Skip> {
         let uid = Some(self.uid.as_str());
         let email = self.email.trim();
         let email_key = email.to_lowercase();
         if let Some(holder) = ctx.email_keys.get(&email_key)
             && *holder != self.id
         {
-            return Err(Item::new("email_conflict", "users", self.id).uid(uid).detail(format!("same email as user {holder}")));
+            return Err(Box::new(
+                Item::new("email_conflict", "users", self.id).uid(uid).detail(format!("same email as user {holder}")),
+            ));
         }
         ctx.email_keys.insert(email_key.clone(), self.id);
         if let Some(name) = &self.username
@@ -123,7 +125,7 @@ fn language(data: Option<&str>, default: &str) -> String {
 impl Mapping for ServiceAccount {
     const SPEC: &'static TableSpec = &t::SERVICE_ACCOUNTS;
 
-    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Item> {
+    fn map(&self, ctx: &mut Ctx, _write: bool) -> Result<TargetRow, Skip> {
         let owner = match self.owner_id {
             Some(o) if ctx.users.contains_key(&o) => Some(o),
             Some(o) => {

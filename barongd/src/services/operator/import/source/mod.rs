@@ -119,7 +119,8 @@ impl Source {
 
     /// Up to `limit` non-empty values of `column` of `table` (the SECRET_KEY_BASE check).
     pub async fn sample(&mut self, table: &str, column: &str, limit: i64) -> Result<Vec<String>, String> {
-        let sql = format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL AND {column} <> '' ORDER BY id LIMIT ?");
+        let sql =
+            format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL AND {column} <> '' ORDER BY id LIMIT ?");
         let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(limit)
             .fetch_all(&mut self.conn)

@@ -53,7 +53,17 @@ const COLUMNS: &[(&str, &[&str])] = &[
     ),
     (
         "phones",
-        &["id", "user_id", "country", "code", "number_encrypted", "number_index", "validated_at", "created_at", "updated_at"],
+        &[
+            "id",
+            "user_id",
+            "country",
+            "code",
+            "number_encrypted",
+            "number_index",
+            "validated_at",
+            "created_at",
+            "updated_at",
+        ],
     ),
     (
         "documents",
@@ -129,9 +139,9 @@ pub async fn check(source: &mut Source) -> Findings {
             "import.schema_unsupported: schema {v} is older than Barong 2.7 ({SCHEMA_VERSION}): upgrade Barong to 2.7 \
              and run its migrations first"
         )),
-        Ok((Some(v),)) => f
-            .refusals
-            .push(format!("import.schema_unsupported: schema {v} is newer than Barong 2.7 ({SCHEMA_VERSION}): unknown changes")),
+        Ok((Some(v),)) => f.refusals.push(format!(
+            "import.schema_unsupported: schema {v} is newer than Barong 2.7 ({SCHEMA_VERSION}): unknown changes"
+        )),
         Ok((None,)) | Err(_) => {
             f.refusals.push("import.schema_unsupported: no schema_migrations table (not a Barong database?)".into())
         }
@@ -163,7 +173,9 @@ pub async fn check(source: &mut Source) -> Findings {
     .unwrap_or_default();
     let not_innodb: Vec<&str> = engines
         .iter()
-        .filter(|(t, e)| COLUMNS.iter().any(|(c, _)| c == t) && !e.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("InnoDB")))
+        .filter(|(t, e)| {
+            COLUMNS.iter().any(|(c, _)| c == t) && !e.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("InnoDB"))
+        })
         .map(|(t, _)| t.as_str())
         .collect();
     if !not_innodb.is_empty() {
@@ -176,14 +188,17 @@ pub async fn check(source: &mut Source) -> Findings {
         }
     }
     let env: Result<Option<(Option<String>,)>, _> =
-        sqlx::query_as("SELECT value FROM ar_internal_metadata WHERE `key` = 'environment'").fetch_optional(&mut *conn).await;
+        sqlx::query_as("SELECT value FROM ar_internal_metadata WHERE `key` = 'environment'")
+            .fetch_optional(&mut *conn)
+            .await;
     f.environment = env.ok().flatten().and_then(|(v,)| v);
     if let Some(e) = &f.environment
         && !matches!(e.as_str(), "production" | "development" | "test" | "staging")
     {
         f.warnings.push(("unknown_environment".into(), format!("ar_internal_metadata.environment is {e}")));
     }
-    let tz: Result<(String,), _> = sqlx::query_as("SELECT CAST(@@global.time_zone AS CHAR)").fetch_one(&mut *conn).await;
+    let tz: Result<(String,), _> =
+        sqlx::query_as("SELECT CAST(@@global.time_zone AS CHAR)").fetch_one(&mut *conn).await;
     if let Ok((tz,)) = tz
         && !matches!(tz.as_str(), "UTC" | "+00:00" | "SYSTEM")
     {
