@@ -73,7 +73,15 @@ fn check_options(o: &ImportOptions) -> ServiceResult<()> {
 pub async fn start(app: &Arc<App>, options: ImportOptions, secrets: ImportSecrets) -> ServiceResult<ImportStatus> {
     check_options(&options)?;
     let now = app.clock.now();
-    let latest = app.store.import_latest_job().await?;
+    let mut latest = app.store.import_latest_job().await?;
+    // A run that has recorded its outcome leaves the runtime a moment later.
+    for _ in 0..50 {
+        if app.import.running_job().is_none() || latest.as_ref().is_some_and(|j| job::is_active(&j.state)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        latest = app.store.import_latest_job().await?;
+    }
     if let Some(j) = &latest {
         if app.import.running_job().is_some() {
             return Err(refused("import.already_running", format!("job {} is running", j.id)));

@@ -107,10 +107,11 @@ pub async fn run(
     if let Err(e) = app.store.import_save_job(&job).await {
         tracing::error!(job = job.id, error = %e, "import: cannot save the job's outcome");
     }
+    app.import.end();
+    // The bcrypt time floor follows the digests now stored (migration spec, Appendix).
     if let Err(e) = app.legacy_passwords.refresh(&app.store).await {
         tracing::warn!(error = %e, "import: recounting legacy passwords failed");
     }
-    app.import.end();
 }
 
 async fn run_inner(pass: &mut Pass<'_>, secrets: &ImportSecrets, report: &mut Report) -> Result<(), Stop> {
