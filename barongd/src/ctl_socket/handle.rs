@@ -33,6 +33,12 @@ fn refused(e: ServiceError) -> Reply {
 /// Answers one request from the socket peer whose OS uid is `os_uid`.
 pub async fn handle(app: &std::sync::Arc<App>, request: Request, os_uid: Option<u32>) -> Reply {
     let caller = Caller { os_uid };
+    if app.import.in_import_mode() && writes_imported_data(&request) {
+        return Reply::err(
+            "import.in_progress",
+            "an import is open: finish or cancel it before changing users, labels, keys or KYC data",
+        );
+    }
     let result = match request {
         Request::Status => status(app).await,
         Request::UserCreate { email, password, username, role, state, level } => {
@@ -149,6 +155,35 @@ pub async fn handle(app: &std::sync::Arc<App>, request: Request, os_uid: Option<
         Ok(data) => Reply::ok(data),
         Err(e) => refused(e),
     }
+}
+
+/// Requests that write what an import run would overwrite (migration spec §2.2); JWT `keys`
+/// commands, reads and the import's own requests stay available.
+fn writes_imported_data(request: &Request) -> bool {
+    matches!(
+        request,
+        Request::UserCreate { .. }
+            | Request::ServiceAccountCreate { .. }
+            | Request::ServiceAccountDisable { .. }
+            | Request::ApiKeyDisable { .. }
+            | Request::LabelSet { .. }
+            | Request::LabelRemove { .. }
+            | Request::Seed { .. }
+            | Request::KycProfileReview { .. }
+            | Request::KycCheckReview { .. }
+            | Request::UserRole { .. }
+            | Request::UserState { .. }
+            | Request::UserOtpReset { .. }
+            | Request::CommentAdd { .. }
+            | Request::CommentEdit { .. }
+            | Request::CommentRemove { .. }
+            | Request::PermissionAdd(_)
+            | Request::PermissionRemove { .. }
+            | Request::PermissionLoad { .. }
+            | Request::RestrictionAdd { .. }
+            | Request::RestrictionRemove { .. }
+            | Request::RestrictionSetState { .. }
+    )
 }
 
 /// `kyc profile verify|reject`.

@@ -118,6 +118,8 @@ async fn imports_and_signs_in(i: &Imported) {
     assert_eq!((s, errors(&b)), (503, vec!["server.import_in_progress".to_string()]), "{b}");
     let (s, _) = get(&srv.client(), &srv.url("identity/ping")).await;
     assert_eq!(s, 200);
+    let (code, out, _) = srv.ctl(&["--json", "label", "set", "ID61E8DAA1EB", "vip", "yes"], None);
+    assert!(code != 0 && out.contains("import.in_progress"), "operator writes wait for finish: {out}");
 
     // A second run over an unchanged source writes nothing.
     let (code, again, err) = import(i, &[]);
