@@ -11,6 +11,7 @@ mod client;
 mod comment;
 mod gateway;
 mod import;
+mod import_show;
 mod kyc;
 mod label;
 mod management;

@@ -3,6 +3,7 @@
 
 pub mod job;
 pub mod mapping;
+pub mod pass;
 pub mod pii;
 pub mod report;
 pub mod run;
