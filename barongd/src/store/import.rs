@@ -83,6 +83,8 @@ pub trait ImportStore {
     async fn import_job(&self, id: i64) -> StoreResult<Option<ImportJobRow>>;
     /// The newest job, whatever its state.
     async fn import_latest_job(&self) -> StoreResult<Option<ImportJobRow>>;
+    /// The newest job that can take another run (not finished, purged or a dry run).
+    async fn import_open_job(&self) -> StoreResult<Option<ImportJobRow>>;
     /// Whether a job holds the import mode (the public API answers 503).
     async fn import_mode(&self) -> StoreResult<bool>;
     /// Digests of the mapped rows of `table` with source ids in `from..=to`.
@@ -196,6 +198,18 @@ macro_rules! impl_import_store {
                 &self,
             ) -> $crate::store::StoreResult<Option<$crate::store::import::ImportJobRow>> {
                 let sql = format!("{} ORDER BY id DESC LIMIT 1", $crate::store::import::JOB_COLUMNS);
+                Ok(sqlx::query_as::<$db, $crate::store::import::ImportJobRow>(sqlx::AssertSqlSafe(sql))
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn import_open_job(
+                &self,
+            ) -> $crate::store::StoreResult<Option<$crate::store::import::ImportJobRow>> {
+                let sql = format!(
+                    "{} WHERE dry_run = FALSE AND state NOT IN ('finished', 'purged') ORDER BY id DESC LIMIT 1",
+                    $crate::store::import::JOB_COLUMNS
+                );
                 Ok(sqlx::query_as::<$db, $crate::store::import::ImportJobRow>(sqlx::AssertSqlSafe(sql))
                     .fetch_optional(&self.pool)
                     .await?)

@@ -97,6 +97,17 @@ both!(
 
 async fn imports_and_signs_in(i: &Imported) {
     let (srv, fx) = (&i.srv, &i.fx);
+    // A dry run reads, decrypts and checks everything and writes only its job and report.
+    let (code, dry, err) = import(i, &["--dry-run"]);
+    assert_eq!((code, dry["state"].as_str()), (0, Some("dry_run")), "dry run: {err}\n{dry}");
+    assert_eq!(table(&dry, "users")["inserted"], 60, "{dry}");
+    let rows = srv
+        .sql_texts("SELECT CAST(COUNT(*) AS TEXT) FROM users UNION ALL SELECT CAST(COUNT(*) AS TEXT) FROM import_rows")
+        .await;
+    assert_eq!(rows, ["0", "0"], "a dry run writes no rows");
+    let (s, _) = get(&srv.client(), &srv.url("identity/time")).await;
+    assert_eq!(s, 200);
+
     let (code, status, err) = import(i, &[]);
     assert_eq!(code, 0, "import: {err}\n{status}\n{}", srv.logs());
     assert_eq!(status["state"], "completed", "{status}");

@@ -91,7 +91,7 @@ pub async fn start(app: &Arc<App>, options: ImportOptions, secrets: ImportSecret
             return Err(refused("import.already_finished", format!("job {} was finished; barong-rs is live", j.id)));
         }
     }
-    let open = latest.filter(|j| job::is_open(&j.state));
+    let open = app.store.import_open_job().await?;
     let mut job_row = match (&open, options.dry_run, options.job) {
         (_, _, Some(id)) if open.as_ref().map(|j| j.id) != Some(id) => {
             return Err(refused("import.job_not_found", format!("job {id} is not the open job")));
@@ -164,7 +164,11 @@ fn continue_job(
 async fn find(app: &App, id: Option<i64>) -> ServiceResult<ImportJobRow> {
     let found = match id {
         Some(id) => app.store.import_job(id).await?,
-        None => app.store.import_latest_job().await?,
+        // The open job first: a dry run made meanwhile must not hide it.
+        None => match app.store.import_open_job().await? {
+            Some(j) => Some(j),
+            None => app.store.import_latest_job().await?,
+        },
     };
     found.ok_or_else(|| ServiceError::Refused {
         why: Refusal::NotFound,
