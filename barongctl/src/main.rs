@@ -10,6 +10,8 @@ mod apikey;
 mod client;
 mod comment;
 mod gateway;
+mod import;
+mod import_show;
 mod keys;
 mod kyc;
 mod label;
@@ -115,6 +117,11 @@ enum Noun {
         #[command(subcommand)]
         verb: management::ManagementVerb,
     },
+    /// Copy a running Barong's database into barong-rs, follow and finish the job.
+    Import {
+        #[command(subcommand)]
+        verb: import::ImportVerb,
+    },
 }
 
 fn main() -> ExitCode {
@@ -125,6 +132,9 @@ fn main() -> ExitCode {
         && let Some(path) = management::offline_file(verb)
     {
         return management::check_offline(path, format == Format::Json);
+    }
+    if let Noun::Import { verb } = cli.command {
+        return import::run(verb, &socket, format == Format::Json);
     }
     let request = match build_request(cli.command) {
         Ok(r) => r,
@@ -187,5 +197,6 @@ fn build_request(noun: Noun) -> Result<Request, String> {
         Noun::Activity { verb } => activity::request(verb),
         Noun::Metrics(args) => metrics::request(args),
         Noun::Management { verb } => management::request(verb),
+        Noun::Import { .. } => return Err("import is handled on its own".into()),
     })
 }

@@ -85,6 +85,8 @@ fn print_json(data: &ReplyData) -> ExitCode {
         ReplyData::AdminActivities { total, items } => Ok(serde_json::json!({"total": total, "items": items})),
         ReplyData::Metrics(m) => serde_json::to_value(m),
         ReplyData::ManagementCheck(r) => serde_json::to_value(r),
+        ReplyData::ImportStatus(s) => serde_json::to_value(s),
+        ReplyData::ImportReport { report } => Ok(report.clone()),
     };
     match doc {
         Ok(v) => {
@@ -143,5 +145,8 @@ fn print_text(data: ReplyData) {
         ReplyData::ManagementCheck(r) => {
             management::print(&r, false);
         }
+        // `import` prints its own replies (import.rs); these arms keep the match whole.
+        ReplyData::ImportStatus(s) => println!("{}", serde_json::to_string(&s).unwrap_or_default()),
+        ReplyData::ImportReport { report } => println!("{report}"),
     }
 }

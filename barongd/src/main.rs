@@ -261,7 +261,11 @@ async fn run(config: Config) -> Result<(), Failure> {
         started,
         listen: bound.to_string(),
         database: database.clone(),
+        import: Default::default(),
     });
+    barongd::services::operator::import::recover(&app)
+        .await
+        .map_err(|e| Failure::Setup(format!("database {database}: import jobs: {e:?}")))?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mail_worker = app.mailer.spawn_worker(stop_rx.clone());

@@ -10,6 +10,7 @@
 //! - `proxy`: a TCP proxy a test cuts to stand for a network failure or a server restart;
 //! - `private_pg`: a PostgreSQL cluster of one test's own, which it may restart.
 
+mod barong_fixture;
 mod binaries;
 mod both;
 mod fakes;
@@ -19,6 +20,7 @@ mod private_pg;
 mod proxy;
 mod server;
 
+pub use barong_fixture::BarongFixture;
 pub use binaries::binary;
 pub use both::{TEST_LIMIT, spawn_and_run, within_limit};
 pub use fakes::{fake_http, fake_http_requests, smtp_sink};

@@ -15,7 +15,7 @@ use crate::services::gateway::restrictions::whitelinks;
 use crate::services::identity::totp;
 use crate::services::kyc::{profiles, review};
 use crate::services::operator::users::{self, NewAccount};
-use crate::services::operator::{api_keys, gateway, keys, labels, restrictions, seeds, service_accounts};
+use crate::services::operator::{api_keys, gateway, import, keys, labels, restrictions, seeds, service_accounts};
 
 fn refused(e: ServiceError) -> Reply {
     match e {
@@ -33,8 +33,14 @@ fn refused(e: ServiceError) -> Reply {
 }
 
 /// Answers one request from the socket peer whose OS uid is `os_uid`.
-pub async fn handle(app: &App, request: Request, os_uid: Option<u32>) -> Reply {
+pub async fn handle(app: &std::sync::Arc<App>, request: Request, os_uid: Option<u32>) -> Reply {
     let caller = Caller { os_uid };
+    if app.import.in_import_mode() && writes_imported_data(&request) {
+        return Reply::err(
+            "import.in_progress",
+            "an import is open: finish or cancel it before changing users, labels, keys or KYC data",
+        );
+    }
     let result = match request {
         Request::Status => status(app).await,
         Request::UserCreate { email, password, username, role, state, level } => {
@@ -136,6 +142,19 @@ pub async fn handle(app: &App, request: Request, os_uid: Option<u32>) -> Reply {
         Request::ActivityList(q) => admin_api::activity_list(app, q).await,
         Request::Metrics { from, to } => admin_api::metrics(app, from.as_deref(), to.as_deref()).await,
         Request::ManagementCheck => admin_api::management_check(app),
+        Request::ImportStart { options, secrets } => {
+            import::start(app, options, secrets).await.map(|s| ReplyData::ImportStatus(Box::new(s)))
+        }
+        Request::ImportStatus { job } => import::status(app, job).await.map(|s| ReplyData::ImportStatus(Box::new(s))),
+        Request::ImportReport { job, section } => {
+            import::report(app, job, section.as_deref()).await.map(|report| ReplyData::ImportReport { report })
+        }
+        Request::ImportCancel { job, purge } => {
+            import::cancel(app, job, purge).await.map(|s| ReplyData::ImportStatus(Box::new(s)))
+        }
+        Request::ImportFinish { job } => {
+            import::finish(app, job, os_uid).await.map(|s| ReplyData::ImportStatus(Box::new(s)))
+        }
     };
     // This daemon's gateway caches take in what the operator just changed before barongctl hears
     // back (other daemons follow at their next poll). After reads too: one feed read is cheaper
@@ -145,6 +164,35 @@ pub async fn handle(app: &App, request: Request, os_uid: Option<u32>) -> Reply {
         Ok(data) => Reply::ok(data),
         Err(e) => refused(e),
     }
+}
+
+/// Requests that write what an import run would overwrite (migration spec §2.2); JWT `keys`
+/// commands, reads and the import's own requests stay available.
+fn writes_imported_data(request: &Request) -> bool {
+    matches!(
+        request,
+        Request::UserCreate { .. }
+            | Request::ServiceAccountCreate { .. }
+            | Request::ServiceAccountDisable { .. }
+            | Request::ApiKeyDisable { .. }
+            | Request::LabelSet { .. }
+            | Request::LabelRemove { .. }
+            | Request::Seed { .. }
+            | Request::KycProfileReview { .. }
+            | Request::KycCheckReview { .. }
+            | Request::UserRole { .. }
+            | Request::UserState { .. }
+            | Request::UserReset2fa { .. }
+            | Request::CommentAdd { .. }
+            | Request::CommentEdit { .. }
+            | Request::CommentRemove { .. }
+            | Request::PermissionAdd(_)
+            | Request::PermissionRemove { .. }
+            | Request::PermissionLoad { .. }
+            | Request::RestrictionAdd { .. }
+            | Request::RestrictionRemove { .. }
+            | Request::RestrictionSetState { .. }
+    )
 }
 
 /// `kyc profile verify|reject`.

@@ -20,6 +20,7 @@ pub mod endpoint;
 pub mod gateway;
 pub mod general;
 pub mod identity;
+pub mod import_gate;
 pub mod incoming;
 pub mod management;
 pub mod multipart;
@@ -63,8 +64,15 @@ pub fn routes(app: Arc<App>) -> BoxedFilter<(Response,)> {
             },
         )
     };
-    let answered =
-        preflight.or(gateway::jwks(&app, &inc)).unify().or(api.and(families)).unify().recover(recover).unify();
+    let answered = import_gate::gate(app.clone())
+        .or(preflight)
+        .unify()
+        .or(gateway::jwks(&app, &inc))
+        .unify()
+        .or(api.and(families))
+        .unify()
+        .recover(recover)
+        .unify();
     warp::header::optional::<String>("origin")
         .and(answered)
         .map(move |origin: Option<String>, mut resp: Response| {

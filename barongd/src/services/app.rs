@@ -15,6 +15,7 @@ use crate::services::identity::hash_slots::HashSlots;
 use crate::services::identity::legacy_passwords::LegacyPasswords;
 use crate::services::identity::passwords::{Hasher, Policy};
 use crate::services::kyc::sms::Sms;
+use crate::services::operator::import::job::ImportRuntime;
 use crate::services::seal::Sealer;
 use crate::services::tokens::Tokens;
 use crate::store::DynStore;
@@ -45,4 +46,6 @@ pub struct App {
     pub listen: String,
     /// The database URL with any password removed.
     pub database: String,
+    /// The Barong importer's run in progress and the import-mode flag (spec migration §2.2).
+    pub import: Arc<ImportRuntime>,
 }

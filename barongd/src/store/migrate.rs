@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_management_jti.sql"),
     migration!(11, "0011_user_list_indexes.sql"),
     migration!(12, "0012_api_key_secret_unavailable.sql"),
+    migration!(13, "0013_import.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -12,6 +12,8 @@ pub mod api_keys;
 pub mod authz;
 pub mod documents;
 pub mod events;
+pub mod import;
+pub mod import_tables;
 pub mod keys;
 pub mod labels;
 pub mod mail;
@@ -41,6 +43,7 @@ pub use api_keys::ApiKeyStore;
 pub use authz::AuthzStore;
 pub use documents::DocumentStore;
 pub use events::EventStore;
+pub use import::ImportStore;
 pub use keys::{SigningKeyRow, SigningKeyStore};
 pub use labels::{LabelRow, LabelStore, LevelRow};
 pub use mail::{MailRow, MailStore};
@@ -79,6 +82,7 @@ pub trait Store:
     + AdminLogStore
     + ManagementStore
     + AdminUserStore
+    + ImportStore
     + Migrator
     + Send
     + Sync

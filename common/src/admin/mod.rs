@@ -3,6 +3,7 @@
 //! an old CLI talking to a new daemon gets a clear refusal instead of a misread.
 
 mod gateway;
+mod import;
 mod kyc;
 mod management;
 mod metrics;
@@ -19,6 +20,7 @@ pub use gateway::{
     ImportedKeyInfo, PermissionInfo, PermissionSpec, PublicKeyExport, PublicKeyFormat, RestrictionInfo, SigningKeyInfo,
     Whitelink,
 };
+pub use import::{ImportOptions, ImportSecrets, ImportStatus, TableCounters};
 pub use kyc::KycQueueItem;
 pub use management::{ManagementReport, ManagementSettings, Problem, ScopeInfo, Severity, SignerInfo};
 pub use metrics::Metrics;
@@ -152,6 +154,12 @@ pub enum ReplyData {
     Metrics(Metrics),
     /// `management check`: the loaded Management API file and its problems.
     ManagementCheck(Box<ManagementReport>),
+    /// An import job's progress (`import barong`, `import status`, `cancel`, `finish`).
+    ImportStatus(Box<ImportStatus>),
+    /// An import job's report (spec migration-from-barong §2.9), one JSON document.
+    ImportReport {
+        report: serde_json::Value,
+    },
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{PermissionSpec, PublicKeyFormat};
+use super::{ImportOptions, ImportSecrets, PermissionSpec, PublicKeyFormat};
 use crate::jwt::JwtAlgorithm;
 
 /// What the operator asks for.
@@ -186,6 +186,32 @@ pub enum Request {
     },
     /// The Management API file the daemon loaded, as `management check` reports it.
     ManagementCheck,
+    /// Start an import job (or the next run of the open one) in the background.
+    ImportStart { options: ImportOptions, secrets: ImportSecrets },
+    /// A job's progress; the open (or newest) one when `job` is absent.
+    ImportStatus {
+        #[serde(default)]
+        job: Option<i64>,
+    },
+    /// A job's report (§2.9), or one `section` of it.
+    ImportReport {
+        #[serde(default)]
+        job: Option<i64>,
+        #[serde(default)]
+        section: Option<String>,
+    },
+    /// Stop a job at its next batch; `purge` also deletes every row it wrote.
+    ImportCancel {
+        #[serde(default)]
+        job: Option<i64>,
+        #[serde(default)]
+        purge: bool,
+    },
+    /// Close a completed job once the source is quiet; import mode ends.
+    ImportFinish {
+        #[serde(default)]
+        job: Option<i64>,
+    },
 }
 
 /// `activity list`: the Admin API's `GET /activities` (or `/activities/admin` with `admin`)
@@ -333,6 +359,17 @@ impl std::fmt::Debug for Request {
             Request::ActivityList(q) => f.debug_tuple("ActivityList").field(q).finish(),
             Request::Metrics { from, to } => f.debug_struct("Metrics").field("from", from).field("to", to).finish(),
             Request::ManagementCheck => f.write_str("ManagementCheck"),
+            Request::ImportStart { options, secrets } => {
+                f.debug_struct("ImportStart").field("options", options).field("secrets", secrets).finish()
+            }
+            Request::ImportStatus { job } => f.debug_struct("ImportStatus").field("job", job).finish(),
+            Request::ImportReport { job, section } => {
+                f.debug_struct("ImportReport").field("job", job).field("section", section).finish()
+            }
+            Request::ImportCancel { job, purge } => {
+                f.debug_struct("ImportCancel").field("job", job).field("purge", purge).finish()
+            }
+            Request::ImportFinish { job } => f.debug_struct("ImportFinish").field("job", job).finish(),
         }
     }
 }

@@ -26,6 +26,7 @@ mod email;
 mod events;
 mod gateway_proxies;
 mod general;
+mod import_barong;
 mod jwt_algorithms;
 mod keys_import;
 mod legacy_passwords;

@@ -5,6 +5,7 @@
 pub mod admin_log;
 pub mod api_keys;
 pub mod gateway;
+pub mod import;
 pub mod keys;
 pub mod labels;
 pub mod restrictions;
