@@ -190,6 +190,10 @@ async fn imports_and_signs_in(i: &Imported) {
         ))
         .await;
     assert_eq!(row, ["none"]);
+    let (safe_email, safe_password) =
+        (safe["email"].as_str().expect("email").trim(), safe["password"].as_str().expect("password"));
+    let (_, s, b) = login(srv, safe_email, safe_password, Some("123456".into())).await;
+    assert_eq!((s, &b), (403, &json!({"errors": ["identity.session.otp_reset_required"]})), "seed not carried");
 
     // Levels, states, roles and labels as Barong stored them.
     for u in &all {
@@ -277,7 +281,12 @@ async fn imports_and_signs_in(i: &Imported) {
     for k in &keys {
         let want = if k["secret_format"] == "none" || k["state"] != "active" { "disabled" } else { "active" };
         let kid = k["kid"].as_str().unwrap_or("");
-        let got = srv.sql_texts(&format!("SELECT state FROM api_keys WHERE kid = '{kid}'")).await;
+        let got = srv
+            .sql_texts(&format!(
+                "SELECT state || CASE WHEN secret_unavailable THEN '/unavailable' ELSE '' END FROM api_keys WHERE kid = '{kid}'"
+            ))
+            .await;
+        let want = if k["secret_format"] == "none" { format!("{want}/unavailable") } else { want.to_string() };
         assert_eq!(got, [want], "{kid}");
     }
     let by_source = &report["secrets"]["api_keys"]["by_source"];
@@ -324,4 +333,12 @@ async fn imports_and_signs_in(i: &Imported) {
             "Barong's PII ciphertexts"
         );
     }
+
+    // Support lets the safe-state user in (last: it changes the user's labels and keys).
+    let safe_uid = safe["uid"].as_str().expect("uid");
+    let (code, out, err) =
+        srv.ctl(&["user", "reset-2fa", safe_uid, "--reason", "identity checked by support", "--yes"], None);
+    assert_eq!(code, 0, "reset-2fa: {err} {out}");
+    let (_, s, b) = login(srv, safe_email, safe_password, None).await;
+    assert_eq!(s, 200, "after reset-2fa the password alone signs in: {b}");
 }
