@@ -195,6 +195,39 @@ async fn imports_and_signs_in(i: &Imported) {
     let (_, s, b) = login(srv, safe_email, safe_password, Some("123456".into())).await;
     assert_eq!((s, &b), (403, &json!({"errors": ["identity.session.otp_reset_required"]})), "seed not carried");
 
+    // The drift rule (§2.5): a restriction no private label explains keeps its stored state and
+    // gains the private `<first trigger key>=migrated` label, listed in the report.
+    let first_key = |state: &str| match state {
+        "banned" => "ban",
+        "locked" => "suspicious",
+        "deleted" => "delete",
+        _ => "",
+    };
+    let drift: std::collections::HashMap<String, String> = fx.manifest["expect"]["state_drift"]
+        .as_array()
+        .expect("state_drift")
+        .iter()
+        .filter(|d| !first_key(d["barong_state"].as_str().unwrap_or("")).is_empty())
+        .map(|d| {
+            let uid = d["uid"].as_str().unwrap_or("").to_string();
+            (uid, first_key(d["barong_state"].as_str().unwrap_or("")).to_string())
+        })
+        .collect();
+    assert!(!drift.is_empty(), "the fixture has restrictive drift cases");
+    let final_report = ctl_json(srv, &["import", "report"]);
+    let restrictive: Vec<String> = final_report["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["code"] == "state_drift_restrictive")
+        .map(|i| i["uid"].as_str().unwrap_or("").to_string())
+        .collect();
+    let mut want_uids: Vec<String> = drift.keys().cloned().collect();
+    want_uids.sort();
+    let mut got_uids = restrictive.clone();
+    got_uids.sort();
+    assert_eq!(got_uids, want_uids, "{}", final_report["items"]);
+
     // Levels, states, roles and labels as Barong stored them.
     for u in &all {
         let uid = u["uid"].as_str().expect("uid");
@@ -227,6 +260,9 @@ async fn imports_and_signs_in(i: &Imported) {
         if u["id"] == 7 {
             want.retain(|l| !l.starts_with("phone=") && !l.starts_with("document="));
             want.push("document=pending/private".into());
+        }
+        if let Some(key) = drift.get(uid) {
+            want.push(format!("{key}=migrated/private"));
         }
         want.sort();
         assert_eq!(labels, want, "labels of {uid}");

@@ -1,6 +1,7 @@
 //! `barongctl import barong` (spec migration-from-barong §2): the entry points the admin socket
 //! calls. A run goes on in the background; barongctl follows it with `status`.
 
+pub mod drift;
 pub mod job;
 pub mod mapping;
 pub mod pass;

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use common::admin::{ImportOptions, ImportSecrets, TableCounters};
 
+use super::drift::{self, Drift};
 use super::job::{self, Progress};
 use super::mapping::Ctx;
 use super::pass::{self, Pass, Stop, set_table};
@@ -14,9 +15,12 @@ use super::pii::Pii;
 use super::report::{Item, Report, RunInfo};
 use super::secrets::SecretSources;
 use super::source::{Source, preflight, rows};
+use crate::model::LabelScope;
 use crate::services::App;
 use crate::services::clock::iso8601;
+use crate::store::StoreError;
 use crate::store::import::ImportJobRow;
+use crate::store::labels::{Description, LabelMode, LabelWrite};
 
 /// Runs the job's next run to its end and records the outcome in the job row.
 pub async fn run(
@@ -172,6 +176,7 @@ async fn run_inner(pass: &mut Pass<'_>, secrets: &ImportSecrets, report: &mut Re
         secrets: secret_sources,
         report: std::mem::take(report),
         users: HashMap::new(),
+        labels: HashMap::new(),
         email_keys: HashMap::new(),
         service_accounts: HashMap::new(),
         roles_with_permissions: HashSet::new(),
@@ -274,11 +279,54 @@ async fn post_pass(pass: &mut Pass<'_>, ctx: &mut Ctx, report: &mut Report) -> R
     }
     report.pii.salts = ctx.pii.salts() as i64;
     report.tables = pass.counters.clone();
+    let store = pass.app.store.clone();
+    let levels = store.levels().await?;
+    let drift = drift::check(&pass.app.config, &levels, &ctx.users, &ctx.labels);
+    for (user_id, found) in &drift {
+        report.item(drift_item(*user_id, ctx.uid_of(*user_id), found));
+    }
     if pass.job.dry_run {
         return Ok(());
     }
-    let store = pass.app.store.clone();
     store.import_set_referrals(&links).await?;
+    for (user_id, found) in &drift {
+        if let Drift::Restrictive { key, reason } = found {
+            keep_restriction(pass, *user_id, key, reason).await?;
+        }
+    }
     store.import_fix_sequences().await?;
     Ok(())
+}
+
+fn drift_item(user_id: i64, uid: Option<&str>, found: &Drift) -> Item {
+    let (code, detail) = match found {
+        Drift::Restrictive { key, reason } => ("state_drift_restrictive", format!("{reason}; added {key}=migrated")),
+        Drift::State { stored, computed } => {
+            ("state_drift", format!("stored {stored}, private labels give {computed}"))
+        }
+        Drift::Level { stored, computed } => {
+            ("level_drift", format!("stored {stored}, private labels give {computed}"))
+        }
+    };
+    Item::new(code, "users", user_id).uid(uid).detail(detail)
+}
+
+/// The private `key=migrated` label that makes barong-rs's engine keep a restriction Barong
+/// stored; the stored state and level are not touched, and no event is emitted (§2.2).
+async fn keep_restriction(pass: &Pass<'_>, user_id: i64, key: &str, reason: &str) -> Result<(), Stop> {
+    let description = format!("migrated from Barong: {reason}");
+    let write = LabelWrite {
+        user_id,
+        key,
+        value: "migrated",
+        scope: LabelScope::Private,
+        description: Description::Set(Some(&description)),
+        mode: LabelMode::Create,
+        now: pass.app.clock.now(),
+        state_level: None,
+    };
+    match pass.app.store.save_label_with_events(&write, &|_| Vec::new()).await {
+        Ok(_) | Err(StoreError::Unique(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -19,6 +19,7 @@ use super::secrets::SecretSources;
 use super::source::SourceRow;
 use crate::config::Config;
 use crate::services::seal::Sealer;
+use crate::store::LabelRow;
 use crate::store::import::{TableSpec, TargetRow, Val};
 
 /// An imported user, as later phases need it.
@@ -26,6 +27,9 @@ use crate::store::import::{TableSpec, TargetRow, Val};
 pub struct UserInfo {
     pub uid: String,
     pub otp: bool,
+    /// The state and level Barong stored (kept; the drift check compares them with the labels).
+    pub state: String,
+    pub level: i64,
 }
 
 /// The run's shared state.
@@ -37,6 +41,8 @@ pub struct Ctx {
     pub report: Report,
     /// Users imported in this run (source id = target id).
     pub users: HashMap<i64, UserInfo>,
+    /// Every user's imported labels, for the drift check after the pass (§2.5).
+    pub labels: HashMap<i64, Vec<LabelRow>>,
     /// Lower-cased emails taken, with the user holding each.
     pub email_keys: HashMap<String, i64>,
     /// Service accounts imported in this run: id → uid.

@@ -2,10 +2,12 @@
 //! comments, activities.
 
 use super::{Ctx, Mapping, Skip, int, opt_int, opt_text, row, text};
+use crate::model::LabelScope;
 use crate::services::operator::import::report::Item;
 use crate::services::operator::import::source::rows::{
     Activity, Comment, DataStorage, Label, Level, Permission, Restriction,
 };
+use crate::store::LabelRow;
 use crate::store::import::{TableSpec, TargetRow};
 use crate::store::import_tables as t;
 
@@ -79,6 +81,16 @@ impl Mapping for Label {
         if !conforming(&self.key) || !conforming(&self.value) {
             ctx.report.item(Item::new("value_nonconforming", "labels", self.id).uid(Some(&uid)).detail("key or value"));
         }
+        ctx.labels.entry(self.user_id).or_default().push(LabelRow {
+            id: self.id,
+            user_id: self.user_id,
+            key: self.key.clone(),
+            value: self.value.clone(),
+            scope: if self.scope == "private" { LabelScope::Private } else { LabelScope::Public },
+            description: self.description.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        });
         Ok(row(
             Self::SPEC,
             vec![

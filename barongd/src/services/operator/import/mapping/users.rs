@@ -87,7 +87,8 @@ impl Mapping for User {
         if let Some(referrer) = self.referral_id {
             ctx.referrals.push((self.id, referrer));
         }
-        ctx.users.insert(self.id, UserInfo { uid: self.uid.clone(), otp });
+        ctx.users
+            .insert(self.id, UserInfo { uid: self.uid.clone(), otp, state: self.state.clone(), level: self.level });
         Ok(row(
             Self::SPEC,
             vec![
