@@ -87,6 +87,7 @@ fn print_json(data: &ReplyData) -> ExitCode {
         ReplyData::ManagementCheck(r) => serde_json::to_value(r),
         ReplyData::ImportStatus(s) => serde_json::to_value(s),
         ReplyData::ImportReport { report } => Ok(report.clone()),
+        ReplyData::Staged { file, bytes } => Ok(serde_json::json!({"file": file, "bytes": bytes})),
     };
     match doc {
         Ok(v) => {
@@ -148,5 +149,6 @@ fn print_text(data: ReplyData) {
         // `import` prints its own replies (import.rs); these arms keep the match whole.
         ReplyData::ImportStatus(s) => println!("{}", serde_json::to_string(&s).unwrap_or_default()),
         ReplyData::ImportReport { report } => println!("{report}"),
+        ReplyData::Staged { file, bytes } => println!("staged file {file}: {bytes} bytes"),
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::admin::{Envelope, MAX_FRAME, PROTOCOL_VERSION, Reply, Request};
+use common::admin::{Envelope, MAX_FRAME, MAX_STAGED, PROTOCOL_VERSION, Reply, ReplyData, Request};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
@@ -71,6 +71,7 @@ pub async fn serve(app: Arc<App>, listener: UnixListener, path: PathBuf) {
 async fn connection(app: Arc<App>, stream: UnixStream, peer: Option<u32>) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
+    let mut staged = Staged::default();
     loop {
         let mut line = Vec::new();
         let read = tokio::time::timeout(
@@ -91,14 +92,54 @@ async fn connection(app: Arc<App>, stream: UnixStream, peer: Option<u32>) -> std
             return Ok(());
         } else {
             match decode_frame(&line) {
+                Ok(Request::ImportStage { file, part }) => staged.add(file, part),
                 Ok(request) => {
                     tracing::info!(?request, "admin request");
-                    handle(&app, request, peer).await
+                    handle(&app, staged.attach(request), peer).await
                 }
                 Err(refusal) => *refusal,
             }
         };
         write_reply(&mut write, &reply).await?;
+    }
+}
+
+/// Secrets files sent in pieces on this connection (`ImportStage`), wiped when dropped.
+#[derive(Default)]
+struct Staged {
+    files: Vec<zeroize::Zeroizing<String>>,
+    bytes: usize,
+}
+
+impl Staged {
+    fn add(&mut self, file: usize, part: String) -> Reply {
+        let part = zeroize::Zeroizing::new(part);
+        if self.bytes + part.len() > MAX_STAGED {
+            return Reply::err("admin.frame_too_large", format!("staged secrets are limited to {MAX_STAGED} bytes"));
+        }
+        if file == self.files.len() {
+            self.files.push(zeroize::Zeroizing::new(String::new()));
+        } else if file + 1 != self.files.len() {
+            return Reply::err(
+                "admin.bad_request",
+                format!("staged file {file} out of order: {} file(s) staged", self.files.len()),
+            );
+        }
+        self.files[file].push_str(&part);
+        self.bytes += part.len();
+        Reply::ok(ReplyData::Staged { file, bytes: self.files[file].len() })
+    }
+
+    /// The staged files go with the first `ImportStart`, after the ones it carries itself.
+    fn attach(&mut self, request: Request) -> Request {
+        match request {
+            Request::ImportStart { options, mut secrets } if !self.files.is_empty() => {
+                secrets.secrets_files.extend(self.files.drain(..).map(|f| f.to_string()));
+                self.bytes = 0;
+                Request::ImportStart { options, secrets }
+            }
+            other => other,
+        }
     }
 }
 

@@ -20,7 +20,7 @@ pub use gateway::{
     ImportedKeyInfo, PermissionInfo, PermissionSpec, PublicKeyExport, PublicKeyFormat, RestrictionInfo, SigningKeyInfo,
     Whitelink,
 };
-pub use import::{ImportOptions, ImportSecrets, ImportStatus, TableCounters};
+pub use import::{ImportOptions, ImportSecrets, ImportStatus, TableCounters, VaultOptions};
 pub use kyc::KycQueueItem;
 pub use management::{ManagementReport, ManagementSettings, Problem, ScopeInfo, Severity, SignerInfo};
 pub use metrics::Metrics;
@@ -30,8 +30,17 @@ pub use users::{ApiKeySummary, TotpStatus, TwoFactorReset, UserDetail};
 
 /// Protocol version spoken by this build.
 pub const PROTOCOL_VERSION: u32 = 1;
-/// Longest accepted line, in bytes; a longer frame is refused and the connection closed.
+/// Longest accepted request line, in bytes; a longer frame is refused and the connection closed.
+/// Larger inputs (secrets files) travel as `ImportStage` pieces.
 pub const MAX_FRAME: usize = 1024 * 1024;
+/// Longest reply line a client reads: replies come from the trusted daemon and an import report
+/// over a large exchange (every user left without a seed, say) passes a megabyte.
+pub const MAX_REPLY_FRAME: usize = 256 * 1024 * 1024;
+/// Raw text per `ImportStage` piece: JSON escaping at most sextuples it (`\u0001`), which stays
+/// inside `MAX_FRAME`.
+pub const STAGE_PIECE: usize = 128 * 1024;
+/// Most bytes one connection may stage.
+pub const MAX_STAGED: usize = 512 * 1024 * 1024;
 /// File name of the socket inside the data dir.
 pub const SOCKET_FILE: &str = "barongd.sock";
 
@@ -154,6 +163,11 @@ pub enum ReplyData {
     Metrics(Metrics),
     /// `management check`: the loaded Management API file and its problems.
     ManagementCheck(Box<ManagementReport>),
+    /// `ImportStage`: bytes now held for staged file `file`.
+    Staged {
+        file: usize,
+        bytes: usize,
+    },
     /// An import job's progress (`import barong`, `import status`, `cancel`, `finish`).
     ImportStatus(Box<ImportStatus>),
     /// An import job's report (spec migration-from-barong §2.9), one JSON document.
