@@ -11,10 +11,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
-use common::admin::{ImportOptions, ImportSecrets, ImportStatus, Reply, ReplyData, Request};
+use common::admin::{ImportOptions, ImportSecrets, ImportStatus, Reply, ReplyData, Request, STAGE_PIECE};
 
 use crate::client;
 use crate::import_show::{print_progress, print_status, print_summary};
+use crate::import_vault::VaultArgs;
+use crate::secret_input::{read_secret, warn_if_readable_by_others};
 
 #[derive(Subcommand, Debug)]
 pub enum ImportVerb {
@@ -103,6 +105,8 @@ pub struct BarongArgs {
     /// Continue this job.
     #[arg(long)]
     job: Option<i64>,
+    #[command(flatten)]
+    vault: VaultArgs,
 }
 
 /// Runs an `import` verb to its end and says how the process exits.
@@ -134,7 +138,10 @@ enum Failure {
 }
 
 fn call(socket: &Path, request: Request) -> Result<ReplyData, Failure> {
-    let reply: Reply = client::call(socket, request).map_err(Failure::Unreachable)?;
+    data_of(client::call(socket, request).map_err(Failure::Unreachable)?)
+}
+
+fn data_of(reply: Reply) -> Result<ReplyData, Failure> {
     if !reply.ok {
         let e = reply.error.unwrap_or(common::admin::AdminError { code: "unknown".into(), message: String::new() });
         return Err(Failure::Refused(e.code, e.message));
@@ -230,11 +237,11 @@ fn barong(a: BarongArgs, socket: &Path, json: bool) -> Result<ExitCode, Failure>
     };
     let (source, url_password) = split_password(&url);
     let source_password = match &a.source_password_file {
-        Some(f) => Some(read_secret(f)?),
+        Some(f) => Some(read_secret(f).map_err(Failure::Usage)?),
         None => url_password,
     };
     let secret_key_base = match &a.secret_key_base_file {
-        Some(f) => Some(read_secret(f)?),
+        Some(f) => Some(read_secret(f).map_err(Failure::Usage)?),
         None => get("SECRET_KEY_BASE"),
     };
     if let Some(k) = &secret_key_base
@@ -251,6 +258,7 @@ fn barong(a: BarongArgs, socket: &Path, json: bool) -> Result<ExitCode, Failure>
         Some(f) => Some(std::fs::read_to_string(f).map_err(|e| Failure::Usage(format!("{}: {e}", f.display())))?),
         None => None,
     };
+    let (vault, vault_token) = a.vault.resolve(&get).map_err(Failure::Usage)?;
     let uploads = a
         .uploads
         .map(|u| if u == "none" { u } else { std::fs::canonicalize(&u).map(|p| p.display().to_string()).unwrap_or(u) });
@@ -265,9 +273,11 @@ fn barong(a: BarongArgs, socket: &Path, json: bool) -> Result<ExitCode, Failure>
         batch_size: a.batch_size,
         max_row_errors: if a.strict { 0 } else { a.max_row_errors },
         job: a.job,
+        vault,
     };
-    let secrets = ImportSecrets { secret_key_base, source_password, secrets_files, transit_key };
-    let started = status_from(call(socket, Request::ImportStart { options, secrets })?)?;
+    let secrets =
+        ImportSecrets { secret_key_base, source_password, secrets_files: Vec::new(), transit_key, vault_token };
+    let started = status_from(start(socket, options, secrets, &secrets_files)?)?;
     if !json {
         println!("job {} run started: source {}", started.job, started.source);
     }
@@ -297,6 +307,43 @@ fn barong(a: BarongArgs, socket: &Path, json: bool) -> Result<ExitCode, Failure>
     Ok(exit_code(&s, a.strict))
 }
 
+/// Sends the secrets files in frame-sized pieces on one connection, then the start request on
+/// the same connection, which takes them with it (an export for 100,000 users is megabytes).
+fn start(
+    socket: &Path,
+    options: ImportOptions,
+    secrets: ImportSecrets,
+    files: &[String],
+) -> Result<ReplyData, Failure> {
+    let mut session = client::Session::connect(socket).map_err(Failure::Unreachable)?;
+    for (file, text) in files.iter().enumerate() {
+        for part in pieces(text, STAGE_PIECE) {
+            data_of(
+                session.send(Request::ImportStage { file, part: part.to_string() }).map_err(Failure::Unreachable)?,
+            )?;
+        }
+    }
+    data_of(session.send(Request::ImportStart { options: Box::new(options), secrets }).map_err(Failure::Unreachable)?)
+}
+
+/// `text` cut into pieces of at most `max` bytes on character boundaries; an empty text is one
+/// empty piece, so the file still counts.
+fn pieces(text: &str, max: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while rest.len() > max {
+        let mut cut = max;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (head, tail) = rest.split_at(cut);
+        out.push(head);
+        rest = tail;
+    }
+    out.push(rest);
+    out
+}
+
 fn is_running(s: &ImportStatus) -> bool {
     matches!(s.state.as_str(), "preflight" | "running")
 }
@@ -309,7 +356,8 @@ fn exit_code(s: &ImportStatus, strict: bool) -> ExitCode {
         }
         return ExitCode::from(3);
     }
-    if matches!(s.state.as_str(), "failed" | "cancelled" | "interrupted") {
+    // A dry run that stopped keeps its state (nothing to continue) but not its exit code.
+    if matches!(s.state.as_str(), "failed" | "cancelled" | "interrupted") || (s.dry_run && s.last_error.is_some()) {
         eprintln!("barongctl: run {}: {}", s.state, s.last_error.clone().unwrap_or_default());
         return ExitCode::from(4);
     }
@@ -317,27 +365,6 @@ fn exit_code(s: &ImportStatus, strict: bool) -> ExitCode {
         return ExitCode::from(6);
     }
     ExitCode::SUCCESS
-}
-
-/// A secret file's text (`-` = stdin), one trailing newline stripped.
-fn read_secret(path: &Path) -> Result<String, Failure> {
-    let text = if path.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-            .map_err(|e| Failure::Usage(format!("stdin: {e}")))?;
-        s
-    } else {
-        std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?
-    };
-    let text = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
-    Ok(text.to_string())
-}
-
-fn warn_if_readable_by_others(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
-        eprintln!("barongctl: warning: {} is readable by group or others (0600 recommended)", path.display());
-    }
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
@@ -389,5 +416,14 @@ mod tests {
         assert_eq!(pw.as_deref(), Some("s@cret"));
         let (url, pw) = split_password("mysql://root@127.0.0.1/db");
         assert_eq!((url.as_str(), pw), ("mysql://root@127.0.0.1/db", None));
+    }
+
+    #[test]
+    fn pieces_cut_on_character_boundaries_and_join_back() {
+        let text = "é".repeat(10) + "abc";
+        let parts = pieces(&text, 3);
+        assert!(parts.iter().all(|p| p.len() <= 3), "{parts:?}");
+        assert_eq!(parts.concat(), text);
+        assert_eq!(pieces("", 3), vec![""]);
     }
 }

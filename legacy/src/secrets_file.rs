@@ -175,7 +175,13 @@ fn totp_secret(e: &Mapping) -> TotpSecret {
     let algorithm = field("algorithm").unwrap_or_else(|| "SHA1".into());
     let digits = field("digits").unwrap_or_else(|| "6".into());
     let period = field("period").unwrap_or_else(|| "30".into());
-    let Some(seed) = base32_seed(&key) else { return TotpSecret::Invalid };
+    totp_from_parts(&key, &algorithm, &digits, &period)
+}
+
+/// A seed from its Base32 key and parameters as text (`"SHA1"`, `"6"`, `"30"`): what a secrets
+/// file entry and a Vault answer both come down to.
+pub fn totp_from_parts(key: &str, algorithm: &str, digits: &str, period: &str) -> TotpSecret {
+    let Some(seed) = base32_seed(key) else { return TotpSecret::Invalid };
     if !algorithm.eq_ignore_ascii_case("SHA1") || digits != "6" || period != "30" {
         return TotpSecret::Unsupported;
     }

@@ -16,41 +16,62 @@ pub async fn fake_http_requests(status: u16, body: &'static str) -> (String, Arc
 }
 
 async fn fake_server(status: u16, body: &'static str, whole: bool) -> (String, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let url = fake_router(move |req: &FakeRequest| {
+        if let Ok(mut l) = log.lock() {
+            l.push(if whole { req.raw.clone() } else { req.body.clone() });
+        }
+        (status, body.to_string())
+    })
+    .await;
+    (url, seen)
+}
+
+/// One request as a fake server read it.
+pub struct FakeRequest {
+    pub method: String,
+    pub path: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// Request line, headers and body.
+    pub raw: String,
+}
+
+impl FakeRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// An HTTP server on loopback whose `route` answers each request with a status and a JSON body;
+/// one request per connection. Returns its base URL.
+pub async fn fake_router<F>(route: F) -> String
+where
+    F: Fn(&FakeRequest) -> (u16, String) + Send + Sync + 'static,
+{
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
+    let route = Arc::new(route);
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
-            let log = log.clone();
+            let route = route.clone();
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
-                loop {
+                let request = loop {
                     let Ok(n) = s.read(&mut chunk).await else { return };
                     if n == 0 {
-                        break;
+                        return;
                     }
                     buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let len = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if buf.len() >= end + 4 + len {
-                            if let Ok(mut l) = log.lock() {
-                                l.push(if whole { text } else { text[end + 4..].to_string() });
-                            }
-                            break;
-                        }
+                    if let Some(r) = parse_request(&buf) {
+                        break r;
                     }
-                }
+                };
+                let (status, body) = route(&request);
                 let reply = format!(
                     "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
@@ -59,7 +80,26 @@ async fn fake_server(status: u16, body: &'static str, whole: bool) -> (String, A
             });
         }
     });
-    (format!("http://{addr}"), seen)
+    format!("http://{addr}")
+}
+
+/// The request in `buf` once its head and `content-length` bytes of body have arrived.
+fn parse_request(buf: &[u8]) -> Option<FakeRequest> {
+    let text = String::from_utf8_lossy(buf).to_string();
+    let end = text.find("\r\n\r\n")?;
+    let mut lines = text[..end].lines();
+    let mut first = lines.next().unwrap_or_default().split(' ');
+    let (method, path) = (first.next().unwrap_or_default().to_string(), first.next().unwrap_or_default().to_string());
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let len = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    if buf.len() < end + 4 + len {
+        return None;
+    }
+    let body = text[end + 4..].to_string();
+    Some(FakeRequest { method, path, headers, body, raw: text })
 }
 
 /// A minimal SMTP server on loopback that accepts every message (no auth, no TLS) and keeps the

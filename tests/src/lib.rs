@@ -8,7 +8,8 @@
 //! - `both`: the [`both!`] macro, one body on both backends within [`TEST_LIMIT`];
 //! - `fakes`: fake HTTP and SMTP servers for the services barongd calls;
 //! - `proxy`: a TCP proxy a test cuts to stand for a network failure or a server restart;
-//! - `private_pg`: a PostgreSQL cluster of one test's own, which it may restart.
+//! - `private_pg`: a PostgreSQL cluster of one test's own, which it may restart;
+//! - `vault_standin`: Vault's API for the import tests.
 
 mod barong_fixture;
 mod binaries;
@@ -19,16 +20,18 @@ mod pg;
 mod private_pg;
 mod proxy;
 mod server;
+mod vault_standin;
 
 pub use barong_fixture::BarongFixture;
 pub use binaries::binary;
 pub use both::{TEST_LIMIT, spawn_and_run, within_limit};
-pub use fakes::{fake_http, fake_http_requests, smtp_sink};
+pub use fakes::{FakeRequest, fake_http, fake_http_requests, fake_router, smtp_sink};
 pub use pg::{PgDatabase, pg_url};
 pub use private_pg::PrivatePg;
 pub use proxy::TcpProxy;
 pub use serde_json::{Value, json};
 pub use server::{Backend, Options, TEST_UA, TestServer};
+pub use vault_standin::{TOTP_MOUNT_UUID, VaultStandIn, vault_standin};
 
 /// The first `name=value` token found in a message (the JWT in an email link).
 pub fn token_in(mail: &str, name: &str) -> Option<String> {

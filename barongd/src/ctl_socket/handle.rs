@@ -142,8 +142,10 @@ pub async fn handle(app: &std::sync::Arc<App>, request: Request, os_uid: Option<
         Request::ActivityList(q) => admin_api::activity_list(app, q).await,
         Request::Metrics { from, to } => admin_api::metrics(app, from.as_deref(), to.as_deref()).await,
         Request::ManagementCheck => admin_api::management_check(app),
+        // Staged pieces live with their connection (server.rs); one arriving here had none.
+        Request::ImportStage { .. } => Err(ServiceError::invalid("admin.stage_outside_connection")),
         Request::ImportStart { options, secrets } => {
-            import::start(app, options, secrets).await.map(|s| ReplyData::ImportStatus(Box::new(s)))
+            import::start(app, *options, secrets).await.map(|s| ReplyData::ImportStatus(Box::new(s)))
         }
         Request::ImportStatus { job } => import::status(app, job).await.map(|s| ReplyData::ImportStatus(Box::new(s))),
         Request::ImportReport { job, section } => {

@@ -32,6 +32,44 @@ pub struct ImportOptions {
     /// Continue this job instead of the open one.
     #[serde(default)]
     pub job: Option<i64>,
+    /// Read TOTP seeds and API-key secrets from Vault itself (§2.8); without it, secrets files
+    /// and an exported transit key are the only sources.
+    #[serde(default)]
+    pub vault: Option<VaultOptions>,
+}
+
+/// `--vault-addr` and friends; the token travels with the secret inputs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VaultOptions {
+    /// `https://vault.example:8200`.
+    pub addr: String,
+    /// How seeds are read: `export` (the openware build's `totp/export`), `raw` (stock Vault's
+    /// `sys/raw`, root token) or `none`.
+    #[serde(default = "export")]
+    pub totp: String,
+    #[serde(default = "totp_mount")]
+    pub totp_mount: String,
+    #[serde(default = "transit_mount")]
+    pub transit_mount: String,
+    /// Compare this many imported seeds with Vault's `totp/code` (0: none).
+    #[serde(default)]
+    pub verify_totp: u32,
+    /// PEM of a CA to trust for Vault's certificate, besides the usual roots.
+    #[serde(default)]
+    pub ca_pem: Option<String>,
+    /// Accept any certificate (Barong itself ran its Vault client with `ssl_verify = false`).
+    #[serde(default)]
+    pub skip_verify: bool,
+}
+
+fn export() -> String {
+    "export".into()
+}
+fn totp_mount() -> String {
+    "totp".into()
+}
+fn transit_mount() -> String {
+    "transit".into()
 }
 
 fn production() -> String {
@@ -66,6 +104,9 @@ pub struct ImportSecrets {
     /// The JSON of `GET transit/export/encryption-key/<app>_apikeys_secret`.
     #[serde(default)]
     pub transit_key: Option<String>,
+    /// The Vault token for `VaultOptions`.
+    #[serde(default)]
+    pub vault_token: Option<String>,
 }
 
 impl ImportSecrets {
@@ -75,6 +116,7 @@ impl ImportSecrets {
             && self.source_password.is_none()
             && self.secrets_files.is_empty()
             && self.transit_key.is_none()
+            && self.vault_token.is_none()
     }
 }
 
@@ -86,6 +128,7 @@ impl std::fmt::Debug for ImportSecrets {
             .field("source_password", &self.source_password.as_ref().map(|_| "[redacted]"))
             .field("secrets_files", &self.secrets_files.len())
             .field("transit_key", &self.transit_key.as_ref().map(|_| "[redacted]"))
+            .field("vault_token", &self.vault_token.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }

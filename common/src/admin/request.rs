@@ -186,8 +186,12 @@ pub enum Request {
     },
     /// The Management API file the daemon loaded, as `management check` reports it.
     ManagementCheck,
+    /// One piece of a secrets file too large for one frame, held by the daemon for this
+    /// connection only: pieces of file `file` (0, 1, …, in order) are joined, and the next
+    /// `ImportStart` on the same connection takes the staged files after its own.
+    ImportStage { file: usize, part: String },
     /// Start an import job (or the next run of the open one) in the background.
-    ImportStart { options: ImportOptions, secrets: ImportSecrets },
+    ImportStart { options: Box<ImportOptions>, secrets: ImportSecrets },
     /// A job's progress; the open (or newest) one when `job` is absent.
     ImportStatus {
         #[serde(default)]
@@ -361,6 +365,9 @@ impl std::fmt::Debug for Request {
             Request::ManagementCheck => f.write_str("ManagementCheck"),
             Request::ImportStart { options, secrets } => {
                 f.debug_struct("ImportStart").field("options", options).field("secrets", secrets).finish()
+            }
+            Request::ImportStage { file, part } => {
+                f.debug_struct("ImportStage").field("file", file).field("bytes", &part.len()).finish()
             }
             Request::ImportStatus { job } => f.debug_struct("ImportStatus").field("job", job).finish(),
             Request::ImportReport { job, section } => {

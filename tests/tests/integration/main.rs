@@ -27,6 +27,7 @@ mod events;
 mod gateway_proxies;
 mod general;
 mod import_barong;
+mod import_vault;
 mod jwt_algorithms;
 mod keys_import;
 mod legacy_passwords;

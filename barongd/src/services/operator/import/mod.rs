@@ -10,6 +10,8 @@ pub mod report;
 pub mod run;
 pub mod secrets;
 pub mod source;
+pub mod vault;
+pub mod vault_fetch;
 
 use std::sync::Arc;
 
@@ -180,6 +182,12 @@ async fn find(app: &App, id: Option<i64>) -> ServiceResult<ImportJobRow> {
 /// `import status`.
 pub async fn status(app: &App, id: Option<i64>) -> ServiceResult<ImportStatus> {
     let j = find(app, id).await?;
+    // A run that ended between reading the row and asking for its progress looks cut short:
+    // the row it saved before ending says how it ended.
+    if job::is_active(&j.state) && app.import.progress(j.id).is_none() {
+        let j = app.store.import_job(j.id).await?.unwrap_or(j);
+        return Ok(status_of(app, &j));
+    }
     Ok(status_of(app, &j))
 }
 

@@ -15,6 +15,8 @@ use super::pii::Pii;
 use super::report::{Item, Report, RunInfo};
 use super::secrets::SecretSources;
 use super::source::{Source, preflight, rows};
+use super::vault::Vault;
+use super::vault_fetch;
 use crate::model::LabelScope;
 use crate::services::App;
 use crate::services::clock::iso8601;
@@ -111,6 +113,16 @@ async fn run_inner(pass: &mut Pass<'_>, secrets: &ImportSecrets, report: &mut Re
                 None
             }
         };
+    let vault = match &opts.vault {
+        Some(v) => match Vault::new(v, secrets.vault_token.as_deref(), &opts.vault_app_name) {
+            Ok(vault) => Some(vault),
+            Err(e) => {
+                refusals.push(e);
+                None
+            }
+        },
+        None => None,
+    };
     let skb = match (&secrets.secret_key_base, production) {
         (Some(k), _) => Some(k.clone()),
         (None, false) => Some(String::new()),
@@ -124,6 +136,9 @@ async fn run_inner(pass: &mut Pass<'_>, secrets: &ImportSecrets, report: &mut Re
         if documents > 0 && opts.uploads.is_none() {
             refusals.push("import.uploads_unspecified: documents exist: give --uploads DIR or --uploads none".into());
         }
+        if let Some(v) = &vault {
+            vault_fetch::preflight(v, &mut source, &mut refusals).await;
+        }
         if !pass.job.dry_run && pass.job.runs == 0 && pass.app.store.import_foreign_rows().await? > 0 {
             refusals.push(
                 "import.target_not_empty: barong-rs already holds users, service accounts or API keys that no import wrote"
@@ -131,7 +146,7 @@ async fn run_inner(pass: &mut Pass<'_>, secrets: &ImportSecrets, report: &mut Re
             );
         }
     }
-    let Some(secret_sources) = secret_sources.filter(|_| refusals.is_empty()) else {
+    let Some(mut secret_sources) = secret_sources.filter(|_| refusals.is_empty()) else {
         source.close().await;
         return Err(Stop::Refused(refusals));
     };
@@ -143,6 +158,11 @@ async fn run_inner(pass: &mut Pass<'_>, secrets: &ImportSecrets, report: &mut Re
     let started = pass.app.clock.now();
     let marks = source.marks().await?;
     let binlog = source.binlog().await;
+    if let Some(v) = &vault {
+        let batch = usize::try_from(opts.batch_size).unwrap_or(1000);
+        vault_fetch::fetch(v, &mut source, &mut secret_sources, batch, report).await?;
+        vault_fetch::verify(v, &secret_sources, v.options.verify_totp).await?;
+    }
     pass.job.runs += 1;
     pass.run = pass.job.runs;
     pass.job.state = job::RUNNING.into();

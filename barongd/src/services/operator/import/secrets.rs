@@ -1,6 +1,6 @@
-//! Secrets that were never in Barong's database (spec §2.8): TOTP seeds from secrets files, and
-//! API-key secrets from a `vault:dev:` value, a secrets file or an exported transit key (first
-//! match wins).
+//! Secrets that were never in Barong's database (spec §2.8): TOTP seeds from secrets files or
+//! Vault, and API-key secrets from a `vault:dev:` value, a secrets file, Vault's transit/decrypt
+//! or an exported transit key (first match wins).
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,6 +15,9 @@ pub struct SecretSources {
     totp: HashMap<String, TotpSecret>,
     keys: HashMap<String, KeySecret>,
     transit: Option<TransitKeys>,
+    /// What Vault answered for the seeds and secrets the files lacked (fetched before the tables).
+    vault_totp: HashMap<String, TotpSecret>,
+    vault_keys: HashMap<String, KeySecret>,
     key_name: String,
     pub file_warnings: Vec<String>,
     used_totp: HashSet<String>,
@@ -45,6 +48,8 @@ impl SecretSources {
             totp: merged.totp,
             keys: merged.api_keys,
             transit,
+            vault_totp: HashMap::new(),
+            vault_keys: HashMap::new(),
             key_name: format!("{vault_app_name}_apikeys_secret"),
             file_warnings,
             used_totp: HashSet::new(),
@@ -54,8 +59,13 @@ impl SecretSources {
 
     /// The TOTP seed of `uid`, or why there is none.
     pub fn totp_seed(&mut self, uid: &str) -> Result<Zeroizing<Vec<u8>>, Missing> {
-        let Some(entry) = self.totp.get(uid) else { return Err("totp_missing") };
-        self.used_totp.insert(uid.to_string());
+        let entry = match self.totp.get(uid) {
+            Some(e) => {
+                self.used_totp.insert(uid.to_string());
+                e
+            }
+            None => self.vault_totp.get(uid).ok_or("totp_missing")?,
+        };
         match entry {
             TotpSecret::Seed(seed) => Ok(seed.clone()),
             TotpSecret::Invalid => Err("totp_invalid"),
@@ -67,6 +77,34 @@ impl SecretSources {
     /// Whether a seed for `uid` was exported (for users without 2FA: `totp_unused`).
     pub fn has_totp(&self, uid: &str) -> bool {
         self.totp.contains_key(uid)
+    }
+
+    /// Whether Vault should be asked to decrypt key `kid`'s stored value: a production
+    /// ciphertext no secrets file covers.
+    pub fn needs_vault(&self, kid: &str, stored: &str) -> bool {
+        matches!(vault::classify(stored), Ciphertext::Transit { .. }) && !self.keys.contains_key(kid)
+    }
+
+    pub fn add_vault_key(&mut self, kid: String, secret: KeySecret) {
+        self.vault_keys.insert(kid, secret);
+    }
+
+    pub fn add_vault_totp(&mut self, uid: String, seed: TotpSecret) {
+        self.vault_totp.insert(uid, seed);
+    }
+
+    /// Users whose seed came from Vault, for `--vault-verify-totp`.
+    pub fn vault_seeded(&self) -> Vec<(String, Zeroizing<Vec<u8>>)> {
+        let mut v: Vec<_> = self
+            .vault_totp
+            .iter()
+            .filter_map(|(uid, t)| match t {
+                TotpSecret::Seed(seed) => Some((uid.clone(), seed.clone())),
+                _ => None,
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
     }
 
     /// The clear secret of key `kid` and where it came from, or why there is none.
@@ -89,6 +127,12 @@ impl SecretSources {
                 KeySecret::Secret(s) => Ok((s.clone(), "file")),
                 KeySecret::Invalid => Err("secret_invalid"),
                 KeySecret::Conflict => Err("secret_conflict"),
+            };
+        }
+        if let Some(entry) = self.vault_keys.get(kid) {
+            return match entry {
+                KeySecret::Secret(s) => Ok((s.clone(), "vault")),
+                KeySecret::Invalid | KeySecret::Conflict => Err("secret_invalid"),
             };
         }
         if let (Some(s), Some(keys)) = (stored, &self.transit)

@@ -129,6 +129,23 @@ impl Source {
         Ok(rows.into_iter().map(|(v,)| v).collect())
     }
 
+    /// `(kid, secret_encrypted)` of every key whose secret Vault's transit engine holds.
+    pub async fn transit_ciphertexts(&mut self) -> Result<Vec<(String, String)>, String> {
+        sqlx::query_as("SELECT kid, secret_encrypted FROM apikeys WHERE secret_encrypted LIKE 'vault:v%' ORDER BY id")
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(|e| format!("reading apikeys: {}", redact(&e)))
+    }
+
+    /// The uids of users with 2FA on, whose seeds live in Vault.
+    pub async fn otp_uids(&mut self) -> Result<Vec<String>, String> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT uid FROM users WHERE otp = 1 ORDER BY id")
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(|e| format!("reading users: {}", redact(&e)))?;
+        Ok(rows.into_iter().map(|(u,)| u).collect())
+    }
+
     pub(crate) fn conn(&mut self) -> &mut MySqlConnection {
         &mut self.conn
     }
