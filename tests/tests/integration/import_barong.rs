@@ -186,6 +186,13 @@ async fn imports_and_signs_in(i: &Imported) {
     let (code, out, err) = srv.ctl(&["--json", "import", "finish", "--yes"], None);
     assert_eq!(code, 0, "finish: {err} {out}");
     assert_eq!(serde_json::from_str::<Value>(&out).unwrap_or_default()["state"], "finished", "{out}");
+    let logged = srv
+        .sql_texts(
+            "SELECT topic || '/' || action || '/' || result FROM activities \
+             WHERE category = 'admin' AND topic = 'import' ORDER BY id DESC",
+        )
+        .await;
+    assert_eq!(logged.first().map(String::as_str), Some("import/finish/succeed"), "the admin log names the finish");
     if let Some(other) = &sibling {
         let url = other.url("identity/sessions");
         eventually(Duration::from_secs(5), || async {

@@ -26,6 +26,11 @@ pub struct OperatorWrite {
 /// Writes the row of `w` with its outcome; a failure to write is logged, never the operator's
 /// problem (the change itself is done or refused already).
 pub async fn record<T>(app: &App, w: OperatorWrite, outcome: &ServiceResult<T>) {
+    record_as(app, w, None, outcome).await
+}
+
+/// As [`record`], with an action the Admin API has no request for (`import` `finish`).
+pub async fn record_as<T>(app: &App, w: OperatorWrite, action: Option<&'static str>, outcome: &ServiceResult<T>) {
     let mut params = match w.params {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -41,6 +46,9 @@ pub async fn record<T>(app: &App, w: OperatorWrite, outcome: &ServiceResult<T>) 
     let path = format!("api/v2/barong/admin/{}", w.rest);
     let req = Audited { method: w.method, path: &path, ctx: &ctx, params: Some(&params) };
     let result = if outcome.is_ok() { "succeed" } else { "failed" };
-    let row = audit::row(app, &req, None, None, result, Secrets::Filter);
+    let mut row = audit::row(app, &req, None, None, result, Secrets::Filter);
+    if let Some(action) = action {
+        row.action = action;
+    }
     audit::insert_admin_row(app, row, "barongctl").await;
 }

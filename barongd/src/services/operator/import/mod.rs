@@ -22,6 +22,7 @@ use self::report::Report;
 use crate::services::App;
 use crate::services::clock::iso8601;
 use crate::services::error::{Refusal, ServiceError, ServiceResult};
+use crate::services::operator::admin_log::{self, OperatorWrite};
 use crate::store::import::ImportJobRow;
 
 pub use job::ImportRuntime as Runtime;
@@ -339,6 +340,13 @@ pub async fn finish(app: &App, id: Option<i64>, os_uid: Option<u32>) -> ServiceR
     refresh_mode(app).await?;
     write_report_file(app, &j)?;
     tracing::info!(job = j.id, operator_os_uid = ?os_uid, finished_at = %iso8601(now), "import finished: barong-rs is live");
+    let w = OperatorWrite {
+        method: "POST",
+        rest: "import/finish",
+        params: serde_json::json!({"job": j.id, "source": options.source}),
+        os_uid,
+    };
+    admin_log::record_as(app, w, Some("finish"), &Ok::<(), ServiceError>(())).await;
     if let Err(e) = app.legacy_passwords.refresh(&app.store).await {
         tracing::warn!(error = %e, "import: recounting legacy passwords failed");
     }
