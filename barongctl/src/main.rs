@@ -7,6 +7,7 @@
 
 mod activity;
 mod apikey;
+mod backup;
 mod client;
 mod comment;
 mod gateway;
@@ -119,6 +120,8 @@ enum Noun {
         #[command(subcommand)]
         verb: management::ManagementVerb,
     },
+    /// A consistent online copy of the SQLite database (on PostgreSQL: use pg_dump).
+    Backup(backup::BackupArgs),
     /// Copy a running Barong's database into barong-rs, follow and finish the job.
     Import {
         #[command(subcommand)]
@@ -199,6 +202,7 @@ fn build_request(noun: Noun) -> Result<Request, String> {
         Noun::Activity { verb } => activity::request(verb),
         Noun::Metrics(args) => metrics::request(args),
         Noun::Management { verb } => management::request(verb),
+        Noun::Backup(args) => backup::request(args)?,
         Noun::Import { .. } => return Err("import is handled on its own".into()),
     })
 }

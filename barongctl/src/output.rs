@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use common::admin::{Reply, ReplyData};
 
 use crate::{
-    activity, apikey, comment, gateway, keys, kyc, label, management, metrics, migrate, restriction, seed,
+    activity, apikey, backup, comment, gateway, keys, kyc, label, management, metrics, migrate, restriction, seed,
     service_account, status, user,
 };
 
@@ -88,6 +88,7 @@ fn print_json(data: &ReplyData) -> ExitCode {
         ReplyData::ImportStatus(s) => serde_json::to_value(s),
         ReplyData::ImportReport { report } => Ok(report.clone()),
         ReplyData::Staged { file, bytes } => Ok(serde_json::json!({"file": file, "bytes": bytes})),
+        ReplyData::Backup(b) => serde_json::to_value(b),
     };
     match doc {
         Ok(v) => {
@@ -150,5 +151,6 @@ fn print_text(data: ReplyData) {
         ReplyData::ImportStatus(s) => println!("{}", serde_json::to_string(&s).unwrap_or_default()),
         ReplyData::ImportReport { report } => println!("{report}"),
         ReplyData::Staged { file, bytes } => println!("staged file {file}: {bytes} bytes"),
+        ReplyData::Backup(b) => backup::print_backup(&b),
     }
 }

@@ -15,7 +15,9 @@ use crate::services::gateway::restrictions::whitelinks;
 use crate::services::identity::totp;
 use crate::services::kyc::{profiles, review};
 use crate::services::operator::users::{self, NewAccount};
-use crate::services::operator::{api_keys, gateway, import, keys, labels, restrictions, seeds, service_accounts};
+use crate::services::operator::{
+    api_keys, backup, gateway, import, keys, labels, restrictions, seeds, service_accounts,
+};
 
 fn refused(e: ServiceError) -> Reply {
     match e {
@@ -142,6 +144,7 @@ pub async fn handle(app: &std::sync::Arc<App>, request: Request, os_uid: Option<
         Request::ActivityList(q) => admin_api::activity_list(app, q).await,
         Request::Metrics { from, to } => admin_api::metrics(app, from.as_deref(), to.as_deref()).await,
         Request::ManagementCheck => admin_api::management_check(app),
+        Request::Backup { path } => backup::backup(app, &path).await.map(ReplyData::Backup),
         // Staged pieces live with their connection (server.rs); one arriving here had none.
         Request::ImportStage { .. } => Err(ServiceError::invalid("admin.stage_outside_connection")),
         Request::ImportStart { options, secrets } => {

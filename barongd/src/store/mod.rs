@@ -10,6 +10,7 @@ pub mod admin_users;
 pub mod api_key_pages;
 pub mod api_keys;
 pub mod authz;
+pub mod backup;
 pub mod documents;
 pub mod events;
 pub mod import;
@@ -41,6 +42,7 @@ pub use admin_logs::AdminLogStore;
 pub use admin_users::AdminUserStore;
 pub use api_keys::ApiKeyStore;
 pub use authz::AuthzStore;
+pub use backup::Backup;
 pub use documents::DocumentStore;
 pub use events::EventStore;
 pub use import::ImportStore;
@@ -84,6 +86,7 @@ pub trait Store:
     + AdminUserStore
     + ImportStore
     + Migrator
+    + Backup
     + Send
     + Sync
     + 'static

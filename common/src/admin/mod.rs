@@ -25,7 +25,7 @@ pub use kyc::KycQueueItem;
 pub use management::{ManagementReport, ManagementSettings, Problem, ScopeInfo, Severity, SignerInfo};
 pub use metrics::Metrics;
 pub use request::{ActivityQuery, Request};
-pub use status::{AbilityRole, MigrationInfo, StatusInfo};
+pub use status::{AbilityRole, BackupInfo, MigrationInfo, StatusInfo};
 pub use users::{ApiKeySummary, TotpStatus, TwoFactorReset, UserDetail};
 
 /// Protocol version spoken by this build.
@@ -163,6 +163,7 @@ pub enum ReplyData {
     Metrics(Metrics),
     /// `management check`: the loaded Management API file and its problems.
     ManagementCheck(Box<ManagementReport>),
+    Backup(BackupInfo),
     /// `ImportStage`: bytes now held for staged file `file`.
     Staged {
         file: usize,

@@ -186,6 +186,8 @@ pub enum Request {
     },
     /// The Management API file the daemon loaded, as `management check` reports it.
     ManagementCheck,
+    /// A consistent online copy of the database into `path` (absolute, must not exist).
+    Backup { path: String },
     /// One piece of a secrets file too large for one frame, held by the daemon for this
     /// connection only: pieces of file `file` (0, 1, …, in order) are joined, and the next
     /// `ImportStart` on the same connection takes the staged files after its own.
@@ -363,6 +365,7 @@ impl std::fmt::Debug for Request {
             Request::ActivityList(q) => f.debug_tuple("ActivityList").field(q).finish(),
             Request::Metrics { from, to } => f.debug_struct("Metrics").field("from", from).field("to", to).finish(),
             Request::ManagementCheck => f.write_str("ManagementCheck"),
+            Request::Backup { path } => f.debug_struct("Backup").field("path", path).finish(),
             Request::ImportStart { options, secrets } => {
                 f.debug_struct("ImportStart").field("options", options).field("secrets", secrets).finish()
             }

@@ -22,6 +22,15 @@ pub struct StatusInfo {
     pub bcrypt_digests: std::collections::BTreeMap<String, i64>,
 }
 
+/// `backup`: where the copy is and how big.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BackupInfo {
+    pub path: String,
+    pub bytes: u64,
+    /// The master key the copy's sealed values need, by where it lives (never the key itself).
+    pub master_key: String,
+}
+
 /// One role's abilities: `(action, models)` pairs as written (`manage`, `read`, …).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AbilityRole {

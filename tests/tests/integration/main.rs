@@ -13,6 +13,7 @@ mod admin_tower_kyc;
 mod admin_users;
 mod api_keys;
 mod authz;
+mod backup;
 mod bad_input;
 mod barong_config;
 mod captcha;

@@ -4,6 +4,7 @@
 
 pub mod admin_log;
 pub mod api_keys;
+pub mod backup;
 pub mod gateway;
 pub mod import;
 pub mod keys;
