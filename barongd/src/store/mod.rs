@@ -19,6 +19,7 @@ pub mod labels;
 pub mod mail;
 pub mod management;
 pub mod migrate;
+pub mod ops;
 pub mod outbox;
 pub mod phones;
 pub mod postgres;
@@ -49,6 +50,7 @@ pub use labels::{LabelRow, LabelStore, LevelRow};
 pub use mail::{MailRow, MailStore};
 pub use management::ManagementStore;
 pub use migrate::{MigrationState, Migrator};
+pub use ops::OpsStore;
 pub use outbox::{EventsOf, PendingEvent};
 pub use phones::PhoneStore;
 pub use profiles::ProfileStore;
@@ -84,6 +86,7 @@ pub trait Store:
     + AdminUserStore
     + ImportStore
     + Migrator
+    + OpsStore
     + Send
     + Sync
     + 'static

@@ -17,6 +17,7 @@ use crate::model::{HolderKind, KeyState};
 use crate::services::gateway::audit_budget::AuditBudget;
 use crate::services::gateway::rules::{Rules, RulesFile};
 use crate::services::seal::Sealer;
+use crate::services::telemetry::record;
 use crate::services::tokens::Tokens;
 use crate::store::authz::{ChangeRow, PermissionRow};
 use crate::store::service_accounts::ServiceAccountRow;
@@ -271,6 +272,7 @@ impl Authz {
     async fn sync_in_turn(&self, store: &DynStore, tokens: &Tokens, sealer: &Sealer) -> Result<usize, String> {
         self.syncs_started.fetch_add(1, Ordering::SeqCst);
         let read = self.read_feed(store, tokens, sealer).await;
+        record::change_feed_read(read.is_ok());
         if read.is_err() {
             self.clear();
         }
