@@ -85,6 +85,23 @@ mod tests {
     }
 
     #[test]
+    fn both_settings_come_from_the_environment_like_every_other_key() {
+        use crate::config::load::{Overrides, load};
+        let env = |k: &str| match k {
+            "BARONG_METRICS_LISTEN" => Some("127.0.0.1:9100".to_string()),
+            "BARONG_LOG_FORMAT" => Some("json".to_string()),
+            _ => None,
+        };
+        let c = load(&Overrides::default(), &env).expect("loads");
+        assert_eq!(c.metrics_listen.0, Some("127.0.0.1:9100".parse().expect("addr")));
+        assert_eq!(c.log_format, LogFormat::Json);
+        let defaults = load(&Overrides::default(), &|_: &str| None).expect("loads");
+        assert_eq!((defaults.metrics_listen.0, defaults.log_format), (None, LogFormat::Text));
+        let bad = |k: &str| (k == "BARONG_LOG_FORMAT").then(|| "yaml".to_string());
+        assert!(load(&Overrides::default(), &bad).expect_err("refused").contains("log_format"));
+    }
+
+    #[test]
     fn log_format_is_text_or_json() {
         assert_eq!(LogFormat::try_from("json".to_string()).expect("json"), LogFormat::Json);
         assert!(LogFormat::try_from("xml".to_string()).is_err());

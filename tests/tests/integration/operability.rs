@@ -157,6 +157,20 @@ both!(probes_answer_on_both_listeners, config = METRICS_ON, |srv: TestServer| as
     assert_eq!(get_status(&format!("{ops}/api/v2/barong/identity/ping")).await.0, 404, "the API is not on it");
 });
 
+both!(probes_stay_open_in_import_mode, |mut srv: TestServer| async move {
+    // Import mode as an interrupted Barong import leaves it: the API answers 503 after a restart.
+    srv.sql(
+        "INSERT INTO import_jobs (state, import_mode, options, created_at, updated_at) \
+         VALUES ('interrupted', TRUE, '{}', 0, 0)",
+    )
+    .await;
+    srv.restart();
+    let (status, body) = get_status(&srv.url("resource/users/me")).await;
+    assert_eq!((status, errors(&body)), (503, vec!["server.import_in_progress".to_string()]), "{body}");
+    assert_eq!(get_status(&format!("{}/health/live", srv.base)).await.0, 200);
+    assert_eq!(get_status(&format!("{}/health/ready", srv.base)).await, (200, json!({"status": "ready"})));
+});
+
 both!(a_json_log_line_carries_its_request_id, config = "log_format: json\n", |srv: TestServer| async move {
     let (c, csrf) = active_user(&srv, "logged@example.com").await;
     let sent = format!("edge-{}", uuid::Uuid::new_v4());

@@ -74,6 +74,17 @@ pub(crate) struct Caches {
 /// (kid, nonce) pairs, and the same with their expiry in insertion (= expiry) order.
 type UsedNonces = (HashSet<(String, i64)>, std::collections::VecDeque<(i64, String, i64)>);
 
+/// A cache read, counted as a hit or a miss.
+pub(crate) fn lookup<K, Q, V>(cache: &'static str, map: &RwLock<HashMap<K, Arc<V>>>, key: &Q) -> Option<Arc<V>>
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: std::hash::Hash + Eq + ?Sized,
+{
+    let found = map.read().ok().and_then(|m| m.get(key).cloned());
+    record::cache_lookup(cache, found.is_some());
+    found
+}
+
 /// A map that emptied out after a burst gives its table back.
 fn shrink<K: std::hash::Hash + Eq, V>(m: &mut HashMap<K, V>) {
     if m.capacity() > 64 && m.len() < m.capacity() / 4 {

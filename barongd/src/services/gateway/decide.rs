@@ -13,7 +13,7 @@ use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::gateway::api_key_headers::ApiKeyHeaders;
 use crate::services::gateway::audit::{self, Audited, Verdict};
-use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, Subject};
+use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, Subject, lookup};
 use crate::services::gateway::rules::has_prefix;
 use crate::services::identity::sessions::{hash_id, same_network};
 use crate::services::telemetry::record::{self, Flow};
@@ -188,9 +188,7 @@ async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder>
 
 async fn session(app: &App, id_hash: &str) -> ServiceResult<Option<Arc<CachedSession>>> {
     let authz = &app.authz;
-    let cached = authz.caches.sessions.read().ok().and_then(|m| m.get(id_hash).cloned());
-    record::cache_lookup("sessions", cached.is_some());
-    if let Some(s) = cached {
+    if let Some(s) = lookup("sessions", &authz.caches.sessions, id_hash) {
         return Ok(Some(s));
     }
     let generation = authz.generation.load(Ordering::SeqCst);
@@ -202,9 +200,7 @@ async fn session(app: &App, id_hash: &str) -> ServiceResult<Option<Arc<CachedSes
 
 async fn user(app: &App, id: i64) -> ServiceResult<Option<Arc<CachedUser>>> {
     let authz = &app.authz;
-    let cached = authz.caches.users.read().ok().and_then(|m| m.get(&id).cloned());
-    record::cache_lookup("users", cached.is_some());
-    if let Some(u) = cached {
+    if let Some(u) = lookup("users", &authz.caches.users, &id) {
         return Ok(Some(u));
     }
     let generation = authz.generation.load(Ordering::SeqCst);
@@ -216,9 +212,7 @@ async fn user(app: &App, id: i64) -> ServiceResult<Option<Arc<CachedUser>>> {
 
 async fn service_account(app: &App, id: i64) -> ServiceResult<Option<Arc<ServiceAccountRow>>> {
     let authz = &app.authz;
-    let cached = authz.caches.service_accounts.read().ok().and_then(|m| m.get(&id).cloned());
-    record::cache_lookup("service_accounts", cached.is_some());
-    if let Some(s) = cached {
+    if let Some(s) = lookup("service_accounts", &authz.caches.service_accounts, &id) {
         return Ok(Some(s));
     }
     let generation = authz.generation.load(Ordering::SeqCst);
@@ -290,9 +284,7 @@ async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder
 
 async fn api_key(app: &App, kid: &str) -> ServiceResult<Option<Arc<CachedKey>>> {
     let authz = &app.authz;
-    let cached = authz.caches.keys.read().ok().and_then(|m| m.get(kid).cloned());
-    record::cache_lookup("api_keys", cached.is_some());
-    if let Some(k) = cached {
+    if let Some(k) = lookup("api_keys", &authz.caches.keys, kid) {
         return Ok(Some(k));
     }
     let generation = authz.generation.load(Ordering::SeqCst);

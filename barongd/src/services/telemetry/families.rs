@@ -180,7 +180,7 @@ impl Metrics {
         r.register("barong_db_pool_idle", "Idle database connections in this daemon's pool", self.db_pool_idle.clone());
         // Exported at 0 from the start: `rate()` and alerts need the series before the first failure.
         for queue in ["mail", "sms", "events"] {
-            self.outbox_failures.get_or_create(&QueueLabels { queue });
+            let _ = self.outbox_failures.get_or_create(&QueueLabels { queue });
         }
         self
     }
