@@ -171,6 +171,39 @@ both!(probes_stay_open_in_import_mode, |mut srv: TestServer| async move {
     assert_eq!(get_status(&format!("{}/health/ready", srv.base)).await, (200, json!({"status": "ready"})));
 });
 
+both!(
+    ready_turns_unready_while_draining,
+    // Costly hashes keep sign-ins in flight long enough to watch the shutdown wait for them.
+    config = format!("{METRICS_ON}argon2: {{memory_kib: 65536, iterations: 30, parallelism: 1}}\n"),
+    |srv: TestServer| async move {
+        let ops = metrics_base(&srv);
+        assert_eq!(get_status(&format!("{ops}/health/ready")).await.0, 200);
+        let c = srv.client();
+        let logins: Vec<_> = (0..4)
+            .map(|i| {
+                let body = json!({"email": format!("slow{i}@example.com"), "password": "Wrong-Pass-123"});
+                let req = c.post(srv.url("identity/sessions")).header("X-Forwarded-For", format!("198.51.100.{i}"));
+                let req = req.json(&body);
+                tokio::spawn(async move { req.send().await.map(|r| r.status().as_u16()) })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut srv = srv;
+        let stopping = tokio::task::spawn_blocking(move || {
+            let code = srv.terminate();
+            (srv, code)
+        });
+        let (status, body) = wait_for_ready(&ops, 503).await;
+        assert_eq!((status, &body["failed"]), (503, &json!(["draining"])), "{body}");
+        for login in logins {
+            let status = login.await.expect("joined").expect("an in-flight request is answered, not cut");
+            assert_eq!(status, 401);
+        }
+        let (_srv, code) = stopping.await.expect("joined");
+        assert_eq!(code, Some(0));
+    }
+);
+
 both!(a_json_log_line_carries_its_request_id, config = "log_format: json\n", |srv: TestServer| async move {
     let (c, csrf) = active_user(&srv, "logged@example.com").await;
     let sent = format!("edge-{}", uuid::Uuid::new_v4());
