@@ -17,6 +17,10 @@ fn metrics_base(srv: &TestServer) -> String {
     url.trim_end_matches("/metrics").trim_end_matches('"').to_string()
 }
 
+fn workspace_file(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
 async fn scrape(srv: &TestServer) -> String {
     let r = reqwest::get(format!("{}/metrics", metrics_base(srv))).await.expect("scrape");
     assert_eq!(r.status().as_u16(), 200);
@@ -102,6 +106,12 @@ both!(
         assert_eq!(sample(&m, r#"barong_outbox_failures_total{queue="sms"}"#), Some(0.0), "{m}");
         at_least(&m, "barong_db_pool_size", 1.0);
         assert!(sample(&m, "barong_db_pool_idle").is_some(), "{m}");
+        // The Grafana dashboard charts only series the daemon exports.
+        let dashboard = std::fs::read_to_string(workspace_file("config/grafana-dashboard.json")).expect("dashboard");
+        let names = regex::Regex::new(r"barong_[a-z0-9_]+").expect("regex");
+        for name in names.find_iter(&dashboard).map(|n| n.as_str()) {
+            assert!(m.lines().any(|l| l.starts_with(name)), "the dashboard charts {name}, which is not exported");
+        }
     }
 );
 
