@@ -90,7 +90,8 @@ pub fn routes(app: Arc<App>) -> BoxedFilter<(Response,)> {
         .map(Instant::now)
         .and(warp::method())
         .and(warp::addr::remote())
-        .and(warp::header::optional::<String>("x-request-id"))
+        // A header that is not text is no id to keep; it must not turn the request into a rejection.
+        .and(warp::header::optional::<String>("x-request-id").or(warp::any().map(|| None)).unify())
         .and(decorated)
         .map(
             move |started: Instant,

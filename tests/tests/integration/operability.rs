@@ -155,6 +155,12 @@ both!(probes_answer_on_the_api_listener_and_metrics_is_off_by_default, |srv: Tes
     let r = reqwest::get(format!("{}/no/such/route", srv.base)).await.expect("request");
     let id = r.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert_eq!(id.len(), 32, "request id {id:?}");
+    // An id that is not text is replaced, and the request is answered as usual.
+    let garbled = reqwest::header::HeaderValue::from_bytes(b"id-\xff").expect("obs-text");
+    let r = srv.client().get(srv.url("identity/ping")).header("X-Request-Id", garbled).send().await.expect("ping");
+    assert_eq!(r.status().as_u16(), 200);
+    let id = r.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(id.len(), 32, "request id {id:?}");
 });
 
 both!(probes_answer_on_both_listeners, config = METRICS_ON, |srv: TestServer| async move {
