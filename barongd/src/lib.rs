@@ -5,6 +5,7 @@ pub mod config;
 pub mod ctl_socket;
 pub mod http;
 pub mod input;
+pub mod logging;
 pub mod memory;
 pub mod model;
 pub mod redact;

@@ -104,7 +104,7 @@ fn main() -> ExitCode {
         eprintln!("barongd: configuration is valid");
         return ExitCode::SUCCESS;
     }
-    init_tracing(&config.log_level);
+    barongd::logging::init(&config.log_level, config.log_format);
     warnings.iter().for_each(|w| tracing::warn!("{w}"));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -121,19 +121,6 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
-}
-
-fn init_tracing(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    use std::io::IsTerminal;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
 }
 
 /// Start-up failures: bad setup (exit 2) or a runtime failure (exit 1).
@@ -239,6 +226,14 @@ async fn run(config: Config) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::Setup(format!("cannot listen on {}: {e}", config.listen)))?;
     let bound = listener.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
+    let metrics_listener = match config.metrics_listen.0 {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| Failure::Setup(format!("cannot listen on {addr} (metrics_listen): {e}")))?,
+        ),
+        None => None,
+    };
     let socket_path = data_dir.join(common::admin::SOCKET_FILE);
     let admin_listener = ctl_socket::bind(&socket_path).map_err(Failure::Setup)?;
 
@@ -262,6 +257,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         listen: bound.to_string(),
         database: database.clone(),
         import: Default::default(),
+        draining: Default::default(),
     });
     barongd::services::operator::import::recover(&app)
         .await
@@ -277,6 +273,16 @@ async fn run(config: Config) -> Result<(), Failure> {
     // Only when the Event API is enabled (event_api_rabbitmq_url or _host).
     let event_publisher = publisher::worker::spawn(app.clone(), stop_rx.clone());
 
+    let metrics_server = match metrics_listener {
+        Some(listener) => {
+            let addr = listener.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
+            // Worded apart from the API's "listening on" line, which tools wait for (so
+            // this one is logged first: when that line is out, both listeners are up).
+            tracing::info!("metrics and health probes served at http://{addr}/metrics");
+            Some(http::ops::spawn(app.clone(), listener))
+        }
+        None => None,
+    };
     tracing::info!(
         "barongd {} listening on http://{bound} (database {database}, data dir {}, admin socket {})",
         env!("CARGO_PKG_VERSION"),
@@ -297,6 +303,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         _ = &mut server => {}
         _ = shutdown_signal() => {
             tracing::info!("shutting down: finishing in-flight requests");
+            app.draining.store(true, std::sync::atomic::Ordering::SeqCst);
             let _ = stop_tx.send(true);
             // In-flight requests get a bounded grace period; idle keep-alive connections do not hold us.
             if tokio::time::timeout(Duration::from_secs(10), &mut server).await.is_err() {
@@ -314,6 +321,9 @@ async fn run(config: Config) -> Result<(), Failure> {
     legacy_recount.abort();
     restrictions_refresh.abort();
     authz_poller.abort();
+    if let Some(m) = metrics_server {
+        m.abort();
+    }
     let _ = std::fs::remove_file(&socket_path);
     tracing::info!("barongd stopped");
     Ok(())

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use common::jwt::JwtAlgorithm;
 
+use crate::config::operability::{LogFormat, MetricsListen};
 use crate::config::proxies::Proxies;
 use crate::config::settings::{
     Argon2Settings, Config, MailThrottleSettings, MailerSettings, StateTrigger, ThrottleSettings,
@@ -21,6 +22,8 @@ impl Default for Config {
             database_url: Secret::default(),
             database_max_connections: 0,
             log_level: "info".into(),
+            log_format: LogFormat::Text,
+            metrics_listen: MetricsListen(None),
             app_name: "Barong".into(),
             domain: "barong.io".into(),
             frontend_url: "http://localhost:3000".into(),

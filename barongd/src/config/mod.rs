@@ -13,6 +13,7 @@ pub mod limits;
 pub mod load;
 pub mod management;
 pub mod management_file;
+pub mod operability;
 pub mod proxies;
 pub mod settings;
 pub mod values;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::amqp::EventApi;
 use crate::config::limits::{BodySettings, DeniedAuditSettings};
 use crate::config::management::ManagementApiSettings;
+use crate::config::operability::{LogFormat, MetricsListen};
 use crate::config::proxies::Proxies;
 use crate::config::values::{
     CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret,
@@ -32,6 +33,10 @@ pub struct Config {
     pub database_max_connections: u32,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `barongd=debug`.
     pub log_level: String,
+    /// `text` (default) or `json`: one JSON object a line, with the request's span fields.
+    pub log_format: LogFormat,
+    /// `host:port` of the Prometheus `/metrics` and health-probe listener; empty (default): none.
+    pub metrics_listen: MetricsListen,
 
     // --- Barong's own settings: same names, as YAML keys and BARONG_* variables -----------
     pub app_name: String,

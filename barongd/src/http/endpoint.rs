@@ -1,46 +1,51 @@
 //! How every endpoint runs: the shared request filter, a panic guard, read-your-writes for the
-//! gateway's caches, the request-id header and one access-log line. `endpoint!` and
+//! gateway's caches, the request span and id header, and one access-log line. `endpoint!` and
 //! `param_endpoint!` build the warp filters.
 
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use futures::FutureExt;
-use warp::http::HeaderValue;
+use tracing::Instrument;
 use warp::reply::Response;
 
+use crate::http::observe::Meta;
 use crate::http::reply;
 use crate::services::App;
 use crate::services::gateway::decide::is_state_changing;
 use crate::services::gateway::poller;
 
-/// Runs a handler with the panic guard, the request-id header and one access-log line. After a
-/// request that may have changed something (any method but GET, HEAD and OPTIONS, whatever its
-/// outcome), this daemon's gateway caches take in its own changes before the reply leaves, so
-/// the client's next gateway call already sees them (a new level, a revoked key).
-pub async fn run<Fut>(app: &App, inc_meta: (String, String, String), fut: Fut) -> Response
+/// Runs a handler in its request span, with the panic guard, the request-id header and one
+/// access-log line. After a request that may have changed something (any method but GET, HEAD
+/// and OPTIONS, whatever its outcome), this daemon's gateway caches take in its own changes
+/// before the reply leaves, so the client's next gateway call already sees them (a new level, a
+/// revoked key).
+pub async fn run<Fut>(app: &App, meta: Meta, fut: Fut) -> Response
 where
     Fut: std::future::Future<Output = Response>,
 {
-    let (method, path, request_id) = inc_meta;
-    let started = Instant::now();
-    let mut resp = match AssertUnwindSafe(fut).catch_unwind().await {
-        Ok(r) => r,
-        Err(_) => {
-            tracing::error!(%request_id, %method, %path, "handler panicked");
-            reply::raw_json(500, br#"{"errors":["server.internal_error"]}"#.to_vec())
+    let span = meta.span();
+    async move {
+        let started = Instant::now();
+        let mut resp = match AssertUnwindSafe(fut).catch_unwind().await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::error!("handler panicked");
+                reply::raw_json(500, br#"{"errors":["server.internal_error"]}"#.to_vec())
+            }
+        };
+        if is_state_changing(&meta.method.to_ascii_uppercase()) {
+            poller::catch_up(app).await;
         }
-    };
-    if is_state_changing(&method.to_ascii_uppercase()) {
-        poller::catch_up(app).await;
+        meta.tag(&mut resp);
+        // The span carries the request id, method, route and IP. Only the path, never the query:
+        // query strings may carry passwords and tokens.
+        tracing::info!(target: "access", path = %meta.path, status = resp.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64, "request");
+        resp
     }
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        resp.headers_mut().insert("x-request-id", v);
-    }
-    // Only method and path: query strings may carry passwords and tokens.
-    tracing::info!(target: "access", %request_id, %method, %path, status = resp.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64, "request");
-    resp
+    .instrument(span)
+    .await
 }
 
 /// Builds one endpoint: `method` + exact `path` + the shared request filter + `handler`.
@@ -55,7 +60,7 @@ macro_rules! endpoint {
             .and($inc.clone())
             .then(move |full: warp::path::FullPath, inc: $crate::http::incoming::Incoming| {
                 let app = app.clone();
-                let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
+                let meta = $crate::http::observe::Meta::of(&inc, full.as_str(), &[]);
                 async move { $crate::http::endpoint::run(&app, meta, $handler(&app, inc)).await }
             })
             .boxed()
@@ -77,7 +82,8 @@ macro_rules! param_endpoint {
             .and($inc.clone())
             .then(move |raw: String, full: warp::path::FullPath, inc: $crate::http::incoming::Incoming| {
                 let app = app.clone();
-                let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
+                let name = $crate::http::observe::param_name(full.as_str());
+                let meta = $crate::http::observe::Meta::of(&inc, full.as_str(), &[(0, name)]);
                 async move {
                     match percent_encoding::percent_decode_str(&raw).decode_utf8() {
                         Ok(param) if !param.contains('\0') => {

@@ -6,12 +6,14 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
 use crate::http::incoming::Incoming;
+use crate::http::observe::{Meta, RouteTemplate};
 use crate::http::reply;
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
@@ -25,7 +27,14 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .and(inc.clone())
         .then(move |tail: warp::path::Tail, inc: Incoming| {
             let app = app.clone();
-            async move { authorize(&app, tail.as_str(), inc).await }
+            // The whole family is one template: the tail is the upstream's path, not ours.
+            let meta = Meta { route: "/api/v2/barong/auth/*".into(), ..Meta::of(&inc, "", &[]) };
+            async move {
+                let span = meta.span();
+                let mut resp = authorize(&app, tail.as_str(), inc).instrument(span).await;
+                meta.tag(&mut resp);
+                resp
+            }
         })
         .boxed()
 }
@@ -40,6 +49,7 @@ pub fn jwks(app: &Arc<App>, _inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Res
         .map(move || {
             let mut r = reply::json(200, &app.tokens.jwks());
             r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+            r.extensions_mut().insert(RouteTemplate("/.well-known/jwks.json".into()));
             r
         })
         .boxed()

@@ -4,7 +4,9 @@
 //! to Barong's JSON errors and status codes.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use warp::Filter;
 use warp::filters::BoxedFilter;
@@ -24,6 +26,8 @@ pub mod import_gate;
 pub mod incoming;
 pub mod management;
 pub mod multipart;
+pub mod observe;
+pub mod ops;
 pub mod params;
 pub mod public;
 pub mod reply;
@@ -64,7 +68,9 @@ pub fn routes(app: Arc<App>) -> BoxedFilter<(Response,)> {
             },
         )
     };
-    let answered = import_gate::gate(app.clone())
+    let answered = ops::health(&app)
+        .or(import_gate::gate(app.clone()))
+        .unify()
         .or(preflight)
         .unify()
         .or(gateway::jwks(&app, &inc))
@@ -73,12 +79,29 @@ pub fn routes(app: Arc<App>) -> BoxedFilter<(Response,)> {
         .unify()
         .recover(recover)
         .unify();
-    warp::header::optional::<String>("origin")
-        .and(answered)
-        .map(move |origin: Option<String>, mut resp: Response| {
+    let decorated = warp::header::optional::<String>("origin").and(answered).map(
+        move |origin: Option<String>, mut resp: Response| {
             cors.decorate(origin.as_deref(), &mut resp);
             resp
-        })
+        },
+    );
+    // `Instant::now` runs before anything else of the request: the latency counts it all.
+    warp::any()
+        .map(Instant::now)
+        .and(warp::method())
+        .and(warp::addr::remote())
+        // A header that is not text is no id to keep; it must not turn the request into a rejection.
+        .and(warp::header::optional::<String>("x-request-id").or(warp::any().map(|| None)).unify())
+        .and(decorated)
+        .map(
+            move |started: Instant,
+                  method: warp::http::Method,
+                  peer: Option<SocketAddr>,
+                  sent_id: Option<String>,
+                  resp: Response| {
+                observe::finish(&app.config.trusted_proxies, started, &method, peer, sent_id.as_deref(), resp)
+            },
+        )
         .boxed()
 }
 

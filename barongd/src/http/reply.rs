@@ -9,6 +9,7 @@ use crate::services::App;
 use crate::services::context::RequestContext;
 use crate::services::error::{Refusal, ServiceError};
 use crate::services::identity::sessions::WithSession;
+use crate::services::telemetry::record;
 
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
     match serde_json::to_vec(body) {
@@ -35,7 +36,12 @@ pub fn status_only(status: u16) -> Response {
 /// Renders a service error. Internal errors are logged once with the request id and stay opaque.
 pub fn error(ctx: &RequestContext, e: ServiceError) -> Response {
     match e {
-        ServiceError::Refused { why, keys } => json(status_of(why), &serde_json::json!({ "errors": keys })),
+        ServiceError::Refused { why, keys } => {
+            if why == Refusal::Throttled {
+                record::throttled(keys.first().map(String::as_str).unwrap_or_default());
+            }
+            json(status_of(why), &serde_json::json!({ "errors": keys }))
+        }
         ServiceError::Internal(detail) => {
             tracing::error!(request_id = %ctx.request_id, error = %detail, "internal error");
             json(500, &serde_json::json!({ "errors": ["server.internal_error"] }))

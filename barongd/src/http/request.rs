@@ -13,6 +13,7 @@ use crate::config::proxies::Proxies;
 use crate::http::auth::authenticate;
 use crate::http::body::{self, Pace};
 use crate::http::incoming::Incoming;
+use crate::http::observe;
 use crate::http::params::Params;
 use crate::services::App;
 use crate::services::context::RequestContext;
@@ -83,7 +84,11 @@ pub fn incoming(app: Arc<App>) -> impl Filter<Extract = (Incoming,), Error = war
                             .and_then(|v| v.to_str().ok())
                             .map(|s| s.chars().take(512).collect()),
                         session_id: cookie_value(&headers, &app.config.session_name),
-                        request_id: uuid::Uuid::new_v4().simple().to_string(),
+                        request_id: observe::request_id(
+                            &app.config.trusted_proxies,
+                            peer,
+                            headers.get("x-request-id").and_then(|v| v.to_str().ok()),
+                        ),
                     };
                     let path = full.as_str().to_string();
                     let mut inc = Incoming {

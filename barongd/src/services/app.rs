@@ -48,4 +48,7 @@ pub struct App {
     pub database: String,
     /// The Barong importer's run in progress and the import-mode flag (spec migration §2.2).
     pub import: Arc<ImportRuntime>,
+    /// Set when shutdown begins: `/health/ready` then answers 503 so load balancers stop
+    /// sending traffic while in-flight requests finish.
+    pub draining: std::sync::atomic::AtomicBool,
 }

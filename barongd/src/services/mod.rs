@@ -18,6 +18,7 @@ pub mod management;
 pub mod operator;
 pub mod random;
 pub mod seal;
+pub mod telemetry;
 pub mod tokens;
 
 pub use app::App;

@@ -20,6 +20,7 @@ pub mod labels;
 pub mod mail;
 pub mod management;
 pub mod migrate;
+pub mod ops;
 pub mod outbox;
 pub mod phones;
 pub mod postgres;
@@ -51,6 +52,7 @@ pub use labels::{LabelRow, LabelStore, LevelRow};
 pub use mail::{MailRow, MailStore};
 pub use management::ManagementStore;
 pub use migrate::{MigrationState, Migrator};
+pub use ops::OpsStore;
 pub use outbox::{EventsOf, PendingEvent};
 pub use phones::PhoneStore;
 pub use profiles::ProfileStore;
@@ -87,6 +89,7 @@ pub trait Store:
     + ImportStore
     + Migrator
     + Backup
+    + OpsStore
     + Send
     + Sync
     + 'static

@@ -54,4 +54,5 @@ super::admin_logs::impl_admin_log_store!(PgStore, Postgres);
 super::management::impl_management_store!(PgStore, Postgres);
 super::admin_users::impl_admin_user_store!(PgStore, Postgres);
 super::import::impl_import_store!(PgStore, Postgres);
+super::ops::impl_ops_store!(PgStore, Postgres);
 super::migrate::impl_migrator!(PgStore, Postgres, "postgres");

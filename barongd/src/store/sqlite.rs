@@ -88,4 +88,5 @@ super::admin_logs::impl_admin_log_store!(SqliteStore, Sqlite);
 super::management::impl_management_store!(SqliteStore, Sqlite);
 super::admin_users::impl_admin_user_store!(SqliteStore, Sqlite);
 super::import::impl_import_store!(SqliteStore, Sqlite);
+super::ops::impl_ops_store!(SqliteStore, Sqlite);
 super::migrate::impl_migrator!(SqliteStore, Sqlite, "sqlite");

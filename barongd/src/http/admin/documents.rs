@@ -29,7 +29,7 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .and(inc.clone())
         .then(move |id: String, full: warp::path::FullPath, inc: Incoming| {
             let app = app.clone();
-            let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
+            let meta = crate::http::observe::Meta::of(&inc, full.as_str(), &[(1, ":id")]);
             async move {
                 let served = crate::http::admin::serve(&app, inc, move |app, inc, caller| {
                     Box::pin(download(app, inc, caller, id.clone()))

@@ -15,8 +15,9 @@ use warp::filters::BoxedFilter;
 use warp::http::{HeaderMap, Method};
 use warp::reply::Response;
 
+use crate::config::Gateway;
 use crate::http::body::{self, Pace};
-use crate::http::{endpoint, reply};
+use crate::http::{endpoint, observe, reply, request};
 use crate::services::App;
 use crate::services::error::{Refusal, ServiceError};
 use crate::services::management::activity::{self, ManagementCall};
@@ -48,8 +49,18 @@ pub fn routes(app: &Arc<App>) -> BoxedFilter<(Response,)> {
                   body| {
                 let app = app.clone();
                 async move {
-                    let request_id = uuid::Uuid::new_v4().simple().to_string();
-                    let meta = (method.to_string(), full.as_str().to_string(), request_id.clone());
+                    let sent_id = headers.get("x-request-id").and_then(|v| v.to_str().ok());
+                    let request_id = observe::request_id(&app.config.trusted_proxies, peer, sent_id);
+                    let akamai = app.config.gateway == Gateway::Akamai;
+                    // One template for the family: its tail is the whole route table, unknown
+                    // routes included, and must not become label values.
+                    let meta = observe::Meta {
+                        method: method.to_string(),
+                        path: full.as_str().to_string(),
+                        request_id: request_id.clone(),
+                        ip: request::client_ip(&app.config.trusted_proxies, peer, &headers, akamai),
+                        route: "/api/v2/barong/management/*".into(),
+                    };
                     let path = full.as_str().to_string();
                     let req = Request { peer, method, headers, query, request_id, path };
                     let work = handle(&app, req, tail.as_str().to_string(), Box::pin(body));

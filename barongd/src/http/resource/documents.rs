@@ -31,7 +31,7 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
             .and(inc.clone())
             .then(move |id: String, full: warp::path::FullPath, inc: Incoming| {
                 let app = app.clone();
-                let meta = (inc.method.to_string(), full.as_str().to_string(), inc.ctx.request_id.clone());
+                let meta = crate::http::observe::Meta::of(&inc, full.as_str(), &[(1, ":id")]);
                 async move { crate::http::endpoint::run(&app, meta, download(&app, inc, id)).await }
             })
             .boxed()

@@ -17,6 +17,7 @@ use crate::model::{HolderKind, KeyState};
 use crate::services::gateway::audit_budget::AuditBudget;
 use crate::services::gateway::rules::{Rules, RulesFile};
 use crate::services::seal::Sealer;
+use crate::services::telemetry::record;
 use crate::services::tokens::Tokens;
 use crate::store::authz::{ChangeRow, PermissionRow};
 use crate::store::service_accounts::ServiceAccountRow;
@@ -72,6 +73,17 @@ pub(crate) struct Caches {
 
 /// (kid, nonce) pairs, and the same with their expiry in insertion (= expiry) order.
 type UsedNonces = (HashSet<(String, i64)>, std::collections::VecDeque<(i64, String, i64)>);
+
+/// A cache read, counted as a hit or a miss.
+pub(crate) fn lookup<K, Q, V>(cache: &'static str, map: &RwLock<HashMap<K, Arc<V>>>, key: &Q) -> Option<Arc<V>>
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: std::hash::Hash + Eq + ?Sized,
+{
+    let found = map.read().ok().and_then(|m| m.get(key).cloned());
+    record::cache_lookup(cache, found.is_some());
+    found
+}
 
 /// A map that emptied out after a burst gives its table back.
 fn shrink<K: std::hash::Hash + Eq, V>(m: &mut HashMap<K, V>) {
@@ -271,6 +283,7 @@ impl Authz {
     async fn sync_in_turn(&self, store: &DynStore, tokens: &Tokens, sealer: &Sealer) -> Result<usize, String> {
         self.syncs_started.fetch_add(1, Ordering::SeqCst);
         let read = self.read_feed(store, tokens, sealer).await;
+        record::change_feed_read(read.is_ok());
         if read.is_err() {
             self.clear();
         }

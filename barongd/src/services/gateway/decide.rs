@@ -13,9 +13,10 @@ use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::gateway::api_key_headers::ApiKeyHeaders;
 use crate::services::gateway::audit::{self, Audited, Verdict};
-use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, Subject};
+use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, Subject, lookup};
 use crate::services::gateway::rules::has_prefix;
 use crate::services::identity::sessions::{hash_id, same_network};
+use crate::services::telemetry::record::{self, Flow};
 use crate::store::UserRow;
 use crate::store::authz::PermissionRow;
 use crate::store::service_accounts::ServiceAccountRow;
@@ -108,12 +109,22 @@ impl Holder {
 pub async fn decide(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Decision> {
     let rules = app.authz.rules();
     if rules.blocks(req.path) {
-        return Err(ServiceError::unauthenticated("authz.permission_denied"));
+        let denied = Err(ServiceError::unauthenticated("authz.permission_denied"));
+        record::gateway_decision(Flow::Public, &denied);
+        return denied;
     }
     if rules.passes(req.path) {
+        record::gateway_decision(Flow::Public, &Ok(()));
         return Ok(Decision::Pass);
     }
-    let holder = if req.uses_api_key() { api_key_flow(app, req).await? } else { cookie_flow(app, req).await? };
+    let flow = if req.uses_api_key() { Flow::ApiKey } else { Flow::Session };
+    let decision = authenticated(app, req, flow).await;
+    record::gateway_decision(flow, &decision);
+    decision
+}
+
+async fn authenticated(app: &App, req: &AuthzRequest<'_>, flow: Flow) -> ServiceResult<Decision> {
+    let holder = if flow == Flow::ApiKey { api_key_flow(app, req).await? } else { cookie_flow(app, req).await? };
     permit(app, req, &holder).await?;
     token(app, &holder).map(Decision::Token)
 }
@@ -177,7 +188,7 @@ async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder>
 
 async fn session(app: &App, id_hash: &str) -> ServiceResult<Option<Arc<CachedSession>>> {
     let authz = &app.authz;
-    if let Some(s) = authz.caches.sessions.read().ok().and_then(|m| m.get(id_hash).cloned()) {
+    if let Some(s) = lookup("sessions", &authz.caches.sessions, id_hash) {
         return Ok(Some(s));
     }
     let generation = authz.generation.load(Ordering::SeqCst);
@@ -189,7 +200,7 @@ async fn session(app: &App, id_hash: &str) -> ServiceResult<Option<Arc<CachedSes
 
 async fn user(app: &App, id: i64) -> ServiceResult<Option<Arc<CachedUser>>> {
     let authz = &app.authz;
-    if let Some(u) = authz.caches.users.read().ok().and_then(|m| m.get(&id).cloned()) {
+    if let Some(u) = lookup("users", &authz.caches.users, &id) {
         return Ok(Some(u));
     }
     let generation = authz.generation.load(Ordering::SeqCst);
@@ -201,7 +212,7 @@ async fn user(app: &App, id: i64) -> ServiceResult<Option<Arc<CachedUser>>> {
 
 async fn service_account(app: &App, id: i64) -> ServiceResult<Option<Arc<ServiceAccountRow>>> {
     let authz = &app.authz;
-    if let Some(s) = authz.caches.service_accounts.read().ok().and_then(|m| m.get(&id).cloned()) {
+    if let Some(s) = lookup("service_accounts", &authz.caches.service_accounts, &id) {
         return Ok(Some(s));
     }
     let generation = authz.generation.load(Ordering::SeqCst);
@@ -273,7 +284,7 @@ async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder
 
 async fn api_key(app: &App, kid: &str) -> ServiceResult<Option<Arc<CachedKey>>> {
     let authz = &app.authz;
-    if let Some(k) = authz.caches.keys.read().ok().and_then(|m| m.get(kid).cloned()) {
+    if let Some(k) = lookup("api_keys", &authz.caches.keys, kid) {
         return Ok(Some(k));
     }
     let generation = authz.generation.load(Ordering::SeqCst);
@@ -298,7 +309,9 @@ async fn api_key(app: &App, kid: &str) -> ServiceResult<Option<Arc<CachedKey>>> 
 
 async fn permissions(app: &App) -> ServiceResult<Arc<Vec<PermissionRow>>> {
     let authz = &app.authz;
-    if let Some(p) = authz.caches.permissions.read().ok().and_then(|p| p.clone()) {
+    let cached = authz.caches.permissions.read().ok().and_then(|p| p.clone());
+    record::cache_lookup("permissions", cached.is_some());
+    if let Some(p) = cached {
         return Ok(p);
     }
     let generation = authz.generation.load(Ordering::SeqCst);
@@ -368,13 +381,14 @@ fn token(app: &App, holder: &Holder) -> ServiceResult<Arc<str>> {
     let authz = &app.authz;
     let now = app.clock.now();
     let subject = holder.subject();
-    if let Some(t) = authz
+    let cached = authz
         .caches
         .jwts
         .read()
         .ok()
-        .and_then(|m| m.get(&subject).filter(|t| now < t.reuse_until).map(|t| t.token.clone()))
-    {
+        .and_then(|m| m.get(&subject).filter(|t| now < t.reuse_until).map(|t| t.token.clone()));
+    record::cache_lookup("jwts", cached.is_some());
+    if let Some(t) = cached {
         return Ok(t);
     }
     let generation = authz.generation.load(Ordering::SeqCst);

@@ -21,6 +21,7 @@ use crate::services::identity::email_address::{email_key, too_long};
 use crate::services::identity::legacy_passwords;
 use crate::services::identity::sessions::{self, WithSession};
 use crate::services::identity::totp;
+use crate::services::telemetry::record;
 use crate::store::UserRow;
 
 pub struct Credentials {
@@ -41,6 +42,12 @@ fn invalid() -> ServiceError {
 }
 
 pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceResult<WithSession> {
+    let result = attempt_login(app, c, ctx).await;
+    record::login(&result);
+    result
+}
+
+async fn attempt_login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceResult<WithSession> {
     // Longer than any stored email: no account, and no work (nor a huge throttle key) for it.
     if too_long(&c.email) {
         return Err(invalid());

@@ -2,7 +2,7 @@
 //! exhaust memory) and Barong's password policy (regexp, then entropy).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::config::{Argon2Settings, Config};
 use argon2::password_hash::rand_core::OsRng;
@@ -13,6 +13,7 @@ use tokio::sync::{Semaphore, oneshot};
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::identity::legacy_passwords::{self, bcrypt_input};
 use crate::services::identity::password_strength;
+use crate::services::telemetry::record;
 
 /// Upper bound on accepted password length, bytes: keeps hashing cost bounded for huge inputs.
 pub const MAX_PASSWORD_BYTES: usize = 4096;
@@ -26,6 +27,8 @@ enum Work {
 
 struct Job {
     work: Work,
+    /// When the job was queued: a worker reports how long it waited.
+    queued_at: Instant,
     reply: oneshot::Sender<Result<String, String>>,
 }
 
@@ -74,9 +77,12 @@ impl Hasher {
     }
 
     async fn run(&self, work: Work) -> ServiceResult<Result<String, String>> {
+        // Counted from before the permit: a flood waits for permits, and that wait is the queue.
+        let _queued = record::argon2_queued();
+        let queued_at = Instant::now();
         let _permit = self.permits.acquire().await.map_err(ServiceError::internal)?;
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job { work, reply }).map_err(|_| ServiceError::internal("argon2 workers stopped"))?;
+        self.jobs.send(Job { work, queued_at, reply }).map_err(|_| ServiceError::internal("argon2 workers stopped"))?;
         answer.await.map_err(|_| ServiceError::internal("argon2 worker dropped a job"))
     }
 
@@ -116,6 +122,7 @@ fn worker(rx: &flume::Receiver<Job>, params: &Params) {
             }
             Err(flume::RecvTimeoutError::Disconnected) => return,
         };
+        record::argon2_waited(job.queued_at.elapsed());
         let blocks = blocks.get_or_insert_with(|| vec![Block::default(); params.block_count()]);
         let result = match job.work {
             Work::Hash(pw) => hash_with(params, &pw, blocks),

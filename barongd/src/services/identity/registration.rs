@@ -18,6 +18,7 @@ use crate::services::identity::mail_links::language;
 use crate::services::identity::sessions::{self, WithSession};
 use crate::services::kyc::levels;
 use crate::services::random::random_hex;
+use crate::services::telemetry::record;
 use crate::store::{NewUser, StoreError, UserRow};
 
 /// `POST identity/users`, after parameter validation.
@@ -106,6 +107,12 @@ pub async fn insert_user(app: &App, mut user: NewUser) -> ServiceResult<UserRow>
 }
 
 pub async fn register(app: &App, r: Registration, ctx: &RequestContext) -> ServiceResult<WithSession> {
+    let result = attempt_registration(app, r, ctx).await;
+    record::registration(&result);
+    result
+}
+
+async fn attempt_registration(app: &App, r: Registration, ctx: &RequestContext) -> ServiceResult<WithSession> {
     app.captcha.verify(Endpoint::UserCreate, r.captcha.as_ref()).await?;
     let referral_id = match r.refid.as_deref() {
         Some(refid) => {

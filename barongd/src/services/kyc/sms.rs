@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::services::clock::Clock;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::outbox_files;
+use crate::services::telemetry::record::{self, Queue};
 
 /// Upper bound of one call to Twilio.
 const TWILIO_TIMEOUT: Duration = Duration::from_secs(5);
@@ -100,6 +101,14 @@ impl Sms {
     /// Sends `code` to `number` (international digits, no `+`). `code` is `None` only under
     /// Twilio Verify, which makes and sends its own.
     pub async fn send(&self, number: &str, channel: Channel, code: Option<&str>) -> ServiceResult<()> {
+        let sent = self.deliver(number, channel, code).await;
+        if sent.is_err() {
+            record::outbox_failure(Queue::Sms);
+        }
+        sent
+    }
+
+    async fn deliver(&self, number: &str, channel: Channel, code: Option<&str>) -> ServiceResult<()> {
         let to = format!("+{number}");
         match (self.mode, code) {
             (PhoneVerification::Mock, _) => Ok(()),

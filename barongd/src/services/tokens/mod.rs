@@ -118,6 +118,11 @@ impl Tokens {
         keys.first().cloned().ok_or_else(|| ServiceError::internal("no signing key"))
     }
 
+    /// Whether a key is loaded to sign with (readiness).
+    pub fn has_signing_key(&self) -> bool {
+        self.active().is_ok()
+    }
+
     /// The active public key (PEM), for operators and tests.
     #[allow(dead_code)]
     pub fn public_pem(&self) -> ServiceResult<String> {

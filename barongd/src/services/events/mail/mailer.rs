@@ -14,6 +14,7 @@ use super::templates::{TemplateName, Templates, truncate_chars};
 use super::transport::Transport;
 use crate::config::MailerSettings;
 use crate::services::clock::Clock;
+use crate::services::telemetry::record::{self, Queue};
 use crate::store::{DynStore, PendingEvent, StoreError};
 
 /// How long a claimed message is reserved for this daemon before another may retry it. Must
@@ -171,6 +172,7 @@ impl Inner {
                     self.store.mail_delivered(&row.id).await?;
                 }
                 Err(error) => {
+                    record::outbox_failure(Queue::Mail);
                     let error = truncate_chars(&self.transport.redact(&error), MAX_STORED_ERROR_CHARS);
                     let attempts = row.attempts.saturating_add(1);
                     let delay = backoff_secs(row.attempts);

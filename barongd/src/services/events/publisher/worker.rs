@@ -12,6 +12,7 @@ use super::link::PublishError;
 use crate::config::amqp::EventApi;
 use crate::services::App;
 use crate::services::events::event_api;
+use crate::services::telemetry::record::{self, Queue};
 use crate::store::StoreError;
 use crate::store::events::EventRow;
 
@@ -152,11 +153,13 @@ impl Publisher {
                 let delay = retry_secs(row.attempts);
                 tracing::warn!(event_id = row.id, event = %row.name, retry_in_secs = delay,
                     "RabbitMQ refused the event (nack); will retry");
+                record::outbox_failure(Queue::Events);
                 store.event_failed(row.id, self.app.clock.now().saturating_add(delay)).await?;
                 Ok(true)
             }
             Err(PublishError::Link(e)) => {
                 let delay = retry_secs(row.attempts);
+                record::outbox_failure(Queue::Events);
                 store.event_failed(row.id, self.app.clock.now().saturating_add(delay)).await?;
                 self.broker.link_failed(&e).await;
                 Ok(false)
