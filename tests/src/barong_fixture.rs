@@ -90,6 +90,19 @@ impl BarongFixture {
         self.dir.path().join(name)
     }
 
+    /// Every API key of the manifest: the users' and the service accounts'.
+    pub fn api_keys(&self) -> Vec<Value> {
+        let of = |owners: &Value| -> Vec<Value> {
+            owners
+                .as_array()
+                .map(|o| o.iter().flat_map(|x| x["api_keys"].as_array().cloned().unwrap_or_default()).collect())
+                .unwrap_or_default()
+        };
+        let mut keys = of(&self.manifest["users"]);
+        keys.extend(of(&self.manifest["service_accounts"]));
+        keys
+    }
+
     /// Runs one SQL statement on the fixture database (a change between runs).
     pub fn sql(&self, stmt: &str) {
         let code = "import pymysql,sys\nc=pymysql.connect(host=sys.argv[1],port=int(sys.argv[2]),user=sys.argv[3],\

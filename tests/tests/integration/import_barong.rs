@@ -347,17 +347,7 @@ async fn imports_and_signs_in(i: &Imported) {
     assert!(auth.is_some_and(|a| a.starts_with("Bearer ")));
     // The secrets file carries the exported keys, the transit key every other `vault:v1:` one;
     // a key with no ciphertext at all (a pre-2.6 key) is imported disabled, without a secret.
-    let keys: Vec<Value> = all
-        .iter()
-        .flat_map(|u| u["api_keys"].as_array().cloned().unwrap_or_default())
-        .chain(
-            fx.manifest["service_accounts"]
-                .as_array()
-                .expect("sa")
-                .iter()
-                .flat_map(|s| s["api_keys"].as_array().cloned().unwrap_or_default()),
-        )
-        .collect();
+    let keys = fx.api_keys();
     for k in &keys {
         let want = if k["secret_format"] == "none" || k["state"] != "active" { "disabled" } else { "active" };
         let kid = k["kid"].as_str().unwrap_or("");

@@ -65,17 +65,7 @@ async fn seeds_and_key_secrets_come_from_vault() {
         std::fs::write(&bad, "hvs.not-the-token\n").expect("token file");
         let (good, bad) = (good.display().to_string(), bad.display().to_string());
         let otp_users = users.iter().filter(|u| u["otp"] == true).count();
-        let keys: Vec<Value> = users
-            .iter()
-            .flat_map(|u| u["api_keys"].as_array().cloned().unwrap_or_default())
-            .chain(
-                fx.manifest["service_accounts"]
-                    .as_array()
-                    .expect("sa")
-                    .iter()
-                    .flat_map(|s| s["api_keys"].as_array().cloned().unwrap_or_default()),
-            )
-            .collect();
+        let keys = fx.api_keys();
         let transit_keys = keys.iter().filter(|k| k["secret_format"] == "transit").count();
         assert!(otp_users > 2 && transit_keys > 0, "the fixture has 2FA users and transit keys");
 

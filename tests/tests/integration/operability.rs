@@ -252,13 +252,14 @@ both!(a_json_log_line_carries_its_request_id, config = "log_format: json\n", |sr
     let r = c.get(srv.url("resource/users/me")).send().await.expect("me");
     let made = r.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert_eq!(made.len(), 32, "{made}");
-    let logs = srv.logs();
-    assert!(
-        logs.lines()
+    // The access line is written as the response leaves, and reaches the log file a moment later.
+    eventually(Duration::from_secs(3), || async {
+        srv.logs()
+            .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .any(|l| l["span"]["request_id"] == json!(made) && l["fields"]["status"] == 200),
-        "no access line with {made}:\n{logs}"
-    );
+            .any(|l| l["span"]["request_id"] == json!(made) && l["fields"]["status"] == 200)
+    })
+    .await;
 });
 
 /// `/health/ready` follows PostgreSQL: the daemon reaches it through a proxy the test cuts (the
