@@ -3,9 +3,11 @@
 //! both; new rows are always indexed under the key that seals.
 
 use crate::services::App;
-use crate::services::kyc::phones::INDEX_DOMAIN;
 use crate::store::StoreResult;
 use crate::store::phones::PhoneRecord;
+
+/// Blind-index domain of phone numbers (`store::master_key` re-indexes under the same name).
+pub(crate) const INDEX_DOMAIN: &str = "phone";
 
 /// Whether some user verified `number`.
 pub(crate) async fn verified_anywhere(app: &App, number: &str) -> StoreResult<bool> {

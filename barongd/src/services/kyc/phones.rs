@@ -31,8 +31,7 @@ const CODE_DIGITS: u32 = 5;
 /// The window of `phone_code_max_sends_per_hour`.
 const SEND_WINDOW_SECONDS: i64 = 3600;
 
-/// Blind-index domain of phone numbers.
-pub(crate) const INDEX_DOMAIN: &str = "phone";
+pub(crate) use crate::services::kyc::phone_index::INDEX_DOMAIN;
 
 /// A fresh code: `CODE_DIGITS` digits from the OS CSPRNG.
 fn new_code() -> String {

@@ -97,7 +97,16 @@ pub async fn rotate(app: &Arc<App>) -> ServiceResult<MasterKeyRotation> {
         ));
     }
     let latest = app.store.latest_rotation().await?;
-    if !latest.as_ref().is_some_and(|r| r.finished_at.is_none()) {
+    if latest.as_ref().is_none_or(|r| r.finished_at.is_some()) {
+        if let Some(stale) = files::read_next(&rt.keys_dir).map_err(ServiceError::internal)? {
+            if latest.as_ref().is_some_and(|r| r.new_key_id == key_id(&stale)) {
+                // The last rotation finished but its file swap failed: every value needs this key.
+                files::promote(&rt.keys_dir).map_err(ServiceError::internal)?;
+            } else {
+                // From a start that failed before recording its rotation: nothing is sealed under it.
+                files::remove_next(&rt.keys_dir).map_err(ServiceError::internal)?;
+            }
+        }
         let key = files::create_next(&rt.keys_dir).map_err(ServiceError::internal)?;
         let (old, _) = app.sealer.key_ids();
         app.store.start_rotation(&old, &key_id(&key), app.clock.now()).await?;

@@ -141,6 +141,12 @@ mod tests {
     }
 
     #[test]
+    fn the_rotation_indexes_phones_under_the_services_domain() {
+        let spec = table("phones").columns[0].index.as_ref().expect("indexed");
+        assert_eq!(spec.domain, crate::services::kyc::phone_index::INDEX_DOMAIN);
+    }
+
+    #[test]
     fn a_value_under_neither_key_stops_the_rotation_without_showing_it() {
         let stranger = Sealer::from_key(&[9u8; 32]).seal(b"secret");
         let sealer = Sealer::from_key(&[1u8; 32]);
