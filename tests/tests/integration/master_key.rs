@@ -69,7 +69,7 @@ fn status(srv: &TestServer) -> Value {
 // One row per batch and a pause after each: slow enough to kill the daemon halfway.
 both!(
     rotation_survives_sigkill,
-    config = "master_key_rotation: {batch_size: 1, batch_delay_ms: 250}\n",
+    config = "master_key_rotation: {batch_size: 1, batch_delay_ms: 400}\n",
     |srv: TestServer| async move {
         let mut srv = srv;
         body(&mut srv).await;
@@ -144,6 +144,17 @@ async fn body(srv: &mut TestServer) {
         assert!(std::time::Instant::now() < deadline, "no progress: {s}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Online: a sign-in with 2FA opens its seed under either key, and a profile written now is
+    // sealed under the new key.
+    let mid = json!({"email": email, "password": PASSWORD, "otp_code": fresh_code(srv, &totp).await});
+    let (s, b) = post(&srv.client(), &srv.url("identity/sessions"), mid).await;
+    assert_eq!(s, 200, "2FA login during the rotation: {b}");
+    let (c3, csrf3) = active_user(srv, "during@example.com").await;
+    let body = json!({"first_name": "Mid", "last_name": "Way", "country": "FR", "confirm": true});
+    let (s, p) = send_json(&c3, Method::POST, &srv.url("resource/profiles"), Some(&csrf3), Some(body)).await;
+    assert_eq!(s, 201, "{p}");
+    let written = srv.sql_texts("SELECT last_name_sealed FROM profiles WHERE last_name_sealed IS NOT NULL").await;
+    assert!(written.iter().any(|v| opens(&new_key, v) && !opens(&old_key, v)));
     srv.kill();
     let halfway = sealed_values(srv).await;
     let under_old = halfway.iter().filter(|(_, v)| opens(&old_key, v)).count();
@@ -206,3 +217,19 @@ async fn body(srv: &mut TestServer) {
     assert_eq!((p["first_name"].as_str(), p["last_name"].as_str()), (Some("Jean"), Some("Dupont")), "{user}");
     assert_eq!(p["dob"], "1990-05-17", "{user}");
 }
+
+// With BARONG_MASTER_KEY every daemon of the database would need the new key at once: refused,
+// with the reason, and nothing is written.
+both!(
+    an_env_master_key_is_not_rotated,
+    options = Options { env: vec![("BARONG_MASTER_KEY".into(), "ab".repeat(32))], ..Default::default() },
+    |srv: TestServer| async move {
+        let (code, out, err) = srv.ctl(&["--json", "keys", "rotate-master", "--yes"], None);
+        assert_ne!(code, 0, "{out}");
+        assert!(err.contains("admin.master_key.from_env"), "{err}");
+        assert!(!srv.data_dir.join("keys/master.key.next").exists());
+        let s = status(&srv);
+        assert_eq!((s["state"].as_str(), s["key_source"].as_str()), (Some("none"), Some("env")), "{s}");
+        assert!(srv.sql_texts("SELECT new_key_id FROM master_key_rotations").await.is_empty());
+    }
+);
