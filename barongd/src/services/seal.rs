@@ -27,8 +27,8 @@ struct MasterKey {
 /// opens what has not been re-sealed yet.
 #[derive(Clone)]
 struct Ring {
-    current: MasterKey,
-    previous: Option<MasterKey>,
+    current: Arc<MasterKey>,
+    previous: Option<Arc<MasterKey>>,
 }
 
 /// Clones share one ring, so a rotation that starts or ends reaches every holder at once.
@@ -82,7 +82,7 @@ pub fn parse_key(hex_key: &str) -> Result<[u8; 32], String> {
 
 impl Sealer {
     pub fn from_key(key: &[u8; 32]) -> Self {
-        Sealer { ring: Arc::new(RwLock::new(Ring { current: MasterKey::new(key), previous: None })) }
+        Sealer { ring: Arc::new(RwLock::new(Ring { current: Arc::new(MasterKey::new(key)), previous: None })) }
     }
 
     fn ring(&self) -> Ring {
@@ -97,7 +97,7 @@ impl Sealer {
         if ring.current.id == key_id(next) {
             return;
         }
-        let previous = std::mem::replace(&mut ring.current, MasterKey::new(next));
+        let previous = std::mem::replace(&mut ring.current, Arc::new(MasterKey::new(next)));
         ring.previous = Some(previous);
     }
 
@@ -109,7 +109,7 @@ impl Sealer {
     /// The id of the key that seals, and of the previous one while a rotation runs.
     pub fn key_ids(&self) -> (String, Option<String>) {
         let ring = self.ring();
-        (ring.current.id, ring.previous.map(|p| p.id))
+        (ring.current.id.clone(), ring.previous.map(|p| p.id.clone()))
     }
 
     /// Every index `value` may be stored under: the current key's first, then (during a
