@@ -233,3 +233,28 @@ both!(
         assert!(srv.sql_texts("SELECT new_key_id FROM master_key_rotations").await.is_empty());
     }
 );
+
+// `--wait` follows a rotation to its end; a second rotation starts from the first one's key.
+both!(rotate_master_waits_and_rotates_again, |srv: TestServer| async move {
+    let (c, csrf, totp) = two_factor_user(&srv, "again@example.com").await;
+    let (kid, secret) = create_api_key(&srv, &c, &csrf, &totp).await;
+    let first = srv.master_key();
+    let done = ctl_json(&srv, &["keys", "rotate-master", "--yes", "--wait"]);
+    assert_eq!(done["state"], "finished", "{done}");
+    let second = srv.master_key();
+    assert_ne!(first, second);
+    let done = ctl_json(&srv, &["keys", "rotate-master", "--yes", "--wait"]);
+    assert_eq!(done["state"], "finished", "{done}");
+    assert_eq!(done["old_key_id"].as_str().map(str::len), Some(16), "{done}");
+    let third = srv.master_key();
+    assert!(third != second && third != first);
+    for (name, v) in sealed_values(&srv).await {
+        assert!(opens(&third, &v) && !opens(&second, &v) && !opens(&first, &v), "{name}");
+    }
+    // The API key still signs, after two rotations, without a restart.
+    let bare = reqwest::Client::new();
+    let url = auth_url(&srv, "api/v2/peatio/account/balances");
+    let (s, auth, body, _) = authz_call(&bare, Method::GET, &url, &signed_headers(&kid, &secret, now_ms())).await;
+    assert_eq!(s, 200, "{body}");
+    assert!(auth.is_some_and(|a| a.starts_with("Bearer ")));
+});
