@@ -75,6 +75,12 @@ pub async fn recover(store: &DynStore, sealer: &Sealer, rt: &RotationRuntime) ->
             sealer.begin_rotation(&key);
             Ok(true)
         }
+        (Some(_), Some(r)) if r.finished_at.is_none() => Err(format!(
+            "master-key rotation {} goes to key {}, but keys/{} holds another key: restore the file it wrote",
+            r.id,
+            r.new_key_id,
+            files::NEXT
+        )),
         // Written by a start that died before recording its rotation: nothing is sealed under it.
         (Some(_), _) => files::remove_next(&rt.keys_dir).map(|_| false),
         (None, Some(r)) if r.finished_at.is_none() => Err(format!(
