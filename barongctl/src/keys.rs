@@ -43,6 +43,19 @@ pub enum KeysVerb {
         #[arg(allow_hyphen_values = true)]
         kid: String,
     },
+    /// Re-seal every secret at rest (PII, TOTP seeds, API-key secrets, signing keys, queued
+    /// events) under a new master key, online; continues an unfinished rotation, and shows where
+    /// it stands. Needs the key file (`keys/master.key`), not BARONG_MASTER_KEY.
+    RotateMaster {
+        /// Confirm without a prompt.
+        #[arg(long)]
+        yes: bool,
+        /// Follow the rotation to its end, with progress on stderr.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Where the latest master-key rotation stands.
+    MasterStatus,
     /// Print a public key (default: the active one) for a consumer.
     ExportPublic {
         #[arg(allow_hyphen_values = true)]
@@ -108,6 +121,13 @@ pub fn request(verb: KeysVerb) -> Result<Request, String> {
         }
         KeysVerb::Activate { kid } => Request::KeysActivate { kid },
         KeysVerb::ExportPublic { kid, format } => Request::KeysExportPublic { kid, format: format.into() },
+        KeysVerb::RotateMaster { yes, .. } => {
+            if !crate::master_key::confirmed(yes) {
+                return Err("rotate-master re-seals every secret under a new master key: confirm with --yes".into());
+            }
+            Request::MasterKeyRotate
+        }
+        KeysVerb::MasterStatus => Request::MasterKeyStatus,
     })
 }
 

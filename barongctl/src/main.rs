@@ -18,6 +18,7 @@ mod keys;
 mod kyc;
 mod label;
 mod management;
+mod master_key;
 mod metrics;
 mod migrate;
 mod output;
@@ -141,6 +142,7 @@ fn main() -> ExitCode {
     if let Noun::Import { verb } = cli.command {
         return import::run(verb, &socket, format == Format::Json);
     }
+    let wait = matches!(&cli.command, Noun::Keys { verb: keys::KeysVerb::RotateMaster { wait: true, .. } });
     let request = match build_request(cli.command) {
         Ok(r) => r,
         Err(e) => {
@@ -162,7 +164,14 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    output::print(reply, format)
+    let reply = if wait { master_key::wait(&socket, reply) } else { Ok(reply) };
+    match reply {
+        Ok(reply) => output::print(reply, format),
+        Err(e) => {
+            eprintln!("barongctl: {e}");
+            ExitCode::from(3)
+        }
+    }
 }
 
 /// A change the daemon wants confirmed (a superadmin or admin-role account) is asked on a

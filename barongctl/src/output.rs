@@ -7,8 +7,8 @@ use clap::ValueEnum;
 use common::admin::{Reply, ReplyData};
 
 use crate::{
-    activity, apikey, backup, comment, gateway, keys, kyc, label, management, metrics, migrate, restriction, seed,
-    service_account, status, user,
+    activity, apikey, backup, comment, gateway, keys, kyc, label, management, master_key, metrics, migrate,
+    restriction, seed, service_account, status, user,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -89,6 +89,7 @@ fn print_json(data: &ReplyData) -> ExitCode {
         ReplyData::ImportReport { report } => Ok(report.clone()),
         ReplyData::Staged { file, bytes } => Ok(serde_json::json!({"file": file, "bytes": bytes})),
         ReplyData::Backup(b) => serde_json::to_value(b),
+        ReplyData::MasterKey(m) => serde_json::to_value(m),
     };
     match doc {
         Ok(v) => {
@@ -152,5 +153,6 @@ fn print_text(data: ReplyData) {
         ReplyData::ImportReport { report } => println!("{report}"),
         ReplyData::Staged { file, bytes } => println!("staged file {file}: {bytes} bytes"),
         ReplyData::Backup(b) => backup::print_backup(&b),
+        ReplyData::MasterKey(m) => master_key::print(&m),
     }
 }

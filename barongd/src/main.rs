@@ -18,6 +18,7 @@ use barongd::services::identity::hash_slots::HashSlots;
 use barongd::services::identity::legacy_passwords::{self, LegacyPasswords};
 use barongd::services::identity::{captcha, passwords};
 use barongd::services::kyc::{sms, uploads};
+use barongd::services::operator::master_key::{self, RotationRuntime};
 use barongd::services::operator::seeds;
 use barongd::services::{App, clock, seal, tokens};
 use barongd::{config, http, redact, store};
@@ -191,6 +192,8 @@ async fn run(config: Config) -> Result<(), Failure> {
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
+    let rotation = RotationRuntime::new(data_dir.join("keys"), master.is_some());
+    let resume_rotation = master_key::recover(&store, &sealer, &rotation).await.map_err(Failure::Setup)?;
     seeds::seed_first_start(&store, clock.now()).await.map_err(Failure::Setup)?;
 
     // Barong's key file: when set (and not empty), its key signs from every start on.
@@ -257,11 +260,17 @@ async fn run(config: Config) -> Result<(), Failure> {
         listen: bound.to_string(),
         database: database.clone(),
         import: Default::default(),
+        master_key: rotation,
         draining: Default::default(),
     });
     barongd::services::operator::import::recover(&app)
         .await
         .map_err(|e| Failure::Setup(format!("database {database}: import jobs: {e:?}")))?;
+
+    if resume_rotation {
+        tracing::info!("continuing the unfinished master-key rotation");
+        master_key::spawn(app.clone());
+    }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mail_worker = app.mailer.spawn_worker(stop_rx.clone());

@@ -114,6 +114,7 @@ impl Default for Config {
             change_feed_poll_ms: 100,
             request_body: Default::default(),
             denied_audit: Default::default(),
+            master_key_rotation: Default::default(),
             legacy_password_time_floor_ms: None,
             argon2: Argon2Settings::default(),
             mailer: MailerSettings::default(),

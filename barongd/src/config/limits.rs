@@ -46,6 +46,23 @@ impl Default for DeniedAuditSettings {
     }
 }
 
+/// The pace of `barongctl keys rotate-master` (`master_key_rotation:`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RotationSettings {
+    /// Rows re-sealed per transaction.
+    pub batch_size: u32,
+    /// Pause after each batch, milliseconds: spares the database on a busy site (the integration
+    /// test also slows a rotation down with it to kill the daemon halfway).
+    pub batch_delay_ms: u64,
+}
+
+impl Default for RotationSettings {
+    fn default() -> Self {
+        RotationSettings { batch_size: 500, batch_delay_ms: 0 }
+    }
+}
+
 /// The checks of these settings, added to `errors`.
 pub fn limit_errors(body: &BodySettings, audit: &DeniedAuditSettings, poll_ms: u64, errors: &mut Vec<String>) {
     if body.idle_timeout_seconds < 1 {

@@ -172,6 +172,9 @@ fn validate(c: &Config) -> Result<(), String> {
     }
     upload_errors(c, &mut errors);
     limit_errors(&c.request_body, &c.denied_audit, c.change_feed_poll_ms, &mut errors);
+    if c.master_key_rotation.batch_size < 1 || c.master_key_rotation.batch_delay_ms > 60_000 {
+        errors.push("master_key_rotation: batch_size must be at least 1, batch_delay_ms at most 60000".into());
+    }
     phone_errors(c, &mut errors);
     crate::config::management::management_errors(&c.management_api, &mut errors);
     if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }

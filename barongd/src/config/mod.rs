@@ -19,6 +19,6 @@ pub mod settings;
 pub mod values;
 pub mod yaml;
 
-pub use limits::{BodySettings, DeniedAuditSettings};
+pub use limits::{BodySettings, DeniedAuditSettings, RotationSettings};
 pub use settings::{Argon2Settings, Config, MailThrottleSettings, MailerSettings, StateTrigger, ThrottleSettings};
 pub use values::{CaptchaMode, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret};

@@ -8,7 +8,7 @@ use common::jwt::JwtAlgorithm;
 use serde::{Deserialize, Serialize};
 
 use crate::config::amqp::EventApi;
-use crate::config::limits::{BodySettings, DeniedAuditSettings};
+use crate::config::limits::{BodySettings, DeniedAuditSettings, RotationSettings};
 use crate::config::management::ManagementApiSettings;
 use crate::config::operability::{LogFormat, MetricsListen};
 use crate::config::proxies::Proxies;
@@ -161,6 +161,7 @@ pub struct Config {
     pub request_body: BodySettings,
     /// Size and rate caps of the admin activity rows of denied gateway requests.
     pub denied_audit: DeniedAuditSettings,
+    pub master_key_rotation: RotationSettings,
     pub argon2: Argon2Settings,
     /// While any bcrypt digest imported from Barong remains, every sign-in's password step takes
     /// at least this long, milliseconds, so a slow bcrypt check does not tell a not-yet-migrated

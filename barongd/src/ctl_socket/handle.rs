@@ -16,7 +16,7 @@ use crate::services::identity::totp;
 use crate::services::kyc::{profiles, review};
 use crate::services::operator::users::{self, NewAccount};
 use crate::services::operator::{
-    api_keys, backup, gateway, import, keys, labels, restrictions, seeds, service_accounts,
+    api_keys, backup, gateway, import, keys, labels, master_key, restrictions, seeds, service_accounts,
 };
 
 fn refused(e: ServiceError) -> Reply {
@@ -145,6 +145,8 @@ pub async fn handle(app: &std::sync::Arc<App>, request: Request, os_uid: Option<
         Request::Metrics { from, to } => admin_api::metrics(app, from.as_deref(), to.as_deref()).await,
         Request::ManagementCheck => admin_api::management_check(app),
         Request::Backup { path } => backup::backup(app, &path).await.map(ReplyData::Backup),
+        Request::MasterKeyRotate => master_key::rotate(app).await.map(ReplyData::MasterKey),
+        Request::MasterKeyStatus => master_key::status(app).await.map(ReplyData::MasterKey),
         // Staged pieces live with their connection (server.rs); one arriving here had none.
         Request::ImportStage { .. } => Err(ServiceError::invalid("admin.stage_outside_connection")),
         Request::ImportStart { options, secrets } => {
@@ -197,6 +199,8 @@ fn writes_imported_data(request: &Request) -> bool {
             | Request::RestrictionAdd { .. }
             | Request::RestrictionRemove { .. }
             | Request::RestrictionSetState { .. }
+            // An import run checks its SECRET_KEY_BASE by an index a rotation re-keys.
+            | Request::MasterKeyRotate
     )
 }
 

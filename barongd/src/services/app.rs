@@ -16,6 +16,7 @@ use crate::services::identity::legacy_passwords::LegacyPasswords;
 use crate::services::identity::passwords::{Hasher, Policy};
 use crate::services::kyc::sms::Sms;
 use crate::services::operator::import::job::ImportRuntime;
+use crate::services::operator::master_key::RotationRuntime;
 use crate::services::seal::Sealer;
 use crate::services::tokens::Tokens;
 use crate::store::DynStore;
@@ -48,6 +49,8 @@ pub struct App {
     pub database: String,
     /// The Barong importer's run in progress and the import-mode flag (spec migration §2.2).
     pub import: Arc<ImportRuntime>,
+    /// Where the master key lives and whether a rotation's re-seal runs in this daemon.
+    pub master_key: RotationRuntime,
     /// Set when shutdown begins: `/health/ready` then answers 503 so load balancers stop
     /// sending traffic while in-flight requests finish.
     pub draining: std::sync::atomic::AtomicBool,

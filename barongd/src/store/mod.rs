@@ -19,6 +19,7 @@ pub mod keys;
 pub mod labels;
 pub mod mail;
 pub mod management;
+pub mod master_key;
 pub mod migrate;
 pub mod ops;
 pub mod outbox;
@@ -51,6 +52,7 @@ pub use keys::{SigningKeyRow, SigningKeyStore};
 pub use labels::{LabelRow, LabelStore, LevelRow};
 pub use mail::{MailRow, MailStore};
 pub use management::ManagementStore;
+pub use master_key::MasterKeyStore;
 pub use migrate::{MigrationState, Migrator};
 pub use ops::OpsStore;
 pub use outbox::{EventsOf, PendingEvent};
@@ -87,6 +89,7 @@ pub trait Store:
     + ManagementStore
     + AdminUserStore
     + ImportStore
+    + MasterKeyStore
     + Migrator
     + Backup
     + OpsStore

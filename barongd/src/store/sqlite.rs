@@ -89,4 +89,5 @@ super::management::impl_management_store!(SqliteStore, Sqlite);
 super::admin_users::impl_admin_user_store!(SqliteStore, Sqlite);
 super::import::impl_import_store!(SqliteStore, Sqlite);
 super::ops::impl_ops_store!(SqliteStore, Sqlite);
+super::master_key::impl_master_key_store!(SqliteStore, Sqlite);
 super::migrate::impl_migrator!(SqliteStore, Sqlite, "sqlite");

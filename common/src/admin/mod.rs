@@ -25,7 +25,7 @@ pub use kyc::KycQueueItem;
 pub use management::{ManagementReport, ManagementSettings, Problem, ScopeInfo, Severity, SignerInfo};
 pub use metrics::Metrics;
 pub use request::{ActivityQuery, Request};
-pub use status::{AbilityRole, BackupInfo, MigrationInfo, StatusInfo};
+pub use status::{AbilityRole, BackupInfo, MasterKeyRotation, MigrationInfo, StatusInfo};
 pub use users::{ApiKeySummary, TotpStatus, TwoFactorReset, UserDetail};
 
 /// Protocol version spoken by this build.
@@ -164,6 +164,8 @@ pub enum ReplyData {
     /// `management check`: the loaded Management API file and its problems.
     ManagementCheck(Box<ManagementReport>),
     Backup(BackupInfo),
+    /// `keys rotate-master`: where the master-key rotation stands.
+    MasterKey(MasterKeyRotation),
     /// `ImportStage`: bytes now held for staged file `file`.
     Staged {
         file: usize,

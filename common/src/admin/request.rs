@@ -188,6 +188,11 @@ pub enum Request {
     ManagementCheck,
     /// A consistent online copy of the database into `path` (absolute, must not exist).
     Backup { path: String },
+    /// Start re-sealing every sealed value under a new master key (or, when one runs or is
+    /// unfinished, continue it); answers where it stands.
+    MasterKeyRotate,
+    /// Where the latest master-key rotation stands.
+    MasterKeyStatus,
     /// One piece of a secrets file too large for one frame, held by the daemon for this
     /// connection only: pieces of file `file` (0, 1, …, in order) are joined, and the next
     /// `ImportStart` on the same connection takes the staged files after its own.
@@ -366,6 +371,8 @@ impl std::fmt::Debug for Request {
             Request::Metrics { from, to } => f.debug_struct("Metrics").field("from", from).field("to", to).finish(),
             Request::ManagementCheck => f.write_str("ManagementCheck"),
             Request::Backup { path } => f.debug_struct("Backup").field("path", path).finish(),
+            Request::MasterKeyRotate => f.write_str("MasterKeyRotate"),
+            Request::MasterKeyStatus => f.write_str("MasterKeyStatus"),
             Request::ImportStart { options, secrets } => {
                 f.debug_struct("ImportStart").field("options", options).field("secrets", secrets).finish()
             }

@@ -31,6 +31,35 @@ pub struct BackupInfo {
     pub master_key: String,
 }
 
+/// A master-key rotation (`keys rotate-master`). Keys are named by their ids, never shown.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MasterKeyRotation {
+    /// `none` (never rotated), `running`, `stalled` (unfinished and not running: see `error`;
+    /// the same command continues it) or `finished`.
+    pub state: String,
+    /// Where the master key lives: `file` (keys/master.key) or `env` (BARONG_MASTER_KEY).
+    pub key_source: String,
+    /// The key sealing new values now.
+    pub current_key_id: String,
+    #[serde(default)]
+    pub old_key_id: Option<String>,
+    #[serde(default)]
+    pub new_key_id: Option<String>,
+    /// The table the re-seal is in.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// Values written back re-sealed so far.
+    pub resealed: i64,
+    /// Rows in all sealed tables (a value may be re-sealed twice after a crash).
+    pub sealed_rows: i64,
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
 /// One role's abilities: `(action, models)` pairs as written (`manage`, `read`, …).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AbilityRole {

@@ -35,6 +35,7 @@ mod legacy_passwords;
 mod login_origin;
 mod mail_throttle;
 mod management;
+mod master_key;
 mod operability;
 mod otp;
 mod outbox;

@@ -21,7 +21,7 @@ use crate::services::account::full_info;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::kyc::phone_number::{Normalized, normalize};
 use crate::services::kyc::sms::Channel;
-use crate::services::kyc::{display, levels};
+use crate::services::kyc::{display, levels, phone_index};
 use crate::store::phones::{PhoneRecord, SendLimit};
 use crate::store::{StoreError, UserRow};
 
@@ -31,8 +31,7 @@ const CODE_DIGITS: u32 = 5;
 /// The window of `phone_code_max_sends_per_hour`.
 const SEND_WINDOW_SECONDS: i64 = 3600;
 
-/// Blind-index domain of phone numbers.
-pub(crate) const INDEX_DOMAIN: &str = "phone";
+pub(crate) use crate::services::kyc::phone_index::INDEX_DOMAIN;
 
 /// A fresh code: `CODE_DIGITS` digits from the OS CSPRNG.
 fn new_code() -> String {
@@ -49,7 +48,7 @@ fn invalid_code() -> ServiceError {
 async fn validate(app: &App, raw: &str) -> ServiceResult<(Normalized, String)> {
     let n = normalize(raw).ok_or_else(|| ServiceError::rejected("resource.phone.invalid_num"))?;
     let index = app.sealer.blind_index(INDEX_DOMAIN, &n.number);
-    if app.store.verified_number_exists(&index).await? {
+    if phone_index::verified_anywhere(app, &n.number).await? {
         return Err(ServiceError::rejected("resource.phone.number_exist"));
     }
     Ok((n, index))
@@ -65,7 +64,7 @@ pub async fn create(app: &App, user: &UserRow, raw: &str, channel: Channel) -> S
     let (n, index) = validate(app, raw).await?;
     // Each phone may receive SMS, so the number of phones bounds what one account can make us
     // send (SMS pumping). A number the user already has keeps Barong's `exists` answer.
-    if app.store.user_phone(user.id, &index).await?.is_none()
+    if phone_index::user_phone(app, user.id, &n.number).await?.is_none()
         && app.store.phones_of(user.id).await?.len() as i64 >= app.config.phone_max_per_user
     {
         return Err(ServiceError::rejected("resource.phone.limit_reached"));
@@ -80,22 +79,24 @@ pub async fn create(app: &App, user: &UserRow, raw: &str, channel: Channel) -> S
 }
 
 /// The user's phone with this number: 404 `resource.phone.doesnt_exist` when it is not theirs.
-async fn own_phone(app: &App, user: &UserRow, index: &str) -> ServiceResult<PhoneRecord> {
-    app.store.user_phone(user.id, index).await?.ok_or_else(|| ServiceError::not_found("resource.phone.doesnt_exist"))
+async fn own_phone(app: &App, user: &UserRow, number: &str) -> ServiceResult<PhoneRecord> {
+    phone_index::user_phone(app, user.id, number)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("resource.phone.doesnt_exist"))
 }
 
 /// `POST phones/send_code`: validate, the user's phone (404 `doesnt_exist`), send its code again.
 pub async fn send_code(app: &App, user: &UserRow, raw: &str, channel: Channel) -> ServiceResult<()> {
-    let (n, index) = validate(app, raw).await?;
-    let phone = own_phone(app, user, &index).await?;
+    let (n, _) = validate(app, raw).await?;
+    let phone = own_phone(app, user, &n.number).await?;
     deliver(app, &phone, &n.number, channel).await
 }
 
 /// `POST phones/verify`: validate, the user's phone (404 `doesnt_exist`), the code (404
 /// `verification_invalid`: wrong, expired or void); then `phone=verified` and the user.
 pub async fn verify(app: &App, user: &UserRow, raw: &str, code: &str) -> ServiceResult<UserWithFullInfo> {
-    let (n, index) = validate(app, raw).await?;
-    let phone = own_phone(app, user, &index).await?;
+    let (n, _) = validate(app, raw).await?;
+    let phone = own_phone(app, user, &n.number).await?;
     let now = app.clock.now();
     if app.sms.mode() != PhoneVerification::Mock {
         check_code(app, &phone, &n.number, code.trim(), now).await?;

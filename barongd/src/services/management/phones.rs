@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::services::App;
 use crate::services::kyc::phone_number::normalize;
-use crate::services::kyc::{display, phones};
+use crate::services::kyc::{display, phone_index, phones};
 use crate::services::management::error::{MgmtError, MgmtResult, to_json};
 use crate::services::management::params::Grape;
 use crate::store::users::PhoneRow;
@@ -43,11 +43,11 @@ pub async fn create(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
     let n = normalize(&raw).ok_or_else(|| MgmtError::message(400, "management.phone.invalid_num"))?;
     let index = app.sealer.blind_index(phones::INDEX_DOMAIN, &n.number);
     let number_exist = || MgmtError::message(400, "management.phone.number_exist");
-    if app.store.verified_number_exists(&index).await.map_err(internal)? {
+    if phone_index::verified_anywhere(app, &n.number).await.map_err(internal)? {
         return Err(number_exist());
     }
     let exists = || MgmtError::message(400, "management.phone.exists");
-    if app.store.user_phone(user.id, &index).await.map_err(internal)?.is_some() {
+    if phone_index::user_phone(app, user.id, &n.number).await.map_err(internal)?.is_some() {
         return Err(exists());
     }
     let now = app.clock.now();
@@ -55,7 +55,7 @@ pub async fn create(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
     let phone = match app.store.insert_validated_phone(user.id, &n.country, &sealed, &index, now).await {
         Ok(p) => p,
         // A concurrent request won: another user verified the number, or this one added it.
-        Err(StoreError::Unique(_)) if app.store.verified_number_exists(&index).await.map_err(internal)? => {
+        Err(StoreError::Unique(_)) if phone_index::verified_anywhere(app, &n.number).await.map_err(internal)? => {
             return Err(number_exist());
         }
         Err(StoreError::Unique(_)) => return Err(exists()),
@@ -77,8 +77,7 @@ pub async fn delete(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
     let (user, raw) = user_and_number(app, data).await?;
     let missing = || MgmtError::message(422, "management.phone.doesnt_exists");
     let n = normalize(&raw).ok_or_else(missing)?;
-    let index = app.sealer.blind_index(phones::INDEX_DOMAIN, &n.number);
-    let phone = app.store.user_phone(user.id, &index).await.map_err(internal)?.ok_or_else(missing)?;
+    let phone = phone_index::user_phone(app, user.id, &n.number).await.map_err(internal)?.ok_or_else(missing)?;
     if !app.store.delete_user_phone(user.id, phone.id).await.map_err(internal)? {
         return Err(missing());
     }

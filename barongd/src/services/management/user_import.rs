@@ -18,7 +18,7 @@ use crate::services::identity::email_address::{email_key, is_valid_email};
 use crate::services::identity::registration::new_uid;
 use crate::services::kyc::levels::LabelChange;
 use crate::services::kyc::phone_number::normalize;
-use crate::services::kyc::{phones, profiles};
+use crate::services::kyc::{phone_index, phones, profiles};
 use crate::services::management::error::{MgmtError, MgmtResult};
 use crate::services::management::params::Grape;
 use crate::services::management::profiles::{metadata, profile_input, state_of};
@@ -88,7 +88,7 @@ pub async fn import(app: &App, data: &Map<String, Value>) -> MgmtResult<String> 
             let n = normalize(&raw).ok_or_else(number_invalid)?;
             let index = app.sealer.blind_index(phones::INDEX_DOMAIN, &n.number);
             // A number is verified by one user at most (a unique index says so too).
-            if app.store.verified_number_exists(&index).await.map_err(internal)? {
+            if phone_index::verified_anywhere(app, &n.number).await.map_err(internal)? {
                 return Err(model_errors::list(&["number.taken".to_string()]));
             }
             Some((n.country, app.sealer.seal(n.number.as_bytes()), index))

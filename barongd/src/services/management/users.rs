@@ -10,7 +10,7 @@ use crate::services::App;
 use crate::services::admin::users::{comment_entity, storage_entity};
 use crate::services::clock::iso8601;
 use crate::services::identity::email_address::email_key;
-use crate::services::kyc::{display, documents, phones};
+use crate::services::kyc::{display, documents, phone_index};
 use crate::services::management::error::{MgmtError, MgmtResult, to_json};
 use crate::services::management::labels::AdminLabelView;
 use crate::services::management::params::Grape;
@@ -109,8 +109,7 @@ async fn by_phone(app: &App, raw: &str) -> MgmtResult<Option<UserRow>> {
     if digits.is_empty() {
         return Ok(None);
     }
-    let index = app.sealer.blind_index(phones::INDEX_DOMAIN, &digits);
-    for (user_id, sealed) in app.store.phones_by_index(&index).await.map_err(internal)? {
+    for (user_id, sealed) in phone_index::candidates(app, &digits).await.map_err(internal)? {
         if app.sealer.open_string(&sealed).is_ok_and(|n| n == digits) {
             return app.store.user_by_id(user_id).await.map_err(internal);
         }

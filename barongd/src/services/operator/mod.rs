@@ -9,6 +9,7 @@ pub mod gateway;
 pub mod import;
 pub mod keys;
 pub mod labels;
+pub mod master_key;
 pub mod restrictions;
 pub mod seeds;
 pub mod service_accounts;
