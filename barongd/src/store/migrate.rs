@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(11, "0011_user_list_indexes.sql"),
     migration!(12, "0012_api_key_secret_unavailable.sql"),
     migration!(13, "0013_import.sql"),
+    migration!(14, "0014_user_info_changes.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

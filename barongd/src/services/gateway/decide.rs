@@ -138,6 +138,15 @@ pub async fn api_key_user(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Op
     })
 }
 
+/// The cookie flow alone, from the gateway's caches: the resource API's hot `users/me` checks
+/// its session exactly as a gateway decision does.
+pub async fn session_user(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<i64> {
+    match cookie_flow(app, req).await? {
+        Holder::User(u) => Ok(u.row.id),
+        Holder::ServiceAccount(_) => Err(ServiceError::unauthenticated("authz.invalid_session")),
+    }
+}
+
 // --- cookie flow: CSRF, session, binding to UA and network, user state ---
 
 async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder> {
