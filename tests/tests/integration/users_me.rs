@@ -199,3 +199,26 @@ async fn sibling_writes(backend: Backend) {
 }
 
 both!(users_me_follows_a_sibling_within_the_feed_interval, per_backend = sibling_writes);
+
+/// A session kept alive through A (its sliding expiry written there) stays alive on B, which
+/// cached the session with its first expiry: B asks the database before ending it, as it did
+/// when every users/me read the session from there.
+async fn expiry_slid_elsewhere(backend: Backend) {
+    const SHORT: &str = "session_expire_time: 3\n";
+    let Some(a) = TestServer::spawn_with(backend, Options { config: SHORT.into(), ..Default::default() }).await else {
+        return;
+    };
+    let email = "slider@example.com";
+    active_user(&a, email).await;
+    let b = a.sibling(SHORT).await;
+    let (c, _) = fixed_cookie_client(&a, email).await;
+    me(&b, &c).await;
+    // Past the first expiry, with A sliding it every half second.
+    for _ in 0..9 {
+        me(&a, &c).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    me(&b, &c).await;
+}
+
+both!(users_me_keeps_a_session_another_daemon_slid, per_backend = expiry_slid_elsewhere);
