@@ -1,9 +1,11 @@
 -- users/me is served from a rendered copy per user (issue 12), so everything it shows announces
--- itself on the change feed: any change to the user row (data, username, updated_at, besides the
+-- itself on the change feed: the user row (data, username, updated_at, besides the
 -- columns 0004 announces as `user`) and to the user's labels, phones, profiles and data storages.
 -- Kind `user_info`, subject = the user's id; it drops only the rendered copy, not the gateway's
--- cached user or JWT.
-CREATE TRIGGER changes_user_info_users AFTER UPDATE ON users BEGIN
+-- cached user or JWT. On users only the columns users/me shows: a TOTP step or a re-sealed seed
+-- must not flood the feed.
+CREATE TRIGGER changes_user_info_users AFTER UPDATE OF uid, username, email, role, data, level, otp, state, referral_id,
+    created_at, updated_at ON users BEGIN
     INSERT INTO changes (kind, subject, created_at)
     VALUES ('user_info', CAST(NEW.id AS TEXT), CAST(strftime('%s', 'now') AS INTEGER));
 END;
