@@ -43,3 +43,26 @@ pub async fn authenticate(app: &App, inc: &Incoming) -> ServiceResult<UserRow> {
     let (_, user) = sessions::authenticate(app, &inc.ctx, state_changing, csrf).await?;
     Ok(user)
 }
+
+/// Who is calling `users/me`, as `authenticate` decides it, but the session cookie is checked on
+/// the gateway's cached sessions and users (the same checks; a session ended on this daemon is
+/// gone from them before that request answered). Returns the user's id.
+pub async fn authenticate_cached(app: &App, inc: &Incoming) -> ServiceResult<i64> {
+    let header = |n: &str| inc.headers.get(n).and_then(|v| v.to_str().ok());
+    let other = ["authorization", "x-auth-apikey", "x-auth-nonce", "x-auth-signature"];
+    if inc.authenticated.is_some() || other.iter().any(|h| header(h).is_some()) {
+        return authenticate(app, inc).await.map(|u| u.id);
+    }
+    let method = inc.method.as_str().to_ascii_uppercase();
+    let req = AuthzRequest {
+        method: &method,
+        path: "",
+        ctx: &inc.ctx,
+        csrf: header("x-csrf-token"),
+        apikey: None,
+        nonce: None,
+        signature: None,
+        params: None,
+    };
+    decide::session_user(app, &req).await
+}

@@ -22,6 +22,11 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
 }
 
 pub fn raw_json(status: u16, bytes: Vec<u8>) -> Response {
+    shared_json(status, bytes.into())
+}
+
+/// A JSON body already rendered and shared with a cache (no copy).
+pub fn shared_json(status: u16, bytes: bytes::Bytes) -> Response {
     let mut r = Response::new(bytes.into());
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

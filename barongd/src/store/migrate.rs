@@ -39,6 +39,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_api_key_secret_unavailable.sql"),
     migration!(13, "0013_import.sql"),
     migration!(14, "0014_master_key_rotation.sql"),
+    migration!(15, "0015_user_info_changes.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -58,6 +58,8 @@ fn now_ms() -> i64 {
 enum Flow {
     Ping,
     Cookie(Vec<reqwest::Client>),
+    /// `GET resource/users/me` with the cookie flow's sessions (the frontend's per-page call).
+    Me(Vec<reqwest::Client>),
     ApiKey(Arc<Vec<(String, String, AtomicI64)>>),
     Denied,
 }
@@ -84,6 +86,7 @@ async fn run(base: &str, flow: Flow, clients: usize, seconds: u64) -> Run {
                 Flow::Cookie(cs) => {
                     (cs[i % cs.len()].clone(), format!("{base}/api/v2/auth/api/v2/peatio/account/balances"), 200)
                 }
+                Flow::Me(cs) => (cs[i % cs.len()].clone(), format!("{base}/api/v2/barong/resource/users/me"), 200),
                 Flow::ApiKey(_) => (plain, format!("{base}/api/v2/auth/api/v2/peatio/account/balances"), 200),
                 Flow::Denied => (plain, format!("{base}/api/v2/auth/api/v2/peatio/account/balances"), 401),
             };
@@ -202,7 +205,8 @@ async fn main() {
     let keys = Arc::new(keys);
     let idle = rss_kib(daemon.child.id());
     let ping = run(&base, Flow::Ping, clients, seconds).await;
-    let cookie = run(&base, Flow::Cookie(sessions), clients, seconds).await;
+    let cookie = run(&base, Flow::Cookie(sessions.clone()), clients, seconds).await;
+    let me = run(&base, Flow::Me(sessions), clients, seconds).await;
     let apikey = run(&base, Flow::ApiKey(keys), clients, seconds).await;
     let denied = run(&base, Flow::Denied, clients, seconds).await;
     let after = rss_kib(daemon.child.id());
@@ -230,6 +234,7 @@ async fn main() {
     for (name, r, target) in [
         ("public/ping", &ping, None),
         ("cookie flow", &cookie, Some(0.5)),
+        ("users/me", &me, Some(0.5)),
         ("API-key flow", &apikey, Some(0.4)),
         ("denied (no session)", &denied, None),
     ] {

@@ -51,6 +51,7 @@ mod slow_uploads;
 mod smtp;
 mod startup;
 mod throttle;
+mod users_me;
 
 pub use std::sync::Arc;
 pub use std::time::Duration;

@@ -7,7 +7,7 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use crate::http::auth::authenticate;
+use crate::http::auth::authenticate_cached;
 use crate::http::incoming::Incoming;
 use crate::http::reply;
 use crate::services::App;
@@ -45,11 +45,12 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .boxed()
 }
 
-/// `GET users/me` → 200 `UserWithFullInfo`.
+/// `GET users/me` → 200 `UserWithFullInfo`. The frontend calls it on every page, so it is
+/// served from the gateway's caches (`full_info::rendered_me`).
 pub async fn me(app: &App, inc: Incoming) -> Response {
     let r = async {
-        let user = authenticate(app, &inc).await?;
-        Ok(reply::json(200, &full_info::user_with_full_info(app, &user).await?))
+        let user_id = authenticate_cached(app, &inc).await?;
+        Ok(reply::shared_json(200, full_info::rendered_me(app, user_id).await?))
     };
     reply::respond(&inc.ctx, r.await)
 }

@@ -26,6 +26,9 @@ use crate::store::{DynStore, SessionRow, UserRow};
 /// Above this many entries a cache is emptied rather than grown (a flood of distinct sessions
 /// must not exhaust memory; the database still answers).
 const MAX_ENTRIES: usize = 200_000;
+/// The rendered `users/me` bodies are about a kilobyte each, so fewer of them are kept: the
+/// frontend's active users, not every account ever seen.
+const MAX_RENDERED: usize = 20_000;
 
 pub(crate) struct CachedSession {
     pub row: SessionRow,
@@ -55,6 +58,14 @@ pub(crate) enum Subject {
     ServiceAccount(i64),
 }
 
+/// A user's `UserWithFullInfo` as `GET users/me` answers it (JSON, PII opened and masked), so a
+/// page load costs no database read, no decryption and no serialisation. Dropped by any change
+/// to what it shows: the user row (`user`) and its labels, phones, profiles and data storages
+/// (`user_info`, migration 0014).
+pub(crate) struct RenderedMe {
+    pub body: bytes::Bytes,
+}
+
 pub(crate) struct CachedJwt {
     pub token: Arc<str>,
     pub reuse_until: i64,
@@ -69,6 +80,8 @@ pub(crate) struct Caches {
     pub permissions: RwLock<Option<Arc<Vec<PermissionRow>>>>,
     /// The upstream JWT of each account, reused for `authz_jwt_reuse_seconds`.
     pub jwts: RwLock<HashMap<Subject, CachedJwt>>,
+    /// `users/me` bodies by user id.
+    pub me: RwLock<HashMap<i64, Arc<RenderedMe>>>,
 }
 
 /// (kid, nonce) pairs, and the same with their expiry in insertion (= expiry) order.
@@ -180,10 +193,27 @@ impl Authz {
 
     /// Inserts into a cache unless an invalidation happened since `generation` was read.
     pub(crate) fn fill<K: std::hash::Hash + Eq, V>(&self, map: &RwLock<HashMap<K, V>>, generation: u64, k: K, v: V) {
+        self.fill_at_most(map, MAX_ENTRIES, generation, k, v);
+    }
+
+    /// `fill` for the rendered `users/me` bodies, which are kept fewer.
+    pub(crate) fn fill_me(&self, generation: u64, user_id: i64, body: bytes::Bytes) {
+        let entry = Arc::new(RenderedMe { body });
+        self.fill_at_most(&self.caches.me, MAX_RENDERED, generation, user_id, entry);
+    }
+
+    fn fill_at_most<K: std::hash::Hash + Eq, V>(
+        &self,
+        map: &RwLock<HashMap<K, V>>,
+        max: usize,
+        generation: u64,
+        k: K,
+        v: V,
+    ) {
         if let Ok(mut m) = map.write()
             && self.generation.load(Ordering::SeqCst) == generation
         {
-            if m.len() >= MAX_ENTRIES {
+            if m.len() >= max {
                 m.clear();
             }
             m.insert(k, v);
@@ -196,6 +226,9 @@ impl Authz {
         let mut sessions = HashSet::new();
         let mut subjects = HashSet::new();
         let mut kids = HashSet::new();
+        // Users whose `users/me` changed: every `user` change, and `user_info` (what only
+        // `users/me` shows, so the gateway's user row and JWT stay).
+        let mut shown = HashSet::new();
         let mut permissions = false;
         for ch in changes {
             match ch.kind.as_str() {
@@ -205,6 +238,12 @@ impl Authz {
                 "user" => {
                     if let Ok(id) = ch.subject.parse() {
                         subjects.insert(Subject::User(id));
+                        shown.insert(id);
+                    }
+                }
+                "user_info" => {
+                    if let Ok(id) = ch.subject.parse() {
+                        shown.insert(id);
                     }
                 }
                 "service_account" => {
@@ -232,6 +271,13 @@ impl Authz {
                 if let Subject::User(id) = s {
                     m.remove(id);
                 }
+            }
+        }
+        if !shown.is_empty()
+            && let Ok(mut m) = c.me.write()
+        {
+            for id in &shown {
+                m.remove(id);
             }
         }
         if let Ok(mut m) = c.service_accounts.write() {
@@ -334,6 +380,7 @@ impl Authz {
         let _ = c.keys.write().map(|mut m| m.clear());
         let _ = c.permissions.write().map(|mut p| *p = None);
         let _ = c.jwts.write().map(|mut m| m.clear());
+        let _ = c.me.write().map(|mut m| m.clear());
     }
 
     /// Drops what can no longer be used: tokens past their reuse time, sessions past their

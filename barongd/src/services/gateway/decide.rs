@@ -138,6 +138,15 @@ pub async fn api_key_user(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Op
     })
 }
 
+/// The cookie flow alone, from the gateway's caches: the resource API's hot `users/me` checks
+/// its session exactly as a gateway decision does.
+pub async fn session_user(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<i64> {
+    match cookie_flow(app, req).await? {
+        Holder::User(u) => Ok(u.row.id),
+        Holder::ServiceAccount(_) => Err(ServiceError::unauthenticated("authz.invalid_session")),
+    }
+}
+
 // --- cookie flow: CSRF, session, binding to UA and network, user state ---
 
 async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder> {
@@ -162,9 +171,17 @@ async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder>
     };
     let now = app.clock.now();
     let row = &session.row;
-    let expires_at = session.expires_at.load(Ordering::SeqCst);
+    let mut expires_at = session.expires_at.load(Ordering::SeqCst);
     let bound =
         row.user_agent == req.ctx.user_agent.as_deref().unwrap_or_default() && same_network(&row.user_ip, &req.ctx.ip);
+    if bound && now >= expires_at && now < row.absolute_expires_at {
+        // Another daemon may have slid the expiry since this one cached the session (a touch is
+        // not on the change feed): the database decides before a live session is ended.
+        if let Some(fresh) = app.store.session(&id_hash).await? {
+            session.expires_at.fetch_max(fresh.expires_at, Ordering::SeqCst);
+            expires_at = expires_at.max(fresh.expires_at);
+        }
+    }
     if !bound || now >= expires_at || now >= row.absolute_expires_at {
         app.store.delete_session(&id_hash).await?;
         app.authz.forget_session(&id_hash);
