@@ -19,6 +19,16 @@ fn one(kind: &str, subject: &str) -> Vec<(String, String)> {
     vec![(kind.to_string(), subject.to_string())]
 }
 
+/// A change to a user column users/me shows: the gateway's user and users/me's body, in any order.
+fn user_and_info(subject: &str) -> Vec<(String, String)> {
+    vec![("user".to_string(), subject.to_string()), ("user_info".to_string(), subject.to_string())]
+}
+
+fn sorted(mut v: Vec<(String, String)>) -> Vec<(String, String)> {
+    v.sort();
+    v
+}
+
 fn restriction(value: &str, now: i64) -> NewRestriction<'_> {
     NewRestriction { category: "blacklist", scope: "ip", value, code: 401, state: "enabled", now }
 }
@@ -38,10 +48,11 @@ contract!(a_fresh_feed_is_empty, |db: Db| async move {
 contract!(triggers_announce_what_the_caches_hold, |db: Db| async move {
     let u = new_user(&db, "feed@example.com").await;
     let id = u.id.to_string();
-    assert_eq!(announced(&db, db.update_state_level(u.id, &AccountState::Active, 1, NOW)).await, one("user", &id));
-    assert_eq!(announced(&db, db.update_role(u.id, &Role::from("admin"), NOW)).await, one("user", &id));
+    let level = announced(&db, db.update_state_level(u.id, &AccountState::Active, 1, NOW)).await;
+    assert_eq!(sorted(level), user_and_info(&id));
+    assert_eq!(sorted(announced(&db, db.update_role(u.id, &Role::from("admin"), NOW)).await), user_and_info(&id));
     db.replace_otp_secret(u.id, "seed").await.expect("seed");
-    assert_eq!(announced(&db, db.enable_otp(u.id, "seed", NOW)).await, one("user", &id));
+    assert_eq!(sorted(announced(&db, db.enable_otp(u.id, "seed", NOW)).await), user_and_info(&id));
 
     db.insert_session(&session_row(u.id, "sid-1", NOW + 60, NOW + 60)).await.expect("session");
     db.insert_session(&session_row(u.id, "sid-2", NOW + 60, NOW + 60)).await.expect("session");
@@ -82,13 +93,14 @@ contract!(the_feed_is_read_in_id_order_from_a_cursor, |db: Db| async move {
         db.update_state_level(u.id, &AccountState::Active, level, NOW).await.expect("update");
     }
     let all = db.changes_after(0).await.expect("all");
-    assert_eq!(all.len(), 5);
+    // Each level change announces the user (gateway) and what users/me shows.
+    assert_eq!(all.len(), 10);
     assert!(all.windows(2).all(|w| w[0].id < w[1].id), "ascending ids");
     let last = db.last_change_id().await.expect("last");
-    assert_eq!(last, all[4].id);
+    assert_eq!(last, all[9].id);
     assert_eq!(db.latest_change().await.expect("latest"), last, "both read the newest id");
-    let tail = db.changes_after(all[2].id).await.expect("tail");
-    assert_eq!(tail.iter().map(|c| c.id).collect::<Vec<_>>(), [all[3].id, all[4].id]);
+    let tail = db.changes_after(all[7].id).await.expect("tail");
+    assert_eq!(tail.iter().map(|c| c.id).collect::<Vec<_>>(), [all[8].id, all[9].id]);
     assert!(db.changes_after(last).await.expect("nothing new").is_empty());
     // Another daemon sees the same feed.
     let other = db.daemon().await;
@@ -110,9 +122,11 @@ contract!(purging_changes_goes_by_their_age, |db: Db| async move {
     assert_eq!(db.purge_changes(1_001).await.expect("the oldest"), 1);
     assert_eq!(db.purge_changes(2_001).await.expect("the next"), 1);
     let left = db.changes_after(0).await.expect("left");
-    assert_eq!(left.iter().map(|c| c.kind.as_str()).collect::<Vec<_>>(), ["user"]);
+    let mut kinds = left.iter().map(|c| c.kind.as_str()).collect::<Vec<_>>();
+    kinds.sort();
+    assert_eq!(kinds, ["user", "user_info"]);
     assert_eq!(db.last_change_id().await.expect("last"), last, "the newest survives");
-    assert_eq!(db.purge_changes(wall_clock() + 10).await.expect("everything"), 1);
+    assert_eq!(db.purge_changes(wall_clock() + 10).await.expect("everything"), 2);
     assert_eq!(db.last_change_id().await.expect("empty again"), 0);
 
     // Ids are never reused after a purge: a daemon's cursor stays valid.
