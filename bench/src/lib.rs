@@ -5,6 +5,12 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// A text argument (`--name value`), or `default`.
+pub fn text_arg(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.into())
+}
+
 pub fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -56,6 +62,11 @@ impl Drop for Daemon {
 
 /// Starts the release barongd on a fresh data dir; `extra_config` is appended to its YAML.
 pub fn start_daemon(extra_config: &str) -> Daemon {
+    start_daemon_with(extra_config, &[])
+}
+
+/// `start_daemon` with extra environment variables.
+pub fn start_daemon_with(extra_config: &str, env: &[(&str, String)]) -> Daemon {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let config = dir.path().join("bench.yml");
@@ -64,6 +75,7 @@ pub fn start_daemon(extra_config: &str) -> Daemon {
     let mut child = Command::new(release_binary("barongd"))
         .args(["--config", &config.display().to_string(), "--data-dir", &data.display().to_string()])
         .env_remove("RUST_LOG")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -80,6 +92,59 @@ pub fn start_daemon(extra_config: &str) -> Daemon {
     });
     let addr = rx.recv_timeout(Duration::from_secs(60)).expect("barongd listening");
     Daemon { child, addr, _dir: dir, data }
+}
+
+impl Daemon {
+    /// A second daemon on this one's PostgreSQL database, with its own data dir and this one's
+    /// master key (the sealed signing keys and secrets open with it).
+    pub fn sibling(&self, extra_config: &str) -> Daemon {
+        let key = std::fs::read_to_string(self.data.join("keys/master.key")).expect("master key");
+        start_daemon_with(extra_config, &[("BARONG_MASTER_KEY", key.trim().to_string())])
+    }
+}
+
+/// A PostgreSQL database made for one run and dropped after it.
+pub struct ScratchPg {
+    admin: sqlx::PgConnection,
+    name: String,
+    /// The new database's URL.
+    pub url: String,
+}
+
+impl ScratchPg {
+    /// Creates `<prefix>_<pid>` on the server of `server_url` (any database on it).
+    pub async fn create(server_url: &str, prefix: &str) -> ScratchPg {
+        use sqlx::Connection;
+        let name = format!("{prefix}_{}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(server_url).await.expect("connect to PostgreSQL");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create db");
+        let url = match server_url.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("the PostgreSQL URL must end with /<database>"),
+        };
+        ScratchPg { admin, name, url }
+    }
+
+    /// Commits and rows written (inserted, updated, deleted) so far in this database.
+    pub async fn writes(&mut self) -> (i64, i64) {
+        sqlx::query_as(
+            "SELECT xact_commit, tup_inserted + tup_updated + tup_deleted FROM pg_stat_database WHERE datname = $1",
+        )
+        .bind(&self.name)
+        .fetch_one(&mut self.admin)
+        .await
+        .expect("pg_stat_database")
+    }
+
+    pub async fn drop_db(mut self) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {} WITH (FORCE)", self.name)))
+            .execute(&mut self.admin)
+            .await
+            .expect("drop db");
+    }
 }
 
 /// Creates an active level-1 user with barongctl.

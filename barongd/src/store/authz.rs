@@ -1,4 +1,4 @@
-//! permissions, API-key nonces, the change feed the authz gateway reads, and signing-key rotation.
+//! The authz gateway's tables: permissions, the change feed it reads, and signing-key rotation.
 
 use async_trait::async_trait;
 
@@ -63,8 +63,6 @@ pub trait AuthzStore {
     async fn role_exists(&self, role: &str) -> StoreResult<bool>;
     /// Returns whether a row was deleted.
     async fn delete_permission(&self, id: i64) -> StoreResult<bool>;
-    /// Records a used API-key nonce; `false` when it was already used (a replay).
-    async fn use_nonce(&self, kid: &str, nonce: i64, expires_at: i64) -> StoreResult<bool>;
     /// The newest change id (0 when the feed is empty).
     async fn last_change_id(&self) -> StoreResult<i64>;
     /// Changes with an id above `after`, oldest first.
@@ -147,18 +145,6 @@ macro_rules! impl_authz_store {
             async fn delete_permission(&self, id: i64) -> $crate::store::StoreResult<bool> {
                 let r =
                     sqlx::query::<$db>("DELETE FROM permissions WHERE id = $1").bind(id).execute(&self.pool).await?;
-                Ok(r.rows_affected() > 0)
-            }
-
-            async fn use_nonce(&self, kid: &str, nonce: i64, expires_at: i64) -> $crate::store::StoreResult<bool> {
-                let r = sqlx::query::<$db>(
-                    "INSERT INTO api_key_nonces (kid, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                )
-                .bind(kid)
-                .bind(nonce)
-                .bind(expires_at)
-                .execute(&self.pool)
-                .await?;
                 Ok(r.rows_affected() > 0)
             }
 

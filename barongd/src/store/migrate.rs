@@ -40,6 +40,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013_import.sql"),
     migration!(14, "0014_master_key_rotation.sql"),
     migration!(15, "0015_user_info_changes.sql"),
+    migration!(16, "0016_nonce_partitions.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -21,6 +21,7 @@ pub mod mail;
 pub mod management;
 pub mod master_key;
 pub mod migrate;
+pub mod nonces;
 pub mod ops;
 pub mod outbox;
 pub mod phones;
@@ -54,6 +55,7 @@ pub use mail::{MailRow, MailStore};
 pub use management::ManagementStore;
 pub use master_key::MasterKeyStore;
 pub use migrate::{MigrationState, Migrator};
+pub use nonces::{NonceStore, NonceUse};
 pub use ops::OpsStore;
 pub use outbox::{EventsOf, PendingEvent};
 pub use phones::PhoneStore;
@@ -90,6 +92,7 @@ pub trait Store:
     + AdminUserStore
     + ImportStore
     + MasterKeyStore
+    + NonceStore
     + Migrator
     + Backup
     + OpsStore

@@ -40,7 +40,8 @@ pub trait SessionStore {
     async fn delete_session(&self, id_hash: &str) -> StoreResult<bool>;
     /// Ends every session of a user; returns how many.
     async fn delete_user_sessions(&self, user_id: i64) -> StoreResult<u64>;
-    /// Drops sessions, used tokens, nonces and throttle windows that have expired.
+    /// Drops sessions, used tokens, reset tokens, whitelinks and throttle windows that have
+    /// expired (nonces: `NonceStore::purge_nonces`).
     async fn purge_expired(&self, now: i64) -> StoreResult<u64>;
 }
 
@@ -116,7 +117,6 @@ macro_rules! impl_session_store {
                     "DELETE FROM sessions WHERE expires_at <= $1 OR absolute_expires_at <= $1",
                     "DELETE FROM used_tokens WHERE expires_at <= $1",
                     "DELETE FROM reset_tokens WHERE expires_at <= $1",
-                    "DELETE FROM api_key_nonces WHERE expires_at <= $1",
                     "DELETE FROM whitelinks WHERE expires_at <= $1",
                     "DELETE FROM throttles WHERE window_ends_at <= $1",
                 ] {

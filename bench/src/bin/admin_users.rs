@@ -3,17 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use barong_bench::{Daemon, arg, create_user_with_role, percentile, start_daemon};
+use barong_bench::{Daemon, ScratchPg, arg, create_user_with_role, percentile, start_daemon, text_arg};
 use sqlx::Connection;
 
 const PASSWORD: &str = "Zahsh8ei-Quoo";
 const ADMIN: &str = "admin@bench.example";
 const COUNTRIES: [&str; 8] = ["FR", "DE", "GB", "US", "UA", "JP", "BR", "NG"];
-
-fn text_arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.into())
-}
 
 /// Every user gets a unique uid and e-mail; one in two has a profile (a country of
 /// `COUNTRIES`), states cycle active/pending/banned 8:1:1, levels 0..3, created one a minute.
@@ -154,23 +149,11 @@ async fn main() {
         run_backend("SQLite", &daemon, &url, false, users, requests).await;
     }
     if backend == "both" || backend == "postgres" {
-        let db = format!("barong_bench_users_{}", std::process::id());
-        let mut admin = sqlx::PgConnection::connect(&pg_url).await.expect("connect to PostgreSQL");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-            .execute(&mut admin)
-            .await
-            .expect("create db");
-        let url = match pg_url.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{db}"),
-            None => panic!("--pg-url must end with /<database>"),
-        };
+        let pg = ScratchPg::create(&pg_url, "barong_bench_users").await;
         {
-            let daemon = start_daemon(&format!("database_url: \"{url}\""));
-            run_backend("PostgreSQL", &daemon, &url, true, users, requests).await;
+            let daemon = start_daemon(&format!("database_url: \"{}\"", pg.url));
+            run_backend("PostgreSQL", &daemon, &pg.url, true, users, requests).await;
         }
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {db} WITH (FORCE)")))
-            .execute(&mut admin)
-            .await
-            .expect("drop db");
+        pg.drop_db().await;
     }
 }

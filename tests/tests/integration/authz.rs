@@ -306,6 +306,36 @@ both!(a_service_account_key_through_the_barong_prefixed_gateway, |srv: TestServe
     assert!(srv.sql_texts("SELECT topic FROM activities WHERE category = 'admin'").await.is_empty());
 });
 
+// Several daemons share the database's record of used nonces (written in batches): the same
+// signed request raced to two daemons passes exactly once, however the copies interleave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_request_raced_to_two_daemons_passes_once() {
+    let Some(a) = TestServer::spawn_with(Backend::Postgres, Options::unpinned()).await else { return };
+    let (c, csrf, totp) = two_factor_user(&a, "racer@example.com").await;
+    let (kid, secret) = create_api_key(&a, &c, &csrf, &totp).await;
+    let b = a.sibling("").await;
+    let urls = [auth_url(&a, PEATIO), auth_url(&b, PEATIO)];
+    let bare = reqwest::Client::new();
+    let base = now_ms();
+    // 20 nonces, each sent 6 times (3 to each daemon), all at once.
+    let calls = (0..120).map(|i| {
+        let (bare, url) = (bare.clone(), urls[i % 2].clone());
+        let h = signed_headers(&kid, &secret, base + (i as i64 / 6));
+        async move { (i / 6, authz_call(&bare, Method::POST, &url, &h).await) }
+    });
+    let mut passed = [0; 20];
+    for (nonce, (status, _, body, _)) in futures::future::join_all(calls).await {
+        match status {
+            200 => passed[nonce] += 1,
+            401 => assert_eq!(errors(&body), ["authz.nonce_reused"], "{body}"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(passed, [1; 20], "each signed request passes once across both daemons");
+    let recorded = a.sql_texts(&format!("SELECT COUNT(*)::text FROM api_key_nonces WHERE kid = '{kid}'")).await;
+    assert_eq!(recorded, ["20"]);
+}
+
 // A nonce ahead of the server clock stays acceptable until `nonce + lifetime`; it must be
 // remembered that long, or the same signed request passes twice (it was remembered until
 // `now + lifetime + 2 s`: 7 s here, while the nonce below is good for 9.5 s).

@@ -70,39 +70,31 @@ contract!(purge_expired_drops_exactly_what_has_expired, |db: Db| async move {
     db.insert_session(&session_row(u.id, "idle", NOW, NOW + 3600)).await.expect("idle");
     db.insert_session(&session_row(u.id, "absolute", NOW + 60, NOW)).await.expect("absolute");
     db.insert_session(&session_row(u.id, "live", NOW + 1, NOW + 1)).await.expect("live");
-    // Used tokens, reset tokens, nonces and whitelinks: one at the boundary, one a second later.
+    // Used tokens, reset tokens and whitelinks: one at the boundary, one a second later.
     assert!(db.use_jti("jti-old", NOW).await.expect("jti"));
     assert!(db.use_jti("jti-new", NOW + 1).await.expect("jti"));
     db.set_reset_token(u.id, "reset-old", NOW).await.expect("reset");
     db.set_reset_token(u2.id, "reset-new", NOW + 1).await.expect("reset");
-    assert!(db.use_nonce("kid", 1, NOW).await.expect("nonce"));
-    assert!(db.use_nonce("kid", 2, NOW + 1).await.expect("nonce"));
     db.insert_whitelink("wl-old", NOW, NOW - 60).await.expect("whitelink");
     db.insert_whitelink("wl-new", NOW + 1, NOW - 60).await.expect("whitelink");
     // A reset token of a third user that will not expire at all in this test.
     db.set_reset_token(u3.id, "reset-later", NOW + 1000).await.expect("reset");
 
     assert_eq!(db.purge_expired(NOW - 1).await.expect("nothing yet"), 0);
-    assert_eq!(
-        db.purge_expired(NOW).await.expect("purge"),
-        6,
-        "2 sessions, a jti, a reset token, a nonce, a whitelink"
-    );
+    assert_eq!(db.purge_expired(NOW).await.expect("purge"), 5, "2 sessions, a jti, a reset token, a whitelink");
     assert_eq!(db.purge_expired(NOW).await.expect("again"), 0);
 
     assert!(db.session("idle").await.expect("read").is_none());
     assert!(db.session("absolute").await.expect("read").is_none());
     assert!(db.session("live").await.expect("read").is_some());
-    // A purged jti or nonce may be used again (it cannot verify anyway: its token expired).
+    // A purged jti may be used again (it cannot verify anyway: its token expired).
     assert!(!db.jti_used("jti-old").await.expect("used?"));
     assert!(db.jti_used("jti-new").await.expect("used?"));
-    assert!(!db.use_nonce("kid", 2, NOW + 1).await.expect("still remembered"));
-    assert!(db.use_nonce("kid", 1, NOW + 1).await.expect("forgotten"));
     assert_eq!(db.int("SELECT COUNT(*) FROM reset_tokens").await, Some(2));
     assert_eq!(db.text("SELECT token_hash FROM whitelinks").await.as_deref(), Some("wl-new"));
 
-    // A second later the rest expires (the nonce just re-used above included).
-    assert_eq!(db.purge_expired(NOW + 1).await.expect("purge"), 6);
+    // A second later the rest expires.
+    assert_eq!(db.purge_expired(NOW + 1).await.expect("purge"), 4);
     assert_eq!(db.int("SELECT COUNT(*) FROM sessions").await, Some(0));
     assert_eq!(db.int("SELECT COUNT(*) FROM reset_tokens").await, Some(1));
 });

@@ -12,9 +12,9 @@ pub use barongd::store::api_keys::{ApiKeyRow, Holder, NewApiKey};
 pub use barongd::store::service_accounts::{NewServiceAccount, ServiceAccountRow};
 pub use barongd::store::{
     AccountStore, ActivityStore, ApiKeyStore, AuthzStore, DocumentStore, DynStore, EventStore, LabelStore, MailStore,
-    Migrator, NewActivity, NewUser, PhoneStore, ProfileStore, RestrictionStore, ServiceAccountStore, SessionRow,
-    SessionStore, SigningKeyRow, SigningKeyStore, Store, StoreError, StoreResult, ThrottleStore, TokenStore, UserRow,
-    UserStore,
+    Migrator, NewActivity, NewUser, NonceStore, NonceUse, PhoneStore, ProfileStore, RestrictionStore,
+    ServiceAccountStore, SessionRow, SessionStore, SigningKeyRow, SigningKeyStore, Store, StoreError, StoreResult,
+    ThrottleStore, TokenStore, UserRow, UserStore,
 };
 pub use futures::future::join_all;
 

@@ -15,13 +15,15 @@ use crate::config::Config;
 
 use crate::model::{HolderKind, KeyState};
 use crate::services::gateway::audit_budget::AuditBudget;
+use crate::services::gateway::nonce_batch::NonceBatcher;
 use crate::services::gateway::rules::{Rules, RulesFile};
+use crate::services::identity::sessions::same_network_addr;
 use crate::services::seal::Sealer;
 use crate::services::telemetry::record;
 use crate::services::tokens::Tokens;
 use crate::store::authz::{ChangeRow, PermissionRow};
 use crate::store::service_accounts::ServiceAccountRow;
-use crate::store::{DynStore, SessionRow, UserRow};
+use crate::store::{DynStore, SessionRow, StoreResult, UserRow};
 
 /// Above this many entries a cache is emptied rather than grown (a flood of distinct sessions
 /// must not exhaust memory; the database still answers).
@@ -30,10 +32,70 @@ const MAX_ENTRIES: usize = 200_000;
 /// frontend's active users, not every account ever seen.
 const MAX_RENDERED: usize = 20_000;
 
+/// A session id's SHA-256 (`sessions.id_hash`, hex there) as a cache key, held inline.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct SessionKey([u8; 32]);
+
+impl SessionKey {
+    pub(crate) fn from_hex(id_hash: &str) -> Option<Self> {
+        let mut key = [0u8; 32];
+        hex::decode_to_slice(id_hash, &mut key).ok()?;
+        Some(SessionKey(key))
+    }
+}
+
+/// What the cookie flow checks of a session and nothing else, inline where it can be: the
+/// gateway keeps every session it has seen, and 100,000 of them must fit in tens of megabytes.
 pub(crate) struct CachedSession {
-    pub row: SessionRow,
+    pub user_id: i64,
     /// The sliding expiry as last written to the database.
     pub expires_at: AtomicI64,
+    pub absolute_expires_at: i64,
+    pub csrf_token: Box<str>,
+    /// The login's User-Agent as a digest (only ever compared).
+    user_agent: [u8; 16],
+    login_address: LoginAddress,
+}
+
+enum LoginAddress {
+    Ip(std::net::IpAddr),
+    /// Not an IP address (a proxy's odd header): compared as text, as `same_network` does.
+    Text(Box<str>),
+}
+
+fn user_agent_digest(user_agent: &str) -> [u8; 16] {
+    use sha2::Digest;
+    let full = sha2::Sha256::digest(user_agent.as_bytes());
+    let mut short = [0u8; 16];
+    short.copy_from_slice(&full[..16]);
+    short
+}
+
+impl CachedSession {
+    pub(crate) fn new(row: &SessionRow) -> Self {
+        let login_address = match row.user_ip.parse() {
+            Ok(ip) => LoginAddress::Ip(ip),
+            Err(_) => LoginAddress::Text(row.user_ip.as_str().into()),
+        };
+        CachedSession {
+            user_id: row.user_id,
+            expires_at: AtomicI64::new(row.expires_at),
+            absolute_expires_at: row.absolute_expires_at,
+            csrf_token: row.csrf_token.as_str().into(),
+            user_agent: user_agent_digest(&row.user_agent),
+            login_address,
+        }
+    }
+
+    /// Whether a request comes from the browser and network that logged in (the session's
+    /// binding, as `identity::sessions::same_network` defines the network).
+    pub(crate) fn bound_to(&self, user_agent: &str, ip: &str) -> bool {
+        let same_network = match &self.login_address {
+            LoginAddress::Ip(login) => ip.parse().is_ok_and(|ip| same_network_addr(*login, ip)),
+            LoginAddress::Text(login) => **login == *ip,
+        };
+        same_network && user_agent_digest(user_agent) == self.user_agent
+    }
 }
 
 /// A user as the upstream JWT's claims need it: the row alone (`referral_id` is the referrer's
@@ -73,7 +135,7 @@ pub(crate) struct CachedJwt {
 
 #[derive(Default)]
 pub(crate) struct Caches {
-    pub sessions: RwLock<HashMap<String, Arc<CachedSession>>>,
+    pub sessions: RwLock<HashMap<SessionKey, Arc<CachedSession>>>,
     pub users: RwLock<HashMap<i64, Arc<CachedUser>>>,
     pub service_accounts: RwLock<HashMap<i64, Arc<ServiceAccountRow>>>,
     pub keys: RwLock<HashMap<String, Arc<CachedKey>>>,
@@ -141,9 +203,9 @@ pub struct Authz {
     nonces: Mutex<UsedNonces>,
     /// How many denied requests may still become audit rows this minute.
     pub(crate) audit_budget: AuditBudget,
-    /// Whether other daemons may share the database (PostgreSQL): then the nonce must also be
+    /// Set when other daemons may share the database (PostgreSQL): then a nonce must also be
     /// recorded there. A SQLite file has one daemon, whose memory is the whole truth.
-    shared_nonces: bool,
+    shared_nonces: Option<NonceBatcher>,
 }
 
 impl Authz {
@@ -163,7 +225,7 @@ impl Authz {
             reuse_seconds: config.authz_jwt_reuse_seconds.max(0),
             nonces: Mutex::default(),
             audit_budget: AuditBudget::new(&config.denied_audit),
-            shared_nonces: store.backend() != "sqlite",
+            shared_nonces: (store.backend() != "sqlite").then(|| NonceBatcher::spawn(store.clone())),
         })
     }
 
@@ -183,8 +245,13 @@ impl Authz {
         true
     }
 
-    pub(crate) fn shares_nonces(&self) -> bool {
-        self.shared_nonces
+    /// Records a nonce this daemon accepted on the shared database; `false` when another daemon
+    /// took it first. Always `true` on SQLite.
+    pub(crate) async fn use_shared_nonce(&self, kid: &str, nonce: i64, expires_at: i64) -> StoreResult<bool> {
+        match &self.shared_nonces {
+            Some(batcher) => batcher.use_nonce(kid, nonce, expires_at).await,
+            None => Ok(true),
+        }
     }
 
     pub(crate) fn reuse_seconds(&self) -> i64 {
@@ -262,8 +329,8 @@ impl Authz {
         if !sessions.is_empty()
             && let Ok(mut m) = c.sessions.write()
         {
-            for s in &sessions {
-                m.remove(*s);
+            for s in sessions.iter().filter_map(|s| SessionKey::from_hex(s)) {
+                m.remove(&s);
             }
         }
         if let Ok(mut m) = c.users.write() {
@@ -365,8 +432,8 @@ impl Authz {
     /// may be a GET, which does not wait for one).
     pub fn forget_session(&self, id_hash: &str) {
         self.generation.fetch_add(1, Ordering::SeqCst);
-        if let Ok(mut m) = self.caches.sessions.write() {
-            m.remove(id_hash);
+        if let (Ok(mut m), Some(key)) = (self.caches.sessions.write(), SessionKey::from_hex(id_hash)) {
+            m.remove(&key);
         }
     }
 
@@ -396,7 +463,7 @@ impl Authz {
             shrink(&mut m);
         }
         if let Ok(mut m) = self.caches.sessions.write() {
-            m.retain(|_, s| s.expires_at.load(Ordering::Relaxed) > now && s.row.absolute_expires_at > now);
+            m.retain(|_, s| s.expires_at.load(Ordering::Relaxed) > now && s.absolute_expires_at > now);
             shrink(&mut m);
         }
     }

@@ -13,9 +13,9 @@ use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::gateway::api_key_headers::ApiKeyHeaders;
 use crate::services::gateway::audit::{self, Audited, Verdict};
-use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, Subject, lookup};
+use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, SessionKey, Subject, lookup};
 use crate::services::gateway::rules::has_prefix;
-use crate::services::identity::sessions::{hash_id, same_network};
+use crate::services::identity::sessions::hash_id;
 use crate::services::telemetry::record::{self, Flow};
 use crate::store::UserRow;
 use crate::store::authz::PermissionRow;
@@ -160,7 +160,7 @@ async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder>
         let Some(sent) = req.csrf else {
             return Err(ServiceError::unauthenticated("authz.missing_csrf_token"));
         };
-        let expected = session.as_ref().map(|s| s.row.csrf_token.as_bytes()).unwrap_or(b"");
+        let expected = session.as_ref().map(|s| s.csrf_token.as_bytes()).unwrap_or(b"");
         let same: bool = subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), expected).into();
         if !same || expected.is_empty() {
             return Err(ServiceError::unauthenticated("authz.csrf_token_mismatch"));
@@ -170,11 +170,9 @@ async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder>
         return Err(ServiceError::unauthenticated("authz.invalid_session"));
     };
     let now = app.clock.now();
-    let row = &session.row;
     let mut expires_at = session.expires_at.load(Ordering::SeqCst);
-    let bound =
-        row.user_agent == req.ctx.user_agent.as_deref().unwrap_or_default() && same_network(&row.user_ip, &req.ctx.ip);
-    if bound && now >= expires_at && now < row.absolute_expires_at {
+    let bound = session.bound_to(req.ctx.user_agent.as_deref().unwrap_or_default(), &req.ctx.ip);
+    if bound && now >= expires_at && now < session.absolute_expires_at {
         // Another daemon may have slid the expiry since this one cached the session (a touch is
         // not on the change feed): the database decides before a live session is ended.
         if let Some(fresh) = app.store.session(&id_hash).await? {
@@ -182,12 +180,12 @@ async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder>
             expires_at = expires_at.max(fresh.expires_at);
         }
     }
-    if !bound || now >= expires_at || now >= row.absolute_expires_at {
+    if !bound || now >= expires_at || now >= session.absolute_expires_at {
         app.store.delete_session(&id_hash).await?;
         app.authz.forget_session(&id_hash);
         return Err(ServiceError::unauthenticated("authz.client_session_mismatch"));
     }
-    let Some(user) = user(app, row.user_id).await? else {
+    let Some(user) = user(app, session.user_id).await? else {
         app.store.delete_session(&id_hash).await?;
         return Err(ServiceError::unauthenticated("authz.invalid_session"));
     };
@@ -205,13 +203,16 @@ async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder>
 
 async fn session(app: &App, id_hash: &str) -> ServiceResult<Option<Arc<CachedSession>>> {
     let authz = &app.authz;
-    if let Some(s) = lookup("sessions", &authz.caches.sessions, id_hash) {
+    let key = SessionKey::from_hex(id_hash);
+    if let Some(s) = key.and_then(|k| lookup("sessions", &authz.caches.sessions, &k)) {
         return Ok(Some(s));
     }
     let generation = authz.generation.load(Ordering::SeqCst);
     let Some(row) = app.store.session(id_hash).await? else { return Ok(None) };
-    let cached = Arc::new(CachedSession { expires_at: row.expires_at.into(), row });
-    authz.fill(&authz.caches.sessions, generation, id_hash.to_string(), cached.clone());
+    let cached = Arc::new(CachedSession::new(&row));
+    if let Some(key) = key {
+        authz.fill(&authz.caches.sessions, generation, key, cached.clone());
+    }
     Ok(Some(cached))
 }
 
@@ -292,7 +293,7 @@ async fn api_key_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder
     let now = app.clock.now();
     let expires_at = now_ms.max(nonce_ms) / 1000 + app.config.apikey_nonce_lifetime / 1000 + 2;
     if !app.authz.use_nonce_locally(kid, nonce_ms, now, expires_at)
-        || (app.authz.shares_nonces() && !app.store.use_nonce(kid, nonce_ms, expires_at).await?)
+        || !app.authz.use_shared_nonce(kid, nonce_ms, expires_at).await?
     {
         return Err(ServiceError::unauthenticated("authz.nonce_reused"));
     }

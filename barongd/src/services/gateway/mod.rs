@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_budget;
 pub mod caches;
 pub mod decide;
+pub mod nonce_batch;
 pub mod poller;
 pub mod restrictions;
 pub mod rules;

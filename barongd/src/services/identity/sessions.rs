@@ -125,9 +125,18 @@ pub async fn authenticate(
 pub fn same_network(login_ip: &str, ip: &str) -> bool {
     use std::net::IpAddr;
     match (login_ip.parse::<IpAddr>(), ip.parse::<IpAddr>()) {
-        (Ok(IpAddr::V4(a)), Ok(IpAddr::V4(b))) => a.octets()[..2] == b.octets()[..2],
-        (Ok(IpAddr::V6(a)), Ok(IpAddr::V6(b))) => a.octets()[..12] == b.octets()[..12],
+        (Ok(a), Ok(b)) => same_network_addr(a, b),
         _ => login_ip == ip,
+    }
+}
+
+/// `same_network` for addresses already parsed: the same /16 (IPv4) or /96 (IPv6).
+pub fn same_network_addr(a: std::net::IpAddr, b: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => a.octets()[..2] == b.octets()[..2],
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.octets()[..12] == b.octets()[..12],
+        _ => false,
     }
 }
 

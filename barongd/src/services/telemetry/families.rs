@@ -70,6 +70,8 @@ pub struct Metrics {
     pub throttled: Family<ReasonLabels, Counter>,
     pub argon2_queue_depth: Gauge,
     pub argon2_wait: Histogram,
+    /// API-key nonces per statement written to a shared (PostgreSQL) database.
+    pub nonce_batch_size: Histogram,
     pub cache_lookups: Family<CacheLabels, Counter>,
     pub change_feed_lag: Gauge<f64, AtomicU64>,
     pub change_feed_errors: Counter,
@@ -99,6 +101,7 @@ impl Metrics {
             throttled: Family::default(),
             argon2_queue_depth: Gauge::default(),
             argon2_wait: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
+            nonce_batch_size: Histogram::new(exponential_buckets(1.0, 2.0, 11)),
             cache_lookups: Family::default(),
             change_feed_lag: Gauge::default(),
             change_feed_errors: Counter::default(),
@@ -149,6 +152,11 @@ impl Metrics {
             "barong_argon2_wait_seconds",
             "Time a password hash waited for an argon2 worker",
             self.argon2_wait.clone(),
+        );
+        r.register(
+            "barong_nonce_batch_size",
+            "API-key nonces per statement written to the shared database (PostgreSQL)",
+            self.nonce_batch_size.clone(),
         );
         r.register(
             "barong_gateway_cache_lookups",

@@ -87,6 +87,11 @@ pub fn argon2_waited(waited: Duration) {
     METRICS.argon2_wait.observe(waited.as_secs_f64());
 }
 
+/// How many nonces one shared-nonce statement carried.
+pub fn nonce_batch(size: usize) {
+    METRICS.nonce_batch_size.observe(size as f64);
+}
+
 /// A gateway cache lookup (`sessions`, `users`, `service_accounts`, `api_keys`, `permissions`,
 /// `jwts`).
 pub fn cache_lookup(cache: &'static str, hit: bool) {

@@ -25,6 +25,13 @@ pub fn entropy(password: &str, min_entropy: f64, use_dictionary: bool) -> f64 {
     lowest
 }
 
+/// Builds the lazily built matchers now, on the calling thread (see barongd's start-up).
+pub fn warm_up() {
+    LazyLock::force(&DECIMAL_DIGIT);
+    LazyLock::force(&QWERTY_WINDOWS);
+    LazyLock::force(&DICTIONARY);
+}
+
 /// `EntropyCalculator.bits_with_repeats_weakened`: NIST position weights, each repeat of a
 /// character worth 0.75 of its previous occurrence (the first character's weight decays too,
 /// although position 0 always counts 4), plus the bonus bits.
