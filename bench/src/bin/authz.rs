@@ -98,8 +98,8 @@ async fn run(bases: &[String], flow: Flow, clients: usize, seconds: u64) -> Run 
                     let (kid, secret, counter) = &keys[i % keys.len()];
                     // Nonces are single-use per key: a per-key counter that never falls behind the clock.
                     let floor = now_ms() - 4000;
-                    let nonce = counter.fetch_add(1, Ordering::SeqCst).max(floor);
-                    counter.fetch_max(nonce + 1, Ordering::SeqCst);
+                    let taken = counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| Some(c.max(floor) + 1));
+                    let nonce = taken.unwrap_or_else(|c| c).max(floor);
                     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
                     mac.update(format!("{nonce}{kid}").as_bytes());
                     req = req
