@@ -10,3 +10,4 @@ pub mod nonce_batch;
 pub mod poller;
 pub mod restrictions;
 pub mod rules;
+pub mod session_entry;
