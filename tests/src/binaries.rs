@@ -27,7 +27,8 @@ pub fn binary(name: &str) -> PathBuf {
     }
 }
 
-pub(crate) fn workspace_root() -> PathBuf {
+/// The repository's root (scripts under tests/tools, config examples).
+pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 

@@ -23,7 +23,7 @@ mod server;
 mod vault_standin;
 
 pub use barong_fixture::BarongFixture;
-pub use binaries::binary;
+pub use binaries::{binary, workspace_root};
 pub use both::{TEST_LIMIT, spawn_and_run, within_limit};
 pub use fakes::{FakeRequest, fake_http, fake_http_requests, fake_router, smtp_sink};
 pub use pg::{PgDatabase, pg_url};

@@ -4,7 +4,8 @@ of barongd's own code.
 
 Usage: jws_verify.py JWS_JSON JWK_JSON KID
 
-Keeps only the signature whose unprotected header names KID, verifies it, and prints the
+Verifies the message as received, then keeps only the signature whose unprotected header names
+KID, verifies it, and prints the
 protected header and the payload as JSON; exits non-zero when it does not verify.
 """
 
@@ -19,6 +20,12 @@ def main(argv):
         sys.exit(__doc__)
     token = json.loads(argv[1])
     key = jwk.JWK(**json.loads(argv[2]))
+    # The message whole, as received: a consumer verifying it so refuses a header name present in
+    # both the protected and the unprotected header of any signature (RFC 7515 section 7.2.1).
+    whole = jws.JWS()
+    whole.deserialize(argv[1])
+    whole.allowed_algs = [key.get("alg", "RS256")]
+    whole.verify(key)
     mine = [s for s in token["signatures"] if s.get("header", {}).get("kid") == argv[3]]
     if len(mine) != 1:
         sys.exit("expected exactly one signature by " + argv[3])

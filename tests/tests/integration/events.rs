@@ -67,13 +67,15 @@ pub(super) struct Consumer {
     messages: UnboundedReceiver<ConsumerMessage>,
 }
 
-/// A received event: its AMQP envelope, its body and the claims of its payload.
-struct Received {
-    exchange: String,
-    routing_key: String,
+/// A received event: its AMQP envelope, its body (as received and parsed) and the claims of its
+/// payload.
+pub(super) struct Received {
+    pub(super) exchange: String,
+    pub(super) routing_key: String,
     properties: BasicProperties,
+    pub(super) raw: String,
     body: Value,
-    claims: Value,
+    pub(super) claims: Value,
 }
 
 impl Consumer {
@@ -117,7 +119,7 @@ impl Consumer {
     }
 
     /// The next message whose claims satisfy `wanted`, waiting at most `within`.
-    async fn next(&mut self, within: Duration, wanted: impl Fn(&Value) -> bool) -> Received {
+    pub(super) async fn next(&mut self, within: Duration, wanted: impl Fn(&Value) -> bool) -> Received {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let msg = tokio::time::timeout_at(deadline, self.messages.recv())
@@ -136,6 +138,7 @@ impl Consumer {
                     exchange: deliver.exchange().to_string(),
                     routing_key: deliver.routing_key().to_string(),
                     properties: msg.basic_properties.expect("properties"),
+                    raw: String::from_utf8(content).expect("the body is UTF-8"),
                     body,
                     claims,
                 };
@@ -166,12 +169,12 @@ impl Consumer {
     }
 }
 
-fn for_user(email: &str, name: &'static str) -> impl Fn(&Value) -> bool {
+pub(super) fn for_user(email: &str, name: &'static str) -> impl Fn(&Value) -> bool {
     let email = email.to_string();
     move |c: &Value| c["event"]["name"] == name && c["event"]["record"]["user"]["email"] == email.as_str()
 }
 
-fn unique_email(tag: &str) -> String {
+pub(super) fn unique_email(tag: &str) -> String {
     format!("{tag}-{}@example.com", &uuid::Uuid::new_v4().simple().to_string()[..10])
 }
 
@@ -191,6 +194,13 @@ async fn check_signed(srv: &TestServer, event: &Received) -> Value {
     assert_eq!(sigs.len(), 1, "{body}");
     assert_eq!(sigs[0]["header"], json!({"kid": "barong"}), "{body}");
     let protected = sigs[0]["protected"].as_str().expect("protected");
+    // Barong's `{"alg"}` and the key's JWKS id under a name of its own: no header name in both
+    // the protected and the unprotected header (RFC 7515 §7.2.1).
+    let header: Value = serde_json::from_slice(&Base64UrlSafeNoPadding::decode_to_vec(protected, None).expect("b64"))
+        .expect("protected header JSON");
+    let mut names: Vec<&str> = header.as_object().expect("object").keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["alg", "jwks_kid"], "{header}");
     let signature = sigs[0]["signature"].as_str().expect("signature");
     let payload = body["payload"].as_str().expect("payload");
     let compact = format!("{protected}.{payload}.{signature}");
@@ -503,7 +513,7 @@ async fn profile_events_masked_by_setting(backend: Backend) {
 impl Consumer {
     /// Every event in `names` about the user `email` (as `record.user` or, for `model.user.*`,
     /// as the record itself), in whatever order they arrive.
-    async fn collect(
+    pub(super) async fn collect(
         &mut self,
         within: Duration,
         email: &str,

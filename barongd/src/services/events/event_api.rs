@@ -11,6 +11,7 @@
 //! sealed at rest (they can carry confirmation and reset tokens). With no RabbitMQ configured,
 //! nothing is written. See docs/barong-weaknesses-fixed.md#w-event-outbox.
 
+use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
 use crate::model::labels::keys as label_keys;
@@ -261,7 +262,7 @@ pub fn route(name: &str) -> Option<(String, String)> {
 }
 
 /// The message body of an outbox row: a JWS in general JSON serialization (jwt-multisig's
-/// form, signer `barong`) over `{iss, jti, iat, exp, event: {…record, name}}`. It is signed when
+/// form, signer `barong`, the key's JWKS id as `jwks_kid` in the protected header) over `{iss, jti, iat, exp, event: {…record, name}}`. It is signed when
 /// sent, so `exp` counts from publication even after a long outage; `jti` stays the one given
 /// at `emit`, so consumers can drop a redelivered event.
 pub fn signed_message(app: &App, row: &EventRow, now: i64) -> ServiceResult<Vec<u8>> {
@@ -282,11 +283,9 @@ pub fn signed_message(app: &App, row: &EventRow, now: i64) -> ServiceResult<Vec<
     // (docs/barong-weaknesses-fixed.md#w-event-sub).
     claims.insert("sub".into(), json!("event"));
     claims.insert("event".into(), event);
-    let compact = app.tokens.sign_exact(&claims)?;
-    let mut parts = compact.split('.');
-    let (Some(protected), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(ServiceError::internal("signer returned a malformed token"));
-    };
+    let claims = serde_json::to_vec(&claims).map_err(ServiceError::internal)?;
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims);
+    let (protected, signature) = app.tokens.sign_detached(&payload, None)?;
     let body = json!({
         "payload": payload,
         "signatures": [{ "protected": protected, "header": { "kid": "barong" }, "signature": signature }],

@@ -112,7 +112,7 @@ pub async fn sign(app: &App, data: &Map<String, Value>, ip: &str, request_id: &s
             tracing::warn!(%request_id, uid = %user.uid, reason = ?why, "otp/sign refused the payload");
             refused(why)
         })?;
-    let (protected, signature) = app.tokens.sign_detached(&payload, TYP).map_err(MgmtError::from)?;
+    let (protected, signature) = app.tokens.sign_detached(&payload, Some(TYP)).map_err(MgmtError::from)?;
     signatures.push(json!({"protected": protected, "header": {"kid": KID}, "signature": signature}));
     to_json(&Signed { payload, signatures })
 }

@@ -24,6 +24,9 @@ use crate::store::{DynStore, SigningKeyRow};
 
 pub type Claims = Map<String, Value>;
 
+/// The protected-header member of a jwt-multisig signature that names its key in the JWKS.
+pub const JWKS_KID: &str = "jwks_kid";
+
 #[derive(Clone)]
 pub struct Tokens {
     keys: Arc<RwLock<Vec<Arc<LoadedKey>>>>,
@@ -148,22 +151,22 @@ impl Tokens {
         jsonwebtoken::encode(&header, &payload, &key.encoding).map_err(ServiceError::internal)
     }
 
-    /// Signs `payload` exactly as given (no default claims): Event API messages.
-    pub fn sign_exact(&self, payload: &Claims) -> ServiceResult<String> {
-        let key = self.active()?;
-        let mut header = Header::new(jose(key.algorithm));
-        header.kid = Some(key.kid.clone());
-        jsonwebtoken::encode(&header, payload, &key.encoding).map_err(ServiceError::internal)
-    }
-
-    /// A jwt-multisig signature by the active key over `payload` (base64url, as received): the
-    /// protected header `{"alg":…,"typ":typ}` and the signature, both base64url. The `typ` keeps
-    /// such a signature from passing as one of our own JWTs (W3; `verify` refuses other types).
-    pub fn sign_detached(&self, payload: &str, typ: &str) -> ServiceResult<(String, String)> {
+    /// A jwt-multisig signature by the active key over `payload` (base64url, as sent): the
+    /// protected header and the signature, both base64url. The signer id (`barong`) goes in the
+    /// unprotected header, so the key's JWKS id travels in the protected one as `jwks_kid`: a
+    /// header name in both sets is invalid JWS (RFC 7515 §7.2.1) and strict JOSE libraries drop
+    /// the message. `typ` (`barong-otp` for `otp/sign`) keeps such a signature from passing as one
+    /// of our own JWTs (W3; `verify` refuses other types); events go without, as Barong's did.
+    pub fn sign_detached(&self, payload: &str, typ: Option<&str>) -> ServiceResult<(String, String)> {
         use base64::Engine;
         let key = self.active()?;
-        let header = json!({"alg": key.algorithm.as_str(), "typ": typ});
-        let protected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header.to_string());
+        let mut header = Map::new();
+        header.insert("alg".into(), json!(key.algorithm.as_str()));
+        if let Some(typ) = typ {
+            header.insert("typ".into(), json!(typ));
+        }
+        header.insert(JWKS_KID.into(), json!(key.kid));
+        let protected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Value::Object(header).to_string());
         let input = format!("{protected}.{payload}");
         let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key.encoding, jose(key.algorithm))
             .map_err(ServiceError::internal)?;

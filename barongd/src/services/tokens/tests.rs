@@ -326,8 +326,9 @@ fn otp_signatures_never_pass_as_session_tokens() {
         c.insert(name.into(), value);
     }
     let payload = B64.encode(serde_json::to_vec(&c).expect("json"));
-    let (protected, signature) = tokens.sign_detached(&payload, "barong-otp").expect("signs");
-    assert_eq!(header_of(&format!("{protected}.x")), json!({"alg": "RS256", "typ": "barong-otp"}));
+    let (protected, signature) = tokens.sign_detached(&payload, Some("barong-otp")).expect("signs");
+    let kid = tokens.jwks()["keys"][0]["kid"].clone();
+    assert_eq!(header_of(&format!("{protected}.x")), json!({"alg": "RS256", "typ": "barong-otp", "jwks_kid": kid}));
     let forged = format!("{protected}.{payload}.{signature}");
     assert_eq!(refusal(tokens.verify(&forged, "session", NOW)), "jwt.decode_and_verify.typ");
     // Our own tokens (typ JWT) and Barong's (no typ) still pass.

@@ -94,10 +94,6 @@ impl Keys {
     }
 }
 
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 const SCOPES: &str = "  tools: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic]}\n  read_labels: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_labels: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic, backoffice]}\n  read_users: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  read_phones: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_phones: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  read_service_accounts: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_users: {permitted_signers: [applogic, backoffice], mandatory_signers: [applogic, backoffice]}\n  write_service_accounts: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_apikeys: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  otp_sign: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n  write_documents: {permitted_signers: [applogic], mandatory_signers: [applogic]}\n";
 
 static JTI: AtomicU64 = AtomicU64::new(1);

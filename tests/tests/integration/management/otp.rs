@@ -41,7 +41,9 @@ async fn otp_sign(srv: TestServer, keys: Keys) {
     assert_eq!(sigs[0], applogic_sig);
     assert_eq!(sigs[1]["header"], json!({"kid": "barong"}));
     let verified = verify_ours(&srv, &keys, &b).await;
-    assert_eq!(verified["protected"], json!({"alg": "RS256", "typ": "barong-otp"}));
+    let (_, jwks) = get(&srv.client(), &format!("{}/.well-known/jwks.json", srv.base)).await;
+    let kid = jwks["keys"][0]["kid"].clone();
+    assert_eq!(verified["protected"], json!({"alg": "RS256", "typ": "barong-otp", "jwks_kid": kid}));
     assert_eq!(verified["payload"], withdrawal);
 
     // The signature with its payload is no session token: refused by the Admin and resource APIs.
