@@ -7,12 +7,19 @@ use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::gateway::decide::{self, AuthzRequest};
 use crate::services::identity::sessions;
+use crate::services::telemetry::access;
 use crate::store::UserRow;
 
 /// Authenticates a resource request: `Authorization: Bearer <JWT>` signed by us (what upstreams
 /// get from the gateway), the API-key headers, or else the session cookie (and CSRF header when
 /// it changes state).
 pub async fn authenticate(app: &App, inc: &Incoming) -> ServiceResult<UserRow> {
+    let user = caller(app, inc).await?;
+    access::note_uid(&user.uid);
+    Ok(user)
+}
+
+async fn caller(app: &App, inc: &Incoming) -> ServiceResult<UserRow> {
     if let Some(done) = &inc.authenticated {
         return done.clone();
     }

@@ -37,11 +37,7 @@ where
         if is_state_changing(&meta.method.to_ascii_uppercase()) {
             poller::catch_up(app).await;
         }
-        meta.tag(&mut resp);
-        // The span carries the request id, method, route and IP. Only the path, never the query:
-        // query strings may carry passwords and tokens.
-        tracing::info!(target: "access", path = %meta.path, status = resp.status().as_u16(),
-            micros = started.elapsed().as_micros() as u64, "request");
+        meta.finish(&mut resp, started);
         resp
     }
     .instrument(span)

@@ -2,7 +2,8 @@
 //!
 //! Success is 200 with `Authorization: Bearer <JWT>` and an empty body (a `pass` path: no
 //! header); a denial is Barong's `{"errors":[key]}`, with `Content-Type: application/json`
-//! (Barong left it unset: docs/barong-weaknesses-fixed.md#w-authz-content-type).
+//! (Barong left it unset: docs/barong-weaknesses-fixed.md#w-authz-content-type), and the key in
+//! `X-Barong-Error` for proxies that see only headers.
 
 use std::sync::Arc;
 
@@ -30,10 +31,15 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
             // The whole family is one template: the tail is the upstream's path, not ours.
             let meta = Meta { route: "/api/v2/barong/auth/*".into(), ..Meta::of(&inc, "", &[]) };
             async move {
+                let started = std::time::Instant::now();
                 let span = meta.span();
-                let mut resp = authorize(&app, tail.as_str(), inc).instrument(span).await;
-                meta.tag(&mut resp);
-                resp
+                async {
+                    let mut resp = authorize(&app, tail.as_str(), inc).await;
+                    meta.finish(&mut resp, started);
+                    resp
+                }
+                .instrument(span)
+                .await
             }
         })
         .boxed()
@@ -71,7 +77,13 @@ async fn authorize(app: &App, raw_path: &str, inc: Incoming) -> Response {
         }
         Err(e) => {
             let expired = e.key() == "authz.nonce_expired";
+            // The body's key in a header too: nginx's auth_request sees headers, never the body
+            // (config/gateway/nginx.conf rebuilds the answer from it).
+            let key = HeaderValue::from_str(e.key()).ok();
             let mut r = reply::error(&inc.ctx, e);
+            if let Some(key) = key {
+                r.headers_mut().insert("x-barong-error", key);
+            }
             if expired {
                 // The client's clock is off: tell it ours (ms), so it can correct its nonces.
                 r.headers_mut().insert("x-server-time", HeaderValue::from(app.clock.now_ms()));

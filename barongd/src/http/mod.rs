@@ -92,17 +92,47 @@ pub fn routes(app: Arc<App>) -> BoxedFilter<(Response,)> {
         .and(warp::addr::remote())
         // A header that is not text is no id to keep; it must not turn the request into a rejection.
         .and(warp::header::optional::<String>("x-request-id").or(warp::any().map(|| None)).unify())
+        .and(warp::path::full())
+        .and(forwarding_headers())
         .and(decorated)
         .map(
             move |started: Instant,
                   method: warp::http::Method,
                   peer: Option<SocketAddr>,
                   sent_id: Option<String>,
+                  full: warp::path::FullPath,
+                  forwarding: warp::http::HeaderMap,
                   resp: Response| {
-                observe::finish(&app.config.trusted_proxies, started, &method, peer, sent_id.as_deref(), resp)
+                let proxies = &app.config.trusted_proxies;
+                let akamai = app.config.gateway == crate::config::Gateway::Akamai;
+                let ip = || request::client_ip(proxies, peer, &forwarding, akamai);
+                let outer = observe::Outer {
+                    started,
+                    method: &method,
+                    path: full.as_str(),
+                    peer,
+                    sent_id: sent_id.as_deref(),
+                    ip: &ip,
+                };
+                observe::finish(proxies, outer, resp)
             },
         )
         .boxed()
+}
+
+/// The headers the client IP is read from (only those: the access line of a request no endpoint
+/// answered needs no more, and every request pays for this). Never a rejection.
+fn forwarding_headers() -> impl Filter<Extract = (warp::http::HeaderMap,), Error = Infallible> + Clone {
+    let one = |name: &'static str| warp::header::optional::<String>(name).or(warp::any().map(|| None)).unify();
+    one("x-forwarded-for").and(one("true-client-ip")).map(|xff: Option<String>, tci: Option<String>| {
+        let mut headers = warp::http::HeaderMap::new();
+        for (name, value) in [("x-forwarded-for", xff), ("true-client-ip", tci)] {
+            if let Some(v) = value.and_then(|v| warp::http::HeaderValue::from_str(&v).ok()) {
+                headers.insert(name, v);
+            }
+        }
+        headers
+    })
 }
 
 /// warp's own rejections (unknown route, wrong method) as Grape's catch-all answer.

@@ -44,17 +44,28 @@ impl Meta {
     /// The span every log line of the request is written in.
     pub fn span(&self) -> tracing::Span {
         tracing::info_span!("request", request_id = %self.request_id, method = %self.method,
-            route = %self.route, ip = %self.ip)
+            route = %self.route, ip = %self.ip, uid = tracing::field::Empty,
+            error = tracing::field::Empty)
     }
 
-    /// Tags the response with the request id and the route template.
-    pub fn tag(&self, resp: &mut Response) {
+    /// Tags the response with the request id and the route template, and writes the request's
+    /// access line (inside the request span, which adds request id, method, route, client IP,
+    /// and uid and error key once known). Only the path, never the query: query strings may
+    /// carry passwords and tokens.
+    pub fn finish(&self, resp: &mut Response, started: Instant) {
         if let Ok(v) = HeaderValue::from_str(&self.request_id) {
             resp.headers_mut().insert("x-request-id", v);
         }
         resp.extensions_mut().insert(RouteTemplate(self.route.clone()));
+        resp.extensions_mut().insert(AccessLogged);
+        tracing::info!(target: "access", path = %self.path, status = resp.status().as_u16(),
+            micros = started.elapsed().as_micros() as u64, "request");
     }
 }
+
+/// Marks a response whose access line is written.
+#[derive(Debug, Clone, Copy)]
+struct AccessLogged;
 
 /// The route template of `path`: Barong's public prefix (`/api/v2/barong/`, also for requests
 /// made to the internal `/api/v2/` form), no trailing slash, and each value segment named in
@@ -100,23 +111,41 @@ fn is_printable_id(id: &str) -> bool {
     (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
-/// The outer layer: counts every response, and gives one an `X-Request-Id` when no endpoint
-/// did (unknown routes, preflights, the import gate).
-pub fn finish(
-    proxies: &Proxies,
-    started: Instant,
-    method: &Method,
-    peer: Option<SocketAddr>,
-    sent_id: Option<&str>,
-    mut resp: Response,
-) -> Response {
-    if !resp.headers().contains_key("x-request-id")
-        && let Ok(v) = HeaderValue::from_str(&request_id(proxies, peer, sent_id))
-    {
-        resp.headers_mut().insert("x-request-id", v);
+/// What the outer layer knows of a request no endpoint logged.
+pub struct Outer<'a> {
+    pub started: Instant,
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub peer: Option<SocketAddr>,
+    pub sent_id: Option<&'a str>,
+    /// The client IP as the endpoints compute it (after trusted proxies), for its access line.
+    pub ip: &'a dyn Fn() -> String,
+}
+
+/// The outer layer: counts every response, and gives the ones no endpoint handled (unknown
+/// routes, preflights, the import gate, health and the JWKS) an `X-Request-Id` and their access
+/// line — at debug level for the probes and scrapes of `/health` and `/metrics`, which would
+/// drown the rest.
+pub fn finish(proxies: &Proxies, outer: Outer<'_>, mut resp: Response) -> Response {
+    let status = resp.status().as_u16();
+    if resp.extensions().get::<AccessLogged>().is_none() {
+        let id = match resp.headers().get("x-request-id").and_then(|v| v.to_str().ok()) {
+            Some(id) => id.to_string(),
+            None => request_id(proxies, outer.peer, outer.sent_id),
+        };
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            resp.headers_mut().insert("x-request-id", v);
+        }
+        let micros = outer.started.elapsed().as_micros() as u64;
+        let (method, path, ip) = (outer.method.as_str(), outer.path, (outer.ip)());
+        if path.starts_with("/health") || path == "/metrics" {
+            tracing::debug!(target: "access", request_id = %id, method, path, ip, status, micros, "request");
+        } else {
+            tracing::info!(target: "access", request_id = %id, method, path, ip, status, micros, "request");
+        }
     }
     let route = resp.extensions().get::<RouteTemplate>().map_or(UNMATCHED, |t| t.0.as_str());
-    record::http_request(route, method.as_str(), resp.status().as_u16(), started.elapsed());
+    record::http_request(route, outer.method.as_str(), status, outer.started.elapsed());
     resp
 }
 

@@ -9,7 +9,7 @@ use crate::services::App;
 use crate::services::context::RequestContext;
 use crate::services::error::{Refusal, ServiceError};
 use crate::services::identity::sessions::WithSession;
-use crate::services::telemetry::record;
+use crate::services::telemetry::{access, record};
 
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
     match serde_json::to_vec(body) {
@@ -42,12 +42,14 @@ pub fn status_only(status: u16) -> Response {
 pub fn error(ctx: &RequestContext, e: ServiceError) -> Response {
     match e {
         ServiceError::Refused { why, keys } => {
+            access::note_error(keys.first().map(String::as_str).unwrap_or_default());
             if why == Refusal::Throttled {
                 record::throttled(keys.first().map(String::as_str).unwrap_or_default());
             }
             json(status_of(why), &serde_json::json!({ "errors": keys }))
         }
         ServiceError::Internal(detail) => {
+            access::note_error("server.internal_error");
             tracing::error!(request_id = %ctx.request_id, error = %detail, "internal error");
             json(500, &serde_json::json!({ "errors": ["server.internal_error"] }))
         }

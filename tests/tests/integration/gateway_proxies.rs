@@ -19,10 +19,6 @@ fn find_nginx() -> Option<PathBuf> {
     on_path.or_else(|| Some(PathBuf::from("/usr/sbin/nginx")).filter(|p| p.is_file()))
 }
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
-}
-
 /// A port nobody listens on right now (nginx binds it a moment later; `Nginx::start` retries on
 /// the rare collision).
 fn free_port() -> u16 {
@@ -250,6 +246,23 @@ async fn call(
     read(r.send().await.expect("request through nginx")).await
 }
 
+/// As [`call`], GET without a body, with the reply's `Content-Type` and `X-Server-Time`.
+async fn call_with_headers(
+    c: &reqwest::Client,
+    url: &str,
+    headers: &[(&str, String)],
+) -> (u16, Value, Option<String>, Option<String>) {
+    let mut r = c.get(url);
+    for (k, v) in headers {
+        r = r.header(*k, v);
+    }
+    let resp = r.send().await.expect("request through nginx");
+    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (content_type, server_time) = (header("content-type"), header("x-server-time"));
+    let (s, body) = read(resp).await;
+    (s, body, content_type, server_time)
+}
+
 /// The token the upstream received, checked against barongd's JWKS; returns its claims.
 async fn upstream_claims(srv: &TestServer, echo: &Value) -> Value {
     let auth = echo["authorization"].as_str().unwrap_or_else(|| panic!("no Authorization upstream: {echo}"));
@@ -280,9 +293,11 @@ async fn nginx_auth_request() {
     let r = call(&c, Method::GET, &nginx.url("/api/v2/barong/public/ping"), &[], None).await;
     assert_eq!(r, (200, json!({"ping": "pong"})), "nginx log:\n{}", nginx.error_log());
 
-    // (a) No session: nginx answers 401 and the upstream sees nothing.
-    let r = call(&c, Method::GET, &balances, &[], None).await;
-    assert_eq!(r.0, 401, "{}", r.1);
+    // (a) No session: barongd's 401 and JSON body, as JSON, and the upstream sees nothing.
+    let r = call_with_headers(&c, &balances, &[]).await;
+    assert_eq!((r.0, &r.1), (401, &json!({"errors": ["authz.invalid_session"]})), "{}", nginx.error_log());
+    assert_eq!(r.2.as_deref(), Some("application/json"));
+    assert_eq!(r.3, None, "no X-Server-Time unless barongd sent one");
     assert_eq!(upstream_count(), 0, "the upstream saw a denied request");
 
     // A `pass` path of the upstream: no token, and the client's own Authorization is dropped.
@@ -297,7 +312,7 @@ async fn nginx_auth_request() {
     let before = upstream_count();
     for path in ["/api/v2/barong/management/users", "/api/v2/peatio/management/deposits"] {
         let r = call(&c, Method::GET, &nginx.url(path), &[], None).await;
-        assert_eq!(r.0, 401, "{path}: {}", r.1);
+        assert_eq!(r, (401, json!({"errors": ["authz.permission_denied"]})), "{path}");
     }
     assert_eq!(upstream_count(), before, "the upstream saw a blocked request");
 
@@ -383,13 +398,48 @@ async fn nginx_auth_request() {
     assert_eq!(call(&c, Method::POST, &orders, &signed, None).await.0, 401, "a replayed nonce");
     let bad = signed_headers(&kid, &"0".repeat(32), now_ms());
     assert_eq!(call(&c, Method::GET, &balances, &bad, None).await.0, 401, "a wrong signature");
-    // What the file's comment says: barongd's other 4xx (422 invalid_api_key_headers) become 500.
+    // Statuses auth_request does not know reach the client as barongd gave them.
     let partial = [("X-Auth-Apikey", kid.clone())];
-    assert_eq!(call(&c, Method::GET, &balances, &partial, None).await.0, 500, "422 from barongd");
+    let r = call(&c, Method::GET, &balances, &partial, None).await;
+    assert_eq!(r, (422, json!({"errors": ["authz.invalid_api_key_headers"]})), "{}", nginx.error_log());
+    // A stale nonce: barongd's clock is relayed for the client to correct its own.
+    let stale = signed_headers(&kid, &secret, now_ms() - 3_600_000);
+    let r = call_with_headers(&c, &balances, &stale).await;
+    assert_eq!((r.0, &r.1), (401, &json!({"errors": ["authz.nonce_expired"]})));
+    let server_time: i64 = r.3.as_deref().and_then(|t| t.parse().ok()).expect("X-Server-Time relayed");
+    assert!((server_time - now_ms()).abs() < 60_000, "X-Server-Time {server_time}");
     assert_eq!(upstream_count(), before, "the upstream saw a denied API-key request");
     let r = call(&c, Method::GET, &balances, &signed_headers(&kid, &secret, now_ms()), None).await;
     assert_eq!(r.0, 200, "{}", r.1);
     assert_eq!(upstream_claims(&srv, &r.1).await["email"], key_email);
+
+    // Maintenance (471): barongd's status and body through nginx, for everyone.
+    let before = upstream_count();
+    let (code, out, err) = srv
+        .ctl(&["--json", "restriction", "add", "--category", "maintenance", "--scope", "all", "--value", "all"], None);
+    assert_eq!(code, 0, "{out}{err}");
+    let maintenance = (471, json!({"errors": ["authz.restrict.maintenance"]}));
+    eventually(Duration::from_secs(10), || async {
+        call(&c, Method::GET, &balances, &session, None).await == maintenance
+    })
+    .await;
+    assert_eq!(call(&c, Method::GET, &nginx.url("/api/v2/barong/public/ping"), &[], None).await, maintenance);
+    assert_eq!(upstream_count(), before, "the upstream saw a request during maintenance");
+
+    // barongd down: a JSON 502, not nginx's HTML 500.
+    let mut srv = srv;
+    let stopped = tokio::task::spawn_blocking(move || {
+        srv.terminate();
+        srv
+    })
+    .await
+    .expect("join");
+    let r = call_with_headers(&c, &balances, &[]).await;
+    assert_eq!(
+        (r.0, &r.1, r.2.as_deref()),
+        (502, &json!({"errors": ["server.bad_gateway"]}), Some("application/json"))
+    );
+    drop(stopped);
 
     let log = nginx.error_log();
     assert!(!log.contains("[emerg]") && !log.contains("[alert]"), "nginx error log:\n{log}");

@@ -2,6 +2,7 @@
 //! drives it over HTTP, through its outbox, its database and barongctl. Every test in a
 //! `both!` block runs on SQLite and on PostgreSQL.
 
+mod access_log;
 mod account;
 mod admin;
 mod admin_access;

@@ -82,6 +82,7 @@ struct Request {
 }
 
 fn message(status: u16, text: &str) -> Response {
+    crate::services::telemetry::access::note_error(text);
     reply::json(status, &serde_json::json!({ "error": text }))
 }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::model::{HolderKind, KeyState};
 use crate::services::App;
@@ -13,9 +13,11 @@ use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::gateway::api_key_headers::ApiKeyHeaders;
 use crate::services::gateway::audit::{self, Audited, Verdict};
-use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, SessionKey, Subject, lookup};
+use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, SessionKey, lookup};
+use crate::services::gateway::holder::Holder;
 use crate::services::gateway::rules::has_prefix;
 use crate::services::identity::sessions::hash_id;
+use crate::services::telemetry::access;
 use crate::services::telemetry::record::{self, Flow};
 use crate::store::UserRow;
 use crate::store::authz::PermissionRow;
@@ -56,55 +58,6 @@ pub enum Decision {
     Token(Arc<str>),
 }
 
-/// Who the credentials belong to.
-enum Holder {
-    User(Arc<CachedUser>),
-    ServiceAccount(Arc<ServiceAccountRow>),
-}
-
-impl Holder {
-    fn role(&self) -> &str {
-        match self {
-            Holder::User(u) => u.row.role.as_str(),
-            Holder::ServiceAccount(sa) => sa.role.as_str(),
-        }
-    }
-
-    fn subject(&self) -> Subject {
-        match self {
-            Holder::User(u) => Subject::User(u.row.id),
-            Holder::ServiceAccount(sa) => Subject::ServiceAccount(sa.id),
-        }
-    }
-
-    fn claims(&self) -> Map<String, Value> {
-        let v = match self {
-            Holder::User(u) => json!({
-                "uid": u.row.uid,
-                "username": u.row.username,
-                "email": u.row.email,
-                // Barong's claim: the referrer's numeric users.id (ids survive the import, so a
-                // migrated user's claim is unchanged), never the uid (docs/compatibility.md).
-                "referral_id": u.row.referral_id,
-                "role": u.row.role,
-                "level": u.row.level,
-                "state": u.row.state,
-            }),
-            Holder::ServiceAccount(sa) => json!({
-                "uid": sa.uid,
-                "email": sa.email,
-                "role": sa.role,
-                "level": sa.level,
-                "state": sa.state,
-            }),
-        };
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
-}
-
 /// The decision for one gateway call (after restrictions).
 pub async fn decide(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Decision> {
     let rules = app.authz.rules();
@@ -125,6 +78,7 @@ pub async fn decide(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Decision
 
 async fn authenticated(app: &App, req: &AuthzRequest<'_>, flow: Flow) -> ServiceResult<Decision> {
     let holder = if flow == Flow::ApiKey { api_key_flow(app, req).await? } else { cookie_flow(app, req).await? };
+    access::note_uid(holder.uid());
     permit(app, req, &holder).await?;
     token(app, &holder).map(Decision::Token)
 }
@@ -142,7 +96,10 @@ pub async fn api_key_user(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Op
 /// its session exactly as a gateway decision does.
 pub async fn session_user(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<i64> {
     match cookie_flow(app, req).await? {
-        Holder::User(u) => Ok(u.row.id),
+        Holder::User(u) => {
+            access::note_uid(&u.row.uid);
+            Ok(u.row.id)
+        }
         Holder::ServiceAccount(_) => Err(ServiceError::unauthenticated("authz.invalid_session")),
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_budget;
 pub mod caches;
 pub mod decide;
+mod holder;
 pub mod nonce_batch;
 pub mod poller;
 pub mod restrictions;

@@ -21,7 +21,7 @@ use crate::services::identity::email_address::{email_key, too_long};
 use crate::services::identity::legacy_passwords;
 use crate::services::identity::sessions::{self, WithSession};
 use crate::services::identity::totp;
-use crate::services::telemetry::record;
+use crate::services::telemetry::{access, record};
 use crate::store::UserRow;
 
 pub struct Credentials {
@@ -44,6 +44,9 @@ fn invalid() -> ServiceError {
 pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceResult<WithSession> {
     let result = attempt_login(app, c, ctx).await;
     record::login(&result);
+    if let Ok(done) = &result {
+        access::note_uid(&done.user.uid);
+    }
     result
 }
 
