@@ -18,12 +18,18 @@ const MAX_KEY_FILE: u64 = 64 * 1024;
 pub enum KeysVerb {
     /// The signing keys: the active one and the previous ones that still verify.
     List,
-    /// Make a fresh key the active one; tokens signed by the old key stay valid until they expire.
+    /// Publish a fresh key in the JWKS; it signs after `jwt_key_activation_delay` (default 300 s),
+    /// so consumers caching the JWKS know it first. Tokens signed by the old key stay valid until
+    /// they expire.
     Rotate {
         /// Algorithm of the new key (default: the daemon's `jwt_algorithm`). The daemon's next
         /// start rotates back to `jwt_algorithm` if it differs.
         #[arg(long, value_enum)]
         algorithm: Option<KeyAlgorithm>,
+        /// Sign with the new key at once (an emergency, e.g. a leaked key: consumers caching the
+        /// JWKS refuse its tokens until they refresh it).
+        #[arg(long)]
+        now: bool,
     },
     /// Add a private key (PEM: PKCS#1 RSA, PKCS#8 RSA / EC P-256 / Ed25519, SEC1 EC) to the
     /// keyring, e.g. Barong's JWT key. Its kid is its RFC 7638 thumbprint.
@@ -37,11 +43,15 @@ pub enum KeysVerb {
         #[arg(long)]
         passphrase_stdin: bool,
     },
-    /// Make a stored key the signing key; the active one stays verify-only until its tokens expire.
+    /// Make a stored key the signing key once it has been in the JWKS for
+    /// `jwt_key_activation_delay`; the active one stays verify-only until its tokens expire.
     Activate {
         /// A thumbprint kid may start with `-` (base64url).
         #[arg(allow_hyphen_values = true)]
         kid: String,
+        /// At once, however recently the key was published.
+        #[arg(long)]
+        now: bool,
     },
     /// Re-seal every secret at rest (PII, TOTP seeds, API-key secrets, signing keys, queued
     /// events) under a new master key, online; continues an unfinished rotation, and shows where
@@ -63,6 +73,9 @@ pub enum KeysVerb {
         /// pem (SPKI), jwk, jwks, or peatio (URL-safe Base64 of the PEM: JWT_PUBLIC_KEY).
         #[arg(long, value_enum, default_value_t = ExportFormat::Pem)]
         format: ExportFormat,
+        /// Shorthand for `--format pem`.
+        #[arg(long, conflicts_with = "format")]
+        pem: bool,
     },
 }
 
@@ -113,14 +126,19 @@ impl From<ExportFormat> for PublicKeyFormat {
 pub fn request(verb: KeysVerb) -> Result<Request, String> {
     Ok(match verb {
         KeysVerb::List => Request::KeysList,
-        KeysVerb::Rotate { algorithm } => Request::KeysRotate { algorithm: algorithm.map(JwtAlgorithm::from) },
+        KeysVerb::Rotate { algorithm, now } => {
+            Request::KeysRotate { algorithm: algorithm.map(JwtAlgorithm::from), now }
+        }
         KeysVerb::Import { file, activate, passphrase_stdin } => {
             let pem = read_key_file(&file)?;
             let passphrase = if passphrase_stdin { Some(read_passphrase()?) } else { None };
             Request::KeysImport { pem, passphrase, activate }
         }
-        KeysVerb::Activate { kid } => Request::KeysActivate { kid },
-        KeysVerb::ExportPublic { kid, format } => Request::KeysExportPublic { kid, format: format.into() },
+        KeysVerb::Activate { kid, now } => Request::KeysActivate { kid, now },
+        KeysVerb::ExportPublic { kid, format, pem } => {
+            let format = if pem { ExportFormat::Pem } else { format };
+            Request::KeysExportPublic { kid, format: format.into() }
+        }
         KeysVerb::RotateMaster { yes, .. } => {
             if !crate::master_key::confirmed(yes) {
                 return Err("rotate-master re-seals every secret under a new master key: confirm with --yes".into());
@@ -161,9 +179,10 @@ fn print_warnings(warnings: &[String]) {
 }
 
 pub fn print_keys(keys: &[SigningKeyInfo]) {
-    let mut t = table(&["kid", "algorithm", "state", "created"]);
+    let mut t = table(&["kid", "algorithm", "state", "created", "signs from"]);
     for k in keys {
-        t.add_row(vec![k.kid.clone(), k.algorithm.clone(), k.state.clone(), k.created_at.clone()]);
+        let from = k.takes_over_at.clone().unwrap_or_default();
+        t.add_row(vec![k.kid.clone(), k.algorithm.clone(), k.state.clone(), k.created_at.clone(), from]);
     }
     println!("{t}");
     for k in keys {
@@ -215,7 +234,7 @@ mod tests {
         for args in [["x", "activate", "-7JQ-b3w"], ["x", "export-public", "-7JQ-b3w"]] {
             let cli = Cli::try_parse_from(args).map_err(|e| e.to_string());
             let kid = match cli.map(|c| c.verb) {
-                Ok(KeysVerb::Activate { kid }) | Ok(KeysVerb::ExportPublic { kid: Some(kid), .. }) => kid,
+                Ok(KeysVerb::Activate { kid, .. }) | Ok(KeysVerb::ExportPublic { kid: Some(kid), .. }) => kid,
                 other => panic!("{other:?}"),
             };
             assert_eq!(kid, "-7JQ-b3w");

@@ -203,10 +203,17 @@ async fn run(config: Config) -> Result<(), Failure> {
         )),
         _ => None,
     };
-    let tokens =
-        tokens::Tokens::load(&store, &sealer, pinned_pem, config.jwt_algorithm, config.jwt_expire_time, clock.now())
-            .await
-            .map_err(Failure::Setup)?;
+    let tokens = tokens::Tokens::load(
+        &store,
+        &sealer,
+        pinned_pem,
+        config.jwt_algorithm,
+        config.jwt_expire_time,
+        config.jwt_key_activation_delay,
+        clock.now(),
+    )
+    .await
+    .map_err(Failure::Setup)?;
     let hasher = passwords::Hasher::new(&config.argon2).map_err(Failure::Setup)?;
     // The password checker's matchers are built here rather than on the first registration's
     // worker thread, so what building them leaves behind (~20 MB) is handed back now instead of
@@ -283,6 +290,7 @@ async fn run(config: Config) -> Result<(), Failure> {
     let janitor = tokio::spawn(janitor(store.clone(), clock.clone(), stop_rx.clone()));
     let legacy_recount = tokio::spawn(legacy_passwords::recount_loop(legacy_passwords, store.clone(), stop_rx.clone()));
     let restrictions_refresh = tokio::spawn(refresh::refresh_loop(app.clone(), stop_rx.clone()));
+    let key_takeover = tokio::spawn(barongd::services::operator::keys::takeover_loop(app.clone(), stop_rx.clone()));
     let authz_poller = poller::spawn_poller(app.clone(), stop_rx.clone());
     // Only when the Event API is enabled (event_api_rabbitmq_url or _host).
     let event_publisher = publisher::worker::spawn(app.clone(), stop_rx.clone());
@@ -334,6 +342,7 @@ async fn run(config: Config) -> Result<(), Failure> {
     janitor.abort();
     legacy_recount.abort();
     restrictions_refresh.abort();
+    key_takeover.abort();
     authz_poller.abort();
     if let Some(m) = metrics_server {
         m.abort();

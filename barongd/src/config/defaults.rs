@@ -31,6 +31,7 @@ impl Default for Config {
             session_name: "_barong_session".into(),
             session_expire_time: 1800,
             jwt_expire_time: 3600,
+            jwt_key_activation_delay: 300,
             jwt_algorithm: JwtAlgorithm::Rs256,
             csrf_protection: true,
             apikey_nonce_lifetime: 5000,

@@ -142,6 +142,9 @@ fn validate(c: &Config) -> Result<(), String> {
             errors.push(format!("{key}: must be positive"));
         }
     }
+    if c.jwt_key_activation_delay < 0 {
+        errors.push("jwt_key_activation_delay: must be 0 or more seconds".to_string());
+    }
     const ENDPOINTS: [&str; 4] = ["user_create", "session_create", "password_reset", "email_confirmation"];
     for e in &c.captcha_protected_endpoints {
         if !ENDPOINTS.contains(&e.as_str()) {

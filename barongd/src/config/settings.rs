@@ -54,6 +54,9 @@ pub struct Config {
     /// Algorithm of new signing keys: `RS256` (default), `ES256` or `EdDSA`. When the active key
     /// has another one, start-up rotates to a fresh key; the old key verifies until its tokens expire.
     pub jwt_algorithm: JwtAlgorithm,
+    /// Seconds a new signing key (`keys rotate`, a `jwt_algorithm` change) is published in the JWKS
+    /// before it signs, so consumers caching the JWKS (60 s by our Cache-Control) know it first.
+    pub jwt_key_activation_delay: i64,
     pub csrf_protection: bool,
     /// Window for API-key nonces, milliseconds.
     pub apikey_nonce_lifetime: i64,

@@ -90,8 +90,8 @@ pub async fn handle(app: &std::sync::Arc<App>, request: Request, os_uid: Option<
             whitelinks::create_whitelink(app, days, hours).await.map(ReplyData::Whitelink)
         }
         Request::KeysList => keys::list(app).await.map(|keys| ReplyData::SigningKeys { keys }),
-        Request::KeysRotate { algorithm } => keys::rotate(app, algorithm).await.map(ReplyData::SigningKey),
-        Request::KeysActivate { kid } => keys::activate(app, &kid).await.map(ReplyData::SigningKey),
+        Request::KeysRotate { algorithm, now } => keys::rotate(app, algorithm, now).await.map(ReplyData::SigningKey),
+        Request::KeysActivate { kid, now } => keys::activate(app, &kid, now).await.map(ReplyData::SigningKey),
         Request::KeysImport { pem, passphrase, activate } => {
             keys::import(app, pem, passphrase, activate).await.map(ReplyData::KeyImported)
         }

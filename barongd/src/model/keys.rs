@@ -75,12 +75,15 @@ impl fmt::Display for HolderKind {
     }
 }
 
-/// A JWT signing key's state: the one `active` key signs, `previous` ones only verify until the
-/// tokens they signed expire (or, imported without `--activate`, until activated); `retired` ones
-/// neither sign nor verify, but stay stored (a later `keys activate` may bring one back).
+/// A JWT signing key's state: the one `active` key signs; a `next` key is published (JWKS) and
+/// verifies, and signs from its `takes_over_at` on (a rotation gives consumers that cache the
+/// JWKS time to learn it); `previous` ones only verify until the tokens they signed expire (or,
+/// imported without `--activate`, until activated); `retired` ones neither sign nor verify, but
+/// stay stored (a later `keys activate` may bring one back).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SigningKeyState {
     Active,
+    Next,
     Previous,
     Retired,
 }
@@ -89,6 +92,7 @@ impl SigningKeyState {
     pub fn as_str(self) -> &'static str {
         match self {
             SigningKeyState::Active => "active",
+            SigningKeyState::Next => "next",
             SigningKeyState::Previous => "previous",
             SigningKeyState::Retired => "retired",
         }
@@ -99,6 +103,7 @@ impl From<String> for SigningKeyState {
     fn from(s: String) -> Self {
         match s.as_str() {
             "active" => SigningKeyState::Active,
+            "next" => SigningKeyState::Next,
             "retired" => SigningKeyState::Retired,
             _ => SigningKeyState::Previous,
         }

@@ -69,8 +69,9 @@ pub trait AuthzStore {
     async fn changes_after(&self, after: i64) -> StoreResult<Vec<ChangeRow>>;
     /// Forgets changes older than `before` (unix seconds).
     async fn purge_changes(&self, before: i64) -> StoreResult<u64>;
-    /// Makes `key` the active signing key: the active one becomes `previous` (it still verifies),
-    /// and previous keys replaced before `retire_before` (their tokens have expired) are retired.
+    /// Makes `key` (a new one) the active signing key from `key.takes_over_at`: the active one
+    /// becomes `previous` (it still verifies), previous keys replaced before `retire_before`
+    /// (their tokens have expired) and a key scheduled as `next` are retired.
     async fn rotate_signing_key(&self, key: &SigningKeyRow, retire_before: i64) -> StoreResult<()>;
 }
 
@@ -180,26 +181,20 @@ macro_rules! impl_authz_store {
                 retire_before: i64,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query::<$db>(
-                    "UPDATE signing_keys SET state = 'retired' WHERE state = 'previous' AND EXISTS \
-                     (SELECT 1 FROM signing_keys n WHERE n.created_at > signing_keys.created_at \
-                      AND n.state IN ('active', 'previous') AND n.created_at < $1)",
-                )
-                .bind(retire_before)
-                .execute(&mut *tx)
-                .await?;
+                $crate::store::keys::retire_replaced!($db, &mut *tx, retire_before, &k.kid);
                 sqlx::query::<$db>("UPDATE signing_keys SET state = 'previous' WHERE state = 'active'")
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query::<$db>(
-                    "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at) \
-                     VALUES ($1, $2, $3, $4, 'active', $5)",
+                    "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at, \
+                     takes_over_at) VALUES ($1, $2, $3, $4, 'active', $5, $6)",
                 )
                 .bind(&k.kid)
                 .bind(&k.algorithm)
                 .bind(&k.private_sealed)
                 .bind(&k.public_pem)
                 .bind(k.created_at)
+                .bind(k.takes_over_at)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;

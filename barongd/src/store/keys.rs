@@ -15,11 +15,22 @@ pub struct SigningKeyRow {
     #[sqlx(try_from = "String")]
     pub state: SigningKeyState,
     pub created_at: i64,
+    /// When the key became the signing key, or (state `next`) becomes it; retirement counts from
+    /// it. Ignored on insert for a key stored verify-only.
+    pub takes_over_at: i64,
 }
+
+/// The columns of a [`SigningKeyRow`].
+macro_rules! signing_key_columns {
+    () => {
+        "kid, algorithm, private_sealed, public_pem, state, created_at, takes_over_at"
+    };
+}
+pub(crate) use signing_key_columns;
 
 #[async_trait]
 pub trait SigningKeyStore {
-    /// Keys that are `active` or `previous`, newest first.
+    /// Keys that are `active`, `next` or `previous` (the published ones), newest first.
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>>;
     /// Inserts a key as `active` unless an active key already exists (several daemons may race on
     /// a fresh database); returns whether this one was stored.
@@ -31,7 +42,13 @@ pub trait SigningKeyStore {
     /// Makes `key` the active signing key, storing it unless a key of its kid exists (whose
     /// sealed half is kept): the active one becomes `previous`, and previous keys replaced before
     /// `retire_before` are retired, as in a rotation. Every daemon follows through the change feed.
+    /// `key.takes_over_at` is recorded as the moment it took over (unless it was active already),
+    /// and a key scheduled as `next` is dropped (retired): this one replaces the plan.
     async fn activate_signing_key(&self, key: &SigningKeyRow, retire_before: i64) -> StoreResult<()>;
+    /// Publishes `key` as `next`: it verifies and is in the JWKS, and signs from
+    /// `key.takes_over_at` on, when a daemon activates it. Stored unless its kid exists (then
+    /// that row is scheduled); a key scheduled before is retired (the latest plan wins).
+    async fn schedule_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()>;
 }
 
 macro_rules! impl_signing_key_store {
@@ -40,8 +57,11 @@ macro_rules! impl_signing_key_store {
         impl $crate::store::keys::SigningKeyStore for $store {
             async fn signing_keys(&self) -> $crate::store::StoreResult<Vec<$crate::store::keys::SigningKeyRow>> {
                 Ok(sqlx::query_as::<$db, $crate::store::keys::SigningKeyRow>(
-                    "SELECT kid, algorithm, private_sealed, public_pem, state, created_at FROM signing_keys \
-                     WHERE state IN ('active', 'previous') ORDER BY created_at DESC, kid",
+                    concat!(
+                        "SELECT ",
+                        $crate::store::keys::signing_key_columns!(),
+                        " FROM signing_keys WHERE state IN ('active', 'next', 'previous') ORDER BY created_at DESC, kid"
+                    ),
                 )
                 .fetch_all(&self.pool)
                 .await?)
@@ -52,8 +72,8 @@ macro_rules! impl_signing_key_store {
                 k: &$crate::store::keys::SigningKeyRow,
             ) -> $crate::store::StoreResult<bool> {
                 let r = sqlx::query::<$db>(
-                    "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at) \
-                     SELECT $1, $2, $3, $4, 'active', $5 \
+                    "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at, \
+                     takes_over_at) SELECT $1, $2, $3, $4, 'active', $5, $5 \
                      WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE state = 'active')",
                 )
                 .bind(&k.kid)
@@ -75,10 +95,11 @@ macro_rules! impl_signing_key_store {
             }
 
             async fn all_signing_keys(&self) -> $crate::store::StoreResult<Vec<$crate::store::keys::SigningKeyRow>> {
-                Ok(sqlx::query_as::<$db, $crate::store::keys::SigningKeyRow>(
-                    "SELECT kid, algorithm, private_sealed, public_pem, state, created_at FROM signing_keys \
-                     ORDER BY created_at DESC, kid",
-                )
+                Ok(sqlx::query_as::<$db, $crate::store::keys::SigningKeyRow>(concat!(
+                    "SELECT ",
+                    $crate::store::keys::signing_key_columns!(),
+                    " FROM signing_keys ORDER BY created_at DESC, kid"
+                ))
                 .fetch_all(&self.pool)
                 .await?)
             }
@@ -88,8 +109,8 @@ macro_rules! impl_signing_key_store {
                 k: &$crate::store::keys::SigningKeyRow,
             ) -> $crate::store::StoreResult<bool> {
                 let r = sqlx::query::<$db>(
-                    "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kid) DO NOTHING",
+                    "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at, \
+                     takes_over_at) VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (kid) DO NOTHING",
                 )
                 .bind(&k.kid)
                 .bind(&k.algorithm)
@@ -108,28 +129,51 @@ macro_rules! impl_signing_key_store {
                 retire_before: i64,
             ) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
+                $crate::store::keys::retire_replaced!($db, &mut *tx, retire_before, &k.kid);
                 sqlx::query::<$db>(
-                    "UPDATE signing_keys SET state = 'retired' WHERE state = 'previous' AND kid <> $2 AND EXISTS \
-                     (SELECT 1 FROM signing_keys n WHERE n.created_at > signing_keys.created_at \
-                      AND n.state IN ('active', 'previous') AND n.created_at < $1)",
+                    "UPDATE signing_keys SET state = 'previous' WHERE state = 'active' AND kid <> $1",
                 )
-                .bind(retire_before)
                 .bind(&k.kid)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query::<$db>("UPDATE signing_keys SET state = 'previous' WHERE state = 'active' AND kid <> $1")
-                    .bind(&k.kid)
-                    .execute(&mut *tx)
-                    .await?;
                 sqlx::query::<$db>(
-                    "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at) \
-                     VALUES ($1, $2, $3, $4, 'active', $5) ON CONFLICT (kid) DO UPDATE SET state = 'active'",
+                    "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at, \
+                     takes_over_at) VALUES ($1, $2, $3, $4, 'active', $5, $6) ON CONFLICT (kid) DO UPDATE SET \
+                     takes_over_at = CASE WHEN signing_keys.state = 'active' THEN signing_keys.takes_over_at \
+                     ELSE excluded.takes_over_at END, state = 'active'",
                 )
                 .bind(&k.kid)
                 .bind(&k.algorithm)
                 .bind(&k.private_sealed)
                 .bind(&k.public_pem)
                 .bind(k.created_at)
+                .bind(k.takes_over_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn schedule_signing_key(
+                &self,
+                k: &$crate::store::keys::SigningKeyRow,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query::<$db>("UPDATE signing_keys SET state = 'retired' WHERE state = 'next' AND kid <> $1")
+                    .bind(&k.kid)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query::<$db>(
+                    "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at, \
+                     takes_over_at) VALUES ($1, $2, $3, $4, 'next', $5, $6) ON CONFLICT (kid) DO UPDATE SET \
+                     state = 'next', takes_over_at = excluded.takes_over_at WHERE signing_keys.state <> 'active'",
+                )
+                .bind(&k.kid)
+                .bind(&k.algorithm)
+                .bind(&k.private_sealed)
+                .bind(&k.public_pem)
+                .bind(k.created_at)
+                .bind(k.takes_over_at)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -139,3 +183,22 @@ macro_rules! impl_signing_key_store {
     };
 }
 pub(crate) use impl_signing_key_store;
+
+/// Retires what a change of signing key leaves behind, in the caller's transaction: `previous`
+/// keys whose successor took over before `retire_before` (the tokens they signed have expired),
+/// and a key scheduled as `next` (the new active key replaces that plan), except `keep`.
+macro_rules! retire_replaced {
+    ($db:ty, $conn:expr, $retire_before:expr, $keep:expr) => {
+        sqlx::query::<$db>(
+            "UPDATE signing_keys SET state = 'retired' WHERE kid <> $2 AND (state = 'next' OR \
+             (state = 'previous' AND EXISTS (SELECT 1 FROM signing_keys n \
+              WHERE n.takes_over_at > signing_keys.takes_over_at \
+              AND n.state IN ('active', 'previous') AND n.takes_over_at < $1)))",
+        )
+        .bind($retire_before)
+        .bind($keep)
+        .execute($conn)
+        .await?;
+    };
+}
+pub(crate) use retire_replaced;

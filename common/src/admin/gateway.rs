@@ -32,9 +32,13 @@ pub struct PermissionInfo {
 pub struct SigningKeyInfo {
     pub kid: String,
     pub algorithm: String,
-    /// `active` (signs) or `previous` (verifies until its tokens expire).
+    /// `active` (signs), `next` (published, signs from `takes_over_at`) or `previous` (verifies
+    /// until its tokens expire).
     pub state: String,
     pub created_at: String,
+    /// When the key became (`active`) or becomes (`next`) the signing key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub takes_over_at: Option<String>,
     /// What the operator must do after this change (`keys rotate`, `keys activate`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,

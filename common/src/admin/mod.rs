@@ -247,11 +247,13 @@ mod tests {
     #[test]
     fn keys_rotate_names_its_algorithm_only_when_asked() {
         let plain: Envelope = serde_json::from_str(r#"{"v":1,"op":"keys_rotate"}"#).expect("parses");
-        assert!(matches!(plain.request, Request::KeysRotate { algorithm: None }));
+        assert!(matches!(plain.request, Request::KeysRotate { algorithm: None, now: false }));
         let line = serde_json::to_string(&plain).expect("encodes");
         assert_eq!(line, r#"{"v":1,"op":"keys_rotate"}"#);
         let es: Envelope = serde_json::from_str(r#"{"v":1,"op":"keys_rotate","algorithm":"ES256"}"#).expect("parses");
-        assert!(matches!(es.request, Request::KeysRotate { algorithm: Some(JwtAlgorithm::Es256) }));
+        assert!(matches!(es.request, Request::KeysRotate { algorithm: Some(JwtAlgorithm::Es256), now: false }));
+        let now: Envelope = serde_json::from_str(r#"{"v":1,"op":"keys_rotate","now":true}"#).expect("parses");
+        assert!(matches!(now.request, Request::KeysRotate { algorithm: None, now: true }));
         assert!(serde_json::from_str::<Envelope>(r#"{"v":1,"op":"keys_rotate","algorithm":"HS256"}"#).is_err());
     }
 

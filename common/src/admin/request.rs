@@ -82,12 +82,17 @@ pub enum Request {
     },
     /// The JWT signing keys (active first, then the previous ones that still verify).
     KeysList,
-    /// Make a fresh signing key the active one; the old one verifies until its tokens expire.
+    /// Publish a fresh signing key, which signs after `jwt_key_activation_delay` (at once with
+    /// `now`); the old one verifies until its tokens expire.
     KeysRotate {
         /// Algorithm of the new key; `None` means the daemon's `jwt_algorithm`. The next start
         /// rotates back to `jwt_algorithm` when they differ.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         algorithm: Option<JwtAlgorithm>,
+        /// Sign with it at once (an emergency: consumers caching the JWKS refuse its tokens until
+        /// they refresh it).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        now: bool,
     },
     /// Add a private key (PEM text, read by barongctl) to the keyring; `activate` makes it the
     /// signing key at once on every daemon. `passphrase` opens an encrypted PKCS#8 key.
@@ -98,8 +103,14 @@ pub enum Request {
         #[serde(default)]
         activate: bool,
     },
-    /// Make a stored key the signing key; the active one stays verify-only as `previous`.
-    KeysActivate { kid: String },
+    /// Make a stored key the signing key once it has been published for
+    /// `jwt_key_activation_delay` (at once with `now`); the active one stays verify-only as
+    /// `previous`.
+    KeysActivate {
+        kid: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        now: bool,
+    },
     /// A public key (default: the active one) in a consumer's format.
     KeysExportPublic {
         #[serde(default)]
@@ -324,7 +335,9 @@ impl std::fmt::Debug for Request {
                 f.debug_struct("RestrictionWhitelink").field("days", days).field("hours", hours).finish()
             }
             Request::KeysList => f.write_str("KeysList"),
-            Request::KeysRotate { algorithm } => f.debug_struct("KeysRotate").field("algorithm", algorithm).finish(),
+            Request::KeysRotate { algorithm, now } => {
+                f.debug_struct("KeysRotate").field("algorithm", algorithm).field("now", now).finish()
+            }
             // A private key and its passphrase never reach a log: their sizes only.
             Request::KeysImport { pem, passphrase, activate } => f
                 .debug_struct("KeysImport")
@@ -332,7 +345,9 @@ impl std::fmt::Debug for Request {
                 .field("passphrase", &passphrase.as_ref().map(|_| "[redacted]"))
                 .field("activate", activate)
                 .finish(),
-            Request::KeysActivate { kid } => f.debug_struct("KeysActivate").field("kid", kid).finish(),
+            Request::KeysActivate { kid, now } => {
+                f.debug_struct("KeysActivate").field("kid", kid).field("now", now).finish()
+            }
             Request::KeysExportPublic { kid, format } => {
                 f.debug_struct("KeysExportPublic").field("kid", kid).field("format", format).finish()
             }

@@ -191,7 +191,7 @@ both!(the_jwks_and_key_rotation, options = Options::unpinned(), |srv: TestServer
     let url = auth_url(&srv, PEATIO);
     let first = authz_call(&c, Method::GET, &url, &[]).await.1.expect("token");
     let first = first.strip_prefix("Bearer ").expect("Bearer").to_string();
-    let (code, out, err) = srv.ctl(&["--json", "keys", "rotate"], None);
+    let (code, out, err) = srv.ctl(&["--json", "keys", "rotate", "--now"], None);
     assert_eq!(code, 0, "keys rotate: {err}");
     let rotated: Value = serde_json::from_str(&out).expect("json");
     let new_kid = rotated["kid"].as_str().expect("kid").to_string();
@@ -248,7 +248,7 @@ async fn two_daemons_on_one_postgres_see_each_other_within_a_second() {
     })
     .await;
     // A key rotated through A is published by B within a second.
-    let (code, out, err) = a.ctl(&["--json", "keys", "rotate"], None);
+    let (code, out, err) = a.ctl(&["--json", "keys", "rotate", "--now"], None);
     assert_eq!(code, 0, "{err}");
     let kid = serde_json::from_str::<Value>(&out).expect("json")["kid"].as_str().expect("kid").to_string();
     eventually(Duration::from_secs(1), || async {

@@ -64,8 +64,9 @@ async fn me_with(srv: &TestServer, token: &str) -> (u16, Value) {
 /// decides): a restart (`srv` must be stopped and kept alive, since it owns the temporary
 /// directory and the PostgreSQL database).
 async fn restart(srv: &TestServer, config: &str) -> TestServer {
+    // The new algorithm's key signs at once (jwt_key_activation_delay has its own test).
     let opts = Options {
-        config: config.to_string(),
+        config: format!("{config}\njwt_key_activation_delay: 0\n"),
         data_dir: Some(srv.data_dir.clone()),
         database_url: Some(srv.database_url.clone()),
         ..Options::unpinned()
@@ -227,7 +228,7 @@ both!(a_restart_with_another_algorithm_rotates_once, options = Options::unpinned
     relabelled_tokens_are_refused(&ed_srv, &ed, &keys[0]).await;
 
     // The operator may rotate to another algorithm for a while; the next start returns to the setting.
-    let (code, out, err) = ed_srv.ctl(&["--json", "keys", "rotate", "--algorithm", "ES256"], None);
+    let (code, out, err) = ed_srv.ctl(&["--json", "keys", "rotate", "--algorithm", "ES256", "--now"], None);
     assert_eq!(code, 0, "{err}");
     let rotated: Value = serde_json::from_str(&out).expect("json");
     assert_eq!(rotated["algorithm"], "ES256");

@@ -187,9 +187,12 @@ both!(an_encrypted_key_needs_its_passphrase, options = Options::unpinned(), |srv
     let imported: Value = serde_json::from_str(&out).expect("json");
     assert_eq!(imported["state"], "previous", "without --activate: published, verify-only");
     assert!(!srv.logs().contains("s3cret-pass"), "the passphrase is never logged");
-    // Activation by kid, later.
+    // Activation by kid: published only now, so it signs after jwt_key_activation_delay, or at
+    // once with --now.
     let kid = imported["kid"].as_str().expect("kid").to_string();
-    let activated = ctl_json(&srv, &["keys", "activate", &kid]);
+    let planned = ctl_json(&srv, &["keys", "activate", &kid]);
+    assert_eq!((planned["kid"].as_str(), planned["state"].as_str()), (Some(kid.as_str()), Some("next")));
+    let activated = ctl_json(&srv, &["keys", "activate", &kid, "--now"]);
     assert_eq!((activated["kid"].as_str(), activated["state"].as_str()), (Some(kid.as_str()), Some("active")));
     let (c, _) = active_user(&srv, "enc@example.com").await;
     assert_eq!(kid_of(&gateway_token(&srv, &c).await), kid);
@@ -271,7 +274,7 @@ async fn jwt_private_key_path_signs_at_every_start(backend: Backend) {
         // A run without it: the ring decides, and the operator rotates.
         let free = start_again(&srv, "").await;
         assert_eq!(active_kid(&free).await, kid, "the ring keeps the last active key");
-        let rotated = ctl_json(&free, &["keys", "rotate"]);
+        let rotated = ctl_json(&free, &["keys", "rotate", "--now"]);
         let rotated_kid = rotated["kid"].as_str().expect("kid").to_string();
         assert_ne!(rotated_kid, kid);
         assert_eq!(active_kid(&free).await, rotated_kid);

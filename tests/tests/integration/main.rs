@@ -32,6 +32,7 @@ mod import_barong;
 mod import_vault;
 mod jose;
 mod jwt_algorithms;
+mod key_takeover;
 mod keys_import;
 mod legacy_passwords;
 mod login_origin;

@@ -111,3 +111,39 @@ contract!(activation_stores_or_reuses_a_key_and_demotes_the_active_one, |db: Db|
     db.activate_signing_key(&signing_key("k1", NOW + 400), NOW + 400 - EXPIRE).await.expect("k1 back");
     assert_eq!(ring(&db).await, pairs(&[("k3", "previous"), ("imp", "previous"), ("k1", "active")]));
 });
+
+contract!(a_scheduled_key_is_published_then_replaced_or_activated, |db: Db| async move {
+    const EXPIRE: i64 = 100;
+    assert!(db.insert_first_signing_key(&signing_key("k1", NOW)).await.expect("k1"));
+    // Published as next (listed, so every daemon verifies with it), signing from NOW + 300.
+    let plan = |kid: &str, at: i64| SigningKeyRow { takes_over_at: at, ..signing_key(kid, NOW + 10) };
+    db.schedule_signing_key(&plan("n1", NOW + 300)).await.expect("schedule n1");
+    assert_eq!(ring(&db).await, pairs(&[("n1", "next"), ("k1", "active")]));
+    let n1 = db.signing_keys().await.expect("keys").into_iter().find(|k| k.kid == "n1").expect("n1");
+    assert_eq!((n1.created_at, n1.takes_over_at), (NOW + 10, NOW + 300));
+    // A second plan retires the first: one next key at a time.
+    db.schedule_signing_key(&plan("n2", NOW + 320)).await.expect("schedule n2");
+    assert_eq!(ring(&db).await, pairs(&[("n2", "next"), ("k1", "active")]));
+    // Its time comes: activated (by any daemon, twice is harmless), k1 verifies as previous.
+    let n2 = SigningKeyRow { takes_over_at: NOW + 320, ..signing_key("n2", NOW + 10) };
+    db.activate_signing_key(&n2, NOW + 320 - EXPIRE).await.expect("activate n2");
+    db.activate_signing_key(&n2, NOW + 321 - EXPIRE).await.expect("again");
+    assert_eq!(ring(&db).await, pairs(&[("n2", "active"), ("k1", "previous")]));
+    let n2 = db.signing_keys().await.expect("keys").into_iter().find(|k| k.kid == "n2").expect("n2");
+    assert_eq!(n2.takes_over_at, NOW + 320, "the moment it took over, kept by a second activation");
+    // Retirement counts from the take-over, not the creation: at NOW + 400 k1's tokens (signed
+    // until NOW + 320) may still live, so a rotation keeps it.
+    let k3 = SigningKeyRow { takes_over_at: NOW + 400, ..signing_key("k3", NOW + 400) };
+    db.rotate_signing_key(&k3, NOW + 400 - EXPIRE).await.expect("rotate to k3");
+    assert_eq!(ring(&db).await, pairs(&[("k3", "active"), ("n2", "previous"), ("k1", "previous")]));
+    // A plan pending when another key is activated at once is dropped.
+    db.schedule_signing_key(&plan("n4", NOW + 900)).await.expect("schedule n4");
+    let k5 = SigningKeyRow { takes_over_at: NOW + 500, ..signing_key("k5", NOW + 500) };
+    db.rotate_signing_key(&k5, NOW + 500 - EXPIRE).await.expect("rotate to k5");
+    // k1 retires (its successor n2 took over at NOW + 320, before the cut-off NOW + 400); n2,
+    // replaced only at NOW + 400, keeps verifying.
+    assert_eq!(ring(&db).await, pairs(&[("k5", "active"), ("k3", "previous"), ("n2", "previous")]));
+    let states: Vec<(String, String)> =
+        db.all_signing_keys().await.expect("all").iter().map(|k| (k.kid.clone(), k.state.to_string())).collect();
+    assert!(states.contains(&("n4".into(), "retired".into())) && states.contains(&("k1".into(), "retired".into())));
+});

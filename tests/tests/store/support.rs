@@ -287,6 +287,7 @@ pub fn signing_key(kid: &str, created_at: i64) -> SigningKeyRow {
         public_pem: format!("-----BEGIN PUBLIC KEY-----\n{kid}\n-----END PUBLIC KEY-----\n"),
         state: SigningKeyState::Active,
         created_at,
+        takes_over_at: created_at,
     }
 }
 

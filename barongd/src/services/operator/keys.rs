@@ -30,6 +30,7 @@ pub async fn list(app: &App) -> ServiceResult<Vec<SigningKeyInfo>> {
             algorithm: r.algorithm,
             state: r.state.to_string(),
             created_at: iso8601(r.created_at),
+            takes_over_at: (r.state != SigningKeyState::Previous).then(|| iso8601(r.takes_over_at)),
             warnings: Vec::new(),
         })
         .collect())
@@ -45,21 +46,38 @@ async fn info_with_warning(app: &App, kid: &str) -> ServiceResult<SigningKeyInfo
     Ok(info)
 }
 
-/// `keys rotate`: a fresh key of `algorithm`, or of the configured `jwt_algorithm`.
-pub async fn rotate(app: &App, algorithm: Option<JwtAlgorithm>) -> ServiceResult<SigningKeyInfo> {
+/// `keys rotate [--now]`: a fresh key of `algorithm`, or of the configured `jwt_algorithm`,
+/// published at once and signing after `jwt_key_activation_delay` (with `--now`, at once).
+pub async fn rotate(app: &App, algorithm: Option<JwtAlgorithm>, at_once: bool) -> ServiceResult<SigningKeyInfo> {
     let algorithm = algorithm.unwrap_or(app.config.jwt_algorithm);
-    let kid = app.tokens.rotate(&app.store, &app.sealer, algorithm, app.clock.now()).await?;
+    let (kid, at) = app.tokens.rotate(&app.store, &app.sealer, algorithm, app.clock.now(), at_once).await?;
     poller::catch_up(app).await;
-    tracing::info!(%kid, %algorithm, "signing key rotated by the operator");
+    tracing::info!(%kid, %algorithm, signs_from = %iso8601(at), "signing key rotated by the operator");
     info_with_warning(app, &kid).await
 }
 
-/// `keys activate KID`.
-pub async fn activate(app: &App, kid: &str) -> ServiceResult<SigningKeyInfo> {
-    app.tokens.activate(&app.store, &app.sealer, kid, app.clock.now()).await?;
+/// `keys activate KID [--now]`.
+pub async fn activate(app: &App, kid: &str, at_once: bool) -> ServiceResult<SigningKeyInfo> {
+    let at = app.tokens.activate(&app.store, &app.sealer, kid, app.clock.now(), at_once).await?;
     poller::catch_up(app).await;
-    tracing::info!(%kid, "signing key activated by the operator");
+    tracing::info!(%kid, signs_from = %iso8601(at), "signing key activated by the operator");
     info_with_warning(app, kid).await
+}
+
+/// Activates a published `next` key when its time comes, on whichever daemon sees it first, until
+/// `stop` turns true.
+pub async fn takeover_loop(app: std::sync::Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        match app.tokens.activate_due(&app.store, &app.sealer, app.clock.now()).await {
+            Ok(Some(_)) => poller::catch_up(&app).await,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "activating the next signing key failed; retrying"),
+        }
+    }
 }
 
 /// `keys import`: the PEM text and passphrase as barongctl read them (never logged).

@@ -44,6 +44,9 @@ impl std::fmt::Display for KeyRefusal {
 pub(super) struct LoadedKey {
     pub kid: String,
     pub algorithm: JwtAlgorithm,
+    pub state: SigningKeyState,
+    /// When it took over, or (a `next` key) takes over.
+    pub takes_over_at: i64,
     pub encoding: EncodingKey,
     pub decoding: DecodingKey,
     pub public_pem: String,
@@ -254,10 +257,11 @@ impl SigningKey {
             public_pem: self.public_pem()?,
             state,
             created_at: now,
+            takes_over_at: now,
         })
     }
 
-    pub fn loaded(&self, kid: String) -> Result<LoadedKey, String> {
+    pub fn loaded(&self, kid: String, state: SigningKeyState, takes_over_at: i64) -> Result<LoadedKey, String> {
         let fail = |e: &dyn std::fmt::Display| format!("signing key {kid}: {e}");
         let algorithm = self.algorithm();
         let mut jwk = self.public_jwk().map_err(|e| fail(&e))?;
@@ -285,7 +289,7 @@ impl SigningKey {
             m.insert("alg".into(), json!(algorithm.as_str()));
             m.insert("kid".into(), json!(kid));
         }
-        Ok(LoadedKey { kid, algorithm, encoding, decoding, public_pem: self.public_pem()?, jwk })
+        Ok(LoadedKey { kid, algorithm, state, takes_over_at, encoding, decoding, public_pem: self.public_pem()?, jwk })
     }
 }
 

@@ -73,21 +73,44 @@ impl Tokens {
         }
     }
 
-    /// Makes a fresh key of `algorithm` the active one. The previous key keeps verifying until the
-    /// tokens it signed have expired; every daemon picks the new key up from the change feed.
+    /// A fresh key of `algorithm`, published at once and signing after `activation_delay` (or at
+    /// once with `at_once`, or when the delay is 0): returns its kid and when it takes over. The
+    /// previous key keeps verifying until the tokens it signed have expired; every daemon picks the
+    /// change up from the change feed, and the first to see the time come activates it.
     pub async fn rotate(
         &self,
         store: &DynStore,
         sealer: &Sealer,
         algorithm: JwtAlgorithm,
         now: i64,
-    ) -> ServiceResult<String> {
+        at_once: bool,
+    ) -> ServiceResult<(String, i64)> {
         self.refuse_when_pinned(None)?;
         let key = SigningKey::generate_blocking(algorithm).await.map_err(internal)?;
-        let row = key.row(sealer, SigningKeyState::Active, now).map_err(internal)?;
-        store.rotate_signing_key(&row, now - self.expire).await?;
+        let mut row = key.row(sealer, SigningKeyState::Active, now).map_err(internal)?;
+        row.takes_over_at = if at_once { now } else { now + self.activation_delay };
+        if row.takes_over_at <= now {
+            store.rotate_signing_key(&row, now - self.expire).await?;
+        } else {
+            store.schedule_signing_key(&row).await?;
+        }
         self.reload(store, sealer).await.map_err(internal)?;
-        Ok(row.kid)
+        Ok((row.kid, row.takes_over_at))
+    }
+
+    /// Activates the `next` key whose time has come, if any (every daemon asks every second; the
+    /// first one to see it does it, the others find it done). Returns its kid.
+    pub async fn activate_due(&self, store: &DynStore, sealer: &Sealer, now: i64) -> ServiceResult<Option<String>> {
+        let due = self.scheduled().filter(|k| k.takes_over_at <= now);
+        let Some(due) = due else { return Ok(None) };
+        let row =
+            store.all_signing_keys().await?.into_iter().find(|r| r.kid == due.kid && r.state == SigningKeyState::Next);
+        if let Some(row) = row {
+            store.activate_signing_key(&row, now - self.expire).await?;
+            tracing::info!(kid = %row.kid, "the published next signing key signs from now on");
+        }
+        self.reload(store, sealer).await.map_err(internal)?;
+        Ok(Some(due.kid.clone()))
     }
 
     /// Adds an operator's private key (PEM; `passphrase` opens an encrypted PKCS#8 one) to the
@@ -114,6 +137,7 @@ impl Tokens {
         let already_present = store_has(store, &row.kid).await?;
         if activate {
             self.refuse_when_pinned(Some(&row.kid))?;
+            let row = SigningKeyRow { takes_over_at: now, ..row.clone() };
             store.activate_signing_key(&row, now - self.expire).await?;
         } else if !already_present {
             store.add_signing_key(&row).await?;
@@ -137,9 +161,18 @@ impl Tokens {
         })
     }
 
-    /// Makes the stored key `kid` the signing key on every daemon; the active one stays
-    /// verify-only as `previous` until its tokens expire.
-    pub async fn activate(&self, store: &DynStore, sealer: &Sealer, kid: &str, now: i64) -> ServiceResult<()> {
+    /// Makes the stored key `kid` the signing key on every daemon, once it has been published for
+    /// `activation_delay` (a retired key is published again first), or at once with `at_once`.
+    /// The active one stays verify-only as `previous` until its tokens expire. Returns when the
+    /// key takes over.
+    pub async fn activate(
+        &self,
+        store: &DynStore,
+        sealer: &Sealer,
+        kid: &str,
+        now: i64,
+        at_once: bool,
+    ) -> ServiceResult<i64> {
         self.refuse_when_pinned(Some(kid))?;
         let row = store
             .all_signing_keys()
@@ -147,8 +180,19 @@ impl Tokens {
             .into_iter()
             .find(|r| r.kid == kid)
             .ok_or_else(|| ServiceError::not_found("keys.not_found"))?;
-        store.activate_signing_key(&row, now - self.expire).await?;
-        self.reload(store, sealer).await.map_err(internal)
+        let published_since = if row.state == SigningKeyState::Retired { now } else { row.created_at };
+        let takes_over_at = if at_once { now } else { now.max(published_since + self.activation_delay) };
+        let row = SigningKeyRow { takes_over_at, ..row };
+        if row.state == SigningKeyState::Active {
+            return Ok(row.takes_over_at.min(now));
+        }
+        if takes_over_at <= now {
+            store.activate_signing_key(&row, now - self.expire).await?;
+        } else {
+            store.schedule_signing_key(&row).await?;
+        }
+        self.reload(store, sealer).await.map_err(internal)?;
+        Ok(takes_over_at)
     }
 
     /// A published key's public half (the active one when `kid` is none) in `format`; `jwks`

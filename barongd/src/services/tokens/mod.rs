@@ -31,6 +31,8 @@ pub const JWKS_KID: &str = "jwks_kid";
 pub struct Tokens {
     keys: Arc<RwLock<Vec<Arc<LoadedKey>>>>,
     expire: i64,
+    /// How long a new key is published before it signs (`jwt_key_activation_delay`).
+    activation_delay: i64,
     /// The kid of `JWT_PRIVATE_KEY_PATH`'s key: it is made active at every start, and the
     /// operator cannot activate or rotate to another while it is set.
     pinned: Option<String>,
@@ -41,22 +43,27 @@ impl Tokens {
     /// P-256 or Ed25519) is made the active key, added to the ring when absent, at every start, as
     /// Barong signed with that file. Without it the ring decides: the first key (of `algorithm`)
     /// is created when there is none, and when the active key's algorithm is not `algorithm` (the
-    /// setting changed), a fresh key of `algorithm` takes over; the old one verifies until its
-    /// tokens expire, as after any rotation.
+    /// setting changed), a fresh key of `algorithm` is published and takes over after
+    /// `activation_delay` (unless one is already on its way); the old one verifies until its
+    /// tokens expire, as after any rotation. A `next` key whose time came while no daemon ran
+    /// takes over at once.
     pub async fn load(
         store: &DynStore,
         sealer: &Sealer,
         pinned_pem: Option<zeroize::Zeroizing<String>>,
         algorithm: JwtAlgorithm,
         expire: i64,
+        activation_delay: i64,
         now: i64,
     ) -> Result<Self, String> {
         if let Some(pem) = pinned_pem {
             let key = SigningKey::import(&pem, None).map_err(|e| format!("JWT_PRIVATE_KEY_PATH: {e}"))?;
-            let row = keyring::stored_or_new(store, sealer, &key, SigningKeyState::Active, now).await?;
+            let mut row = keyring::stored_or_new(store, sealer, &key, SigningKeyState::Active, now).await?;
+            row.takes_over_at = now;
             store.activate_signing_key(&row, now - expire).await.map_err(|e| e.to_string())?;
             let rows = store.signing_keys().await.map_err(|e| e.to_string())?;
-            let tokens = Tokens { keys: Arc::new(RwLock::new(ring(rows, sealer)?)), expire, pinned: Some(row.kid) };
+            let keys = Arc::new(RwLock::new(ring(rows, sealer)?));
+            let tokens = Tokens { keys, expire, activation_delay, pinned: Some(row.kid) };
             let kid = tokens.pinned.as_deref().unwrap_or_default();
             tracing::info!(%kid, algorithm = %key.algorithm(), "JWT_PRIVATE_KEY_PATH: this key signs");
             if key.algorithm() != algorithm {
@@ -78,16 +85,19 @@ impl Tokens {
                 .map_err(|e| e.to_string())?;
             rows = store.signing_keys().await.map_err(|e| e.to_string())?;
         }
-        let tokens = Tokens { keys: Arc::new(RwLock::new(ring(rows, sealer)?)), expire, pinned: None };
+        let tokens =
+            Tokens { keys: Arc::new(RwLock::new(ring(rows, sealer)?)), expire, activation_delay, pinned: None };
+        tokens.activate_due(store, sealer, now).await.map_err(|e| e.to_string())?;
         let active = tokens.active().map_err(|_| "no active signing key in the database".to_string())?;
-        if active.algorithm != algorithm {
-            let kid = tokens.rotate(store, sealer, algorithm, now).await.map_err(|e| e.to_string())?;
+        if active.algorithm != algorithm && tokens.scheduled().is_none_or(|k| k.algorithm != algorithm) {
+            let (kid, at) = tokens.rotate(store, sealer, algorithm, now, false).await.map_err(|e| e.to_string())?;
             tracing::info!(
                 from = %active.algorithm,
                 to = %algorithm,
                 %kid,
-                "jwt_algorithm differs from the active signing key: a fresh key signs from now on, \
-                 the old one verifies until its tokens expire"
+                signs_from = %crate::services::clock::iso8601(at),
+                "jwt_algorithm differs from the active signing key: a fresh key is published and signs from \
+                 signs_from on, the old one verifies until its tokens expire"
             );
         }
         Ok(tokens)
@@ -118,7 +128,16 @@ impl Tokens {
 
     fn active(&self) -> ServiceResult<Arc<LoadedKey>> {
         let keys = self.keys.read().map_err(|_| ServiceError::internal("key ring lock poisoned"))?;
-        keys.first().cloned().ok_or_else(|| ServiceError::internal("no signing key"))
+        keys.first()
+            .filter(|k| k.state == SigningKeyState::Active)
+            .cloned()
+            .ok_or_else(|| ServiceError::internal("no signing key"))
+    }
+
+    /// The key published as `next`, if any.
+    fn scheduled(&self) -> Option<Arc<LoadedKey>> {
+        let keys = self.keys.read().ok()?;
+        keys.iter().find(|k| k.state == SigningKeyState::Next).cloned()
     }
 
     /// Whether a key is loaded to sign with (readiness).
@@ -265,6 +284,7 @@ impl Tokens {
 /// Opens the private halves; the active key comes first: it signs, the others only verify until
 /// their tokens expire.
 fn ring(mut rows: Vec<SigningKeyRow>, sealer: &Sealer) -> Result<Vec<Arc<LoadedKey>>, String> {
+    // (Newest first otherwise: a `next` key follows the active one in the JWKS.)
     let mut keys = Vec::new();
     rows.sort_by_key(|r| r.state != SigningKeyState::Active);
     for r in rows {
@@ -282,7 +302,7 @@ fn ring(mut rows: Vec<SigningKeyRow>, sealer: &Sealer) -> Result<Vec<Arc<LoadedK
                 key.algorithm()
             ));
         }
-        keys.push(Arc::new(key.loaded(r.kid)?));
+        keys.push(Arc::new(key.loaded(r.kid, r.state, r.takes_over_at)?));
     }
     Ok(keys)
 }

@@ -14,8 +14,13 @@ fn key(algorithm: JwtAlgorithm) -> SigningKey {
 
 /// A ring without a database: kids `k0`, `k1`, ... in order, the first one active.
 fn ring_of(keys: &[&SigningKey]) -> Tokens {
-    let loaded = keys.iter().enumerate().map(|(i, k)| Arc::new(k.loaded(format!("k{i}")).expect("loads"))).collect();
-    Tokens { keys: Arc::new(RwLock::new(loaded)), expire: 3600, pinned: None }
+    let state = |i: usize| if i == 0 { SigningKeyState::Active } else { SigningKeyState::Previous };
+    let loaded = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| Arc::new(k.loaded(format!("k{i}"), state(i), NOW).expect("loads")))
+        .collect();
+    Tokens { keys: Arc::new(RwLock::new(loaded)), expire: 3600, activation_delay: 0, pinned: None }
 }
 
 fn claims() -> Claims {
@@ -178,17 +183,17 @@ async fn load_rotates_once_when_the_configured_algorithm_changes() {
     let algorithms = |t: &Tokens| -> Vec<String> {
         t.jwks()["keys"].as_array().map(|a| a.iter().map(|k| k["alg"].to_string()).collect()).unwrap_or_default()
     };
-    let first = Tokens::load(&store, &sealer, None, JwtAlgorithm::EdDsa, 3600, NOW).await.expect("loads");
+    let first = Tokens::load(&store, &sealer, None, JwtAlgorithm::EdDsa, 3600, 0, NOW).await.expect("loads");
     assert_eq!(algorithms(&first), ["\"EdDSA\""]);
     let old = first.sign(claims(), NOW).expect("signs");
-    let second = Tokens::load(&store, &sealer, None, JwtAlgorithm::Es256, 3600, NOW + 10).await.expect("loads");
+    let second = Tokens::load(&store, &sealer, None, JwtAlgorithm::Es256, 3600, 0, NOW + 10).await.expect("loads");
     assert_eq!(algorithms(&second), ["\"ES256\"", "\"EdDSA\""]);
     assert!(second.verify(&old, "session", NOW + 20).is_ok(), "the old key verifies until its tokens expire");
     assert_eq!(header_of(&second.sign(claims(), NOW + 20).expect("signs"))["alg"], "ES256");
-    let third = Tokens::load(&store, &sealer, None, JwtAlgorithm::Es256, 3600, NOW + 30).await.expect("loads");
+    let third = Tokens::load(&store, &sealer, None, JwtAlgorithm::Es256, 3600, 0, NOW + 30).await.expect("loads");
     assert_eq!(third.jwks(), second.jwks(), "no second rotation");
     // An operator rotation with an explicit algorithm.
-    third.rotate(&store, &sealer, JwtAlgorithm::Rs256, NOW + 40).await.expect("rotates");
+    third.rotate(&store, &sealer, JwtAlgorithm::Rs256, NOW + 40, true).await.expect("rotates");
     assert_eq!(algorithms(&third), ["\"RS256\"", "\"ES256\"", "\"EdDSA\""]);
     let rows = store.signing_keys().await.expect("rows");
     let stored: Vec<(&str, &str)> = rows.iter().map(|r| (r.algorithm.as_str(), r.state.as_str())).collect();
@@ -210,10 +215,10 @@ async fn the_pinned_key_signs_at_every_start_whatever_the_ring_or_the_setting() 
     let p256 = p256::SecretKey::random(&mut rand::rngs::OsRng);
     let pem = || Some(Zeroizing::new(p256.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string()));
     // Unpinned first: a key of the setting.
-    let free = Tokens::load(&store, &sealer, None, JwtAlgorithm::EdDsa, 3600, NOW).await.expect("loads");
+    let free = Tokens::load(&store, &sealer, None, JwtAlgorithm::EdDsa, 3600, 0, NOW).await.expect("loads");
     assert_eq!(free.jwks()["keys"][0]["alg"], "EdDSA");
     // Pinned, with another algorithm configured: the file's key signs, nothing is rotated away.
-    let pinned = Tokens::load(&store, &sealer, pem(), JwtAlgorithm::EdDsa, 3600, NOW + 10).await.expect("loads");
+    let pinned = Tokens::load(&store, &sealer, pem(), JwtAlgorithm::EdDsa, 3600, 0, NOW + 10).await.expect("loads");
     let jwks = pinned.jwks();
     assert_eq!((jwks["keys"][0]["alg"].as_str(), jwks["keys"][1]["alg"].as_str()), (Some("ES256"), Some("EdDSA")));
     let kid = pinned.pinned().expect("pinned").to_string();
@@ -222,19 +227,19 @@ async fn the_pinned_key_signs_at_every_start_whatever_the_ring_or_the_setting() 
     let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&p256.public_key(), false);
     assert_eq!(jwks["keys"][0]["x"].as_str(), point.x().map(|x| B64.encode(x)).as_deref(), "the imported key");
     // Rotation and activation of another key are refused while pinned.
-    let refused = pinned.rotate(&store, &sealer, JwtAlgorithm::Rs256, NOW + 20).await.expect_err("refused");
+    let refused = pinned.rotate(&store, &sealer, JwtAlgorithm::Rs256, NOW + 20, true).await.expect_err("refused");
     assert!(refused.key().starts_with("keys.pinned: unset JWT_PRIVATE_KEY_PATH first"), "{}", refused.key());
     let other = jwks["keys"][1]["kid"].as_str().expect("kid").to_string();
-    let refused = pinned.activate(&store, &sealer, &other, NOW + 20).await.expect_err("refused");
+    let refused = pinned.activate(&store, &sealer, &other, NOW + 20, true).await.expect_err("refused");
     assert!(refused.key().starts_with("keys.pinned"), "{}", refused.key());
     // Without the pin (and the setting matching the key) the ring decides: the operator
     // activates the other key...
-    let free = Tokens::load(&store, &sealer, None, JwtAlgorithm::Es256, 3600, NOW + 30).await.expect("loads");
+    let free = Tokens::load(&store, &sealer, None, JwtAlgorithm::Es256, 3600, 0, NOW + 30).await.expect("loads");
     assert_eq!(free.jwks()["keys"][0]["kid"], kid.as_str(), "unpinned, the active key stays");
-    free.activate(&store, &sealer, &other, NOW + 40).await.expect("activates");
+    free.activate(&store, &sealer, &other, NOW + 40, true).await.expect("activates");
     assert_eq!(free.jwks()["keys"][0]["kid"], other.as_str());
     // ...and the next pinned start makes the file's key active again, without a second copy.
-    let again = Tokens::load(&store, &sealer, pem(), JwtAlgorithm::EdDsa, 3600, NOW + 50).await.expect("loads");
+    let again = Tokens::load(&store, &sealer, pem(), JwtAlgorithm::EdDsa, 3600, 0, NOW + 50).await.expect("loads");
     assert_eq!(again.jwks()["keys"][0]["kid"], kid.as_str());
     let all = store.all_signing_keys().await.expect("rows");
     assert_eq!(all.iter().filter(|r| r.kid == kid).count(), 1);
@@ -248,7 +253,7 @@ async fn import_checks_the_key_and_reports_one_already_there() {
     let dir = tempfile::tempdir().expect("tmp");
     let store = fresh_store(&dir).await;
     let sealer = Sealer::from_key(&[7u8; 32]);
-    let tokens = Tokens::load(&store, &sealer, None, JwtAlgorithm::EdDsa, 3600, NOW).await.expect("loads");
+    let tokens = Tokens::load(&store, &sealer, None, JwtAlgorithm::EdDsa, 3600, 0, NOW).await.expect("loads");
     let first = tokens.jwks()["keys"][0]["kid"].as_str().expect("kid").to_string();
     let rsa = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("rsa");
     let pkcs1 = || Zeroizing::new(rsa.to_pkcs1_pem(LineEnding::LF).expect("pkcs1").to_string());
@@ -341,7 +346,7 @@ fn otp_signatures_never_pass_as_session_tokens() {
     let no_typ = jsonwebtoken::encode(
         &Header { kid: kid.as_str().map(str::to_string), typ: None, ..Header::new(Algorithm::RS256) },
         &claims_with_defaults(&tokens),
-        &k.loaded("k0".into()).expect("loads").encoding,
+        &k.loaded("k0".into(), SigningKeyState::Active, NOW).expect("loads").encoding,
     )
     .expect("signs");
     assert!(tokens.verify(&no_typ, "session", NOW).is_ok());
