@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use common::jwt::JwtAlgorithm;
 
 use crate::config::operability::{LogFormat, MetricsListen};
+use crate::config::production::Mode;
 use crate::config::proxies::Proxies;
 use crate::config::settings::{
     Argon2Settings, Config, MailThrottleSettings, MailerSettings, StateTrigger, ThrottleSettings,
@@ -17,6 +18,7 @@ use crate::config::values::{
 impl Default for Config {
     fn default() -> Self {
         Config {
+            mode: Mode::Development,
             listen: Listen(std::net::SocketAddr::from(([127, 0, 0, 1], 3000))),
             data_dir: "./data".into(),
             database_url: Secret::default(),

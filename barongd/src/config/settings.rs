@@ -11,6 +11,7 @@ use crate::config::amqp::EventApi;
 use crate::config::limits::{BodySettings, DeniedAuditSettings, RotationSettings};
 use crate::config::management::ManagementApiSettings;
 use crate::config::operability::{LogFormat, MetricsListen};
+use crate::config::production::Mode;
 use crate::config::proxies::Proxies;
 use crate::config::values::{
     CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret,
@@ -22,6 +23,9 @@ use crate::config::values::{
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     // --- where the daemon runs ------------------------------------------------------------
+    /// `development` (default: development-only settings are one start-up warning) or
+    /// `production` (they stop start-up; also `barongd --production`), `BARONG_MODE`.
+    pub mode: Mode,
     /// Address the HTTP API listens on (`--listen`, `BARONG_LISTEN`).
     pub listen: Listen,
     /// Data directory: database (SQLite default), keys, outbox, uploads, admin socket.

@@ -41,6 +41,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014_master_key_rotation.sql"),
     migration!(15, "0015_user_info_changes.sql"),
     migration!(16, "0016_nonce_partitions.sql"),
+    migration!(17, "0017_master_key_fingerprint.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]
