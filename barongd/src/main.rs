@@ -244,7 +244,7 @@ async fn run(config: Config) -> Result<(), Failure> {
     let key_file = data_dir.join("keys").join(master_key::files::CURRENT);
     let (sealer, key_source) =
         fingerprint::load(&store, master.as_deref(), &key_file).await.map_err(Failure::Setup)?;
-    let rotation = RotationRuntime::new(data_dir.join("keys"), key_source.from_env());
+    let rotation = RotationRuntime::new(data_dir.join("keys"), key_source.is_env());
     let resume_rotation = master_key::recover(&store, &sealer, &rotation).await.map_err(Failure::Setup)?;
     fingerprint::verify(&store, &sealer, &key_source, clock.now()).await.map_err(Failure::Setup)?;
     seeds::seed_first_start(&store, clock.now()).await.map_err(Failure::Setup)?;

@@ -6,13 +6,12 @@ use std::collections::BTreeMap;
 use common::jwt::JwtAlgorithm;
 
 use crate::config::operability::{LogFormat, MetricsListen};
-use crate::config::production::Mode;
 use crate::config::proxies::Proxies;
 use crate::config::settings::{
     Argon2Settings, Config, MailThrottleSettings, MailerSettings, StateTrigger, ThrottleSettings,
 };
 use crate::config::values::{
-    CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret,
+    CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, Mode, PhoneVerification, Secret,
 };
 
 impl Default for Config {

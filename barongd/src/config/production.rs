@@ -4,21 +4,9 @@
 //! to set instead. In the default `development` mode the same findings are one start-up warning,
 //! so a deployment that forgot the mode still says what it runs on.
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::settings::Config;
+pub use crate::config::values::Mode;
 use crate::config::values::{MailTransport, PhoneVerification};
-
-/// `mode:` of the configuration.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Development defaults run, with one warning listing them.
-    #[default]
-    Development,
-    /// Development defaults are refused at start (exit 2).
-    Production,
-}
 
 /// One development default in effect: the key, what it does now, what to set instead.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,10 +11,9 @@ use crate::config::amqp::EventApi;
 use crate::config::limits::{BodySettings, DeniedAuditSettings, RotationSettings};
 use crate::config::management::ManagementApiSettings;
 use crate::config::operability::{LogFormat, MetricsListen};
-use crate::config::production::Mode;
 use crate::config::proxies::Proxies;
 use crate::config::values::{
-    CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret,
+    CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, Mode, PhoneVerification, Secret,
 };
 
 /// The whole configuration file. Unknown keys are an error, so a typo never silently falls back

@@ -78,8 +78,8 @@ pub fn key_id(key: &[u8; 32]) -> String {
 /// A fresh random master key, as hex (what `BARONG_MASTER_KEY` and key files hold).
 pub fn new_key_hex() -> zeroize::Zeroizing<String> {
     let mut key = zeroize::Zeroizing::new([0u8; 32]);
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, key.as_mut());
-    zeroize::Zeroizing::new(hex::encode(key.as_ref()))
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key[..]);
+    zeroize::Zeroizing::new(hex::encode(&key[..]))
 }
 
 /// Writes a fresh master key to `path` (0600, never over an existing file).

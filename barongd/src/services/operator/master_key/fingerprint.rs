@@ -19,7 +19,7 @@ pub enum KeySource {
 }
 
 impl KeySource {
-    pub fn from_env(&self) -> bool {
+    pub fn is_env(&self) -> bool {
         *self == KeySource::Env
     }
 }
