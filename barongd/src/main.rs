@@ -165,7 +165,10 @@ fn new_master_key(out: Option<&Path>) -> ExitCode {
     match out {
         None => println!("{}", *seal::new_key_hex()),
         Some(path) => match seal::write_new_key_file(path) {
-            Ok(()) => eprintln!("barongd: new master key written to {} (0600); back it up apart from the database", path.display()),
+            Ok(()) => eprintln!(
+                "barongd: new master key written to {} (0600); back it up apart from the database",
+                path.display()
+            ),
             Err(e) => {
                 eprintln!("barongd: {e}");
                 return ExitCode::from(2);
@@ -242,8 +245,7 @@ async fn run(config: Config) -> Result<(), Failure> {
     // After the database: whether a key may be made, and whether it is this database's, depend on it.
     let master = std::env::var("BARONG_MASTER_KEY").ok();
     let key_file = data_dir.join("keys").join(master_key::files::CURRENT);
-    let (sealer, key_source) =
-        fingerprint::load(&store, master.as_deref(), &key_file).await.map_err(Failure::Setup)?;
+    let (sealer, key_source) = fingerprint::load(&store, master.as_deref(), &key_file).await.map_err(Failure::Setup)?;
     let rotation = RotationRuntime::new(data_dir.join("keys"), key_source.is_env());
     let resume_rotation = master_key::recover(&store, &sealer, &rotation).await.map_err(Failure::Setup)?;
     fingerprint::verify(&store, &sealer, &key_source, clock.now()).await.map_err(Failure::Setup)?;

@@ -63,7 +63,11 @@ pub fn findings(c: &Config) -> Vec<Finding> {
     };
     if c.frontend_url.is_empty() {
         if c.domain == "barong.io" {
-            add("domain", "email links go to https://barong.io".into(), "set frontend_url (or domain) to your front-end");
+            add(
+                "domain",
+                "email links go to https://barong.io".into(),
+                "set frontend_url (or domain) to your front-end",
+            );
         }
     } else if let Some(problem) = local_url(&c.frontend_url) {
         add(
@@ -103,11 +107,15 @@ pub fn findings(c: &Config) -> Vec<Finding> {
         );
     }
     let argon = &c.argon2;
-    if argon.memory_kib < ARGON2_MIN_MEMORY_KIB || u64::from(argon.memory_kib) * u64::from(argon.iterations) < ARGON2_MIN_WORK
+    if argon.memory_kib < ARGON2_MIN_MEMORY_KIB
+        || u64::from(argon.memory_kib) * u64::from(argon.iterations) < ARGON2_MIN_WORK
     {
         add(
             "argon2",
-            format!("memory_kib {} with iterations {} makes password hashes cheap to guess", argon.memory_kib, argon.iterations),
+            format!(
+                "memory_kib {} with iterations {} makes password hashes cheap to guess",
+                argon.memory_kib, argon.iterations
+            ),
             "remove argon2: (19456 KiB, 2 iterations) or raise it",
         );
     }

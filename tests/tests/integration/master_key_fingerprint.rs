@@ -39,45 +39,53 @@ fn mismatch(source: &str, got: &str, expected: &str) -> String {
     )
 }
 
-both!(a_wrong_master_key_is_named_at_start, per_backend = |backend| async move {
-    let Some(mut srv) = TestServer::spawn(backend).await else { return };
-    let right = srv.master_key();
-    assert_eq!(recorded(&srv).await, [fingerprint(&right)], "recorded at the first start");
-    srv.kill();
+both!(
+    a_wrong_master_key_is_named_at_start,
+    per_backend = |backend| async move {
+        let Some(mut srv) = TestServer::spawn(backend).await else { return };
+        let right = srv.master_key();
+        assert_eq!(recorded(&srv).await, [fingerprint(&right)], "recorded at the first start");
+        srv.kill();
 
-    let (code, err) = start_again(&srv, &[("BARONG_MASTER_KEY", WRONG_KEY)]);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains(&mismatch("BARONG_MASTER_KEY", WRONG_KEY, &right)), "{err}");
-    assert!(!err.contains(WRONG_KEY) && !err.contains(&right), "no key in the message: {err}");
+        let (code, err) = start_again(&srv, &[("BARONG_MASTER_KEY", WRONG_KEY)]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(&mismatch("BARONG_MASTER_KEY", WRONG_KEY, &right)), "{err}");
+        assert!(!err.contains(WRONG_KEY) && !err.contains(&right), "no key in the message: {err}");
 
-    let key_file = srv.data_dir.join("keys/master.key");
-    std::fs::write(&key_file, WRONG_KEY).expect("wrong key file");
-    let (code, err) = start_again(&srv, &[]);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains(&mismatch(&key_file.display().to_string(), WRONG_KEY, &right)), "{err}");
+        let key_file = srv.data_dir.join("keys/master.key");
+        std::fs::write(&key_file, WRONG_KEY).expect("wrong key file");
+        let (code, err) = start_again(&srv, &[]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(&mismatch(&key_file.display().to_string(), WRONG_KEY, &right)), "{err}");
 
-    std::fs::write(&key_file, &right).expect("right key file");
-    srv.restart();
-    operator_user(&srv, "after@example.com");
-});
+        std::fs::write(&key_file, &right).expect("right key file");
+        srv.restart();
+        operator_user(&srv, "after@example.com");
+    }
+);
 
-both!(an_upgraded_database_adopts_only_a_key_that_opens_its_values, per_backend = |backend| async move {
-    let Some(mut srv) = TestServer::spawn(backend).await else { return };
-    let right = srv.master_key();
-    // As before this version: sealed values (the signing key), no fingerprint.
-    srv.sql("DELETE FROM master_key_fingerprint").await;
-    srv.kill();
-    let (code, err) = start_again(&srv, &[("BARONG_MASTER_KEY", WRONG_KEY)]);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(
-        err.contains(&format!("this master key (fingerprint {}) is not the one this database", fingerprint(WRONG_KEY)))
-            && err.contains("does not open signing_keys.private_sealed"),
-        "{err}"
-    );
-    assert!(recorded(&srv).await.is_empty(), "a wrong key is not adopted");
-    srv.restart();
-    assert_eq!(recorded(&srv).await, [fingerprint(&right)], "the key that opens the values is adopted");
-});
+both!(
+    an_upgraded_database_adopts_only_a_key_that_opens_its_values,
+    per_backend = |backend| async move {
+        let Some(mut srv) = TestServer::spawn(backend).await else { return };
+        let right = srv.master_key();
+        // As before this version: sealed values (the signing key), no fingerprint.
+        srv.sql("DELETE FROM master_key_fingerprint").await;
+        srv.kill();
+        let (code, err) = start_again(&srv, &[("BARONG_MASTER_KEY", WRONG_KEY)]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains(&format!(
+                "this master key (fingerprint {}) is not the one this database",
+                fingerprint(WRONG_KEY)
+            )) && err.contains("does not open signing_keys.private_sealed"),
+            "{err}"
+        );
+        assert!(recorded(&srv).await.is_empty(), "a wrong key is not adopted");
+        srv.restart();
+        assert_eq!(recorded(&srv).await, [fingerprint(&right)], "the key that opens the values is adopted");
+    }
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgresql_without_a_master_key_refuses_and_writes_none() {
@@ -182,22 +190,25 @@ async fn a_backup_restored_without_its_key_is_refused() {
     .await;
 }
 
-both!(a_rotation_moves_the_fingerprint_and_restarts, per_backend = |backend| async move {
-    let Some(mut srv) = TestServer::spawn(backend).await else { return };
-    operator_user(&srv, "rotated@example.com");
-    let old = srv.master_key();
-    let done = ctl_json(&srv, &["keys", "rotate-master", "--yes", "--wait"]);
-    assert_eq!(done["state"], "finished", "{done}");
-    let new = srv.master_key();
-    assert_ne!(new, old);
-    assert_eq!(recorded(&srv).await, [fingerprint(&new)], "moved when the rotation finished");
-    srv.restart();
-    operator_user(&srv, "after-rotation@example.com");
-    srv.kill();
-    // The old key (a backup of it restored by mistake) is named as not this database's.
-    std::fs::write(srv.data_dir.join("keys/master.key"), &old).expect("old key");
-    let (code, err) = start_again(&srv, &[]);
-    assert_eq!(code, Some(2), "{err}");
-    let file = srv.data_dir.join("keys/master.key").display().to_string();
-    assert!(err.contains(&mismatch(&file, &old, &new)), "{err}");
-});
+both!(
+    a_rotation_moves_the_fingerprint_and_restarts,
+    per_backend = |backend| async move {
+        let Some(mut srv) = TestServer::spawn(backend).await else { return };
+        operator_user(&srv, "rotated@example.com");
+        let old = srv.master_key();
+        let done = ctl_json(&srv, &["keys", "rotate-master", "--yes", "--wait"]);
+        assert_eq!(done["state"], "finished", "{done}");
+        let new = srv.master_key();
+        assert_ne!(new, old);
+        assert_eq!(recorded(&srv).await, [fingerprint(&new)], "moved when the rotation finished");
+        srv.restart();
+        operator_user(&srv, "after-rotation@example.com");
+        srv.kill();
+        // The old key (a backup of it restored by mistake) is named as not this database's.
+        std::fs::write(srv.data_dir.join("keys/master.key"), &old).expect("old key");
+        let (code, err) = start_again(&srv, &[]);
+        assert_eq!(code, Some(2), "{err}");
+        let file = srv.data_dir.join("keys/master.key").display().to_string();
+        assert!(err.contains(&mismatch(&file, &old, &new)), "{err}");
+    }
+);

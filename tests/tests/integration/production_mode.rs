@@ -45,7 +45,8 @@ fn closed_port() -> u16 {
 
 /// A configuration with no development default, as YAML lines; `changes` replace (or add) keys.
 fn config(smtp_port: u16, changes: &[(&str, &str)]) -> String {
-    let mailer = format!("{{transport: smtp, smtp_url: \"smtp://127.0.0.1:{smtp_port}\", from: noreply@exchange.example}}");
+    let mailer =
+        format!("{{transport: smtp, smtp_url: \"smtp://127.0.0.1:{smtp_port}\", from: noreply@exchange.example}}");
     let mut keys: Vec<(&str, String)> = vec![
         ("frontend_url", "https://exchange.example".into()),
         ("phone_verification", "twilio_verify".into()),
@@ -65,8 +66,14 @@ fn config(smtp_port: u16, changes: &[(&str, &str)]) -> String {
     keys.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()
 }
 
-const ALL_DEFAULTS: [&str; 6] =
-    ["frontend_url", "phone_verification", "api_cors_origins", "session_cookie_secure", "mailer.transport", "mailer.from"];
+const ALL_DEFAULTS: [&str; 6] = [
+    "frontend_url",
+    "phone_verification",
+    "api_cors_origins",
+    "session_cookie_secure",
+    "mailer.transport",
+    "mailer.from",
+];
 
 #[test]
 fn production_mode_refuses_each_development_default_by_name() {
@@ -109,7 +116,8 @@ fn production_mode_refuses_each_development_default_by_name() {
     let with_flag: Vec<&str> = ["--production"].iter().chain(bare.iter()).copied().collect();
     std::fs::write(&cfg, "mode: production\n").expect("write");
     let in_file: Vec<&str> = ["--config", &path].iter().chain(bare.iter()).copied().collect();
-    for (args, env) in [(&with_flag, vec![]), (&in_file, vec![]), (&bare.to_vec(), vec![("BARONG_MODE", "production")])] {
+    for (args, env) in [(&with_flag, vec![]), (&in_file, vec![]), (&bare.to_vec(), vec![("BARONG_MODE", "production")])]
+    {
         let (code, _, err) = barongd_exit(args, &env);
         assert_eq!(code, Some(2), "{args:?} {env:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), ALL_DEFAULTS.len(), "{err}");
@@ -149,7 +157,10 @@ fn config_check_reports_the_same_findings() {
 // connection nor a mail, and a registration is queued and answered.
 both!(
     a_production_config_starts_and_serves,
-    config = config(closed_port(), &[("mode", "production"), ("argon2", "{memory_kib: 19456, iterations: 2, parallelism: 1}")]),
+    config = config(
+        closed_port(),
+        &[("mode", "production"), ("argon2", "{memory_kib: 19456, iterations: 2, parallelism: 1}")]
+    ),
     |srv: TestServer| async move {
         let logs = srv.logs();
         assert!(!logs.contains("development defaults"), "{logs}");

@@ -1,8 +1,6 @@
 //! KeyFingerprintStore (issue 14): the id of the master key a database is sealed under, recorded
 //! once (one winner when daemons race), found again, and moved by a finished rotation.
 
-use barongd::store::{KeyFingerprintStore, MasterKeyStore};
-
 use super::*;
 
 contract!(the_first_fingerprint_recorded_stays, |db: Db| async move {
