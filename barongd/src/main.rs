@@ -18,7 +18,7 @@ use barongd::services::identity::hash_slots::HashSlots;
 use barongd::services::identity::legacy_passwords::{self, LegacyPasswords};
 use barongd::services::identity::{captcha, passwords};
 use barongd::services::kyc::{sms, uploads};
-use barongd::services::operator::master_key::{self, RotationRuntime};
+use barongd::services::operator::master_key::{self, RotationRuntime, fingerprint};
 use barongd::services::operator::seeds;
 use barongd::services::{App, clock, seal, tokens};
 use barongd::{config, http, redact, store};
@@ -43,6 +43,9 @@ struct Cli {
     /// sqlite://PATH or postgres://USER@HOST/DB.
     #[arg(long)]
     database_url: Option<String>,
+    /// Refuse to start on development-only settings (the same as `mode: production`).
+    #[arg(long, global = true)]
+    production: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -53,6 +56,21 @@ enum Command {
     Config {
         #[command(subcommand)]
         action: ConfigAction,
+    },
+    /// Master-key tools.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysAction {
+    /// Make a new random master key: printed for BARONG_MASTER_KEY, or written to a new 0600 file.
+    NewMaster {
+        /// Write the key to this file (created 0600; an existing file is never replaced).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -68,6 +86,9 @@ enum ConfigAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Keys { action: KeysAction::NewMaster { out } }) = &cli.command {
+        return new_master_key(out.as_deref());
+    }
     let flags = config::load::Overrides {
         config: cli.config.clone(),
         listen: cli.listen.clone(),
@@ -75,7 +96,7 @@ fn main() -> ExitCode {
         database_url: cli.database_url.clone(),
     };
     let strict = matches!(cli.command, Some(Command::Config { action: ConfigAction::Check { strict: true } }));
-    let config::load::Loaded { config, mut warnings } =
+    let config::load::Loaded { mut config, mut warnings } =
         match config::load::load_checked(&flags, &|k| std::env::var(k).ok(), strict) {
             Ok(l) => l,
             Err(e) => {
@@ -86,6 +107,21 @@ fn main() -> ExitCode {
     // Names only: the values of these variables (tokens, passwords) never reach the log.
     let names: Vec<String> = std::env::vars_os().map(|(k, _)| k.to_string_lossy().into_owned()).collect();
     warnings.extend(config::barong_env::ignored_line(&names));
+    if cli.production {
+        config.mode = config::production::Mode::Production;
+    }
+    match config::production::verdict(&config) {
+        config::production::Verdict::Clean => {}
+        // `config check` spells out each one; a start logs them in one line.
+        config::production::Verdict::Warn(_) if matches!(cli.command, Some(Command::Config { .. })) => {
+            warnings.extend(config::production::findings(&config).iter().map(|f| format!("development default: {f}")))
+        }
+        config::production::Verdict::Warn(line) => warnings.push(line),
+        config::production::Verdict::Refuse(lines) => {
+            lines.iter().for_each(|l| eprintln!("barongd: {l}"));
+            return ExitCode::from(2);
+        }
+    }
     if let Some(Command::Config { action: ConfigAction::Check { .. } }) = cli.command {
         warnings.iter().for_each(|w| eprintln!("barongd: warning: {w}"));
         // The Management API's keychain and scopes are part of the configuration to check.
@@ -122,6 +158,24 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// `barongd keys new-master`: needs no configuration, so it works before there is one.
+fn new_master_key(out: Option<&Path>) -> ExitCode {
+    match out {
+        None => println!("{}", *seal::new_key_hex()),
+        Some(path) => match seal::write_new_key_file(path) {
+            Ok(()) => eprintln!(
+                "barongd: new master key written to {} (0600); back it up apart from the database",
+                path.display()
+            ),
+            Err(e) => {
+                eprintln!("barongd: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    }
+    ExitCode::SUCCESS
 }
 
 /// Start-up failures: bad setup (exit 2) or a runtime failure (exit 1).
@@ -178,10 +232,6 @@ async fn run(config: Config) -> Result<(), Failure> {
     for dir in [&data_dir, &data_dir.join("keys"), &data_dir.join("outbox")] {
         tighten_dir(dir)?;
     }
-    let master = std::env::var("BARONG_MASTER_KEY").ok();
-    let sealer =
-        seal::Sealer::load(master.as_deref(), &data_dir.join("keys").join("master.key")).map_err(Failure::Setup)?;
-
     let db_url = config.database_url.expose().to_string();
     let database = redact::redact_url(&db_url);
     let store = store::open(&db_url, config.database_max_connections)
@@ -192,8 +242,13 @@ async fn run(config: Config) -> Result<(), Failure> {
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
-    let rotation = RotationRuntime::new(data_dir.join("keys"), master.is_some());
+    // After the database: whether a key may be made, and whether it is this database's, depend on it.
+    let master = std::env::var("BARONG_MASTER_KEY").ok();
+    let key_file = data_dir.join("keys").join(master_key::files::CURRENT);
+    let (sealer, key_source) = fingerprint::load(&store, master.as_deref(), &key_file).await.map_err(Failure::Setup)?;
+    let rotation = RotationRuntime::new(data_dir.join("keys"), key_source.is_env());
     let resume_rotation = master_key::recover(&store, &sealer, &rotation).await.map_err(Failure::Setup)?;
+    fingerprint::verify(&store, &sealer, &key_source, clock.now()).await.map_err(Failure::Setup)?;
     seeds::seed_first_start(&store, clock.now()).await.map_err(Failure::Setup)?;
 
     // Barong's key file: when set (and not empty), its key signs from every start on.

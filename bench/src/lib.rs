@@ -72,6 +72,16 @@ pub fn start_daemon_with(extra_config: &str, env: &[(&str, String)]) -> Daemon {
     let config = dir.path().join("bench.yml");
     std::fs::write(&config, format!("listen: 127.0.0.1:0\nlog_level: \"info,access=warn\"\n{extra_config}\n"))
         .expect("config");
+    // On PostgreSQL barongd makes no master key: the operator provides one, and so does the bench.
+    if !env.iter().any(|(k, _)| *k == "BARONG_MASTER_KEY") {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(data.join("keys")).expect("keys dir");
+        let made = Command::new(release_binary("barongd"))
+            .args(["keys", "new-master", "--out", &data.join("keys/master.key").display().to_string()])
+            .status()
+            .expect("barongd keys new-master");
+        assert!(made.success(), "barongd keys new-master failed");
+    }
     let mut child = Command::new(release_binary("barongd"))
         .args(["--config", &config.display().to_string(), "--data-dir", &data.display().to_string()])
         .env_remove("RUST_LOG")

@@ -30,7 +30,7 @@ pub use pg::{PgDatabase, pg_url};
 pub use private_pg::PrivatePg;
 pub use proxy::TcpProxy;
 pub use serde_json::{Value, json};
-pub use server::{Backend, Options, TEST_UA, TestServer};
+pub use server::{Backend, Options, TEST_UA, TestServer, provide_master_key};
 pub use vault_standin::{TOTP_MOUNT_UUID, VaultStandIn, vault_standin};
 
 /// The first `name=value` token found in a message (the JWT in an email link).

@@ -121,6 +121,11 @@ impl TestServer {
         };
         let database_url =
             if database_url.is_empty() { format!("sqlite://{}/barong.db", data_dir.display()) } else { database_url };
+        // On PostgreSQL barongd makes no master key (every daemon of a database needs the same
+        // one): the harness provides it, as an operator does, unless the test gives its own.
+        if backend == Backend::Postgres && !opts.env.iter().any(|(k, _)| k == "BARONG_MASTER_KEY") {
+            provide_master_key(&data_dir);
+        }
         let config_path = data_dir.with_extension("yml");
         // Cheap argon2 keeps the suite fast (unless a test sets its own); production defaults are
         // covered by unit tests and bench/.
@@ -301,6 +306,20 @@ impl TestServer {
         }
         None
     }
+}
+
+/// A random key in `<data_dir>/keys/master.key` (0600), unless one is there.
+pub fn provide_master_key(data_dir: &std::path::Path) {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let keys = data_dir.join("keys");
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&keys).expect("keys dir");
+    let path = keys.join("master.key");
+    if path.exists() {
+        return;
+    }
+    let key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).expect("key file");
+    std::io::Write::write_all(&mut f, key.as_bytes()).expect("write key");
 }
 
 impl TestServer {

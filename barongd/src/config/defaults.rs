@@ -11,12 +11,13 @@ use crate::config::settings::{
     Argon2Settings, Config, MailThrottleSettings, MailerSettings, StateTrigger, ThrottleSettings,
 };
 use crate::config::values::{
-    CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret,
+    CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, Mode, PhoneVerification, Secret,
 };
 
 impl Default for Config {
     fn default() -> Self {
         Config {
+            mode: Mode::Development,
             listen: Listen(std::net::SocketAddr::from(([127, 0, 0, 1], 3000))),
             data_dir: "./data".into(),
             database_url: Secret::default(),

@@ -14,6 +14,7 @@ pub mod load;
 pub mod management;
 pub mod management_file;
 pub mod operability;
+pub mod production;
 pub mod proxies;
 pub mod settings;
 pub mod values;

@@ -13,7 +13,7 @@ use crate::config::management::ManagementApiSettings;
 use crate::config::operability::{LogFormat, MetricsListen};
 use crate::config::proxies::Proxies;
 use crate::config::values::{
-    CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, PhoneVerification, Secret,
+    CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, Mode, PhoneVerification, Secret,
 };
 
 /// The whole configuration file. Unknown keys are an error, so a typo never silently falls back
@@ -22,6 +22,9 @@ use crate::config::values::{
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     // --- where the daemon runs ------------------------------------------------------------
+    /// `development` (default: development-only settings are one start-up warning) or
+    /// `production` (they stop start-up; also `barongd --production`), `BARONG_MODE`.
+    pub mode: Mode,
     /// Address the HTTP API listens on (`--listen`, `BARONG_LISTEN`).
     pub listen: Listen,
     /// Data directory: database (SQLite default), keys, outbox, uploads, admin socket.

@@ -27,6 +27,17 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// `mode:` of the configuration (`config::production`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Development-only settings run, with one start-up warning listing them.
+    #[default]
+    Development,
+    /// Development-only settings stop start-up (exit 2).
+    Production,
+}
+
 /// Captcha mode (`captcha`).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]

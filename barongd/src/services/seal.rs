@@ -1,6 +1,7 @@
 //! Sealing secrets at rest (TOTP seeds, API-key secrets, JWT private keys, PII) with AES-256-GCM
 //! under the master key. The master key comes from `BARONG_MASTER_KEY` (64 hex chars, the same on
-//! every daemon sharing a database) or from `<data-dir>/keys/master.key`, generated when absent.
+//! every daemon sharing a database) or from `<data-dir>/keys/master.key`, generated only for a new
+//! SQLite database (`services::operator::master_key::fingerprint`).
 
 use std::io::Write;
 use std::path::Path;
@@ -72,6 +73,18 @@ impl MasterKey {
 /// turned back into the key).
 pub fn key_id(key: &[u8; 32]) -> String {
     hex::encode(&hmac_sha256(key, b"barong-rs master key id v1")[..8])
+}
+
+/// A fresh random master key, as hex (what `BARONG_MASTER_KEY` and key files hold).
+pub fn new_key_hex() -> zeroize::Zeroizing<String> {
+    let mut key = zeroize::Zeroizing::new([0u8; 32]);
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key[..]);
+    zeroize::Zeroizing::new(hex::encode(&key[..]))
+}
+
+/// Writes a fresh master key to `path` (0600, never over an existing file).
+pub fn write_new_key_file(path: &Path) -> Result<(), String> {
+    write_private_file(path, new_key_hex().as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Parses a master key as written in `BARONG_MASTER_KEY` or a key file.
@@ -150,22 +163,17 @@ impl Sealer {
         })
     }
 
-    /// Loads the master key: env value if given, else the key file (created 0600 when absent).
+    /// Loads the master key: the env value if given, else the key file, which must exist (the
+    /// start-up decides whether one may be made: `master_key::fingerprint`).
     pub fn load(env_value: Option<&str>, key_file: &Path) -> Result<Self, String> {
         let hex_key = match env_value {
-            Some(v) => v.trim().to_string(),
-            None => {
-                if !key_file.exists() {
-                    let mut key = [0u8; 32];
-                    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
-                    write_private_file(key_file, hex::encode(key).as_bytes())
-                        .map_err(|e| format!("cannot write {}: {e}", key_file.display()))?;
-                }
+            Some(v) => zeroize::Zeroizing::new(v.trim().to_string()),
+            None => zeroize::Zeroizing::new(
                 std::fs::read_to_string(key_file)
                     .map_err(|e| format!("cannot read {}: {e}", key_file.display()))?
                     .trim()
-                    .to_string()
-            }
+                    .to_string(),
+            ),
         };
         Ok(Sealer::from_key(&parse_key(&hex_key)?))
     }
@@ -293,11 +301,15 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("master.key");
-        let a = Sealer::load(None, &path).expect("creates");
+        assert!(Sealer::load(None, &path).is_err(), "a missing file is not made by load");
+        write_new_key_file(&path).expect("creates");
+        let a = Sealer::load(None, &path).expect("loads");
         let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+        assert!(write_new_key_file(&path).is_err(), "never over an existing key");
         let b = Sealer::load(None, &path).expect("reloads");
         assert_eq!(b.open(&a.seal(b"x")).expect("same key"), b"x");
         assert!(Sealer::load(Some("abc"), &path).is_err());
+        assert_ne!(*new_key_hex(), *new_key_hex());
     }
 }

@@ -154,6 +154,7 @@ pub trait MasterKeyStore {
         table_name: &str,
         last_key: &str,
     ) -> StoreResult<()>;
+    /// Marks the rotation finished and moves the recorded master-key fingerprint to its new key.
     async fn finish_rotation(&self, rotation_id: i64, now: i64) -> StoreResult<()>;
     /// Rows in all sealed tables, the denominator of the progress shown.
     async fn sealed_rows(&self) -> StoreResult<i64>;
@@ -264,11 +265,22 @@ macro_rules! impl_master_key_store {
             }
 
             async fn finish_rotation(&self, rotation_id: i64, now: i64) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query::<$db>("UPDATE master_key_rotations SET finished_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(rotation_id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                // From this commit on the database is sealed under the new key alone (issue 14).
+                sqlx::query::<$db>(
+                    "UPDATE master_key_fingerprint SET key_id = (SELECT new_key_id FROM master_key_rotations \
+                     WHERE id = $1), recorded_at = $2 WHERE id = 1",
+                )
+                .bind(rotation_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
                 Ok(())
             }
 

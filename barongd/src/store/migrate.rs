@@ -42,6 +42,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(15, "0015_user_info_changes.sql"),
     migration!(16, "0016_nonce_partitions.sql"),
     migration!(17, "0017_signing_key_takeover.sql"),
+    migration!(18, "0018_master_key_fingerprint.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

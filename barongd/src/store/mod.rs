@@ -15,6 +15,7 @@ pub mod documents;
 pub mod events;
 pub mod import;
 pub mod import_tables;
+pub mod key_fingerprint;
 pub mod keys;
 pub mod labels;
 pub mod mail;
@@ -49,6 +50,7 @@ pub use backup::Backup;
 pub use documents::DocumentStore;
 pub use events::EventStore;
 pub use import::ImportStore;
+pub use key_fingerprint::KeyFingerprintStore;
 pub use keys::{SigningKeyRow, SigningKeyStore};
 pub use labels::{LabelRow, LabelStore, LevelRow};
 pub use mail::{MailRow, MailStore};
@@ -92,6 +94,7 @@ pub trait Store:
     + AdminUserStore
     + ImportStore
     + MasterKeyStore
+    + KeyFingerprintStore
     + NonceStore
     + Migrator
     + Backup

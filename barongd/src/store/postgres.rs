@@ -56,4 +56,5 @@ super::admin_users::impl_admin_user_store!(PgStore, Postgres);
 super::import::impl_import_store!(PgStore, Postgres);
 super::ops::impl_ops_store!(PgStore, Postgres);
 super::master_key::impl_master_key_store!(PgStore, Postgres);
+super::key_fingerprint::impl_key_fingerprint_store!(PgStore, Postgres);
 super::migrate::impl_migrator!(PgStore, Postgres, "postgres");

@@ -151,6 +151,8 @@ async fn barong_config_and_environment_run_barongd() {
             ("TZ", "UTC".into()),
             ("BARONG_REDIS_URL", format!("redis://:{REDIS_SECRET}@127.0.0.1:6379/1")),
             ("SECRET_KEY_BASE", RAILS_SECRET.into()),
+            // On PostgreSQL the operator provides the master key (barongd makes none there).
+            ("BARONG_MASTER_KEY", "ab".repeat(32)),
         ]);
         let mut daemon = Daemon::start(dir.path(), &env);
         let bound = daemon.wait_listening().await;

@@ -14,6 +14,7 @@ mod authz;
 mod changes;
 mod documents;
 mod events;
+mod key_fingerprint;
 mod keys;
 mod labels;
 mod mail;

@@ -9,6 +9,7 @@
 //! key").
 
 pub mod files;
+pub mod fingerprint;
 pub mod reseal;
 
 use std::path::PathBuf;
