@@ -34,7 +34,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     /// YAML configuration file (see config/barong.example.yml); relative paths written in it are
     /// resolved against its folder. Without one, every setting has its default.
-    #[arg(long, global = true, env = "BARONG_CONFIG")]
+    #[arg(long, global = true, env = "BARONG_CONFIG", hide_env_values = true)]
     config: Option<PathBuf>,
     /// Address to listen on (port 0 picks a free port). Overrides `listen`.
     #[arg(long, global = true, env = "BARONG_LISTEN", hide_env_values = true, default_value = "127.0.0.1:3000")]

@@ -68,23 +68,7 @@ pub fn is_duration(path: &str) -> bool {
 /// setting's path and what is wrong.
 pub fn normalise(map: &mut Mapping) -> Result<(), (String, String)> {
     for (path, unit) in DURATIONS {
-        let mut parts: Vec<&str> = path.split('.').collect();
-        let Some(last) = parts.pop() else { continue };
-        let mut section = &mut *map;
-        let mut found = true;
-        for part in parts {
-            match section.get_mut(part) {
-                Some(Value::Mapping(m)) => section = m,
-                _ => {
-                    found = false;
-                    break;
-                }
-            }
-        }
-        if !found {
-            continue;
-        }
-        if let Some(value) = section.get_mut(last)
+        if let Some(value) = lookup(map, path)
             && let Value::String(text) = value
         {
             let n = parse(text, *unit).map_err(|e| (path.to_string(), e))?;
@@ -92,6 +76,17 @@ pub fn normalise(map: &mut Mapping) -> Result<(), (String, String)> {
         }
     }
     Ok(())
+}
+
+/// The value at a dotted path, when every section on the way is a mapping.
+fn lookup<'a>(map: &'a mut Mapping, path: &str) -> Option<&'a mut Value> {
+    match path.split_once('.') {
+        None => map.get_mut(path),
+        Some((head, rest)) => match map.get_mut(head) {
+            Some(Value::Mapping(inner)) => lookup(inner, rest),
+            _ => None,
+        },
+    }
 }
 
 /// `text` as a whole number of `unit`.
