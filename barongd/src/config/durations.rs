@@ -96,6 +96,9 @@ pub fn parse(text: &str, unit: Unit) -> Result<i64, String> {
     if let Ok(n) = t.parse::<i64>() {
         return Ok(n);
     }
+    if t.is_empty() {
+        return Err(bad());
+    }
     let mut total: u64 = 0;
     let mut rest = t;
     while !rest.is_empty() {

@@ -59,15 +59,16 @@ fn walk(map: &Mapping, known: &Mapping, prefix: &str, out: &mut Vec<Unknown>) {
     }
 }
 
-/// The known key closest to `name`: a typo (edit distance at most a third of its length) or a
-/// key of the same family (same first word, as `kyc_levels` and `kyc_provider`).
+/// The known key closest to `name`: a typo (edit distance at most a third of its length), a key
+/// it begins (`memory` of `memory_kib`) or one of the same family (same first word, as
+/// `kyc_levels` and `kyc_provider`).
 pub fn nearest<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
     let word = |s: &str| s.split('_').next().unwrap_or_default().to_string();
     let close = (name.chars().count() / 3).max(2);
     known
         .iter()
         .map(|k| (distance(name, k), k))
-        .filter(|(d, k)| *d <= close || (name.contains('_') && word(k) == word(name)))
+        .filter(|(d, k)| *d <= close || k.starts_with(name) || (name.contains('_') && word(k) == word(name)))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k.as_str())
 }
