@@ -174,7 +174,7 @@ async fn the_log_level_flag_overrides_the_file() {
         .args(["--config", &path, "--data-dir", &data, "--log-level", "info"])
         .env_remove("RUST_LOG")
         .env_remove("DATABASE_URL")
-        .env("JWT_PRIVATE_KEY_PATH", workspace_root().join("tests/fixtures/jwt_test_key.pem"))
+        .env("JWT_PRIVATE_KEY_PATH", concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/jwt_test_key.pem"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
