@@ -187,7 +187,10 @@ mod tests {
     fn the_code_is_printed_once() {
         assert_eq!(refusal_line("user.not_found", "user.not_found"), "user.not_found");
         assert_eq!(refusal_line("user.not_found", ""), "user.not_found");
-        assert_eq!(refusal_line("keys.pinned", "keys.pinned: unset JWT_PRIVATE_KEY_PATH"), "keys.pinned: unset JWT_PRIVATE_KEY_PATH");
+        assert_eq!(
+            refusal_line("keys.pinned", "keys.pinned: unset JWT_PRIVATE_KEY_PATH"),
+            "keys.pinned: unset JWT_PRIVATE_KEY_PATH"
+        );
         assert_eq!(refusal_line("import.in_progress", "an import is open"), "import.in_progress: an import is open");
     }
 }

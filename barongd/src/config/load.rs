@@ -10,9 +10,9 @@ use crate::config::limits::limit_errors;
 use crate::config::settings::Config;
 use crate::config::sources::{FileSource, Sources};
 use crate::config::typed::typed;
-use crate::config::{barong_env, barong_file, durations, log_level, paths, unknown_keys};
 use crate::config::values::{MailTransport, PhoneVerification, Secret};
 use crate::config::yaml::{self, Mapping, Value};
+use crate::config::{barong_env, barong_file, durations, log_level, paths, unknown_keys};
 use crate::redact::redact_url;
 
 /// What the command line can override.

@@ -63,7 +63,9 @@ fn shown(path: &str) -> String {
 /// Where a relative path was resolved from, for the error.
 fn hint(sources: &Sources, key: &str) -> String {
     match (sources.origin(key), sources.file) {
-        (Origin::File, Some(f)) => format!(" (relative paths are resolved against {}, the config file's folder)", f.dir.display()),
+        (Origin::File, Some(f)) => {
+            format!(" (relative paths are resolved against {}, the config file's folder)", f.dir.display())
+        }
         _ => String::new(),
     }
 }
@@ -86,7 +88,10 @@ mod tests {
     fn sqlite_urls() {
         let base = Path::new("/etc/barong");
         assert_eq!(sqlite_url_against("sqlite://data/b.db", base).as_deref(), Some("sqlite:///etc/barong/data/b.db"));
-        assert_eq!(sqlite_url_against("sqlite:b.db?mode=rwc", base).as_deref(), Some("sqlite:///etc/barong/b.db?mode=rwc"));
+        assert_eq!(
+            sqlite_url_against("sqlite:b.db?mode=rwc", base).as_deref(),
+            Some("sqlite:///etc/barong/b.db?mode=rwc")
+        );
         assert_eq!(sqlite_url_against("sqlite:///var/b.db", base), None);
         assert_eq!(sqlite_url_against("sqlite::memory:", base), None);
         assert_eq!(sqlite_url_against("postgres://h/db", base), None);

@@ -168,7 +168,10 @@ mod tests {
         assert_eq!(s.origin("session_expire_time"), Origin::Env("BARONG_SESSION_EXPIRE_TIME".into()));
         assert_eq!(s.origin("mailer.timeout_ms"), Origin::File);
         assert_eq!(s.origin("mailer.from"), Origin::Default);
-        assert_eq!(s.describe("mailer.timeout_ms", "bad"), "config file /etc/b/barong.yml: mailer.timeout_ms at line 3: bad");
+        assert_eq!(
+            s.describe("mailer.timeout_ms", "bad"),
+            "config file /etc/b/barong.yml: mailer.timeout_ms at line 3: bad"
+        );
         assert_eq!(s.describe("session_expire_time", "bad"), "BARONG_SESSION_EXPIRE_TIME (session_expire_time): bad");
         assert_eq!(s.base_of("listen"), Some(Path::new("/etc/b")));
         assert_eq!(s.base_of("session_expire_time"), None);

@@ -46,7 +46,8 @@ fn walk(map: &Mapping, known: &Mapping, prefix: &str, out: &mut Vec<Unknown>) {
         let path = if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
         match known.get(name) {
             None => {
-                let nearest = nearest(name, &names).map(|k| if prefix.is_empty() { k.to_string() } else { format!("{prefix}.{k}") });
+                let nearest = nearest(name, &names)
+                    .map(|k| if prefix.is_empty() { k.to_string() } else { format!("{prefix}.{k}") });
                 out.push(Unknown { path, nearest });
             }
             Some(Value::Mapping(section)) if !FREE_FORM.contains(&path.as_str()) => {
@@ -108,8 +109,7 @@ mod tests {
                     activation_requirements:\n  phone: verified\nargon2:\n  memory: 8\n";
         let map = yaml::mapping(text).expect("yaml");
         let found = find(&map, &defaults());
-        let paths: Vec<(&str, Option<&str>)> =
-            found.iter().map(|u| (u.path.as_str(), u.nearest.as_deref())).collect();
+        let paths: Vec<(&str, Option<&str>)> = found.iter().map(|u| (u.path.as_str(), u.nearest.as_deref())).collect();
         assert_eq!(
             paths,
             [

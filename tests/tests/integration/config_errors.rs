@@ -59,7 +59,8 @@ fn durations_take_units_and_a_bad_one_names_its_key_and_the_forms() {
     let (_dir, path) = config_file("session_expire_time: \"15m\"\njwt_expire_time: 2h\nmailer:\n  timeout_ms: 5s\n");
     let (code, out, err) = barongd(&["--config", &path, "config", "check"], &[("BARONG_SESSION_MAX_LIFETIME", "1d")]);
     assert_eq!(code, 0, "{err}");
-    for line in ["session_expire_time: 900", "jwt_expire_time: 7200", "session_max_lifetime: 86400", "  timeout_ms: 5000"]
+    for line in
+        ["session_expire_time: 900", "jwt_expire_time: 7200", "session_max_lifetime: 86400", "  timeout_ms: 5000"]
     {
         assert!(out.lines().any(|l| l == line), "{line} missing from:\n{out}");
     }
@@ -112,7 +113,11 @@ fn a_misspelt_nested_key_is_named_with_its_section_line_and_the_nearest_key() {
 fn environment_errors_name_the_variable() {
     for (var, value, needle) in [
         ("BARONG_LOG_FORMAT", "xml", "BARONG_LOG_FORMAT (log_format): `xml` must be text or json"),
-        ("BARONG_CSRF_PROTECTION", "yes", "BARONG_CSRF_PROTECTION (csrf_protection): expected true or false, got `yes`"),
+        (
+            "BARONG_CSRF_PROTECTION",
+            "yes",
+            "BARONG_CSRF_PROTECTION (csrf_protection): expected true or false, got `yes`",
+        ),
         ("BARONG_UID_PREFIX", "TOOLONGX", "BARONG_UID_PREFIX (uid_prefix): `TOOLONGX` must be 2 to 6 ASCII letters"),
         ("BARONG_MANAGEMENT_API_MAX_TOKEN_LIFETIME", "5 minutes", "BARONG_MANAGEMENT_API_MAX_TOKEN_LIFETIME"),
     ] {

@@ -4,7 +4,8 @@
 use super::*;
 
 both!(a_refusal_prints_its_code_once_with_the_rule, |srv: TestServer| async move {
-    let (code, out, err) = srv.ctl(&["user", "create", "--email", "weak@example.com", "--password-stdin"], Some("short"));
+    let (code, out, err) =
+        srv.ctl(&["user", "create", "--email", "weak@example.com", "--password-stdin"], Some("short"));
     assert_eq!(code, 1, "{out}{err}");
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert_eq!(err.matches("password.requirements").count(), 1, "the code once: {err}");
@@ -23,7 +24,8 @@ both!(a_refusal_prints_its_code_once_with_the_rule, |srv: TestServer| async move
     let code_text = line.strip_prefix("barongctl: refused: ").unwrap_or_else(|| panic!("{line}"));
     assert!(!code_text.contains(' '), "one code, nothing repeated: {line}");
     // JSON keeps code and message apart.
-    let (_, out, _) = srv.ctl(&["--json", "user", "create", "--email", "weak@example.com", "--password-stdin"], Some("x"));
+    let (_, out, _) =
+        srv.ctl(&["--json", "user", "create", "--email", "weak@example.com", "--password-stdin"], Some("x"));
     let v: Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["error"]["code"], "password.requirements");
     assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains("password_regexp")), "{v}");

@@ -43,7 +43,10 @@ fn bad_configuration_is_one_line_and_exit_2() {
     let path = cfg.display().to_string();
     let (code, _, err) = barongd(&["--config", &path, "config", "check"], &[]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("unknown key sesion_expire_time at line 1, ignored; did you mean session_expire_time?"), "{err}");
+    assert!(
+        err.contains("unknown key sesion_expire_time at line 1, ignored; did you mean session_expire_time?"),
+        "{err}"
+    );
     let (code, _, err) = barongd(&["--config", &path, "config", "check", "--strict"], &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("sesion_expire_time") && err.trim_end().lines().count() == 1, "{err}");
