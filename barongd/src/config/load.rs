@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::config::amqp::EventApi;
 use crate::config::env as config_env;
 use crate::config::limits::limit_errors;
+pub use crate::config::overrides::Overrides;
 use crate::config::settings::Config;
 use crate::config::sources::{FileSource, Sources};
 use crate::config::typed::typed;
@@ -14,16 +15,6 @@ use crate::config::values::{MailTransport, PhoneVerification, Secret};
 use crate::config::yaml::{self, Mapping, Value};
 use crate::config::{barong_env, barong_file, durations, log_level, paths, unknown_keys};
 use crate::redact::redact_url;
-
-/// What the command line can override.
-#[derive(Debug, Default, Clone)]
-pub struct Overrides {
-    pub config: Option<PathBuf>,
-    pub listen: Option<String>,
-    pub data_dir: Option<String>,
-    pub database_url: Option<String>,
-    pub log_level: Option<String>,
-}
 
 /// The configuration and the warnings to log once it is known where logs go.
 pub struct Loaded {

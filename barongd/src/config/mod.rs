@@ -17,6 +17,7 @@ pub mod log_level;
 pub mod management;
 pub mod management_file;
 pub mod operability;
+pub mod overrides;
 pub mod paths;
 pub mod proxies;
 pub mod settings;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::key_lines::KeyLines;
-use crate::config::load::Overrides;
+use crate::config::overrides::Overrides;
 use crate::config::yaml::{Mapping, Value};
 
 /// The configuration file as read: its name as shown, its folder, its settings and their lines.
