@@ -120,7 +120,7 @@ pub fn parse(text: &str, unit: Unit) -> Result<i64, String> {
         rest = rest[letters..].trim_start();
         total = n.checked_mul(per).and_then(|ms| total.checked_add(ms)).ok_or_else(bad)?;
     }
-    if total % unit.millis() != 0 {
+    if !total.is_multiple_of(unit.millis()) {
         return Err(format!("`{text}` is not a whole number of {}: use {}", unit.name(), unit.forms()));
     }
     i64::try_from(total / unit.millis()).map_err(|_| bad())
