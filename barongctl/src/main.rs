@@ -166,7 +166,7 @@ fn main() -> ExitCode {
     };
     let reply = if wait { master_key::wait(&socket, reply) } else { Ok(reply) };
     match reply {
-        Ok(reply) => output::print(reply, format),
+        Ok(reply) => output::print_for(&request, reply, format),
         Err(e) => {
             eprintln!("barongctl: {e}");
             ExitCode::from(3)

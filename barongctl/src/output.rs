@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use common::admin::{Reply, ReplyData};
+use common::admin::{Reply, ReplyData, Request};
 
 use crate::{
     activity, apikey, backup, comment, gateway, keys, kyc, label, management, master_key, metrics, migrate,
@@ -25,13 +25,24 @@ pub fn asks_confirmation(reply: &Reply) -> bool {
     !reply.ok && reply.error.as_ref().is_some_and(|e| e.code == CONFIRMATION_REQUIRED)
 }
 
+/// As [`print`], worded for the request where a table alone would not say what happened.
+pub fn print_for(request: &Request, reply: Reply, format: Format) -> ExitCode {
+    if let (Request::RestrictionRemove { .. }, Some(ReplyData::Restriction(r)), Format::Text) =
+        (request, &reply.data, format)
+    {
+        restriction::print_removed(r);
+        return ExitCode::SUCCESS;
+    }
+    print(reply, format)
+}
+
 pub fn print(reply: Reply, format: Format) -> ExitCode {
     if !reply.ok {
         let (code, message) = reply.error.map(|e| (e.code, e.message)).unwrap_or_default();
         if format == Format::Json {
             println!("{}", serde_json::json!({"ok": false, "error": {"code": code, "message": message}}));
         }
-        eprintln!("barongctl: refused: {message} ({code})");
+        eprintln!("barongctl: refused: {}", refusal_line(&code, &message));
         return ExitCode::from(1);
     }
     let Some(data) = reply.data else { return ExitCode::SUCCESS };
@@ -44,6 +55,17 @@ pub fn print(reply: Reply, format: Format) -> ExitCode {
     }
     print_text(data);
     ExitCode::SUCCESS
+}
+
+/// The code once, then the daemon's explanation when it gave one beyond the code itself.
+fn refusal_line(code: &str, message: &str) -> String {
+    if message.is_empty() || message == code {
+        code.to_string()
+    } else if message.starts_with(code) {
+        message.to_string()
+    } else {
+        format!("{code}: {message}")
+    }
 }
 
 fn print_json(data: &ReplyData) -> ExitCode {
@@ -154,5 +176,21 @@ fn print_text(data: ReplyData) {
         ReplyData::Staged { file, bytes } => println!("staged file {file}: {bytes} bytes"),
         ReplyData::Backup(b) => backup::print_backup(&b),
         ReplyData::MasterKey(m) => master_key::print(&m),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refusal_line;
+
+    #[test]
+    fn the_code_is_printed_once() {
+        assert_eq!(refusal_line("user.not_found", "user.not_found"), "user.not_found");
+        assert_eq!(refusal_line("user.not_found", ""), "user.not_found");
+        assert_eq!(
+            refusal_line("keys.pinned", "keys.pinned: unset JWT_PRIVATE_KEY_PATH"),
+            "keys.pinned: unset JWT_PRIVATE_KEY_PATH"
+        );
+        assert_eq!(refusal_line("import.in_progress", "an import is open"), "import.in_progress: an import is open");
     }
 }

@@ -76,6 +76,11 @@ pub fn print_restrictions(list: &[RestrictionInfo]) {
     println!("{t}");
 }
 
+/// `restriction remove`: what is gone, in one line.
+pub fn print_removed(r: &RestrictionInfo) {
+    println!("removed restriction {}: {} {} {} (code {}, {})", r.id, r.category, r.scope, r.value, r.code, r.state);
+}
+
 pub fn print_whitelink(w: &Whitelink) {
     println!("{}", w.token);
     eprintln!("whitelink token valid until {}; it is shown only this once and works once", w.expires_at);

@@ -36,9 +36,11 @@ pub enum UserVerb {
     },
     /// List users, newest first.
     List {
-        #[arg(long, default_value_t = 1)]
+        /// Page number, from 1.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i64).range(1..))]
         page: i64,
-        #[arg(long, default_value_t = 100)]
+        /// Users per page, 1 to 1000.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=1000))]
         limit: i64,
     },
     /// Show one user by uid or email.

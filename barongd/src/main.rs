@@ -27,27 +27,52 @@ use barongd::{config, http, redact, store};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Barong-compatible authentication server.
+/// Barong-compatible authentication server. Flags may come before or after the subcommand
+/// (`barongd config check --config X`); a flag beats its variable, which beats the file.
 #[derive(Parser, Debug)]
 #[command(name = "barongd", version)]
 struct Cli {
-    /// YAML configuration file (see config/barong.example.yml).
-    #[arg(long, env = "BARONG_CONFIG")]
+    /// YAML configuration file (see config/barong.example.yml); relative paths written in it are
+    /// resolved against its folder. Without one, every setting has its default.
+    #[arg(long, global = true, env = "BARONG_CONFIG", hide_env_values = true)]
     config: Option<PathBuf>,
-    /// Address to listen on, e.g. 127.0.0.1:3000 (port 0 picks a free port).
-    #[arg(long)]
-    listen: Option<String>,
-    /// Data directory (database, keys, outbox, uploads, admin socket).
-    #[arg(long)]
-    data_dir: Option<String>,
-    /// sqlite://PATH or postgres://USER@HOST/DB.
-    #[arg(long)]
+    /// Address to listen on (port 0 picks a free port). Overrides `listen`.
+    #[arg(long, global = true, env = "BARONG_LISTEN", hide_env_values = true, default_value = "127.0.0.1:3000")]
+    listen: String,
+    /// Data directory (database, keys, outbox, uploads, admin socket). Overrides `data_dir`.
+    #[arg(long, global = true, env = "BARONG_DATA_DIR", hide_env_values = true, default_value = "./data")]
+    data_dir: String,
+    /// sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://<data-dir>/barong.db].
+    /// Overrides `database_url`.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
+    /// Log filter: trace, debug, info, warn, error or off, or per target (info,access=warn).
+    /// Overrides `log_level`; RUST_LOG, when set, overrides both.
+    #[arg(long, global = true, env = "BARONG_LOG_LEVEL", hide_env_values = true, default_value = "info")]
+    log_level: String,
     /// Refuse to start on development-only settings (the same as `mode: production`).
     #[arg(long, global = true)]
     production: bool,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+impl Cli {
+    /// The flags given on the command line. A default or a variable is left to the
+    /// configuration, which reads the same variables itself and names them in its errors.
+    fn overrides(&self, matches: &clap::ArgMatches) -> config::load::Overrides {
+        let given = |id: &str, v: &str| {
+            let typed = matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+            typed.then(|| v.to_string())
+        };
+        config::load::Overrides {
+            config: self.config.clone(),
+            listen: given("listen", &self.listen),
+            data_dir: given("data_dir", &self.data_dir),
+            database_url: self.database_url.as_deref().and_then(|v| given("database_url", v)),
+            log_level: given("log_level", &self.log_level),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -85,16 +110,15 @@ enum ConfigAction {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     if let Some(Command::Keys { action: KeysAction::NewMaster { out } }) = &cli.command {
         return new_master_key(out.as_deref());
     }
-    let flags = config::load::Overrides {
-        config: cli.config.clone(),
-        listen: cli.listen.clone(),
-        data_dir: cli.data_dir.clone(),
-        database_url: cli.database_url.clone(),
-    };
+    let flags = cli.overrides(&matches);
     let strict = matches!(cli.command, Some(Command::Config { action: ConfigAction::Check { strict: true } }));
     let config::load::Loaded { mut config, mut warnings } =
         match config::load::load_checked(&flags, &|k| std::env::var(k).ok(), strict) {

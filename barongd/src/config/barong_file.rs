@@ -10,34 +10,12 @@ pub struct Prepared {
     pub warnings: Vec<String>,
 }
 
-/// Rewrites Barong's forms in `map` (read from `path`); `known` are the top-level keys barong-rs
-/// has. Unknown keys are dropped with a warning, or refused when `strict` (for CI).
-pub fn prepare(mut map: Mapping, path: &str, known: &[String], strict: bool) -> Result<Prepared, String> {
+/// Rewrites Barong's forms in `map` (read from `path`; its unknown keys are already gone).
+pub fn prepare(mut map: Mapping, path: &str) -> Result<Prepared, String> {
     refuse_ruby_tags(&map, path)?;
     let mut warnings = Vec::new();
-    let mut errors = Vec::new();
-    let mut unknown = Vec::new();
-    for key in map.keys() {
-        let name = match key.as_str() {
-            Some(k) => k.to_string(),
-            None => return Err(format!("config file {path}: a top-level key is not a string")),
-        };
-        if known.contains(&name) {
-            continue;
-        }
-        let hint = nearest(&name, known).map(|k| format!(" (nearest known key: '{k}')")).unwrap_or_default();
-        if strict {
-            errors.push(format!("config: unknown key '{name}' in {path}{hint}"));
-        } else {
-            warnings.push(format!("config: unknown key '{name}' in {path}, ignored{hint}"));
-        }
-        unknown.push(key.clone());
-    }
-    if !errors.is_empty() {
-        return Err(errors.join("; "));
-    }
-    for key in unknown {
-        map.remove(&key);
+    if let Some(key) = map.keys().find(|k| k.as_str().is_none()) {
+        return Err(format!("config file {path}: a top-level key is not a string ({key:?})"));
     }
     // A key holding only comments is YAML null: absent, so its default applies (Appendix).
     map.retain(|_, v| !v.is_null());
@@ -110,35 +88,6 @@ fn refuse_ruby_tags(map: &Mapping, path: &str) -> Result<(), String> {
         walk(v, &at, path)?;
     }
     Ok(())
-}
-
-/// The known key closest to `name`: a typo (edit distance at most a third of its length) or a
-/// key of the same family (same first word, as `kyc_levels` and `kyc_provider`).
-fn nearest<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
-    let word = |s: &str| s.split('_').next().unwrap_or_default().to_string();
-    let close = (name.chars().count() / 3).max(2);
-    known
-        .iter()
-        .map(|k| (distance(name, k), k))
-        .filter(|(d, k)| *d <= close || (name.contains('_') && word(k) == word(name)))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k.as_str())
-}
-
-/// Levenshtein distance.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(cur).min(row[j]) };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! string, number or boolean), so a new setting gets its variable without a second list to keep in
 //! step. Barong's unprefixed variables are read too.
 
+use crate::config::durations;
 use crate::config::yaml::{Mapping, Value};
 
 /// Settings with a variable of another name instead (`DATABASE_URL`, as Barong and sqlx).
@@ -24,7 +25,12 @@ pub fn apply(map: &mut Mapping, defaults: &Mapping, env: &dyn Fn(&str) -> Option
     for (key, var) in variables(defaults) {
         if let Some(raw) = env(&var) {
             let default = defaults.get(key.as_str());
-            let value = typed(default, &raw).map_err(|e| format!("{var}: {e}"))?;
+            // `15m` as well as `900`: read with the file's durations, naming this variable.
+            let value = if durations::is_duration(&key) {
+                Value::String(raw)
+            } else {
+                typed(default, &raw).map_err(|e| format!("{var} ({key}): {e}"))?
+            };
             map.insert(Value::String(key), value);
         }
     }
@@ -37,10 +43,7 @@ pub fn apply(map: &mut Mapping, defaults: &Mapping, env: &dyn Fn(&str) -> Option
     }
     // Unset means "measured at start", so its default is null and the generic list above skips it.
     if let Some(raw) = env("BARONG_LEGACY_PASSWORD_TIME_FLOOR_MS") {
-        let ms = raw.trim().parse::<u64>().map_err(|_| {
-            format!("BARONG_LEGACY_PASSWORD_TIME_FLOOR_MS: expected a number of milliseconds, got `{raw}`")
-        })?;
-        map.insert("legacy_password_time_floor_ms".into(), Value::from(ms));
+        map.insert("legacy_password_time_floor_ms".into(), Value::String(raw));
     }
     // A list setting of ours: comma-separated in the environment.
     for (key, var) in [

@@ -5,23 +5,16 @@
 use std::path::PathBuf;
 
 use crate::config::amqp::EventApi;
-use crate::config::barong_env;
-use crate::config::barong_file;
 use crate::config::env as config_env;
 use crate::config::limits::limit_errors;
+pub use crate::config::overrides::Overrides;
 use crate::config::settings::Config;
+use crate::config::sources::{FileSource, Sources};
+use crate::config::typed::typed;
 use crate::config::values::{MailTransport, PhoneVerification, Secret};
 use crate::config::yaml::{self, Mapping, Value};
+use crate::config::{barong_env, barong_file, durations, log_level, paths, unknown_keys};
 use crate::redact::redact_url;
-
-/// What the command line can override.
-#[derive(Debug, Default, Clone)]
-pub struct Overrides {
-    pub config: Option<PathBuf>,
-    pub listen: Option<String>,
-    pub data_dir: Option<String>,
-    pub database_url: Option<String>,
-}
 
 /// The configuration and the warnings to log once it is known where logs go.
 pub struct Loaded {
@@ -35,7 +28,8 @@ pub fn load(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<C
     load_checked(flags, env, false).map(|l| l.config)
 }
 
-/// As [`load`], with the warnings; `strict` (`config check --strict`) makes unknown keys errors.
+/// As [`load`], with the warnings; `strict` (`config check --strict`) makes unknown top-level
+/// keys errors (unknown keys inside a section always are).
 pub fn load_checked(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>, strict: bool) -> Result<Loaded, String> {
     let file = flags.config.clone().or_else(|| env("BARONG_CONFIG").map(PathBuf::from));
     let Some(path) = file else {
@@ -43,19 +37,35 @@ pub fn load_checked(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>, str
     };
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(&path).map_err(|e| format!("config file {shown}: {e}"))?;
-    let map = yaml::mapping(&text).map_err(|e| format!("config file {shown}: {e}"))?;
-    let prepared = barong_file::prepare(map, &shown, &known_keys()?, strict)?;
-    let mut loaded = build(prepared.map, Some(&shown), flags, env)?;
-    loaded.warnings.splice(0..0, prepared.warnings);
+    let mut map = yaml::mapping(&text).map_err(|e| format!("config file {shown}: {e}"))?;
+    let mut source = FileSource::new(&path, map.clone(), &text);
+    let (mut warnings, mut errors) = (Vec::new(), Vec::new());
+    for unknown in unknown_keys::find(&map, &defaults()?) {
+        if unknown.top_level() && !strict {
+            // Barong ignored unknown top-level keys; its own files carry some.
+            warnings.push(unknown.describe(&source, true));
+            map.remove(unknown.path.as_str());
+        } else {
+            errors.push(unknown.describe(&source, false));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.join("; "));
+    }
+    let prepared = barong_file::prepare(map, &shown)?;
+    source.map = prepared.map.clone();
+    warnings.extend(prepared.warnings);
+    let mut loaded = build(prepared.map, Some(&source), flags, env)?;
+    loaded.warnings.splice(0..0, warnings);
     Ok(loaded)
 }
 
-/// The top-level keys of the file.
-fn known_keys() -> Result<Vec<String>, String> {
-    let Value::Mapping(defaults) = yaml::to_value(&Config::default())? else {
-        return Err("the default settings are not a mapping".into());
-    };
-    Ok(defaults.keys().filter_map(|k| k.as_str().map(str::to_string)).collect())
+/// The default settings as a YAML mapping (the known keys and their types).
+fn defaults() -> Result<Mapping, String> {
+    match yaml::to_value(&Config::default())? {
+        Value::Mapping(m) => Ok(m),
+        _ => Err("the default settings are not a mapping".into()),
+    }
 }
 
 /// The configuration from the settings of a file (`map`), then `env`, then `flags`, validated.
@@ -65,14 +75,11 @@ pub fn from_mapping(map: Mapping, flags: &Overrides, env: &dyn Fn(&str) -> Optio
 
 fn build(
     mut map: Mapping,
-    file: Option<&str>,
+    file: Option<&FileSource>,
     flags: &Overrides,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Loaded, String> {
-    let Value::Mapping(defaults) = yaml::to_value(&Config::default())? else {
-        return Err("the default settings are not a mapping".into());
-    };
-    let from_file: Vec<Value> = map.keys().cloned().collect();
+    let defaults = defaults()?;
     config_env::apply(&mut map, &defaults, env)?;
     crate::config::management::apply_env(&mut map, env)?;
     let warnings = barong_env::apply(&mut map, env, flags.database_url.is_some())?;
@@ -84,45 +91,35 @@ fn build(
     set("listen", &flags.listen);
     set("data_dir", &flags.data_dir);
     set("database_url", &flags.database_url);
-    let mut config: Config = typed(map, file, &from_file)?;
+    set("log_level", &flags.log_level);
+    let sources = Sources { file, flags, env };
+    durations::normalise(&mut map).map_err(|(path, e)| sources.describe(&path, &e))?;
+    let mut config = typed(map, &sources)?;
+    let mut errors = Vec::new();
+    paths::resolve(&mut config, &sources, &mut errors);
     if config.database_url.is_empty() {
         config.database_url = Secret(format!("sqlite://{}/barong.db", config.data_dir.trim_end_matches('/')));
     }
-    validate(&config)?;
+    errors.extend(validate(&config).into_iter().map(|e| sources.place(e, &defaults)));
+    if !errors.is_empty() {
+        return Err(errors.join("; "));
+    }
     // Barong's fixed relative path: present in a Barong checkout or image, absent otherwise.
     config.trusted_proxies.add_cloudflare_file(std::path::Path::new("config/cloudflare_ips.yml"))?;
     config.abilities = crate::config::abilities::AbilitiesFile::load(&config.abilities_file)?;
     config.event_api = match config.event_api_url() {
-        Some(url) => Some(EventApi::parse(&url).map_err(|e| format!("event_api_rabbitmq_url: {e}"))?),
+        Some(url) => Some(EventApi::parse(&url).map_err(|e| sources.describe("event_api_rabbitmq_url", &e))?),
         None => None,
     };
     Ok(Loaded { config, warnings })
 }
 
-/// The merged settings as a `Config`; a wrong value is named by its key, and by the file when
-/// the key came from it (the parser's own message often names neither).
-fn typed(map: Mapping, file: Option<&str>, from_file: &[Value]) -> Result<Config, String> {
-    let whole = match yaml::from_value::<Config>(Value::Mapping(map.clone())) {
-        Ok(c) => return Ok(c),
-        Err(e) => e,
-    };
-    for (key, value) in &map {
-        let mut one = Mapping::new();
-        one.insert(key.clone(), value.clone());
-        if let Err(e) = yaml::from_value::<Config>(Value::Mapping(one)) {
-            let name = key.as_str().unwrap_or("?");
-            let e = e.strip_prefix(&format!("{name}: ")).unwrap_or(e.as_str()).to_string();
-            return Err(match file.filter(|_| from_file.contains(key)) {
-                Some(f) => format!("{name} in {f}: {e}"),
-                None => format!("{name}: {e}"),
-            });
-        }
-    }
-    Err(whole)
-}
-
-fn validate(c: &Config) -> Result<(), String> {
+/// The checks of single values and between settings, each error `KEY: what is wrong`.
+fn validate(c: &Config) -> Vec<String> {
     let mut errors = Vec::new();
+    if let Err(e) = log_level::check(&c.log_level) {
+        errors.push(format!("log_level: {e}"));
+    }
     let url = c.database_url.expose();
     if url.starts_with("mysql") {
         errors.push(barong_env::mysql_refusal("database_url mysql://…"));
@@ -180,7 +177,7 @@ fn validate(c: &Config) -> Result<(), String> {
     }
     phone_errors(c, &mut errors);
     crate::config::management::management_errors(&c.management_api, &mut errors);
-    if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
+    errors
 }
 
 /// Phone verification: a Twilio mode needs its credentials, and the code limits must be usable.

@@ -93,9 +93,8 @@ pub fn apply_env(map: &mut Mapping, env: &dyn Fn(&str) -> Option<String>) -> Res
             "allowed_networks" => Value::Sequence(
                 raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect(),
             ),
-            "max_token_lifetime" => {
-                raw.trim().parse::<i64>().map(Value::from).map_err(|_| format!("{var}: expected an integer"))?
-            }
+            // A duration (`300`, `5m`), read with the file's durations.
+            "max_token_lifetime" => Value::String(raw),
             _ => match raw.as_str() {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),

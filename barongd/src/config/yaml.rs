@@ -39,11 +39,12 @@ pub fn mapping(text: &str) -> Result<Mapping, String> {
     }
 }
 
-/// The parser's message on one line, without the long list of expected keys.
+/// The parser's message on one line, without the long list of expected keys (the allowed
+/// values of a closed set stay: they are what to write instead).
 fn one_line(msg: &str) -> String {
     let one_line = msg.replace('\n', " ");
     match one_line.find(", expected one of") {
-        Some(i) => one_line[..i].to_string(),
-        None => one_line,
+        Some(i) if one_line.contains("unknown field") => one_line[..i].to_string(),
+        _ => one_line,
     }
 }

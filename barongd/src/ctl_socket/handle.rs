@@ -4,6 +4,7 @@
 use common::admin::{AbilityRole, AdminError, MigrationInfo, Reply, ReplyData, Request, StatusInfo, UserDetail};
 
 use crate::ctl_socket::admin_api::{self, Caller};
+use crate::ctl_socket::explain;
 
 use crate::model::{CheckState, ProfileState};
 use crate::services::App;
@@ -19,13 +20,14 @@ use crate::services::operator::{
     api_keys, backup, gateway, import, keys, labels, master_key, restrictions, seeds, service_accounts,
 };
 
-fn refused(e: ServiceError) -> Reply {
+fn refused(e: ServiceError, config: &crate::config::Config) -> Reply {
     match e {
         // A key may carry its explanation after ": " (`keys.pinned: unset …`); the code is the key.
         ServiceError::Refused { keys, .. } => {
             let first = keys.first().map(String::as_str).unwrap_or_default();
             let code = first.split_once(": ").map_or(first, |(code, _)| code).to_string();
-            Reply { ok: false, data: None, error: Some(AdminError { code, message: keys.join(", ") }) }
+            let message = explain::message(&keys, config);
+            Reply { ok: false, data: None, error: Some(AdminError { code, message }) }
         }
         ServiceError::Internal(detail) => {
             tracing::error!(error = %detail, "admin request failed");
@@ -169,7 +171,7 @@ pub async fn handle(app: &std::sync::Arc<App>, request: Request, os_uid: Option<
     poller::catch_up(app).await;
     match result {
         Ok(data) => Reply::ok(data),
-        Err(e) => refused(e),
+        Err(e) => refused(e, &app.config),
     }
 }
 

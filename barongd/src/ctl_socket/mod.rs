@@ -2,5 +2,6 @@
 //! socket, owner-only, speaking the newline-delimited JSON protocol of `common::admin`.
 
 pub mod admin_api;
+pub mod explain;
 pub mod handle;
 pub mod server;

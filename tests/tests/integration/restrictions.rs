@@ -194,7 +194,7 @@ fn a_missing_geoip_database_stops_start_up_with_exit_2() {
         .expect("runs");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("maxminddb_path /nonexistent/GeoLite2-Country.mmdb"), "{err}");
+    assert!(err.contains("maxminddb_path at line 1: /nonexistent/GeoLite2-Country.mmdb does not exist"), "{err}");
 }
 
 /// `GET /api/v2/auth/<path>` from `ip` (through the trusted loopback proxy).

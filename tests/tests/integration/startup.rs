@@ -24,7 +24,7 @@ fn bad_configuration_is_one_line_and_exit_2() {
     std::fs::write(&cfg, "session_expire_time: soon\n").expect("write");
     type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, &'a str);
     let cases: Vec<Case> = vec![
-        (vec!["--config".into(), cfg.display().to_string()], vec![], "session_expire_time in"),
+        (vec!["--config".into(), cfg.display().to_string()], vec![], "session_expire_time at line 1:"),
         (vec!["--config".into(), "/nonexistent/barong.yml".into()], vec![], "/nonexistent/barong.yml"),
         (vec!["--database-url".into(), "mysql://x".into()], vec![], "database_url"),
         (vec!["--listen".into(), "not-an-address".into()], vec![], "listen"),
@@ -43,7 +43,10 @@ fn bad_configuration_is_one_line_and_exit_2() {
     let path = cfg.display().to_string();
     let (code, _, err) = barongd(&["--config", &path, "config", "check"], &[]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("unknown key 'sesion_expire_time'") && err.contains("session_expire_time"), "{err}");
+    assert!(
+        err.contains("unknown key sesion_expire_time at line 1, ignored; did you mean session_expire_time?"),
+        "{err}"
+    );
     let (code, _, err) = barongd(&["--config", &path, "config", "check", "--strict"], &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("sesion_expire_time") && err.trim_end().lines().count() == 1, "{err}");

@@ -74,6 +74,11 @@ impl RulesFile {
     pub fn load(path: &str) -> Result<(Rules, RulesFile), String> {
         let path = PathBuf::from(path);
         let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        if !path.exists() {
+            // Only the unset setting gets here: a configured file that is missing stops the load.
+            let shown = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+            tracing::info!("authz rules: {} not found, Barong's built-in rules apply", shown.display());
+        }
         let rules = read(&path)?;
         Ok((rules, RulesFile { path, modified }))
     }
