@@ -30,16 +30,7 @@ impl FileSource {
 
     /// Whether the file sets `path` (`mailer.transport`).
     pub fn sets(&self, path: &str) -> bool {
-        let mut map = &self.map;
-        let mut parts = path.split('.').peekable();
-        while let Some(part) = parts.next() {
-            match map.get(part) {
-                Some(Value::Mapping(m)) if parts.peek().is_some() => map = m,
-                Some(_) => return parts.peek().is_none(),
-                None => return false,
-            }
-        }
-        false
+        is_setting(path, &self.map)
     }
 
     /// `config file X: KEY at line N: MESSAGE`.
@@ -119,7 +110,8 @@ impl Sources<'_> {
     }
 }
 
-/// Whether `path` names a setting (a key of the defaults, nested keys with dots).
+/// Whether `path` (nested keys with dots) holds a value in `known` (the defaults: whether it
+/// names a setting; a file: whether the file sets it).
 fn is_setting(path: &str, known: &Mapping) -> bool {
     let mut map = known;
     let mut parts = path.split('.').peekable();

@@ -185,18 +185,11 @@ macro_rules! impl_authz_store {
                 sqlx::query::<$db>("UPDATE signing_keys SET state = 'previous' WHERE state = 'active'")
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query::<$db>(
+                let insert = sqlx::query::<$db>(
                     "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at, \
                      takes_over_at) VALUES ($1, $2, $3, $4, 'active', $5, $6)",
-                )
-                .bind(&k.kid)
-                .bind(&k.algorithm)
-                .bind(&k.private_sealed)
-                .bind(&k.public_pem)
-                .bind(k.created_at)
-                .bind(k.takes_over_at)
-                .execute(&mut *tx)
-                .await?;
+                );
+                $crate::store::keys::bind_key_row!(insert, k).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(())
             }

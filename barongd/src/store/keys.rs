@@ -136,20 +136,13 @@ macro_rules! impl_signing_key_store {
                 .bind(&k.kid)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query::<$db>(
+                let insert = sqlx::query::<$db>(
                     "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at, \
                      takes_over_at) VALUES ($1, $2, $3, $4, 'active', $5, $6) ON CONFLICT (kid) DO UPDATE SET \
                      takes_over_at = CASE WHEN signing_keys.state = 'active' THEN signing_keys.takes_over_at \
                      ELSE excluded.takes_over_at END, state = 'active'",
-                )
-                .bind(&k.kid)
-                .bind(&k.algorithm)
-                .bind(&k.private_sealed)
-                .bind(&k.public_pem)
-                .bind(k.created_at)
-                .bind(k.takes_over_at)
-                .execute(&mut *tx)
-                .await?;
+                );
+                $crate::store::keys::bind_key_row!(insert, k).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -163,19 +156,12 @@ macro_rules! impl_signing_key_store {
                     .bind(&k.kid)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query::<$db>(
+                let insert = sqlx::query::<$db>(
                     "INSERT INTO signing_keys (kid, algorithm, private_sealed, public_pem, state, created_at, \
                      takes_over_at) VALUES ($1, $2, $3, $4, 'next', $5, $6) ON CONFLICT (kid) DO UPDATE SET \
                      state = 'next', takes_over_at = excluded.takes_over_at WHERE signing_keys.state <> 'active'",
-                )
-                .bind(&k.kid)
-                .bind(&k.algorithm)
-                .bind(&k.private_sealed)
-                .bind(&k.public_pem)
-                .bind(k.created_at)
-                .bind(k.takes_over_at)
-                .execute(&mut *tx)
-                .await?;
+                );
+                $crate::store::keys::bind_key_row!(insert, k).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -202,3 +188,18 @@ macro_rules! retire_replaced {
     };
 }
 pub(crate) use retire_replaced;
+
+/// Binds a whole [`SigningKeyRow`] as `$1…$6` (kid, algorithm, private_sealed, public_pem,
+/// created_at, takes_over_at) to an INSERT of a signing key.
+macro_rules! bind_key_row {
+    ($query:expr, $k:expr) => {
+        $query
+            .bind(&$k.kid)
+            .bind(&$k.algorithm)
+            .bind(&$k.private_sealed)
+            .bind(&$k.public_pem)
+            .bind($k.created_at)
+            .bind($k.takes_over_at)
+    };
+}
+pub(crate) use bind_key_row;
