@@ -16,6 +16,7 @@ mod import_show;
 mod import_vault;
 mod keys;
 mod kyc;
+mod kyc_case;
 mod label;
 mod management;
 mod master_key;
@@ -138,6 +139,9 @@ fn main() -> ExitCode {
         && let Some(path) = management::offline_file(verb)
     {
         return management::check_offline(path, format == Format::Json);
+    }
+    if let Noun::Kyc { verb: kyc::KycVerb::Show { user, export: Some(dir) } } = &cli.command {
+        return kyc_case::show_and_export(&socket, user, dir, format);
     }
     if let Noun::Import { verb } = cli.command {
         return import::run(verb, &socket, format == Format::Json);

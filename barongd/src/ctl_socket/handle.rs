@@ -4,9 +4,8 @@
 use common::admin::{AbilityRole, AdminError, MigrationInfo, Reply, ReplyData, Request, StatusInfo, UserDetail};
 
 use crate::ctl_socket::admin_api::{self, Caller};
-use crate::ctl_socket::explain;
+use crate::ctl_socket::{explain, kyc};
 
-use crate::model::{CheckState, ProfileState};
 use crate::services::App;
 use crate::services::account::{full_info, service_accounts as owned_service_accounts};
 use crate::services::clock::iso8601;
@@ -14,7 +13,7 @@ use crate::services::error::ServiceError;
 use crate::services::gateway::poller;
 use crate::services::gateway::restrictions::whitelinks;
 use crate::services::identity::totp;
-use crate::services::kyc::{profiles, review};
+use crate::services::kyc::review;
 use crate::services::operator::users::{self, NewAccount};
 use crate::services::operator::{
     api_keys, backup, gateway, import, keys, labels, master_key, restrictions, seeds, service_accounts,
@@ -129,11 +128,15 @@ pub async fn handle(app: &std::sync::Arc<App>, request: Request, os_uid: Option<
         Request::KycPending { limit } => {
             review::queue(app, limit.unwrap_or(100)).await.map(|items| ReplyData::KycQueue { items })
         }
-        Request::KycProfileReview { user, verdict } => profile_review(app, &user, &verdict).await,
-        Request::KycCheckReview { user, check, verdict } => match users::find(app, &user).await {
-            Ok(u) => review::review_check(app, &u, &check, &verdict).await.map(|u| ReplyData::User(Box::new(u))),
-            Err(e) => Err(e),
-        },
+        Request::KycProfileReview { user, verdict, reason } => {
+            kyc::profile(app, caller, &user, &verdict, reason.as_deref()).await
+        }
+        Request::KycCheckReview { user, check, verdict, reason } => {
+            kyc::check(app, caller, &user, &check, &verdict, reason.as_deref()).await
+        }
+        Request::KycShow { user } => kyc::show(app, caller, &user).await,
+        Request::KycDocumentFile { user, id } => kyc::file(app, caller, &user, id).await,
+        Request::KycHistory { user, limit } => kyc::history(app, user.as_deref(), limit).await,
         Request::UserRole { uid, role, yes } => admin_api::role(app, caller, &uid, &role, yes).await,
         Request::UserState { uid, state, yes } => admin_api::state(app, caller, &uid, &state, yes).await,
         Request::UserReset2fa { uid, reason, yes } => admin_api::reset_2fa(app, caller, &uid, &reason, yes).await,
@@ -204,18 +207,6 @@ fn writes_imported_data(request: &Request) -> bool {
             // An import run checks its SECRET_KEY_BASE by an index a rotation re-keys.
             | Request::MasterKeyRotate
     )
-}
-
-/// `kyc profile verify|reject`.
-async fn profile_review(app: &App, who: &str, verdict: &str) -> Result<ReplyData, ServiceError> {
-    let user = users::find(app, who).await?;
-    let state = match review::verdict(verdict)? {
-        CheckState::Verified => ProfileState::Verified,
-        _ => ProfileState::Rejected,
-    };
-    // The operator is the socket's owner; Barong recorded the admin's uid as the author.
-    let profile = profiles::review(app, &user, state, "barongctl").await?;
-    Ok(ReplyData::Profile(Box::new(profile)))
 }
 
 /// `user show`: the user, its keys (never secrets) and its service accounts.

@@ -4,4 +4,5 @@
 pub mod admin_api;
 pub mod explain;
 pub mod handle;
+pub mod kyc;
 pub mod server;

@@ -68,6 +68,8 @@ pub struct LabelWrite<'a> {
     pub mode: LabelMode,
     pub now: i64,
     pub state_level: Option<(&'a AccountState, i64)>,
+    /// A KYC decision this write makes, recorded in the review history with it.
+    pub review: Option<crate::store::kyc_reviews::ReviewNote<'a>>,
 }
 
 /// The statements of the three [`LabelMode`]s. Parameters: `$1` user, `$2` key, `$3` value,
@@ -125,6 +127,9 @@ macro_rules! write_label {
                 .bind(w.user_id)
                 .execute(&mut *$conn)
                 .await?;
+        }
+        if let (Some(_), Some(note)) = (&label, &w.review) {
+            $crate::store::kyc_reviews::write_review!($db, $conn, w.user_id, note, w.now);
         }
         label
     }};

@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(16, "0016_nonce_partitions.sql"),
     migration!(17, "0017_signing_key_takeover.sql"),
     migration!(18, "0018_master_key_fingerprint.sql"),
+    migration!(19, "0019_kyc_reviews.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

@@ -17,6 +17,7 @@ pub mod import;
 pub mod import_tables;
 pub mod key_fingerprint;
 pub mod keys;
+pub mod kyc_reviews;
 pub mod labels;
 pub mod mail;
 pub mod management;
@@ -52,6 +53,7 @@ pub use events::EventStore;
 pub use import::ImportStore;
 pub use key_fingerprint::KeyFingerprintStore;
 pub use keys::{SigningKeyRow, SigningKeyStore};
+pub use kyc_reviews::KycReviewStore;
 pub use labels::{LabelRow, LabelStore, LevelRow};
 pub use mail::{MailRow, MailStore};
 pub use management::ManagementStore;
@@ -95,6 +97,7 @@ pub trait Store:
     + ImportStore
     + MasterKeyStore
     + KeyFingerprintStore
+    + KycReviewStore
     + NonceStore
     + Migrator
     + Backup

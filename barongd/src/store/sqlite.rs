@@ -91,4 +91,5 @@ super::import::impl_import_store!(SqliteStore, Sqlite);
 super::ops::impl_ops_store!(SqliteStore, Sqlite);
 super::master_key::impl_master_key_store!(SqliteStore, Sqlite);
 super::key_fingerprint::impl_key_fingerprint_store!(SqliteStore, Sqlite);
+super::kyc_reviews::impl_kyc_review_store!(SqliteStore, Sqlite);
 super::migrate::impl_migrator!(SqliteStore, Sqlite, "sqlite");

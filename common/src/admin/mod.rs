@@ -21,7 +21,7 @@ pub use gateway::{
     Whitelink,
 };
 pub use import::{ImportOptions, ImportSecrets, ImportStatus, TableCounters, VaultOptions};
-pub use kyc::KycQueueItem;
+pub use kyc::{KycCase, KycDecision, KycDocument, KycFile, KycQueueItem};
 pub use management::{ManagementReport, ManagementSettings, Problem, ScopeInfo, Severity, SignerInfo};
 pub use metrics::Metrics;
 pub use request::{ActivityQuery, Request};
@@ -140,6 +140,11 @@ pub enum ReplyData {
     Profile(Box<Profile>),
     KycQueue {
         items: Vec<KycQueueItem>,
+    },
+    KycCase(Box<KycCase>),
+    KycFile(Box<KycFile>),
+    KycHistory {
+        decisions: Vec<KycDecision>,
     },
     /// A user after an operator's change, as the Admin API's `User` entity.
     AdminUser(Box<User>),

@@ -140,10 +140,33 @@ pub enum Request {
         #[serde(default)]
         limit: Option<i64>,
     },
-    /// Decide a user's (uid or email) submitted profile: `verdict` is `verified` or `rejected`.
-    KycProfileReview { user: String, verdict: String },
-    /// Decide a user's pending `document` or `address` check (`verdict` as above).
-    KycCheckReview { user: String, check: String, verdict: String },
+    /// Decide a user's (uid or email) submitted profile: `verdict` is `verified` or `rejected`;
+    /// `reason` is mailed to a rejected user and kept in the review history.
+    KycProfileReview {
+        user: String,
+        verdict: String,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Decide a user's pending `document` or `address` check (`verdict` and `reason` as above).
+    KycCheckReview {
+        user: String,
+        check: String,
+        verdict: String,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// What a reviewer looks at for one user: profiles, documents, labels, decisions.
+    KycShow { user: String },
+    /// One stored document file of a user, by the document's id.
+    KycDocumentFile { user: String, id: i64 },
+    /// The newest decisions, of one user or of everyone, newest first.
+    KycHistory {
+        #[serde(default)]
+        user: Option<String>,
+        #[serde(default)]
+        limit: Option<i64>,
+    },
     /// Change a user's role (the Admin API's `POST /users/role`). A superadmin target, or
     /// granting or removing a role with an abilities entry, needs `yes`.
     UserRole {
@@ -293,15 +316,26 @@ impl std::fmt::Debug for Request {
             // Seeds may carry passwords.
             Request::Seed { yaml } => f.debug_struct("Seed").field("bytes", &yaml.len()).finish(),
             Request::KycPending { limit } => f.debug_struct("KycPending").field("limit", limit).finish(),
-            Request::KycProfileReview { user, verdict } => {
-                f.debug_struct("KycProfileReview").field("user", user).field("verdict", verdict).finish()
-            }
-            Request::KycCheckReview { user, check, verdict } => f
+            Request::KycProfileReview { user, verdict, reason } => f
+                .debug_struct("KycProfileReview")
+                .field("user", user)
+                .field("verdict", verdict)
+                .field("reason", reason)
+                .finish(),
+            Request::KycCheckReview { user, check, verdict, reason } => f
                 .debug_struct("KycCheckReview")
                 .field("user", user)
                 .field("check", check)
                 .field("verdict", verdict)
+                .field("reason", reason)
                 .finish(),
+            Request::KycShow { user } => f.debug_struct("KycShow").field("user", user).finish(),
+            Request::KycDocumentFile { user, id } => {
+                f.debug_struct("KycDocumentFile").field("user", user).field("id", id).finish()
+            }
+            Request::KycHistory { user, limit } => {
+                f.debug_struct("KycHistory").field("user", user).field("limit", limit).finish()
+            }
             Request::MigrateStatus => f.write_str("MigrateStatus"),
             Request::MigrateRun => f.write_str("MigrateRun"),
             Request::ServiceAccountCreate { owner, role, email } => f

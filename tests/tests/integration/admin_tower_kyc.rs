@@ -79,6 +79,7 @@ both!(tower_reviews_documents_and_bans_by_label, |srv: TestServer| async move {
     )
     .await;
     assert_eq!((s, me["role"].as_str()), (200, Some("compliance")), "{me}");
+    let officer = me["uid"].as_str().expect("uid").to_string();
     let tower = Tower { srv: &srv, c, csrf: me["csrf_token"].as_str().expect("csrf_token").to_string() };
     let (s, _, abilities) = tower.call(Method::GET, "abilities", None).await;
     assert_eq!(s, 200);
@@ -124,6 +125,17 @@ both!(tower_reviews_documents_and_bans_by_label, |srv: TestServer| async move {
     assert_eq!((s, p["state"].as_str()), (200, Some("verified")), "{p}");
     let a = tower.user(&alice).await;
     assert_eq!(a["profile"]["state"], "verified", "{a}");
+    // Tower's decisions are in the review history under the officer's uid.
+    let history = ctl_json(&srv, &["kyc", "history", &alice]);
+    let decisions: Vec<(&str, &str, &str)> = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|d| {
+            (d["check"].as_str().unwrap_or(""), d["verdict"].as_str().unwrap_or(""), d["author"].as_str().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(decisions, [("profile", "verified", officer.as_str()), ("document", "verified", officer.as_str())]);
 
     // The trail: each write and each image opening, by target.
     let rows = admin_rows(&srv).await;

@@ -37,6 +37,7 @@ mod jose;
 mod jwt_algorithms;
 mod key_takeover;
 mod keys_import;
+mod kyc_review;
 mod legacy_passwords;
 mod login_origin;
 mod mail_throttle;

@@ -122,6 +122,7 @@ fn pending_label(user_id: i64) -> LabelWrite<'static> {
         mode: LabelMode::Upsert,
         now: NOW,
         state_level: Some((&AccountState::Active, 2)),
+        review: None,
     }
 }
 

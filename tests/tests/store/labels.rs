@@ -1,6 +1,7 @@
 //! LabelStore (labels and levels) and the account methods on a user's public labels.
 
 use barongd::store::LabelRow;
+use barongd::store::kyc_reviews::ReviewNote;
 use barongd::store::labels::{Description, LabelMode, LabelWrite};
 
 use super::events::{event, queued, refuse_events_named_refused};
@@ -146,6 +147,7 @@ fn tier<'a>(user_id: i64, value: &'a str, description: Description<'a>, mode: La
         mode,
         now: NOW,
         state_level: None,
+        review: None,
     }
 }
 
@@ -190,6 +192,39 @@ contract!(label_writes_by_mode_carry_the_description, |db: Db| async move {
     );
     let stored = db.labels_of(u.id).await.expect("labels");
     assert_eq!((stored.len(), stored[0].id), (1, row.id), "one row throughout");
+});
+
+contract!(a_kyc_decision_is_recorded_with_its_label_write, |db: Db| async move {
+    let u = new_user(&db, "reviewed@example.com").await;
+    let none = |_: &LabelRow| Vec::new();
+    let note = ReviewNote { check: "tier", verdict: "rejected", reason: Some("blurred"), author: "barongctl" };
+    // An update that finds no label records nothing.
+    let w = LabelWrite { review: Some(note), ..tier(u.id, "rejected", Description::Keep, LabelMode::Update) };
+    assert!(db.save_label_with_events(&w, &none).await.expect("update").is_none());
+    assert!(db.kyc_reviews(Some(u.id), 10).await.expect("reviews").is_empty());
+    // A refused write (its event fails) records nothing either: one transaction.
+    refuse_events_named_refused(&db).await;
+    let refused = |_: &LabelRow| vec![event("x", "refused", "r", NOW)];
+    let w = LabelWrite { review: Some(note), ..tier(u.id, "rejected", Description::Keep, LabelMode::Upsert) };
+    assert!(db.save_label_with_events(&w, &refused).await.is_err());
+    assert!(db.kyc_reviews(None, 10).await.expect("reviews").is_empty());
+    // Written: one row, with the user's uid and email; newest first, per user or for all.
+    db.save_label_with_events(&w, &none).await.expect("upsert").expect("row");
+    let other = new_user(&db, "other@example.com").await;
+    let later = ReviewNote { verdict: "verified", reason: None, ..note };
+    let w = LabelWrite { review: Some(later), ..tier(other.id, "verified", Description::Keep, LabelMode::Upsert) };
+    db.save_label_with_events(&w, &none).await.expect("upsert").expect("row");
+    let mine = db.kyc_reviews(Some(u.id), 10).await.expect("reviews");
+    assert_eq!(mine.len(), 1);
+    let r = &mine[0];
+    assert_eq!(
+        (r.uid.as_str(), r.email.as_str(), r.check_key.as_str(), r.verdict.as_str()),
+        (u.uid.as_str(), "reviewed@example.com", "tier", "rejected")
+    );
+    assert_eq!((r.reason.as_deref(), r.author.as_str(), r.created_at), (Some("blurred"), "barongctl", NOW));
+    let all: Vec<String> = db.kyc_reviews(None, 10).await.expect("reviews").into_iter().map(|r| r.verdict).collect();
+    assert_eq!(all, ["verified", "rejected"]);
+    assert_eq!(db.kyc_reviews(None, 1).await.expect("reviews").len(), 1);
 });
 
 contract!(a_label_removal_saves_state_and_events_together, |db: Db| async move {

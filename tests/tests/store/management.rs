@@ -116,6 +116,7 @@ contract!(an_import_writes_user_phone_profile_label_and_events_together, |db: Db
         mode: LabelMode::Upsert,
         now: NOW,
         state_level: Some((&active, 2)),
+        review: None,
     };
     let import = UserImport {
         user: &user,

@@ -171,6 +171,7 @@ contract!(a_profile_change_commits_with_its_label_and_events_or_not_at_all, |db:
         mode: LabelMode::Upsert,
         now: NOW,
         state_level: Some((&AccountState::Active, 3)),
+        review: None,
     };
     let (drafted, submitted) = (label("drafted"), label("submitted"));
     let named = |name: &'static str| {

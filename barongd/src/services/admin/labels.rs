@@ -14,7 +14,8 @@ use crate::services::admin::actor::Actor;
 use crate::services::admin::user_changes::{guard, guard_privileged};
 use crate::services::admin::users::target;
 use crate::services::error::{ServiceError, ServiceResult};
-use crate::services::kyc::levels::{self, LabelChange};
+use crate::services::kyc::levels::{self, LabelChange, Reviewer};
+use crate::services::kyc::review;
 use crate::store::labels::LabelMode;
 use crate::store::{LabelRow, UserRow};
 
@@ -87,19 +88,41 @@ async fn check_new(app: &App, user: &UserRow, key: &str, value: &str, scope: &st
 }
 
 /// Creates the label; 422 `key.taken` when (user, key, scope) exists.
-async fn create_for(app: &App, user: &UserRow, l: &LabelInput) -> ServiceResult<()> {
+async fn create_for(app: &App, caller: &UserRow, user: &UserRow, l: &LabelInput) -> ServiceResult<()> {
     let (key, value) = (normalize(&l.key), normalize(&l.value));
     let scope = check_new(app, user, &key, &value, &l.scope).await?;
     let description = l.description.clone().map(Some);
     let change = LabelChange::prepare_as(app, user, &key, &value, scope, description, LabelMode::Create).await?;
-    levels::apply(app, user, change, &|_, _| Vec::new()).await?;
+    apply_recorded(app, caller, user, change, l.description.as_deref()).await?;
     Ok(())
+}
+
+/// Applies `change`; a KYC decision (Tower's approve and reject) is recorded in the review
+/// history under the admin's uid with the label's new description as its reason, and a
+/// rejected user is told, as a decision made with `barongctl kyc` is.
+async fn apply_recorded(
+    app: &App,
+    caller: &UserRow,
+    user: &UserRow,
+    change: LabelChange,
+    reason: Option<&str>,
+) -> ServiceResult<Option<(LabelRow, UserRow)>> {
+    if !change.is_review_decision() {
+        return levels::apply(app, user, change, &|_, _| Vec::new()).await;
+    }
+    let (key, value) = (change.key_value().0.to_string(), change.key_value().1.to_string());
+    let reviewer = Reviewer { author: caller.uid.clone(), reason: reason.map(str::to_string) };
+    let applied = levels::apply(app, user, change.recorded_by(reviewer), &|_, _| Vec::new()).await?;
+    if let Some((_, after)) = &applied {
+        review::notify(app, after, &key, &value, reason).await;
+    }
+    Ok(applied)
 }
 
 /// `POST /users/labels`: a new label (scope `public` unless given).
 pub async fn create(app: &App, caller: &UserRow, l: &LabelInput) -> ServiceResult<()> {
     let user = guarded(app, caller, &l.uid).await?;
-    create_for(app, &user, l).await
+    create_for(app, caller, &user, l).await
 }
 
 /// `POST /users/labels/update` and `PUT /users/labels`: a new value for the label (key,
@@ -109,7 +132,7 @@ pub async fn update(app: &App, caller: &UserRow, l: &LabelInput, how: OnUpdate) 
     let key = normalize(&l.key);
     let Some(label) = existing(app, &user, &key, &l.scope).await? else {
         return match how {
-            OnUpdate::Replace { create_missing: true } => create_for(app, &user, l).await,
+            OnUpdate::Replace { create_missing: true } => create_for(app, caller, &user, l).await,
             _ => Err(label_missing()),
         };
     };
@@ -125,7 +148,7 @@ pub async fn update(app: &App, caller: &UserRow, l: &LabelInput, how: OnUpdate) 
     };
     let change = LabelChange::prepare_as(app, &user, &key, &value, label.scope, description, LabelMode::Update).await?;
     // Deleted since it was read: as if it had not been there.
-    levels::apply(app, &user, change, &|_, _| Vec::new()).await?.ok_or_else(label_missing)?;
+    apply_recorded(app, caller, &user, change, l.description.as_deref()).await?.ok_or_else(label_missing)?;
     Ok(())
 }
 

@@ -19,8 +19,13 @@ pub fn unmasked(app: &App, role: &str) -> bool {
 /// A profile as the Admin API shows it to `role`: the user-API masks outside
 /// `admin_unmasked_pii_roles`, and `metadata` as the stored JSON text (Barong's admin entity
 /// returns it as a string, unlike the resource API).
-pub(crate) fn shown(app: &App, role: &str, mut p: Profile) -> Profile {
-    if !unmasked(app, role) {
+pub(crate) fn shown(app: &App, role: &str, p: Profile) -> Profile {
+    shown_as(unmasked(app, role), p)
+}
+
+/// As [`shown`], masked unless `clear`.
+pub(crate) fn shown_as(clear: bool, mut p: Profile) -> Profile {
+    if !clear {
         p.last_name = p.last_name.map(|n| mask_after(&n, 1));
         p.dob = p.dob.map(|d| mask_after(&d, 8));
     }
@@ -61,7 +66,7 @@ pub async fn review(app: &App, caller: &UserRow, uid: &str, state: &str) -> Serv
         // review outcomes either.
         _ => return Err(ServiceError::invalid("state.inclusion")),
     };
-    let p = profiles::review(app, &user, verdict, &caller.uid).await?;
+    let p = profiles::review(app, &user, verdict, &caller.uid, None).await?;
     Ok(shown(app, caller.role.as_str(), p))
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::services::App;
 use crate::services::admin::activities::user_entity;
 use crate::services::admin::documents::upload_link;
-use crate::services::admin::profiles::{shown, unmasked};
+use crate::services::admin::profiles::{shown, shown_as, unmasked};
 use crate::services::clock::iso8601;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::kyc::display::{phone_masked, profile_masked};
@@ -30,9 +30,9 @@ pub enum UserList {
 }
 
 /// A user's profiles by id as `role` may see them.
-async fn profiles(app: &App, role: &str, user_id: i64) -> ServiceResult<Vec<Profile>> {
+async fn profiles(app: &App, clear: bool, user_id: i64) -> ServiceResult<Vec<Profile>> {
     let rows = app.store.profiles_of(user_id).await?;
-    Ok(rows.iter().map(|r| shown(app, role, profile_masked(app, r, false))).collect())
+    Ok(rows.iter().map(|r| shown_as(clear, profile_masked(app, r, false))).collect())
 }
 
 /// One page of users matching `f`, and how many match.
@@ -74,9 +74,14 @@ pub async fn target(app: &App, uid: &str) -> ServiceResult<UserRow> {
 
 /// `UserWithKYC` of `user` as `role` may see it.
 pub async fn with_kyc(app: &App, role: &str, user: &UserRow) -> ServiceResult<UserWithKyc> {
-    let mask = !unmasked(app, role);
+    with_kyc_as(app, unmasked(app, role), user).await
+}
+
+/// `UserWithKYC` of `user`, masked unless `clear` (the operator's `kyc show` sees it in clear).
+pub async fn with_kyc_as(app: &App, clear: bool, user: &UserRow) -> ServiceResult<UserWithKyc> {
+    let mask = !clear;
     let u = user_entity(app, user).await?;
-    let profiles = profiles(app, role, user.id).await?;
+    let profiles = profiles(app, clear, user.id).await?;
     let labels = app.store.labels_of(user.id).await?;
     let phones = app.store.phones_of(user.id).await?;
     let documents = app.store.documents_of(user.id).await?;

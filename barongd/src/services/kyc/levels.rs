@@ -3,10 +3,12 @@
 
 use crate::config::Config;
 
-use crate::model::{AccountState, LabelScope};
+use crate::model::labels::keys as label_keys;
+use crate::model::{AccountState, CheckState, LabelScope};
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::event_api;
+use crate::store::kyc_reviews::ReviewNote;
 use crate::store::labels::{Description, LabelMode, LabelWrite};
 use crate::store::{LabelRow, LevelRow, PendingEvent, StoreError, UserRow};
 
@@ -139,6 +141,16 @@ pub struct LabelChange {
     pub after: UserRow,
     /// The referrer's uid, for event records (looked up only when the Event API is on).
     pub referral: Option<String>,
+    /// Who made this KYC decision and why, for the review history.
+    review: Option<Reviewer>,
+}
+
+/// The author and reason of a KYC decision.
+#[derive(Debug, Clone)]
+pub struct Reviewer {
+    /// `barongctl` or the admin's uid.
+    pub author: String,
+    pub reason: Option<String>,
 }
 
 impl LabelChange {
@@ -185,7 +197,36 @@ impl LabelChange {
             changed,
             after,
             referral,
+            review: None,
         })
+    }
+
+    /// Makes the write a KYC decision: recorded in the review history in the same transaction,
+    /// with the reason as the label's description (`system.document.*` and `model.label.*` carry
+    /// it to consumers; no reason clears an earlier one).
+    pub fn decided_by(mut self, reviewer: Reviewer) -> Self {
+        self.description = Some(reviewer.reason.clone());
+        self.recorded_by(reviewer)
+    }
+
+    /// Records the write in the review history, leaving the description as the write says.
+    pub fn recorded_by(mut self, reviewer: Reviewer) -> Self {
+        self.review = Some(reviewer);
+        self
+    }
+
+    /// Whether the write decides a KYC check an operator reviews: a private `document`,
+    /// `address` or `profile` label newly set to `verified` or `rejected`.
+    pub fn is_review_decision(&self) -> bool {
+        let check = [label_keys::DOCUMENT, label_keys::ADDRESS, label_keys::PROFILE].contains(&self.key.as_str());
+        let decided = CheckState::verdict(&self.value).is_some();
+        let changed = self.previous.as_ref().is_none_or(|p| p.value != self.value);
+        check && decided && changed && self.scope == LabelScope::Private
+    }
+
+    /// The label's key and value as written.
+    pub fn key_value(&self) -> (&str, &str) {
+        (&self.key, &self.value)
     }
 
     /// The label as it was before the write, if there was one.
@@ -207,6 +248,12 @@ impl LabelChange {
             mode: self.mode,
             now: self.now,
             state_level: self.changed.then_some((&self.after.state, self.after.level)),
+            review: self.review.as_ref().map(|r| ReviewNote {
+                check: &self.key,
+                verdict: &self.value,
+                reason: r.reason.as_deref(),
+                author: &r.author,
+            }),
         }
     }
 

@@ -15,8 +15,8 @@ use crate::model::{LabelScope, ProfileState};
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::event_api;
-use crate::services::kyc::display;
-use crate::services::kyc::levels::LabelChange;
+use crate::services::kyc::levels::{LabelChange, Reviewer};
+use crate::services::kyc::{display, review};
 use crate::store::profiles::{ProfileChange, ProfileFields, ProfileRow};
 use crate::store::{LabelRow, PendingEvent, StoreError, UserRow};
 
@@ -192,7 +192,7 @@ pub async fn create(app: &App, user: &UserRow, input: ProfileInput) -> ServiceRe
     let change = ProfileChange::Insert { user_id: user.id, fields: &fields, state, author: None };
     // `None` only if a concurrent create won the one-open-profile index (then the store said
     // `Unique`, answered as `state.exists` by `save`).
-    let row = save(app, user, change, state, None).await?.ok_or_else(exists)?;
+    let row = save(app, user, change, state, None, None).await?.ok_or_else(exists)?;
     Ok(display::profile(app, &row))
 }
 
@@ -227,7 +227,7 @@ pub async fn create_in_state(
     }
     let fields = merge(app, ProfileFields::default(), &input);
     let change = ProfileChange::Insert { user_id: user.id, fields: &fields, state, author };
-    save(app, user, change, state, None).await?.ok_or_else(exists)
+    save(app, user, change, state, None, None).await?.ok_or_else(exists)
 }
 
 /// The stored fields of a new profile of a user who does not exist yet (`/users/import`
@@ -250,7 +250,7 @@ pub async fn update(app: &App, user: &UserRow, input: ProfileInput) -> ServiceRe
     let state = if input.confirm { ProfileState::Submitted } else { ProfileState::Drafted };
     let fields = merge(app, fields_of(&current), &input);
     let change = ProfileChange::Edit { id: current.id, from: drafted, fields: &fields, state };
-    let row = save(app, user, change, state, Some(&current)).await?.ok_or_else(not_editable)?;
+    let row = save(app, user, change, state, Some(&current), None).await?.ok_or_else(not_editable)?;
     Ok(display::profile(app, &row))
 }
 
@@ -260,7 +260,13 @@ pub async fn of_user(app: &App, user: &UserRow) -> ServiceResult<Vec<Profile>> {
 }
 
 /// An operator's decision on a submitted profile (`barongctl kyc profile verify|reject`).
-pub async fn review(app: &App, user: &UserRow, verdict: ProfileState, author: &str) -> ServiceResult<Profile> {
+pub async fn review(
+    app: &App,
+    user: &UserRow,
+    verdict: ProfileState,
+    author: &str,
+    reason: Option<&str>,
+) -> ServiceResult<Profile> {
     if !matches!(verdict, ProfileState::Verified | ProfileState::Rejected) {
         return Err(ServiceError::invalid("state.inclusion"));
     }
@@ -268,7 +274,9 @@ pub async fn review(app: &App, user: &UserRow, verdict: ProfileState, author: &s
     let not_found = || ServiceError::not_found("admin.profiles.doesnt_exist_or_not_editable");
     let current = app.store.profile_in_state(user.id, submitted).await?.ok_or_else(not_found)?;
     let change = ProfileChange::Review { id: current.id, from: submitted, state: verdict, author: Some(author) };
-    let row = save(app, user, change, verdict, Some(&current)).await?.ok_or_else(not_found)?;
+    let reviewer = Reviewer { author: author.to_string(), reason: reason.map(str::to_string) };
+    let row = save(app, user, change, verdict, Some(&current), Some(reviewer)).await?.ok_or_else(not_found)?;
+    review::notify(app, user, label_keys::PROFILE, verdict.name(), reason).await;
     Ok(display::profile_masked(app, &row, false))
 }
 
@@ -276,15 +284,20 @@ pub async fn review(app: &App, user: &UserRow, verdict: ProfileState, author: &s
 /// `profile` follows the state; Barong looked it up in any scope, this only writes the private
 /// one) and the events of both, in one transaction. `None` when the profile was no longer in
 /// the state the change expected. `previous` is the profile as it was before an edit or review
-/// (`model.profile.updated`); none for a new one (`model.profile.created`).
+/// (`model.profile.updated`); none for a new one (`model.profile.created`). A `reviewer` makes
+/// the step an operator's decision, recorded in the review history.
 async fn save(
     app: &App,
     user: &UserRow,
     change: ProfileChange<'_>,
     state: ProfileState,
     previous: Option<&ProfileRow>,
+    reviewer: Option<Reviewer>,
 ) -> ServiceResult<Option<ProfileRow>> {
-    let step = LabelChange::prepare(app, user, label_keys::PROFILE, state.name(), LabelScope::Private).await?;
+    let mut step = LabelChange::prepare(app, user, label_keys::PROFILE, state.name(), LabelScope::Private).await?;
+    if let Some(reviewer) = reviewer {
+        step = step.decided_by(reviewer);
+    }
     let events = |row: &ProfileRow, label: Option<&LabelRow>| {
         let mut events = profile_events(app, user, step.referral.as_deref(), row, previous);
         events.extend(label.map(|l| step.events(app, user, l)).unwrap_or_default());

@@ -8,6 +8,7 @@ pub mod backup;
 pub mod gateway;
 pub mod import;
 pub mod keys;
+pub mod kyc;
 pub mod labels;
 pub mod master_key;
 pub mod restrictions;

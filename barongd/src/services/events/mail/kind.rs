@@ -18,6 +18,9 @@ pub enum MailKind {
     /// An admin or the operator turned the user's 2FA off (W11: the reset is never silent, so
     /// a social-engineered reset reaches the account's real owner).
     OtpReset,
+    /// A KYC reviewer rejected the user's `check` (`profile`, `document` or `address`), with the
+    /// reason they gave, if any.
+    KycRejected { check: String, reason: Option<String> },
 }
 
 #[derive(Debug)]

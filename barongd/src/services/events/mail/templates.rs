@@ -7,6 +7,8 @@ use super::kind::{MailError, MailKind};
 
 /// Client-supplied values (user agent) are capped so a hostile header cannot bloat every mail.
 pub(super) const MAX_CLIENT_VALUE_CHARS: usize = 300;
+/// A reviewer's reason is capped by the socket and the Admin API already; this is a last guard.
+const MAX_REASON_CHARS: usize = 2000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum TemplateName {
@@ -15,6 +17,7 @@ pub(super) enum TemplateName {
     PasswordChanged,
     NewLogin,
     OtpReset,
+    KycRejected,
 }
 
 impl TemplateName {
@@ -26,15 +29,17 @@ impl TemplateName {
             MailKind::PasswordChanged => TemplateName::PasswordChanged,
             MailKind::NewLogin { .. } => TemplateName::NewLogin,
             MailKind::OtpReset => TemplateName::OtpReset,
+            MailKind::KycRejected { .. } => TemplateName::KycRejected,
         }
     }
 
-    pub(super) const ALL: [TemplateName; 5] = [
+    pub(super) const ALL: [TemplateName; 6] = [
         TemplateName::EmailConfirmation,
         TemplateName::PasswordReset,
         TemplateName::PasswordChanged,
         TemplateName::NewLogin,
         TemplateName::OtpReset,
+        TemplateName::KycRejected,
     ];
 
     pub(super) fn file_stem(self) -> &'static str {
@@ -44,22 +49,25 @@ impl TemplateName {
             TemplateName::PasswordChanged => "password_changed",
             TemplateName::NewLogin => "new_login",
             TemplateName::OtpReset => "otp_reset",
+            TemplateName::KycRejected => "kyc_rejected",
         }
     }
 }
 
 /// Embedded so the daemon works without any files around it.
-const BUILT_IN: [(&str, TemplateName, &str); 10] = [
+const BUILT_IN: [(&str, TemplateName, &str); 12] = [
     ("en", TemplateName::EmailConfirmation, include_str!("../../../../../config/templates/en/email_confirmation.txt")),
     ("en", TemplateName::PasswordReset, include_str!("../../../../../config/templates/en/password_reset.txt")),
     ("en", TemplateName::PasswordChanged, include_str!("../../../../../config/templates/en/password_changed.txt")),
     ("en", TemplateName::NewLogin, include_str!("../../../../../config/templates/en/new_login.txt")),
     ("en", TemplateName::OtpReset, include_str!("../../../../../config/templates/en/otp_reset.txt")),
+    ("en", TemplateName::KycRejected, include_str!("../../../../../config/templates/en/kyc_rejected.txt")),
     ("ru", TemplateName::EmailConfirmation, include_str!("../../../../../config/templates/ru/email_confirmation.txt")),
     ("ru", TemplateName::PasswordReset, include_str!("../../../../../config/templates/ru/password_reset.txt")),
     ("ru", TemplateName::PasswordChanged, include_str!("../../../../../config/templates/ru/password_changed.txt")),
     ("ru", TemplateName::NewLogin, include_str!("../../../../../config/templates/ru/new_login.txt")),
     ("ru", TemplateName::OtpReset, include_str!("../../../../../config/templates/ru/otp_reset.txt")),
+    ("ru", TemplateName::KycRejected, include_str!("../../../../../config/templates/ru/kyc_rejected.txt")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +164,13 @@ impl Templates {
                 vars.push(("link", clean_value(link, usize::MAX)));
             }
             MailKind::PasswordChanged | MailKind::OtpReset => {}
+            MailKind::KycRejected { check, reason } => {
+                vars.push(("check", clean_value(check, MAX_CLIENT_VALUE_CHARS)));
+                // The reviewer's words, kept whole; line breaks survive, other controls do not.
+                let reason = reason.as_deref().filter(|r| !r.trim().is_empty()).unwrap_or("—");
+                let lines: Vec<String> = reason.lines().map(|l| clean_value(l, MAX_REASON_CHARS)).collect();
+                vars.push(("reason", lines.join("\n")));
+            }
             MailKind::NewLogin { ip, user_agent } => {
                 vars.push(("ip", clean_value(ip, MAX_CLIENT_VALUE_CHARS)));
                 vars.push(("user_agent", clean_value(user_agent, MAX_CLIENT_VALUE_CHARS)));

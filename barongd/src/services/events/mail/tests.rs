@@ -106,6 +106,20 @@ fn russian_rendering() {
 }
 
 #[test]
+fn kyc_rejection_carries_the_reason_whole() {
+    let kind =
+        MailKind::KycRejected { check: "document".into(), reason: Some("Blurred.\nSend\r a new\u{7} scan".into()) };
+    let (subject, body) = templates().render("en", &kind, "a@b.io").expect("render");
+    assert_eq!(subject, "Your document verification was not accepted");
+    assert!(body.contains("Blurred.\nSend  a new  scan\n"), "{body}");
+    let kind = MailKind::KycRejected { check: "profile".into(), reason: None };
+    let (subject, body) = templates().render("ru", &kind, "a@b.io").expect("render");
+    assert_eq!(subject, "Проверка не пройдена: profile");
+    assert!(body.contains("проверяющим:\n—\n"), "{body}");
+    assert!(!body.contains("{{"));
+}
+
+#[test]
 fn lang_sanitising() {
     assert_eq!(sanitize_lang("en"), Some("en"));
     assert_eq!(sanitize_lang("pt-BR"), Some("pt-BR"));

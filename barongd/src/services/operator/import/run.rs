@@ -344,6 +344,7 @@ async fn keep_restriction(pass: &Pass<'_>, user_id: i64, key: &str, reason: &str
         mode: LabelMode::Create,
         now: pass.app.clock.now(),
         state_level: None,
+        review: None,
     };
     match pass.app.store.save_label_with_events(&write, &|_| Vec::new()).await {
         Ok(_) | Err(StoreError::Unique(_)) => Ok(()),
