@@ -29,5 +29,10 @@ fn read_seeds(file: &Path) -> Result<String, String> {
 }
 
 pub fn print_seeded(levels: usize, permissions: usize, users: usize, restrictions: usize) {
-    println!("added {levels} levels, {permissions} permissions, {users} users, {restrictions} restrictions")
+    // A first start seeds Barong's default levels and permissions, so a fresh database already
+    // holds what config/seeds.yml lists: say why nothing was added.
+    println!(
+        "added {levels} levels, {permissions} permissions, {users} users, {restrictions} restrictions \
+         (rows already there are kept as they are)"
+    )
 }
