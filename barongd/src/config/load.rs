@@ -82,7 +82,7 @@ fn build(
     let defaults = defaults()?;
     config_env::apply(&mut map, &defaults, env)?;
     crate::config::management::apply_env(&mut map, env)?;
-    let warnings = barong_env::apply(&mut map, env, flags.database_url.is_some())?;
+    let mut warnings = barong_env::apply(&mut map, env, flags.database_url.is_some())?;
     let mut set = |k: &str, v: &Option<String>| {
         if let Some(v) = v {
             map.insert(Value::String(k.to_string()), Value::String(v.clone()));
@@ -104,8 +104,18 @@ fn build(
     if !errors.is_empty() {
         return Err(errors.join("; "));
     }
-    // Barong's fixed relative path: present in a Barong checkout or image, absent otherwise.
-    config.trusted_proxies.add_cloudflare_file(std::path::Path::new("config/cloudflare_ips.yml"))?;
+    // Barong's `config/cloudflare_ips.yml`: beside the config file (the folder Barong's lived in),
+    // or in `config/` of the working directory when there is no file, as in a Barong checkout.
+    // Trusting more proxies changes whose address the gateway believes, so it is never silent.
+    let cloudflare = match sources.file {
+        Some(f) => f.dir.join("cloudflare_ips.yml"),
+        None => std::path::PathBuf::from("config/cloudflare_ips.yml"),
+    };
+    let trusted = config.trusted_proxies.add_cloudflare_file(&cloudflare)?;
+    if trusted > 0 {
+        let shown = std::path::absolute(&cloudflare).unwrap_or(cloudflare);
+        warnings.push(format!("trusting {trusted} proxy networks from {} (Barong's Cloudflare list)", shown.display()));
+    }
     config.abilities = crate::config::abilities::AbilitiesFile::load(&config.abilities_file)?;
     config.event_api = match config.event_api_url() {
         Some(url) => Some(EventApi::parse(&url).map_err(|e| sources.describe("event_api_rabbitmq_url", &e))?),

@@ -186,3 +186,23 @@ fn barongs_shipped_barong_yml_loads_as_barong_meant_it() {
     assert_eq!(c.document_types.len(), 7);
     assert_eq!(c.activation_requirements.get("email").map(String::as_str), Some("verified"));
 }
+
+#[test]
+fn the_cloudflare_list_is_read_beside_the_config_file_and_said() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("barong.yml");
+    std::fs::write(&file, "captcha: none\n").expect("write");
+    let flags = Overrides { config: Some(file.clone()), ..Default::default() };
+    let cf: std::net::IpAddr = "173.245.48.7".parse().expect("ip");
+    let l = load_checked(&flags, &env_of(&[]), false).expect("loads");
+    assert!(!l.config.trusted_proxies.trusts(cf));
+    assert!(!l.warnings.iter().any(|w| w.contains("Cloudflare")), "{:?}", l.warnings);
+    std::fs::write(dir.path().join("cloudflare_ips.yml"), "173.245.48.0/20\n103.21.244.0/22\n").expect("write");
+    let l = load_checked(&flags, &env_of(&[]), false).expect("loads");
+    assert!(l.config.trusted_proxies.trusts(cf));
+    let said = l.warnings.iter().find(|w| w.contains("Cloudflare")).expect("a line says so");
+    assert!(said.contains("trusting 2 proxy networks") && said.contains("cloudflare_ips.yml"), "{said}");
+    std::fs::write(dir.path().join("cloudflare_ips.yml"), "not-a-network\n").expect("write");
+    let e = load_checked(&flags, &env_of(&[]), false).err().expect("refused");
+    assert!(e.contains("cloudflare_ips.yml") && e.contains("not-a-network"), "{e}");
+}
