@@ -52,9 +52,12 @@ impl TlsBroker {
     /// Makes a CA and a server certificate for `localhost` signed by it, and starts a node with
     /// a TLS listener using them; waits until it accepts connections.
     fn start() -> Option<TlsBroker> {
-        let server = ["/usr/lib/rabbitmq/bin/rabbitmq-server", "/usr/sbin/rabbitmq-server"]
+        let Some(server) = ["/usr/lib/rabbitmq/bin/rabbitmq-server", "/usr/sbin/rabbitmq-server"]
             .into_iter()
-            .find(|p| Path::new(p).exists())?;
+            .find(|p| Path::new(p).exists())
+        else {
+            return skip_or_fail("rabbitmq-server is not installed");
+        };
         if Command::new("openssl").arg("version").output().is_err() {
             return skip_or_fail("the openssl CLI is missing");
         }
@@ -167,12 +170,7 @@ impl Drop for TlsBroker {
 }
 
 async fn start_broker() -> Option<TlsBroker> {
-    tokio::task::spawn_blocking(|| match TlsBroker::start() {
-        Some(b) => Some(b),
-        None => skip_or_fail("rabbitmq-server is not installed"),
-    })
-    .await
-    .expect("broker start")
+    tokio::task::spawn_blocking(TlsBroker::start).await.expect("broker start")
 }
 
 both!(events_are_published_over_amqps, per_backend = events_are_published_over_amqps);

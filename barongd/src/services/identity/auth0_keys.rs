@@ -134,7 +134,7 @@ impl Tenant {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(parse_jwks(&body)?)
+        parse_jwks(&body)
     }
 }
 
