@@ -107,6 +107,10 @@ both!(
             let (s, body2) = auth0_login(&srv, &again, json!({"id_token": token})).await;
             assert_eq!((s, &body2["uid"]), (201, &body["uid"]), "{body2}");
             assert_eq!(t.fetches.load(Ordering::SeqCst), 1, "the JWKS is cached");
+            // Each sign-in is a `login` activity, as a password login.
+            let q = "SELECT a.result FROM activities a JOIN users u ON u.id = a.user_id \
+                 WHERE u.email = 'ada@example.com' AND a.topic = 'session' AND a.action = 'login'";
+            assert_eq!(srv.sql_texts(q).await, ["succeed", "succeed"]);
 
             // Tokens that do not verify: Barong's 422.
             let refused = |claims: Value| sign(&t.key, Some(KID), &claims);
