@@ -16,7 +16,7 @@ use barongd::services::gateway::restrictions::{cache::Restrictions, refresh};
 use barongd::services::gateway::{caches::Authz, poller};
 use barongd::services::identity::hash_slots::HashSlots;
 use barongd::services::identity::legacy_passwords::{self, LegacyPasswords};
-use barongd::services::identity::{captcha, passwords};
+use barongd::services::identity::{auth0_keys, captcha, passwords};
 use barongd::services::kyc::{sms, uploads};
 use barongd::services::operator::master_key::{self, RotationRuntime, fingerprint};
 use barongd::services::operator::seeds;
@@ -304,6 +304,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         Arc::new(LegacyPasswords::load(config.legacy_password_time_floor_ms, &store).await.map_err(Failure::Setup)?);
     let policy = passwords::Policy::new(&config).map_err(Failure::Setup)?;
     let captcha = captcha::Captcha::new(&config).map_err(Failure::Setup)?;
+    let auth0 = auth0_keys::Tenant::new(&config).map_err(Failure::Setup)?;
     let sms = sms::Sms::new(&config, data_dir.join("outbox"), clock.clone()).map_err(Failure::Setup)?;
     let mailer = mail::Mailer::new(
         &config.mailer,
@@ -343,6 +344,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         sealer,
         mailer,
         captcha,
+        auth0,
         sms,
         authz,
         restrictions,

@@ -1,5 +1,7 @@
 //! The Event API's AMQP URL, parsed once when the configuration loads: percent-decoded here
 //! (amqprs's parser kept `%2f` as a vhost name), with its password kept out of anything logged.
+//! `amqps://` is TLS (rustls, ring), trusting the CAs of `event_api_rabbitmq_ca_file` or, when
+//! none is set, the Mozilla roots built into barongd.
 
 use std::fmt;
 
@@ -13,13 +15,47 @@ pub struct EventApi {
     /// The URL without its password.
     pub shown_url: String,
     pub secrets: Vec<String>,
+    /// The CA certificates (DER) an `amqps://` server must chain to; empty means the built-in
+    /// Mozilla roots.
+    pub tls_roots: Vec<Vec<u8>>,
 }
 
 impl EventApi {
-    /// Checks an Event API URL as the publisher reads it: `amqp://` only (this build has no TLS), a
-    /// host, a port in 1..=65535, UTF-8 once percent-decoded. The error never repeats the URL.
+    /// Checks an Event API URL as the publisher reads it: `amqp://` or `amqps://`, a host, a port
+    /// in 1..=65535, UTF-8 once percent-decoded. The error never repeats the URL.
     pub fn parse(url: &str) -> Result<EventApi, String> {
-        Ok(EventApi { target: AmqpTarget::parse(url)?, shown_url: redact_url(url), secrets: password_forms(url) })
+        Ok(EventApi {
+            target: AmqpTarget::parse(url)?,
+            shown_url: redact_url(url),
+            secrets: password_forms(url),
+            tls_roots: Vec::new(),
+        })
+    }
+
+    /// Trusts the CA certificates of the PEM file `path` (`event_api_rabbitmq_ca_file`) for an
+    /// `amqps://` URL. Refused when the URL is plain `amqp://` (the file would silently do
+    /// nothing), or when the file cannot be read or holds no certificate.
+    pub fn with_ca_file(mut self, path: &str) -> Result<EventApi, String> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        if !self.target.tls {
+            return Err("set, but the Event API URL is amqp://, not amqps://".into());
+        }
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        let mut roots = Vec::new();
+        for cert in CertificateDer::pem_slice_iter(&bytes) {
+            let cert = cert.map_err(|e| format!("{path} is not a PEM certificate file: {e}"))?;
+            // The anchor is taken as the publisher will take it, so a bad one fails here.
+            rustls::RootCertStore::empty()
+                .add(cert.clone())
+                .map_err(|e| format!("{path}: unusable CA certificate: {e}"))?;
+            roots.push(cert.as_ref().to_vec());
+        }
+        if roots.is_empty() {
+            return Err(format!("{path} holds no PEM certificate"));
+        }
+        self.tls_roots = roots;
+        Ok(self)
     }
 }
 
@@ -39,6 +75,8 @@ pub struct AmqpTarget {
     pub password: String,
     pub vhost: String,
     pub heartbeat: Option<u16>,
+    /// `amqps://`: TLS, the server's certificate checked against `host`.
+    pub tls: bool,
 }
 
 impl fmt::Debug for AmqpTarget {
@@ -49,18 +87,19 @@ impl fmt::Debug for AmqpTarget {
             .field("username", &self.username)
             .field("vhost", &self.vhost)
             .field("heartbeat", &self.heartbeat)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
 
 impl AmqpTarget {
     pub fn parse(url: &str) -> Result<AmqpTarget, String> {
-        let rest = if let Some(r) = url.strip_prefix("amqp://") {
-            r
-        } else if url.starts_with("amqps://") {
-            return Err("amqps:// (TLS) is not supported by this build; use amqp://".into());
+        let (rest, tls) = if let Some(r) = url.strip_prefix("amqp://") {
+            (r, false)
+        } else if let Some(r) = url.strip_prefix("amqps://") {
+            (r, true)
         } else {
-            return Err("must start with amqp://".into());
+            return Err("must start with amqp:// or amqps://".into());
         };
         let (authority, tail) = match rest.find(['/', '?']) {
             Some(i) => rest.split_at(i),
@@ -100,6 +139,7 @@ impl AmqpTarget {
         }
         let port = match port {
             Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or("bad port")?,
+            None if tls => 5671,
             None => 5672,
         };
         let vhost = match path.strip_prefix('/') {
@@ -112,7 +152,7 @@ impl AmqpTarget {
                 heartbeat = Some(v.parse::<u16>().map_err(|_| "bad heartbeat")?);
             }
         }
-        Ok(AmqpTarget { host, port, username, password, vhost, heartbeat })
+        Ok(AmqpTarget { host, port, username, password, vhost, heartbeat, tls })
     }
 }
 
@@ -157,6 +197,7 @@ mod tests {
             password: pass.into(),
             vhost: vhost.into(),
             heartbeat: None,
+            tls: false,
         }
     }
 
@@ -172,12 +213,29 @@ mod tests {
         assert_eq!(AmqpTarget::parse("amqp://u:p@[::1]:5673/v"), Ok(target("::1", 5673, "u", "p", "v")));
         let t = AmqpTarget::parse("amqp://h?heartbeat=10&x").expect("parse");
         assert_eq!(t.heartbeat, Some(10));
-        for bad in ["amqps://h", "http://h", "amqp://", "amqp://u:p@", "amqp://h:0", "amqp://h:x", "amqp://h:70000"] {
+        let t = AmqpTarget::parse("amqps://u:p@mq.example/v").expect("amqps");
+        assert_eq!((t.tls, t.port, t.host.as_str()), (true, 5671, "mq.example"));
+        assert_eq!(AmqpTarget::parse("amqps://h:6000").map(|t| (t.tls, t.port)), Ok((true, 6000)));
+        for bad in ["amqps://", "http://h", "amqp://", "amqp://u:p@", "amqp://h:0", "amqp://h:x", "amqp://h:70000"] {
             assert!(EventApi::parse(bad).is_err(), "{bad}");
         }
         // Errors never repeat the URL (it may hold a password).
         let err = AmqpTarget::parse("amqp://u:hunter2@h:bad").expect_err("must fail");
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_ca_file_needs_amqps_and_a_certificate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "no certificate here\n").expect("write");
+        let empty = empty.display().to_string();
+        let tls = || EventApi::parse("amqps://u:p@h/").expect("url");
+        let e = EventApi::parse("amqp://u:p@h/").expect("url").with_ca_file(&empty).expect_err("plain");
+        assert!(e.contains("amqps://"), "{e}");
+        assert!(tls().with_ca_file(&empty).expect_err("empty").contains("no PEM certificate"));
+        let missing = dir.path().join("missing.pem").display().to_string();
+        assert!(tls().with_ca_file(&missing).expect_err("missing").contains("cannot read"));
     }
 
     #[test]

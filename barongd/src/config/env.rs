@@ -41,6 +41,10 @@ pub fn apply(map: &mut Mapping, defaults: &Mapping, env: &dyn Fn(&str) -> Option
     if let Some(url) = env("EVENT_API_RABBITMQ_URL") {
         map.insert("event_api_rabbitmq_url".into(), Value::String(url));
     }
+    // Named like Barong's URL variable, which it accompanies.
+    if let Some(path) = env("EVENT_API_RABBITMQ_CA_FILE") {
+        map.insert("event_api_rabbitmq_ca_file".into(), Value::String(path));
+    }
     // Unset means "measured at start", so its default is null and the generic list above skips it.
     if let Some(raw) = env("BARONG_LEGACY_PASSWORD_TIME_FLOOR_MS") {
         map.insert("legacy_password_time_floor_ms".into(), Value::String(raw));

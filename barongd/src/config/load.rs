@@ -118,7 +118,16 @@ fn build(
     }
     config.abilities = crate::config::abilities::AbilitiesFile::load(&config.abilities_file)?;
     config.event_api = match config.event_api_url() {
-        Some(url) => Some(EventApi::parse(&url).map_err(|e| sources.describe("event_api_rabbitmq_url", &e))?),
+        Some(url) => {
+            let api = EventApi::parse(&url).map_err(|e| sources.describe("event_api_rabbitmq_url", &e))?;
+            match config.event_api_rabbitmq_ca_file.as_str() {
+                "" => Some(api),
+                ca => Some(api.with_ca_file(ca).map_err(|e| sources.describe("event_api_rabbitmq_ca_file", &e))?),
+            }
+        }
+        None if !config.event_api_rabbitmq_ca_file.is_empty() => {
+            return Err(sources.describe("event_api_rabbitmq_ca_file", "set, but no Event API URL is configured"));
+        }
         None => None,
     };
     Ok(Loaded { config, warnings })
@@ -186,8 +195,31 @@ fn validate(c: &Config) -> Vec<String> {
         errors.push("master_key_rotation: batch_size must be at least 1, batch_delay_ms at most 60000".into());
     }
     phone_errors(c, &mut errors);
+    auth0_errors(c, &mut errors);
     crate::config::management::management_errors(&c.management_api, &mut errors);
     errors
+}
+
+/// Auth0 login is on with both the tenant and the client id; one without the other is a
+/// half-made configuration, not a way to turn it off.
+fn auth0_errors(c: &Config, errors: &mut Vec<String>) {
+    let (domain, client) = (c.auth0_domain.trim(), c.auth0_client_id.trim());
+    match (domain.is_empty(), client.is_empty()) {
+        (false, true) => errors.push("auth0_client_id: required when auth0_domain is set".into()),
+        (true, false) => errors.push("auth0_domain: required when auth0_client_id is set".into()),
+        _ => {}
+    }
+    let host_like = |d: &str| !d.is_empty() && d.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.');
+    if !domain.is_empty() && !host_like(domain) {
+        errors.push(format!("auth0_domain: `{domain}` must be the tenant's host name, e.g. tenant.eu.auth0.com"));
+    }
+    if !c.auth0_jwks_url.is_empty() {
+        if domain.is_empty() {
+            errors.push("auth0_jwks_url: set, but auth0_domain is not".into());
+        } else if !reqwest::Url::parse(&c.auth0_jwks_url).is_ok_and(|u| matches!(u.scheme(), "https" | "http")) {
+            errors.push("auth0_jwks_url: must be an absolute https:// (or http://) URL".into());
+        }
+    }
 }
 
 /// Phone verification: a Twilio mode needs its credentials, and the code limits must be usable.

@@ -123,9 +123,35 @@ fn event_api_settings_are_read_checked_and_redacted() {
     assert_eq!(load(&Overrides::default(), &env_of(&[])).expect("defaults").event_api_url(), None);
     let e = load(&Overrides::default(), &env_of(&[("EVENT_API_RABBITMQ_URL", "http://mq")])).expect_err("scheme");
     assert!(e.starts_with("EVENT_API_RABBITMQ_URL (event_api_rabbitmq_url):") && !e.contains('\n'), "{e}");
-    let e = load(&Overrides::default(), &env_of(&[("EVENT_API_RABBITMQ_URL", "amqps://u:tls-secret@mq")]))
-        .expect_err("no TLS client");
+    let c =
+        load(&Overrides::default(), &env_of(&[("EVENT_API_RABBITMQ_URL", "amqps://u:tls-secret@mq")])).expect("TLS");
+    assert!(c.event_api.as_ref().is_some_and(|e| e.target.tls && e.target.port == 5671 && e.tls_roots.is_empty()));
+    let e = load(
+        &Overrides::default(),
+        &env_of(&[
+            ("EVENT_API_RABBITMQ_URL", "amqps://u:tls-secret@mq"),
+            ("EVENT_API_RABBITMQ_CA_FILE", "/nonexistent/ca.pem"),
+        ]),
+    )
+    .expect_err("missing CA file");
+    assert!(e.starts_with("EVENT_API_RABBITMQ_CA_FILE (event_api_rabbitmq_ca_file):") && !e.contains('\n'), "{e}");
     assert!(!e.contains("tls-secret"), "{e}");
+}
+
+#[test]
+fn auth0_needs_both_settings() {
+    let e = load(&Overrides::default(), &env_of(&[("BARONG_AUTH0_DOMAIN", "tenant.auth0.com")])).expect_err("half");
+    assert!(e.contains("auth0_client_id: required when auth0_domain is set") && !e.contains('\n'), "{e}");
+    let e = load(&Overrides::default(), &env_of(&[("BARONG_AUTH0_CLIENT_ID", "abc")])).expect_err("half");
+    assert!(e.contains("auth0_domain: required"), "{e}");
+    let both = [("BARONG_AUTH0_DOMAIN", "https://tenant.auth0.com/"), ("BARONG_AUTH0_CLIENT_ID", "abc")];
+    let e = load(&Overrides::default(), &env_of(&both)).expect_err("a URL, not a host");
+    assert!(e.starts_with("BARONG_AUTH0_DOMAIN (auth0_domain):") && e.contains("host name"), "{e}");
+    let c = load(
+        &Overrides::default(),
+        &env_of(&[("BARONG_AUTH0_DOMAIN", "t.auth0.com"), ("BARONG_AUTH0_CLIENT_ID", "a")]),
+    );
+    assert!(c.is_ok());
 }
 
 #[test]

@@ -17,7 +17,7 @@ enum Kind {
 }
 
 /// Every path setting, with how to reach its value.
-fn settings(c: &mut Config) -> [(&'static str, &mut String, Kind); 7] {
+fn settings(c: &mut Config) -> [(&'static str, &mut String, Kind); 8] {
     [
         ("data_dir", &mut c.data_dir, Kind::Made),
         ("uploads_dir", &mut c.uploads_dir, Kind::Made),
@@ -26,6 +26,7 @@ fn settings(c: &mut Config) -> [(&'static str, &mut String, Kind); 7] {
         ("abilities_file", &mut c.abilities_file, Kind::MustExist),
         ("mailer.templates_dir", &mut c.mailer.templates_dir, Kind::MustExist),
         ("management_api.file", &mut c.management_api.file, Kind::MustExist),
+        ("event_api_rabbitmq_ca_file", &mut c.event_api_rabbitmq_ca_file, Kind::MustExist),
     ]
 }
 

@@ -140,6 +140,15 @@ pub fn findings(c: &Config) -> Vec<Finding> {
             "create a RabbitMQ user for barongd and set its name and password",
         );
     }
+    if !c.auth0_jwks_url.is_empty()
+        && let Some(problem) = local_url(&c.auth0_jwks_url)
+    {
+        add(
+            "auth0_jwks_url",
+            format!("{} {problem}: Auth0's signing keys must come from the tenant", c.auth0_jwks_url),
+            "remove auth0_jwks_url (keys then come from https://<auth0_domain>/.well-known/jwks.json)",
+        );
+    }
     out
 }
 

@@ -93,3 +93,14 @@ fn guest_rabbitmq_credentials_are_named() {
     c.event_api = Some(crate::config::amqp::EventApi::parse("amqp://barong:s3cret@mq.internal:5672/%2f").expect("url"));
     assert!(keys(&c).is_empty());
 }
+
+#[test]
+fn a_local_auth0_jwks_url_is_named() {
+    let mut c = production_ready();
+    c.auth0_domain = "tenant.eu.auth0.com".into();
+    c.auth0_client_id = "client".into();
+    c.auth0_jwks_url = "http://127.0.0.1:9/.well-known/jwks.json".into();
+    assert_eq!(keys(&c), ["auth0_jwks_url"]);
+    c.auth0_jwks_url = "https://keys.example.com/jwks.json".into();
+    assert!(keys(&c).is_empty());
+}

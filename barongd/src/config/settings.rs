@@ -98,8 +98,16 @@ pub struct Config {
     pub geoip_lang: String,
     pub maxminddb_path: String,
     pub authz_rules_file: String,
+    /// The Auth0 tenant (`tenant.eu.auth0.com`) whose ID tokens `POST identity/sessions/auth0`
+    /// accepts; with `auth0_client_id`, turns Auth0 login on. The tokens' issuer must be
+    /// `https://<auth0_domain>/`.
     pub auth0_domain: String,
+    /// The Auth0 application's client id: the audience of the ID tokens.
     pub auth0_client_id: String,
+    /// Where the tenant's signing keys are fetched; empty means
+    /// `https://<auth0_domain>/.well-known/jwks.json`. For tests and proxies; production mode
+    /// refuses a URL that is not https or points at this machine.
+    pub auth0_jwks_url: String,
     /// `local` (the operator reviews); Barong's `kycaid` is not implemented and refused.
     pub kyc_provider: KycProvider,
     pub default_language: String,
@@ -153,6 +161,9 @@ pub struct Config {
     pub event_api_rabbitmq_port: u16,
     pub event_api_rabbitmq_username: String,
     pub event_api_rabbitmq_password: Secret,
+    /// PEM file of the CA(s) that sign the RabbitMQ server's certificate, for an `amqps://` URL
+    /// (`EVENT_API_RABBITMQ_CA_FILE`); empty means the Mozilla roots built into barongd.
+    pub event_api_rabbitmq_ca_file: String,
     /// Mask last name and birth date in `model.profile.*` events as the resource API masks them.
     /// Off by default: Barong's consumers got them in clear (docs/compatibility.md#profile-events).
     pub event_api_mask_profile_pii: bool,

@@ -136,6 +136,9 @@ fn env_names(path: &str) -> Vec<String> {
         "listen" => vec!["BARONG_LISTEN".into(), "PORT".into()],
         "log_level" => vec!["BARONG_LOG_LEVEL".into(), "LOG_LEVEL".into()],
         "event_api_rabbitmq_url" => vec!["BARONG_EVENT_API_RABBITMQ_URL".into(), "EVENT_API_RABBITMQ_URL".into()],
+        "event_api_rabbitmq_ca_file" => {
+            vec!["BARONG_EVENT_API_RABBITMQ_CA_FILE".into(), "EVENT_API_RABBITMQ_CA_FILE".into()]
+        }
         "mailer.transport" | "mailer.smtp_url" => vec!["BARONG_SMTP_HOST".into()],
         "mailer.from" => vec!["BARONG_SENDER_EMAIL".into(), "BARONG_SENDER_NAME".into()],
         p if p.starts_with("management_api.") => vec![format!("BARONG_{}", upper(p))],

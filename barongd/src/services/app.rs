@@ -10,6 +10,7 @@ use crate::services::clock::Clock;
 use crate::services::events::mail::mailer::Mailer;
 use crate::services::gateway::caches::Authz;
 use crate::services::gateway::restrictions::cache::Restrictions;
+use crate::services::identity::auth0_keys::Tenant;
 use crate::services::identity::captcha::Captcha;
 use crate::services::identity::hash_slots::HashSlots;
 use crate::services::identity::legacy_passwords::LegacyPasswords;
@@ -35,6 +36,8 @@ pub struct App {
     pub sealer: Sealer,
     pub mailer: Mailer,
     pub captcha: Captcha,
+    /// The Auth0 tenant whose ID tokens sign users in; `None` when Auth0 login is off.
+    pub auth0: Option<Tenant>,
     /// Delivery and checking of phone verification codes.
     pub sms: Sms,
     pub authz: Authz,

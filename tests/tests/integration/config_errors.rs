@@ -129,6 +129,35 @@ fn environment_errors_name_the_variable() {
 }
 
 #[test]
+fn half_made_auth0_and_amqps_settings_stop_start_up_with_one_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, "not a certificate\n").expect("write");
+    let ca = ca.display().to_string();
+    let amqps = ("EVENT_API_RABBITMQ_URL", "amqps://u:ca-Secret-1@mq.example:5671/%2f");
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[("BARONG_AUTH0_DOMAIN", "tenant.eu.auth0.com")], "auth0_client_id: required when auth0_domain is set"),
+        (
+            &[amqps, ("EVENT_API_RABBITMQ_CA_FILE", "/nonexistent/ca.pem")],
+            "EVENT_API_RABBITMQ_CA_FILE (event_api_rabbitmq_ca_file)",
+        ),
+        (&[amqps, ("EVENT_API_RABBITMQ_CA_FILE", &ca)], "holds no PEM certificate"),
+        (
+            &[("EVENT_API_RABBITMQ_URL", "amqp://u:ca-Secret-1@mq.example/%2f"), ("EVENT_API_RABBITMQ_CA_FILE", &ca)],
+            "is amqp://, not amqps://",
+        ),
+    ];
+    for (env, needle) in cases {
+        // `config check` loads as start-up does, and cannot start a daemon if a case passed.
+        let (code, _, err) = barongd(&["config", "check"], env);
+        assert_eq!(code, 2, "{env:?}: {err}");
+        assert!(err.contains(needle), "{needle} not in: {err}");
+        assert!(!err.contains("ca-Secret-1"), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    }
+}
+
+#[test]
 fn config_check_takes_the_daemons_flags_on_either_side() {
     let (dir, path) = config_file("session_expire_time: 600\n");
     let data = dir.path().join("d").display().to_string();

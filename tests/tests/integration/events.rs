@@ -17,7 +17,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::*;
 
 const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
-const SYSTEM: &str = "barong.events.system";
+pub(super) const SYSTEM: &str = "barong.events.system";
 
 pub(super) fn amqp_url() -> String {
     std::env::var("BARONG_TEST_AMQP_URL").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| DEFAULT_AMQP_URL.into())
@@ -81,8 +81,12 @@ pub(super) struct Received {
 impl Consumer {
     /// Connects to the test broker, or returns None after a loud skip (a failure under CI=true).
     pub(super) async fn connect(bindings: &[(&str, &str)]) -> Option<Consumer> {
-        let url = amqp_url();
-        let (host, port, user, pass, vhost) = url_parts(&url);
+        Self::connect_to(&amqp_url(), bindings).await
+    }
+
+    /// As [`Consumer::connect`], on the broker at `url` (`amqp://`).
+    pub(super) async fn connect_to(url: &str, bindings: &[(&str, &str)]) -> Option<Consumer> {
+        let (host, port, user, pass, vhost) = url_parts(url);
         let mut args = OpenConnectionArguments::new(&host, port, &user, &pass);
         args.virtual_host(&vhost);
         let connection = match tokio::time::timeout(Duration::from_secs(10), Connection::open(&args)).await {
@@ -155,7 +159,7 @@ impl Consumer {
     }
 
     /// Asserts that nothing satisfying `wanted` arrives within `within`.
-    async fn none(&mut self, within: Duration, wanted: impl Fn(&Value) -> bool) {
+    pub(super) async fn none(&mut self, within: Duration, wanted: impl Fn(&Value) -> bool) {
         let deadline = tokio::time::Instant::now() + within;
         while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, self.messages.recv()).await {
             let body: Value = serde_json::from_slice(&msg.content.unwrap_or_default()).unwrap_or_default();
@@ -182,7 +186,7 @@ pub(super) fn events_config(url: &str) -> String {
     format!("event_api_rabbitmq_url: \"{url}\"\n")
 }
 
-async fn outbox_count(srv: &TestServer, filter: &str) -> String {
+pub(super) async fn outbox_count(srv: &TestServer, filter: &str) -> String {
     let q = format!("SELECT CAST(COUNT(*) AS TEXT) FROM event_outbox {filter}");
     srv.sql_texts(&q).await.into_iter().next().expect("a count")
 }

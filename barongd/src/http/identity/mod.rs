@@ -60,6 +60,8 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .unify()
         .or(crate::endpoint!(app, inc, post(), path("sessions"), sessions::login))
         .unify()
+        .or(crate::endpoint!(app, inc, post(), path("sessions").and(path("auth0")), sessions::auth0))
+        .unify()
         .or(crate::endpoint!(app, inc, delete(), path("sessions"), sessions::logout))
         .unify()
         .boxed()

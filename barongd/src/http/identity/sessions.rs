@@ -7,7 +7,7 @@ use crate::http::incoming::Incoming;
 use crate::http::params::Check;
 use crate::http::reply;
 use crate::services::App;
-use crate::services::identity::login;
+use crate::services::identity::{auth0, login};
 
 /// `POST identity/sessions` → 200 `UserWithFullInfo` and the session cookie.
 pub async fn login(app: &App, inc: Incoming) -> Response {
@@ -26,6 +26,20 @@ pub async fn login(app: &App, inc: Incoming) -> Response {
             captcha,
         };
         Ok(reply::with_session(app, 200, login::login(app, creds, &inc.ctx).await?))
+    };
+    reply::respond(&inc.ctx, r.await)
+}
+
+/// `POST identity/sessions/auth0` → 201 `UserWithFullInfo` and the session cookie.
+pub async fn auth0(app: &App, inc: Incoming) -> Response {
+    let r = async {
+        cors::check_session_origin(&app.config, &inc.headers, "identity.session.invalid_origin")?;
+        let mut c = Check::new(inc.params()?, "identity.session");
+        let id_token = c.required_filled("id_token");
+        let otp_code = c.optional("otp_code");
+        c.finish()?;
+        let r = auth0::Auth0Login { id_token: id_token.unwrap_or_default(), otp_code };
+        Ok(reply::with_session(app, 201, auth0::login(app, r, &inc.ctx).await?))
     };
     reply::respond(&inc.ctx, r.await)
 }

@@ -16,8 +16,8 @@ use crate::store::{NewActivity, UserRow};
 const MAX_PARAMS: usize = 32;
 
 /// Secrets a client might send along; they never reach the activity log.
-const SECRETS: [&str; 7] =
-    ["password", "old_password", "new_password", "confirm_password", "otp_code", "code", "totp_code"];
+const SECRETS: [&str; 8] =
+    ["password", "old_password", "new_password", "confirm_password", "otp_code", "code", "totp_code", "id_token"];
 
 /// Also filtered in the Admin API's rows (§5.3).
 const FILTERED: [&str; 3] = ["password_digest", "secret", "otp_secret"];

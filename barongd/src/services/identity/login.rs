@@ -81,7 +81,18 @@ async fn attempt_login(app: &App, c: Credentials, ctx: &RequestContext) -> Servi
         return Err(invalid());
     };
     migrate_legacy(app, &user, &c.password).await;
+    signed_in(app, user, attempt, c.otp_code.as_deref(), ctx).await
+}
 
+/// The rest of a login once the first factor is proven (the password, or an Auth0 ID token):
+/// the account's state, its second factor, then the session with `system.session.create`.
+pub(crate) async fn signed_in(
+    app: &App,
+    user: UserRow,
+    attempt: Attempt<'_>,
+    otp_code: Option<&str>,
+    ctx: &RequestContext,
+) -> ServiceResult<WithSession> {
     let refusal = match user.state {
         AccountState::Active | AccountState::Pending => None,
         AccountState::Banned => Some(("identity.session.banned", "Your account is banned")),
@@ -89,7 +100,7 @@ async fn attempt_login(app: &App, c: Credentials, ctx: &RequestContext) -> Servi
         _ => Some(("identity.session.not_active", "Your account is not active")),
     };
     if let Some((key, reason)) = refusal {
-        // The password was right: no guess to count.
+        // The first factor was right: no guess to count.
         attempt.succeeded(app).await?;
         activity::record(app, ctx, user.id, "session", "login", Outcome::Failed, Some(reason)).await;
         return Err(ServiceError::unauthenticated(key));
@@ -99,8 +110,8 @@ async fn attempt_login(app: &App, c: Credentials, ctx: &RequestContext) -> Servi
         return Err(seed_missing(app, attempt, &user, ctx).await);
     }
     let action = if user.otp {
-        let Some(code) = c.otp_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
-            // The right password without a code is how a 2FA login starts: not a guess either.
+        let Some(code) = otp_code.map(str::trim).filter(|c| !c.is_empty()) else {
+            // The right first factor without a code is how a 2FA login starts: not a guess either.
             attempt.succeeded(app).await?;
             return Err(ServiceError::unauthenticated("identity.session.missing_otp"));
         };

@@ -2,6 +2,8 @@
 //! passwords and their strength, email format, captcha, and the second factor (TOTP).
 
 pub mod attempts;
+pub mod auth0;
+pub mod auth0_keys;
 pub mod captcha;
 pub mod email_address;
 pub mod email_confirmation;

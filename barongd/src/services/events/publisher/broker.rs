@@ -1,11 +1,13 @@
 //! The RabbitMQ side of the publisher: one connection and confirm-mode channel, opened lazily.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use amqprs::BasicProperties;
 use amqprs::channel::{BasicPublishArguments, Channel, ConfirmSelectArguments, ExchangeDeclareArguments};
 use amqprs::connection::{Connection, OpenConnectionArguments};
+use amqprs::tls::TlsAdaptor;
 use tokio::sync::mpsc;
 
 use super::link::{
@@ -18,6 +20,8 @@ use crate::redact::mask;
 /// capped back-off after any failure, an outage logged once.
 pub(super) struct Broker {
     pub(super) target: AmqpTarget,
+    /// The CAs an `amqps://` broker must chain to (DER); empty means the built-in roots.
+    pub(super) tls_roots: Vec<Vec<u8>>,
     /// Forms of the URL password that must never reach a log line.
     pub(super) secrets: Vec<String>,
     /// The URL without its password, for logs.
@@ -33,6 +37,7 @@ impl Broker {
     pub(super) fn new(api: &EventApi) -> Broker {
         Broker {
             target: api.target.clone(),
+            tls_roots: api.tls_roots.clone(),
             secrets: api.secrets.clone(),
             shown_url: api.shown_url.clone(),
             link: None,
@@ -53,7 +58,7 @@ impl Broker {
             return Ok(());
         }
         self.close().await;
-        let opened = match tokio::time::timeout(CONNECT_TIMEOUT, open_link(&self.target)).await {
+        let opened = match tokio::time::timeout(CONNECT_TIMEOUT, open_link(&self.target, &self.tls_roots)).await {
             Ok(r) => r,
             Err(_) => Err(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())),
         };
@@ -197,8 +202,33 @@ pub(super) fn arguments(target: &AmqpTarget) -> OpenConnectionArguments {
     args
 }
 
-pub(super) async fn open_link(target: &AmqpTarget) -> Result<Link, String> {
-    let args = arguments(target);
+/// The TLS side of an `amqps://` connection: rustls with ring (the provider the rest of the
+/// build uses), trusting `roots` or, when there are none, the Mozilla roots of webpki-roots. The
+/// server's certificate must name the URL's host.
+pub(super) fn tls_adaptor(host: &str, roots: &[Vec<u8>]) -> Result<TlsAdaptor, String> {
+    use rustls::pki_types::CertificateDer;
+    let mut store = rustls::RootCertStore::empty();
+    if roots.is_empty() {
+        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    } else {
+        for der in roots {
+            store.add(CertificateDer::from(der.clone())).map_err(|e| format!("CA certificate: {e}"))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS set-up: {e}"))?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    Ok(TlsAdaptor::new(tokio_rustls::TlsConnector::from(Arc::new(config)), host.to_string()))
+}
+
+pub(super) async fn open_link(target: &AmqpTarget, tls_roots: &[Vec<u8>]) -> Result<Link, String> {
+    let mut args = arguments(target);
+    if target.tls {
+        args.tls_adaptor(tls_adaptor(&target.host, tls_roots)?);
+    }
     let connection = Connection::open(&args).await.map_err(|e| format!("connect: {e}"))?;
     let (tx, rx) = mpsc::unbounded_channel();
     let sender = Signals(tx);
