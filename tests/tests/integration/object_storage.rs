@@ -1,0 +1,180 @@
+//! KYC files in object storage (issue 15): with Barong's `storage_*` settings the files go to an
+//! S3-compatible bucket (a real moto_server per test), downloads still go through barongd's own
+//! signed links, daemons with no shared disk serve each other's uploads, and a deleted user's
+//! files leave the bucket (and the uploads directory, with the local store).
+
+use std::process::Command;
+
+use super::documents::{PNG, passport, upload};
+use super::*;
+
+const BUCKET: &str = "barong-kyc";
+const PDF: &[u8] = b"%PDF-1.4\n%%EOF\n";
+
+/// Downloads every document of `c` through the links `srv` gives; the bytes, in list order.
+async fn downloads(srv: &TestServer, c: &reqwest::Client) -> Vec<Vec<u8>> {
+    let (s, list) = get(c, &srv.url("resource/documents")).await;
+    assert_eq!(s, 200, "{list}");
+    let mut out = Vec::new();
+    for d in list.as_array().expect("list") {
+        let link = format!("{}{}", srv.base, d["upload"]["url"].as_str().expect("url"));
+        let r = c.get(&link).send().await.expect("download");
+        assert_eq!(r.status().as_u16(), 200, "{link}");
+        out.push(r.bytes().await.expect("bytes").to_vec());
+    }
+    out
+}
+
+/// The user's own `DELETE resource/users/me`.
+async fn delete_account(srv: &TestServer, c: &reqwest::Client, csrf: &str) {
+    let r = c.delete(srv.url("resource/users/me")).header("X-CSRF-Token", csrf).json(&json!({"password": PASSWORD}));
+    assert_eq!(read(r.send().await.expect("request")).await, (200, json!(200)));
+}
+
+async fn upload_names(srv: &TestServer, email: &str) -> Vec<String> {
+    srv.sql_texts(&format!(
+        "SELECT d.upload FROM documents d JOIN users u ON u.id = d.user_id WHERE u.email = '{email}' ORDER BY d.id"
+    ))
+    .await
+}
+
+async fn in_bucket(backend: Backend) {
+    let Some(moto) = MotoServer::start().await else { return };
+    moto.create_bucket(BUCKET).await;
+    let opts = Options { config: moto.config(BUCKET), ..Default::default() };
+    let Some(srv) = TestServer::spawn_with(backend, opts).await else { return };
+    within_limit(srv, |srv| async move {
+        assert!(srv.logs().contains("aws bucket barong-kyc at http://127.0.0.1:"), "start-up names the store");
+        let (c, csrf) = active_user(&srv, "bucket@example.com").await;
+        let (keep, keep_csrf) = active_user(&srv, "keep@example.com").await;
+        let url = srv.url("resource/documents");
+        let files: &[(&str, &[u8])] = &[("front.png", PNG), ("back.pdf", PDF)];
+        assert_eq!(upload(&c, &url, &csrf, &passport(&[]), files).await.0, 201);
+        assert_eq!(upload(&keep, &url, &keep_csrf, &passport(&[]), &[("id.png", PNG)]).await.0, 201);
+
+        // In the bucket under their stored names, and not on the daemon's disk.
+        let names = upload_names(&srv, "bucket@example.com").await;
+        let kept = upload_names(&srv, "keep@example.com").await;
+        let mut expected: Vec<String> = names.iter().chain(&kept).map(|n| format!("uploads/{n}")).collect();
+        expected.sort();
+        assert_eq!(moto.keys(BUCKET).await, expected);
+        assert_eq!(moto.object(BUCKET, &format!("uploads/{}", names[1])).await, PDF);
+        let local = srv.data_dir.join("uploads");
+        assert!(!local.exists() || std::fs::read_dir(&local).expect("dir").next().is_none());
+
+        // Through barongd's signed links, byte for byte.
+        assert_eq!(downloads(&srv, &c).await, vec![PNG.to_vec(), PDF.to_vec()]);
+
+        // A rejected batch leaves nothing behind in the bucket.
+        let (s, _) = upload(&c, &url, &csrf, &passport(&[]), &[("ok.png", PNG), ("bad.png", b"GIF89a")]).await;
+        assert_eq!(s, 422);
+        assert_eq!(moto.keys(BUCKET).await, expected);
+
+        // Deleting the account removes its files, and only its files.
+        delete_account(&srv, &c, &csrf).await;
+        assert_eq!(moto.keys(BUCKET).await, vec![format!("uploads/{}", kept[0])]);
+        assert_eq!(upload_names(&srv, "bucket@example.com").await, names, "the rows stay");
+        assert_eq!(downloads(&srv, &keep).await, vec![PNG.to_vec()]);
+        assert!(!srv.logs().contains("test-secret-key-not-logged"), "the secret key is never logged");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kyc_files_live_in_the_bucket_and_leave_with_their_user_sqlite() {
+    in_bucket(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kyc_files_live_in_the_bucket_and_leave_with_their_user_postgres() {
+    in_bucket(Backend::Postgres).await;
+}
+
+/// Two daemons on one PostgreSQL database, each with its own data dir and no shared volume:
+/// what one stores, the other serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_daemons_without_a_shared_disk_serve_each_others_uploads() {
+    let Some(moto) = MotoServer::start().await else { return };
+    moto.create_bucket(BUCKET).await;
+    let config = moto.config(BUCKET);
+    let opts = Options { config: config.clone(), ..Default::default() };
+    let Some(a) = TestServer::spawn_with(Backend::Postgres, opts).await else { return };
+    let b = a.sibling(&config).await;
+    assert_ne!(a.data_dir, b.data_dir);
+    let (c, csrf) = active_user(&a, "two@example.com").await;
+    assert_eq!(upload(&c, &a.url("resource/documents"), &csrf, &passport(&[]), &[("scan.png", PNG)]).await.0, 201);
+    // The same session cookie works on both daemons (one database).
+    assert_eq!(downloads(&b, &c).await, vec![PNG.to_vec()]);
+    assert_eq!(upload(&c, &b.url("resource/documents"), &csrf, &passport(&[]), &[("b.pdf", PDF)]).await.0, 201);
+    assert_eq!(downloads(&a, &c).await, vec![PNG.to_vec(), PDF.to_vec()]);
+    assert_eq!(moto.keys(BUCKET).await.len(), 2);
+}
+
+// The local store: a deleted user's files leave the uploads directory too.
+both!(a_deleted_users_files_leave_the_uploads_dir, |srv: TestServer| async move {
+    let (c, csrf) = active_user(&srv, "gone@example.com").await;
+    let (keep, keep_csrf) = active_user(&srv, "stays@example.com").await;
+    let url = srv.url("resource/documents");
+    assert_eq!(upload(&c, &url, &csrf, &passport(&[]), &[("a.png", PNG), ("b.pdf", PDF)]).await.0, 201);
+    assert_eq!(upload(&keep, &url, &keep_csrf, &passport(&[]), &[("c.png", PNG)]).await.0, 201);
+    let dir = srv.data_dir.join("uploads");
+    let files = || {
+        let mut v: Vec<String> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(files().len(), 3);
+    delete_account(&srv, &c, &csrf).await;
+    assert_eq!(files(), upload_names(&srv, "stays@example.com").await);
+    assert_eq!(downloads(&srv, &keep).await, vec![PNG.to_vec()]);
+    assert!(srv.logs().contains("files_removed=2"), "{}", srv.logs());
+});
+
+/// Runs barongd (a real start, no subcommand) until it exits; its code and stderr.
+fn start_fails(config: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("barong.yml");
+    std::fs::write(&path, format!("listen: 127.0.0.1:0\n{config}")).expect("write");
+    let out = Command::new(binary("barongd"))
+        .arg("--config")
+        .arg(&path)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env_remove("DATABASE_URL")
+        .env_remove("BARONG_CONFIG")
+        .env_remove("PORT")
+        .output()
+        .expect("runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_half_configured_bucket_stops_start_up_with_one_line() {
+    let (code, err) = start_fails("storage_provider: AWS\nstorage_access_key: AK\nstorage_secret_key: SECRET\n");
+    assert_eq!(code, 2, "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("storage_")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains("storage_bucket_name: required when storage_provider is aws"), "{err}");
+    let (code, err) = start_fails("storage_provider: dropbox\n");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("storage_provider: unknown `dropbox`"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_bucket_stops_start_up_with_one_line() {
+    // A port nothing listens on: taken, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let config = format!(
+        "storage_provider: aws\nstorage_bucket_name: kyc\nstorage_access_key: AK\nstorage_secret_key: SECRET-VALUE\n\
+         storage_endpoint: http://127.0.0.1:{port}\nstorage_pathstyle: true\n"
+    );
+    let (code, err) = tokio::task::spawn_blocking(move || start_fails(&config)).await.expect("joined");
+    assert_eq!(code, 2, "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("storage_bucket_name")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains(&format!("aws bucket kyc at http://127.0.0.1:{port} is not usable")), "{err}");
+    assert!(!err.contains("SECRET-VALUE"), "{err}");
+}
