@@ -163,8 +163,7 @@ mod tests {
 
     #[test]
     fn google_defaults_to_its_xml_api() {
-        let mut c = Config::default();
-        c.storage_provider = "Google".into();
+        let c = Config { storage_provider: "Google".into(), ..Default::default() };
         assert_eq!(endpoint(&c), "https://storage.googleapis.com");
         assert_eq!(host_of("http://127.0.0.1:9000"), Some(("http", "127.0.0.1:9000")));
         assert_eq!(host_of("http://127.0.0.1:9000/bucket"), None);

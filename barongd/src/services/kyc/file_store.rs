@@ -210,13 +210,15 @@ mod tests {
 
     #[test]
     fn the_secret_key_is_not_in_the_description() {
-        let mut c = Config::default();
-        c.storage_provider = "aws".into();
-        c.storage_bucket_name = "kyc".into();
-        c.storage_access_key = "AKIA".into();
-        c.storage_secret_key = crate::config::Secret("very-secret".into());
-        c.storage_endpoint = "http://127.0.0.1:1".into();
-        c.storage_pathstyle = true;
+        let c = Config {
+            storage_provider: "aws".into(),
+            storage_bucket_name: "kyc".into(),
+            storage_access_key: "AKIA".into(),
+            storage_secret_key: crate::config::Secret("very-secret".into()),
+            storage_endpoint: "http://127.0.0.1:1".into(),
+            storage_pathstyle: true,
+            ..Default::default()
+        };
         let s = FileStore::new(&c).expect("built");
         assert_eq!(s.describe(), "aws bucket kyc at http://127.0.0.1:1");
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
