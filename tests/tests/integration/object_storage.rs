@@ -110,6 +110,58 @@ async fn two_daemons_without_a_shared_disk_serve_each_others_uploads() {
     assert_eq!(moto.keys(BUCKET).await.len(), 2);
 }
 
+/// `barongctl import barong --uploads DIR` copies Barong's files into the bucket.
+async fn import_into_bucket(backend: Backend) {
+    let Some(moto) = MotoServer::start().await else { return };
+    moto.create_bucket(BUCKET).await;
+    let Some(fx) = BarongFixture::build(20, 11, &[]) else { return };
+    let config = format!("{}document_types: {}\n", moto.config(BUCKET), fx.manifest["barong_yml"]["document_types"]);
+    let Some(srv) = TestServer::spawn_with(backend, Options { config, ..Default::default() }).await else { return };
+    std::fs::write(fx.path("skb"), fx.manifest["barong_env"]["SECRET_KEY_BASE"].as_str().expect("skb")).expect("skb");
+    let transit = json!({"data": {"keys": {"1": fx.manifest["vault"]["transit_key_b64"]}}});
+    std::fs::write(fx.path("transit.json"), transit.to_string()).expect("transit file");
+    let p = |n: &str| fx.path(n).display().to_string();
+    let (skb, secrets, transit, uploads) = (p("skb"), p("secrets.json"), p("transit.json"), p("uploads"));
+    let args = [
+        "--json",
+        "import",
+        "barong",
+        "--from",
+        &fx.url,
+        "--secret-key-base-file",
+        &skb,
+        "--secrets-file",
+        &secrets,
+        "--transit-key-file",
+        &transit,
+        "--uploads",
+        &uploads,
+    ];
+    let (code, out, err) = srv.ctl(&args, None);
+    assert_eq!(code, 0, "import: {err}\n{out}");
+    let mut stored: Vec<String> = srv
+        .sql_texts("SELECT upload FROM documents WHERE upload <> ''")
+        .await
+        .into_iter()
+        .map(|n| format!("uploads/{n}"))
+        .collect();
+    stored.sort();
+    assert!(!stored.is_empty(), "the fixture has document files: {out}");
+    assert_eq!(moto.keys(BUCKET).await, stored);
+    let local = srv.data_dir.join("uploads");
+    assert!(!local.exists() || std::fs::read_dir(&local).expect("dir").next().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn barongs_files_are_imported_into_the_bucket_sqlite() {
+    import_into_bucket(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn barongs_files_are_imported_into_the_bucket_postgres() {
+    import_into_bucket(Backend::Postgres).await;
+}
+
 // The local store: a deleted user's files leave the uploads directory too.
 both!(a_deleted_users_files_leave_the_uploads_dir, |srv: TestServer| async move {
     let (c, csrf) = active_user(&srv, "gone@example.com").await;
