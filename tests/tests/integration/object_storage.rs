@@ -5,6 +5,9 @@
 
 use std::process::Command;
 
+use reqwest::Method;
+
+use super::admin_labels::{Admin, admin, uid_of};
 use super::documents::{PNG, passport, upload};
 use super::*;
 
@@ -23,6 +26,15 @@ async fn downloads(srv: &TestServer, c: &reqwest::Client) -> Vec<Vec<u8>> {
         out.push(r.bytes().await.expect("bytes").to_vec());
     }
     out
+}
+
+/// The first document of `uid` opened by an admin through its Admin API link: (status, body).
+async fn admin_opens(srv: &TestServer, who: &Admin<'_>, uid: &str) -> (u16, Vec<u8>) {
+    let (s, v) = who.send(Method::GET, &format!("users/{uid}"), None).await;
+    assert_eq!(s, 200, "{v}");
+    let url = v["documents"][0]["upload"]["url"].as_str().expect("upload.url");
+    let r = who.c.get(format!("{}{url}", srv.base)).send().await.expect("request");
+    (r.status().as_u16(), r.bytes().await.expect("body").to_vec())
 }
 
 /// The user's own `DELETE resource/users/me`.
@@ -70,10 +82,20 @@ async fn in_bucket(backend: Backend) {
         assert_eq!(s, 422);
         assert_eq!(moto.keys(BUCKET).await, expected);
 
+        // An admin opens them through the Admin API's links too.
+        let co = admin(&srv, "co@example.com", "compliance").await;
+        let uid = uid_of(&srv, "bucket@example.com").await;
+        assert_eq!(admin_opens(&srv, &co, &uid).await, (200, PNG.to_vec()));
+
         // Deleting the account removes its files, and only its files.
         delete_account(&srv, &c, &csrf).await;
         assert_eq!(moto.keys(BUCKET).await, vec![format!("uploads/{}", kept[0])]);
         assert_eq!(upload_names(&srv, "bucket@example.com").await, names, "the rows stay");
+        let (s, body) = admin_opens(&srv, &co, &uid).await;
+        assert_eq!(
+            (s, serde_json::from_slice::<Value>(&body).ok()),
+            (404, Some(json!({"errors": ["record.not_found"]})))
+        );
         assert_eq!(downloads(&srv, &keep).await, vec![PNG.to_vec()]);
         assert!(!srv.logs().contains("test-secret-key-not-logged"), "the secret key is never logged");
     })
