@@ -93,3 +93,18 @@ fn guest_rabbitmq_credentials_are_named() {
     c.event_api = Some(crate::config::amqp::EventApi::parse("amqp://barong:s3cret@mq.internal:5672/%2f").expect("url"));
     assert!(keys(&c).is_empty());
 }
+
+#[test]
+fn a_bucket_over_plain_http_is_named() {
+    let bucket = |endpoint: &str| Config {
+        storage_provider: "aws".into(),
+        storage_bucket_name: "kyc".into(),
+        storage_endpoint: endpoint.into(),
+        ..production_ready()
+    };
+    assert_eq!(keys(&bucket("http://minio.internal:9000")), ["storage_endpoint"]);
+    assert!(keys(&bucket("https://minio.internal:9000")).is_empty());
+    assert!(keys(&bucket("")).is_empty(), "AWS's own endpoint is https");
+    let local = Config { storage_endpoint: "http://minio.internal:9000".into(), ..production_ready() };
+    assert!(keys(&local).is_empty(), "unused while the provider is local");
+}
