@@ -253,3 +253,18 @@ async fn an_unreachable_bucket_stops_start_up_with_one_line() {
     assert!(lines[0].contains(&format!("aws bucket kyc at http://127.0.0.1:{port} is not usable")), "{err}");
     assert!(!err.contains("SECRET-VALUE"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_bucket_stops_start_up_with_one_line() {
+    let Some(moto) = MotoServer::start().await else { return };
+    let config = moto.config("no-such-bucket");
+    let (code, err) = tokio::task::spawn_blocking(move || start_fails(&config)).await.expect("joined");
+    assert_eq!(code, 2, "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("barongd: ")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].starts_with("barongd: storage_bucket_name: aws bucket no-such-bucket at http://127.0.0.1:"),
+        "{err}"
+    );
+    assert!(!err.contains("test-secret-key-not-logged"), "{err}");
+}

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as Key;
 use object_store::{BackoffConfig, ClientOptions, ObjectStore, PutPayload, RetryConfig};
@@ -84,13 +85,13 @@ impl FileStore {
         }
     }
 
-    /// Start-up check that the bucket answers and the keys are accepted: reading a key that
-    /// does not exist must give "not found", not a refusal or silence.
+    /// Start-up check that the bucket exists, answers and takes the keys: a listing under a
+    /// prefix nothing is stored at (a HEAD could not tell a missing bucket from a missing key).
     pub async fn probe(&self) -> Result<(), String> {
         let FileStore::Bucket(b) = self else { return Ok(()) };
-        match b.store.head(&Key::from("uploads/.probe")).await {
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(format!("storage_bucket_name: {} is not usable: {}", b.shown, b.error(&e))),
+        match b.store.list(Some(&Key::from("uploads/.probe"))).next().await {
+            None | Some(Ok(_)) => Ok(()),
+            Some(Err(e)) => Err(format!("storage_bucket_name: {} is not usable: {}", b.shown, b.error(&e))),
         }
     }
 
