@@ -17,7 +17,8 @@ use barongd::services::gateway::{caches::Authz, poller};
 use barongd::services::identity::hash_slots::HashSlots;
 use barongd::services::identity::legacy_passwords::{self, LegacyPasswords};
 use barongd::services::identity::{auth0_keys, captcha, passwords};
-use barongd::services::kyc::{sms, uploads};
+use barongd::services::kyc::file_store::FileStore;
+use barongd::services::kyc::sms;
 use barongd::services::operator::master_key::{self, RotationRuntime, fingerprint};
 use barongd::services::operator::seeds;
 use barongd::services::{App, clock, seal, tokens};
@@ -247,8 +248,12 @@ async fn run(config: Config) -> Result<(), Failure> {
     let started = Instant::now();
     let management = load_management_file(&config)?;
     let data_dir = PathBuf::from(&config.data_dir);
-    let uploads = uploads::dir(&config);
-    for dir in [data_dir.clone(), data_dir.join("keys"), data_dir.join("outbox"), uploads] {
+    let files = FileStore::new(&config).map_err(Failure::Setup)?;
+    let mut dirs = vec![data_dir.clone(), data_dir.join("keys"), data_dir.join("outbox")];
+    if let FileStore::Local(uploads) = &files {
+        dirs.push(uploads.clone());
+    }
+    for dir in dirs {
         private_dir(&dir)?;
     }
     // Directories made before (by hand, by an older barongd) are tightened too: they hold the
@@ -316,6 +321,8 @@ async fn run(config: Config) -> Result<(), Failure> {
     .map_err(Failure::Setup)?;
     let authz = Authz::load(&config, &store).await.map_err(Failure::Setup)?;
     let restrictions = Restrictions::load(&config, &store).await.map_err(Failure::Setup)?;
+    files.probe().await.map_err(Failure::Setup)?;
+    tracing::info!(store = %files.describe(), "KYC files");
 
     let listener = tokio::net::TcpListener::bind(config.listen.0)
         .await
@@ -346,6 +353,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         captcha,
         auth0,
         sms,
+        files,
         authz,
         restrictions,
         management,

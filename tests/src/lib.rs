@@ -9,13 +9,15 @@
 //! - `fakes`: fake HTTP and SMTP servers for the services barongd calls;
 //! - `proxy`: a TCP proxy a test cuts to stand for a network failure or a server restart;
 //! - `private_pg`: a PostgreSQL cluster of one test's own, which it may restart;
-//! - `vault_standin`: Vault's API for the import tests.
+//! - `vault_standin`: Vault's API for the import tests;
+//! - `moto`: a real S3-compatible server (moto_server) for the object-storage tests.
 
 mod barong_fixture;
 mod binaries;
 mod both;
 mod fakes;
 pub mod mmdb;
+mod moto;
 mod pg;
 mod private_pg;
 mod proxy;
@@ -26,6 +28,7 @@ pub use barong_fixture::BarongFixture;
 pub use binaries::{binary, workspace_root};
 pub use both::{TEST_LIMIT, spawn_and_run, within_limit};
 pub use fakes::{FakeRequest, fake_http, fake_http_requests, fake_router, smtp_sink};
+pub use moto::MotoServer;
 pub use pg::{PgDatabase, pg_url};
 pub use private_pg::PrivatePg;
 pub use proxy::TcpProxy;

@@ -26,14 +26,6 @@ const IGNORED: &[&str] = &[
     "BARONG_KYCAID_SANDBOX_MODE",
     "BARONG_KYCAID_API_ENDPOINT",
     "BARONG_KYCAID_FORM_ID",
-    "BARONG_STORAGE_PROVIDER",
-    "BARONG_STORAGE_BUCKET_NAME",
-    "BARONG_STORAGE_ACCESS_KEY",
-    "BARONG_STORAGE_SECRET_KEY",
-    "BARONG_STORAGE_ENDPOINT",
-    "BARONG_STORAGE_SIGNATURE_VERSION",
-    "BARONG_STORAGE_REGION",
-    "BARONG_STORAGE_PATHSTYLE",
     "BARONG_SENTRY_DSN_BACKEND",
     "SECRET_KEY_BASE",
     "RAILS_MASTER_KEY",
@@ -96,11 +88,6 @@ pub fn apply(
     if map.get("kyc_provider").and_then(Value::as_str) == Some("kycaid") {
         warnings.push("kyc_provider: kycaid is not implemented; documents are reviewed by the operator (local)".into());
         map.insert("kyc_provider".into(), Value::String("local".into()));
-    }
-    if let Some(p) = env("BARONG_STORAGE_PROVIDER").filter(|p| p != "local") {
-        warnings.push(format!(
-            "BARONG_STORAGE_PROVIDER={p}: uploads are stored under the data dir (uploads_dir), not in the bucket"
-        ));
     }
     Ok(warnings)
 }

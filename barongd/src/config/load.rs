@@ -279,6 +279,7 @@ fn upload_errors(c: &Config, errors: &mut Vec<String>) {
     if c.max_upload_request_bytes < c.max_body_bytes {
         errors.push("max_upload_request_bytes: must be at least max_body_bytes".into());
     }
+    crate::config::storage::storage_errors(c, errors);
 }
 
 /// The effective configuration as YAML with secrets replaced, for `barongd config check`.
@@ -294,6 +295,7 @@ pub fn redacted_yaml(c: &Config) -> String {
     hide(&mut c.geetest_key);
     hide(&mut c.mailer.smtp_url);
     hide(&mut c.twilio_auth_token);
+    hide(&mut c.storage_secret_key);
     hide(&mut c.event_api_rabbitmq_password);
     c.event_api_rabbitmq_url = Secret(redact_url(c.event_api_rabbitmq_url.expose()));
     yaml::to_string(&c).unwrap_or_default()

@@ -232,3 +232,28 @@ fn the_cloudflare_list_is_read_beside_the_config_file_and_said() {
     let e = load_checked(&flags, &env_of(&[]), false).err().expect("refused");
     assert!(e.contains("cloudflare_ips.yml") && e.contains("not-a-network"), "{e}");
 }
+
+#[test]
+fn barongs_storage_variables_configure_the_bucket() {
+    let env = env_of(&[
+        ("BARONG_STORAGE_PROVIDER", "AWS"),
+        ("BARONG_STORAGE_BUCKET_NAME", "kyc"),
+        ("BARONG_STORAGE_ACCESS_KEY", "AKIA1"),
+        ("BARONG_STORAGE_SECRET_KEY", "st0rage-secret"),
+        ("BARONG_STORAGE_ENDPOINT", "https://minio.example.com"),
+        ("BARONG_STORAGE_REGION", "eu-west-1"),
+        ("BARONG_STORAGE_SIGNATURE_VERSION", "4"),
+        ("BARONG_STORAGE_PATHSTYLE", "true"),
+    ]);
+    let loaded = load_checked(&Overrides::default(), &env, false).expect("loads");
+    let c = loaded.config;
+    assert_eq!(crate::config::storage::provider(&c), crate::config::storage::Provider::Aws);
+    assert_eq!((c.storage_bucket_name.as_str(), c.storage_region.as_str()), ("kyc", "eu-west-1"));
+    assert!(c.storage_pathstyle);
+    assert!(loaded.warnings.iter().all(|w| !w.contains("STORAGE")), "no longer ignored: {:?}", loaded.warnings);
+    assert!(!redacted_yaml(&c).contains("st0rage-secret"));
+    assert!(!format!("{c:?}").contains("st0rage-secret"));
+    let e = load(&Overrides::default(), &env_of(&[("BARONG_STORAGE_PROVIDER", "Google")])).expect_err("no bucket");
+    assert!(e.contains("storage_bucket_name: required when storage_provider is google"), "{e}");
+    assert!(!e.contains('\n'), "{e}");
+}

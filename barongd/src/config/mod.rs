@@ -23,6 +23,7 @@ pub mod production;
 pub mod proxies;
 pub mod settings;
 pub mod sources;
+pub mod storage;
 pub mod typed;
 pub mod unknown_keys;
 pub mod values;

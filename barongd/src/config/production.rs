@@ -133,6 +133,15 @@ pub fn findings(c: &Config) -> Vec<Finding> {
             "set mailer.from to a sender address of your domain",
         );
     }
+    let storage = crate::config::storage::endpoint(c);
+    if crate::config::storage::provider(c) != crate::config::storage::Provider::Local && storage.starts_with("http://")
+    {
+        add(
+            "storage_endpoint",
+            format!("{storage} is plain HTTP: KYC files travel unencrypted"),
+            "use the bucket's https:// endpoint",
+        );
+    }
     if c.event_api.as_ref().is_some_and(|e| e.target.username == "guest" && e.target.password == "guest") {
         add(
             "event_api_rabbitmq_password",

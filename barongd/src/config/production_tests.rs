@@ -104,3 +104,18 @@ fn a_local_auth0_jwks_url_is_named() {
     c.auth0_jwks_url = "https://keys.example.com/jwks.json".into();
     assert!(keys(&c).is_empty());
 }
+
+#[test]
+fn a_bucket_over_plain_http_is_named() {
+    let bucket = |endpoint: &str| Config {
+        storage_provider: "aws".into(),
+        storage_bucket_name: "kyc".into(),
+        storage_endpoint: endpoint.into(),
+        ..production_ready()
+    };
+    assert_eq!(keys(&bucket("http://minio.internal:9000")), ["storage_endpoint"]);
+    assert!(keys(&bucket("https://minio.internal:9000")).is_empty());
+    assert!(keys(&bucket("")).is_empty(), "AWS's own endpoint is https");
+    let local = Config { storage_endpoint: "http://minio.internal:9000".into(), ..production_ready() };
+    assert!(keys(&local).is_empty(), "unused while the provider is local");
+}

@@ -153,6 +153,23 @@ pub struct Config {
     /// PostgreSQL database must share this directory too (a network volume), or a file stored
     /// by one is missing on the others.
     pub uploads_dir: String,
+    /// Barong's `storage_provider`: `local` (default: files under `uploads_dir`), or a bucket:
+    /// `aws` (S3 or any S3-compatible server), `google` (Cloud Storage through its S3-compatible
+    /// XML API, HMAC keys) or `alicloud` (OSS, S3-compatible); case-insensitive, as Barong's
+    /// `AWS`/`Google`/`AliCloud`. A bucket lets daemons on several machines share the files.
+    pub storage_provider: String,
+    pub storage_bucket_name: String,
+    pub storage_access_key: String,
+    pub storage_secret_key: Secret,
+    /// Empty: the provider's own endpoint (`alicloud` needs one).
+    pub storage_endpoint: String,
+    /// Empty: `us-east-1` (S3's default; other providers ignore it or accept it).
+    pub storage_region: String,
+    /// Only 4 (AWS Signature Version 4), Barong's default.
+    pub storage_signature_version: u32,
+    /// `true`: `ENDPOINT/BUCKET/KEY` (MinIO and most self-hosted servers); `false`:
+    /// `BUCKET.ENDPOINT/KEY`.
+    pub storage_pathstyle: bool,
     /// RabbitMQ of the Event API (`EVENT_API_RABBITMQ_URL`, `amqp://user:pass@host:port/vhost`).
     /// Empty, with `event_api_rabbitmq_host` empty too, means no events are published.
     pub event_api_rabbitmq_url: Secret,

@@ -15,6 +15,7 @@ use crate::services::identity::captcha::Captcha;
 use crate::services::identity::hash_slots::HashSlots;
 use crate::services::identity::legacy_passwords::LegacyPasswords;
 use crate::services::identity::passwords::{Hasher, Policy};
+use crate::services::kyc::file_store::FileStore;
 use crate::services::kyc::sms::Sms;
 use crate::services::operator::import::job::ImportRuntime;
 use crate::services::operator::master_key::RotationRuntime;
@@ -40,6 +41,8 @@ pub struct App {
     pub auth0: Option<Tenant>,
     /// Delivery and checking of phone verification codes.
     pub sms: Sms,
+    /// Where KYC files live: the uploads directory or a bucket (`storage_provider`).
+    pub files: FileStore,
     pub authz: Authz,
     pub restrictions: Restrictions,
     /// Barong's `management_api.yml` as loaded at start-up; `None` when `management_api.file`

@@ -42,7 +42,7 @@ pub struct KycDocument {
     pub identificator: Option<String>,
     /// The stored file's name (`<32 hex>.<ext>`).
     pub file: String,
-    /// Where the file is on the daemon's disk, when it is stored there.
+    /// Where the file is on the daemon's disk; none when it is in a bucket (`storage_provider`).
     pub path: Option<String>,
     pub created_at: String,
 }

@@ -46,6 +46,7 @@ mod mail_throttle;
 mod management;
 mod master_key;
 mod master_key_fingerprint;
+mod object_storage;
 mod operability;
 mod otp;
 mod outbox;

@@ -61,7 +61,7 @@ pub async fn download(
         return Err(ServiceError::forbidden("admin.documents.upload_url_expired"));
     }
     let owner = app.store.user_by_id(row.user_id).await?.ok_or_else(not_found)?;
-    let (kind, bytes) = uploads::read(&app.config, &row.upload).await?;
+    let (kind, bytes) = uploads::read(app, &row.upload).await?;
     let extension = row.upload.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default();
     Ok((Download { kind, extension, bytes }, owner))
 }

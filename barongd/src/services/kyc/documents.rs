@@ -274,7 +274,7 @@ async fn save(
     doc_number: Option<&str>,
     limit: i64,
 ) -> ServiceResult<()> {
-    let staged = Staged::write(uploads::dir(&app.config), files.to_vec()).await?;
+    let staged = Staged::write(&app.files, files.to_vec()).await?;
     let pending = CheckState::Pending.as_str();
     let step = match step {
         Some(key) => Some(LabelChange::prepare(app, user, key, pending, LabelScope::Private).await?),
@@ -377,7 +377,7 @@ pub async fn download(
     if expires < app.clock.now() {
         return Err(ServiceError::forbidden("resource.documents.upload_url_expired"));
     }
-    let (kind, bytes) = uploads::read(&app.config, &row.upload).await?;
+    let (kind, bytes) = uploads::read(app, &row.upload).await?;
     let extension = row.upload.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default();
     Ok(Download { kind, extension, bytes })
 }

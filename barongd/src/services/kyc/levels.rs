@@ -8,6 +8,7 @@ use crate::model::{AccountState, CheckState, LabelScope};
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::event_api;
+use crate::services::kyc::uploads;
 use crate::store::kyc_reviews::ReviewNote;
 use crate::store::labels::{Description, LabelMode, LabelWrite};
 use crate::store::{LabelRow, LevelRow, PendingEvent, StoreError, UserRow};
@@ -290,8 +291,10 @@ pub async fn recompute(app: &App, user: &UserRow) -> ServiceResult<UserRow> {
     Ok(after)
 }
 
-/// The cascade after a user's state changed: unless the user is `active`, its service accounts
-/// take the same state, and the active keys of the user and of those accounts are disabled.
+/// The cascade after a user's state changed (run after its commit): unless the user is
+/// `active`, its service accounts take the same state, and the active keys of the user and of
+/// those accounts are disabled; a user who became `deleted` also loses the KYC files (Barong
+/// kept them, in the bucket or on disk, for good). Restoring the user does not bring them back.
 pub async fn cascade_owner_state(app: &App, user: &UserRow) -> ServiceResult<()> {
     if user.state == AccountState::Active {
         return Ok(());
@@ -299,6 +302,10 @@ pub async fn cascade_owner_state(app: &App, user: &UserRow) -> ServiceResult<()>
     let disabled = app.store.cascade_owner_state(user.id, &user.state, app.clock.now()).await?;
     if disabled > 0 {
         tracing::info!(uid = %user.uid, state = %user.state, api_keys_disabled = disabled, "owner left active");
+    }
+    if user.state == AccountState::Deleted {
+        let removed = uploads::remove_files_of(app, user.id).await;
+        tracing::info!(uid = %user.uid, files_removed = removed, "deleted user's KYC files removed");
     }
     Ok(())
 }

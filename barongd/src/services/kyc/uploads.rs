@@ -1,12 +1,16 @@
 //! Uploaded files: the checks Barong's CarrierWave uploader made
 //! (extension whitelist, size range) plus the one it lacked (the content must really be the
 //! kind its extension claims, by magic bytes: docs/barong-weaknesses-fixed.md#w-upload-content),
-//! and their storage under `<data-dir>/uploads/`.
+//! and their storage in the [`FileStore`]: `<data-dir>/uploads/` (or `uploads_dir`) or a bucket.
 //!
-//! Storage is all-or-nothing for a batch: files are first written under temporary names
-//! (`.<name>.part`, 0600, synced), the database rows are committed, and only then are the files
-//! renamed to their final names; any failure before that removes the temporary files. Names are
-//! ours (`<32 hex>.<ext>`); the client's file name never becomes a path.
+//! Storage is all-or-nothing for a batch. In a directory, files are first written under
+//! temporary names (`.<name>.part`, 0600, synced), the database rows are committed, and only then
+//! are the files renamed to their final names; any failure before that removes the temporary
+//! files. In a bucket there is no rename: objects are written under their final keys first and
+//! deleted again when the rows do not commit. The rows stay the truth: a file no row names is
+//! never served. A daemon killed between the write and the commit leaves such an unnamed object
+//! in the bucket (the directory's `.part` files are swept after an hour; the bucket's are not).
+//! Names are ours (`<32 hex>.<ext>`); the client's file name never becomes a path.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,7 +19,10 @@ use rand::RngCore;
 
 use crate::config::Config;
 use crate::model::{FileKind, KNOWN_EXTENSIONS};
+use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
+pub use crate::services::kyc::file_store::FileStore;
+use crate::services::kyc::file_store::{self, Bucket};
 use crate::services::seal::write_private_file;
 
 /// The lower-cased extension of a client's file name (`scan.PNG` → `png`).
@@ -93,13 +100,9 @@ pub fn valid_name(name: &str) -> Option<FileKind> {
     FileKind::of_extension(ext)
 }
 
-/// `uploads_dir`, or the uploads directory of the data dir.
+/// `uploads_dir`, or the uploads directory of the data dir (used when `storage_provider` is local).
 pub fn dir(config: &crate::config::Config) -> PathBuf {
-    if config.uploads_dir.is_empty() {
-        Path::new(&config.data_dir).join("uploads")
-    } else {
-        PathBuf::from(&config.uploads_dir)
-    }
+    file_store::local_dir(config)
 }
 
 fn temp_path(dir: &Path, name: &str) -> PathBuf {
@@ -122,21 +125,42 @@ fn sweep_stale_parts(dir: &Path, age: std::time::Duration) {
     }
 }
 
-/// Files written under temporary names; dropped before they were placed, they are removed.
+/// Files written under temporary names (in a bucket: under their final keys); dropped before
+/// they were placed, they are removed.
 pub struct Staged {
-    dir: PathBuf,
+    to: Target,
     names: Vec<String>,
     placed: AtomicBool,
 }
 
+enum Target {
+    Dir(PathBuf),
+    Bucket(Bucket),
+}
+
 impl Staged {
-    /// Writes every file under its temporary name (0600, synced). On any failure nothing stays.
-    pub async fn write(dir: PathBuf, files: Vec<Accepted>) -> ServiceResult<Staged> {
+    /// Writes every file (0600 and synced in a directory). On any failure nothing stays.
+    pub async fn write(store: &FileStore, files: Vec<Accepted>) -> ServiceResult<Staged> {
+        let dir = match store {
+            FileStore::Local(dir) => dir.clone(),
+            FileStore::Bucket(b) => {
+                let mut staged =
+                    Staged { to: Target::Bucket(b.clone()), names: Vec::new(), placed: AtomicBool::new(false) };
+                for f in files {
+                    // Pushed first: a put cut short may still have stored the object.
+                    staged.names.push(f.name.clone());
+                    b.put(&f.name, f.bytes)
+                        .await
+                        .map_err(|e| ServiceError::internal(format!("upload write to the bucket failed: {e}")))?;
+                }
+                return Ok(staged);
+            }
+        };
         tokio::task::spawn_blocking(move || {
             sweep_stale_parts(&dir, STALE_PART);
-            let mut staged = Staged { dir, names: Vec::new(), placed: AtomicBool::new(false) };
+            let mut staged = Staged { to: Target::Dir(dir.clone()), names: Vec::new(), placed: AtomicBool::new(false) };
             for f in files {
-                let path = temp_path(&staged.dir, &f.name);
+                let path = temp_path(&dir, &f.name);
                 write_private_file(&path, &f.bytes)
                     .map_err(|e| ServiceError::internal(format!("upload write failed: {e}")))?;
                 staged.names.push(f.name);
@@ -148,14 +172,17 @@ impl Staged {
     }
 
     /// Gives every file its final name (run just before the rows naming them commit). When one
-    /// rename fails, the files already renamed are removed too, so nothing stays.
+    /// rename fails, the files already renamed are removed too, so nothing stays. Objects in a
+    /// bucket already have theirs.
     pub fn place(&self) -> std::io::Result<()> {
-        for (i, name) in self.names.iter().enumerate() {
-            if let Err(e) = std::fs::rename(temp_path(&self.dir, name), self.dir.join(name)) {
-                for done in &self.names[..i] {
-                    let _ = std::fs::remove_file(self.dir.join(done));
+        if let Target::Dir(dir) = &self.to {
+            for (i, name) in self.names.iter().enumerate() {
+                if let Err(e) = std::fs::rename(temp_path(dir, name), dir.join(name)) {
+                    for done in &self.names[..i] {
+                        let _ = std::fs::remove_file(dir.join(done));
+                    }
+                    return Err(e);
                 }
-                return Err(e);
             }
         }
         self.placed.store(true, Ordering::SeqCst);
@@ -165,8 +192,13 @@ impl Staged {
     /// Undoes [`Self::place`] when the rows naming the files did not commit after all.
     pub fn withdraw(self) {
         if self.placed.load(Ordering::SeqCst) {
-            for name in &self.names {
-                let _ = std::fs::remove_file(self.dir.join(name));
+            match &self.to {
+                Target::Dir(dir) => {
+                    for name in &self.names {
+                        let _ = std::fs::remove_file(dir.join(name));
+                    }
+                }
+                Target::Bucket(b) => b.delete_later(self.names.clone()),
             }
         }
     }
@@ -175,20 +207,48 @@ impl Staged {
 impl Drop for Staged {
     fn drop(&mut self) {
         if !self.placed.load(Ordering::SeqCst) {
-            for name in &self.names {
-                let _ = std::fs::remove_file(temp_path(&self.dir, name));
+            match &self.to {
+                Target::Dir(dir) => {
+                    for name in &self.names {
+                        let _ = std::fs::remove_file(temp_path(dir, name));
+                    }
+                }
+                Target::Bucket(b) => b.delete_later(std::mem::take(&mut self.names)),
             }
         }
     }
 }
 
-/// Reads a stored file by its (validated) name.
-pub async fn read(config: &crate::config::Config, name: &str) -> ServiceResult<(FileKind, Vec<u8>)> {
-    let kind = valid_name(name).ok_or_else(|| ServiceError::internal("stored upload name is not one of ours"))?;
-    let bytes = tokio::fs::read(dir(config).join(name))
-        .await
-        .map_err(|e| ServiceError::internal(format!("stored upload unreadable: {e}")))?;
-    Ok((kind, bytes))
+/// Reads a stored file by its (validated) name from the daemon's store; a file that is gone
+/// (its user was deleted) is `record.not_found`.
+pub async fn read(app: &App, name: &str) -> ServiceResult<(FileKind, Vec<u8>)> {
+    let kind = valid_name(name).ok_or_else(|| ServiceError::not_found("record.not_found"))?;
+    match app.files.get(name).await {
+        Ok(Some(bytes)) => Ok((kind, bytes)),
+        Ok(None) => Err(ServiceError::not_found("record.not_found")),
+        Err(e) => Err(ServiceError::internal(format!("stored upload unreadable: {e}"))),
+    }
+}
+
+/// Removes the files of a user who was just deleted (after the commit that deleted them). A
+/// file that cannot be removed is logged and the others are still tried; the rows stay, and
+/// their downloads answer `record.not_found` from then on. Returns how many were removed.
+pub async fn remove_files_of(app: &App, user_id: i64) -> usize {
+    let docs = match app.store.documents_of(user_id).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(user_id, error = %e, "a deleted user's files were not removed: documents unreadable");
+            return 0;
+        }
+    };
+    let mut removed = 0;
+    for name in docs.into_iter().map(|d| d.upload).filter(|n| valid_name(n).is_some()) {
+        match app.files.delete(&name).await {
+            Ok(()) => removed += 1,
+            Err(e) => tracing::warn!(user_id, file = %name, error = %e, "a deleted user's file was not removed"),
+        }
+    }
+    removed
 }
 
 #[cfg(test)]
@@ -239,11 +299,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let files = || vec![Accepted { name: format!("{}.png", random_hex()), bytes: bytes::Bytes::from_static(PNG) }];
         let rt = tokio::runtime::Builder::new_current_thread().build().expect("rt");
-        let s = rt.block_on(Staged::write(dir.path().into(), files())).expect("written");
+        let s = rt.block_on(Staged::write(&FileStore::Local(dir.path().into()), files())).expect("written");
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
         drop(s);
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 0);
-        let s = rt.block_on(Staged::write(dir.path().into(), files())).expect("written");
+        let s = rt.block_on(Staged::write(&FileStore::Local(dir.path().into()), files())).expect("written");
         s.place().expect("renamed");
         let names: Vec<String> = std::fs::read_dir(dir.path())
             .expect("ls")
@@ -262,7 +322,7 @@ mod tests {
             .collect();
         assert_eq!(left, names);
         // Placed files whose rows did not commit are taken back.
-        let s = rt.block_on(Staged::write(dir.path().into(), files())).expect("written");
+        let s = rt.block_on(Staged::write(&FileStore::Local(dir.path().into()), files())).expect("written");
         s.place().expect("renamed");
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 2);
         s.withdraw();

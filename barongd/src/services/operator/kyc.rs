@@ -11,6 +11,7 @@ use crate::services::App;
 use crate::services::admin::users::with_kyc_as;
 use crate::services::clock::iso8601;
 use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::kyc::file_store::FileStore;
 use crate::services::kyc::{review, uploads};
 use crate::store::UserRow;
 use crate::store::documents::DocumentRow;
@@ -38,7 +39,11 @@ pub async fn show(app: &App, user: &UserRow) -> ServiceResult<KycCase> {
 
 fn document(app: &App, d: &DocumentRow) -> KycDocument {
     let doc_number = d.doc_number_sealed.as_deref().and_then(|s| app.sealer.open_string(s).ok());
-    let path = uploads::dir(&app.config).join(&d.upload);
+    // A path only where the file is on this machine's disk; in a bucket, `--export` fetches it.
+    let path = match &app.files {
+        FileStore::Local(dir) => std::path::absolute(dir.join(&d.upload)).ok().map(|p| p.display().to_string()),
+        FileStore::Bucket(_) => None,
+    };
     KycDocument {
         id: d.id,
         doc_type: d.doc_type.clone(),
@@ -47,7 +52,7 @@ fn document(app: &App, d: &DocumentRow) -> KycDocument {
         doc_category: d.doc_category.clone(),
         identificator: d.identificator.clone(),
         file: d.upload.clone(),
-        path: std::path::absolute(&path).ok().map(|p| p.display().to_string()),
+        path,
         created_at: iso8601(d.created_at),
     }
 }
@@ -57,7 +62,7 @@ fn document(app: &App, d: &DocumentRow) -> KycDocument {
 pub async fn file(app: &App, user: &UserRow, id: i64) -> ServiceResult<KycFile> {
     let not_found = || ServiceError::not_found("record.not_found");
     let row = app.store.document_by_id(id).await?.filter(|r| r.user_id == user.id).ok_or_else(not_found)?;
-    let (kind, bytes) = uploads::read(&app.config, &row.upload).await?;
+    let (kind, bytes) = uploads::read(app, &row.upload).await?;
     Ok(KycFile {
         id: row.id,
         file: row.upload,

@@ -192,6 +192,7 @@ async fn run_inner(pass: &mut Pass<'_>, secrets: &ImportSecrets, report: &mut Re
     let mut ctx = Ctx {
         sealer: pass.app.sealer.clone(),
         config: pass.app.config.clone(),
+        files: pass.app.files.clone(),
         pii,
         secrets: secret_sources,
         report: std::mem::take(report),

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::{Ctx, Mapping, Skip, int, opt_int, opt_text, row, text};
+use crate::services::kyc::file_store::FileStore;
 use crate::services::kyc::{phones, uploads};
 use crate::services::operator::import::pii::{Kind, seal};
 use crate::services::operator::import::report::Item;
@@ -114,8 +115,20 @@ impl Document {
         let mut errors = Vec::new();
         let accepted =
             uploads::check(&ctx.config, name, &bytes::Bytes::from(bytes), &mut errors).ok_or("file_rejected")?;
-        write_private_file(&uploads::dir(&ctx.config).join(&accepted.name), &accepted.bytes)
-            .map_err(|_| "file_rejected")?;
+        match &ctx.files {
+            FileStore::Local(dir) => {
+                write_private_file(&dir.join(&accepted.name), &accepted.bytes).map_err(|_| "file_rejected")?
+            }
+            // Mapping is synchronous; the import runs on the daemon's multi-threaded runtime,
+            // where this worker may block on the upload while others go on.
+            FileStore::Bucket(b) => tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(b.put(&accepted.name, accepted.bytes.clone()))
+            })
+            .map_err(|e| {
+                tracing::warn!(error = %e, "imported document file not stored in the bucket");
+                "file_rejected"
+            })?,
+        }
         Ok(accepted.name)
     }
 }

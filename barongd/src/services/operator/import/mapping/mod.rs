@@ -55,6 +55,8 @@ pub struct Ctx {
     pub verified_phones: HashSet<String>,
     /// Users with an open (drafted/submitted) profile imported.
     pub open_profiles: HashSet<i64>,
+    /// Where imported files go: the daemon's store.
+    pub files: crate::services::kyc::file_store::FileStore,
     /// `--uploads DIR` (`None`: `none`).
     pub uploads: Option<PathBuf>,
     /// `--activities since=` as unix seconds; `None` = all, `Some(i64::MAX)` = none.
