@@ -25,7 +25,8 @@ impl Caller {
         Actor::Operator(Operator { confirmed: yes })
     }
 
-    async fn log<T>(
+    /// Writes the admin activity row of an operator request (see `admin_log`).
+    pub async fn log<T>(
         &self,
         app: &App,
         method: &'static str,

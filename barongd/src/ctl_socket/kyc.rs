@@ -11,7 +11,6 @@ use crate::services::App;
 use crate::services::error::ServiceResult;
 use crate::services::kyc::levels::Reviewer;
 use crate::services::kyc::{profiles, review};
-use crate::services::operator::admin_log::{self, OperatorWrite};
 use crate::services::operator::{kyc, users};
 
 /// The author the history records for a decision made over the socket.
@@ -39,7 +38,7 @@ pub async fn check(
     }
     .await;
     let params = json!({"uid": uid, "key": check, "value": verdict, "scope": "private", "description": reason});
-    log(app, c, "POST", "users/labels/update", params, &r).await;
+    c.log(app, "POST", "users/labels/update", params, &r).await;
     Ok(ReplyData::User(Box::new(r?)))
 }
 
@@ -57,7 +56,7 @@ pub async fn profile(app: &App, c: Caller, who: &str, verdict: &str, reason: Opt
         profiles::review(app, &user, state, &reviewer.author, reviewer.reason.as_deref()).await
     }
     .await;
-    log(app, c, "PUT", "profiles", json!({"uid": uid, "state": verdict, "reason": reason}), &r).await;
+    c.log(app, "PUT", "profiles", json!({"uid": uid, "state": verdict, "reason": reason}), &r).await;
     Ok(ReplyData::Profile(Box::new(r?)))
 }
 
@@ -65,7 +64,7 @@ pub async fn profile(app: &App, c: Caller, who: &str, verdict: &str, reason: Opt
 pub async fn show(app: &App, c: Caller, who: &str) -> ServiceResult<ReplyData> {
     let user = users::find(app, who).await?;
     let r = kyc::show(app, &user).await;
-    log(app, c, "GET", "users/kyc", json!({"uid": user.uid}), &r).await;
+    c.log(app, "GET", "users/kyc", json!({"uid": user.uid}), &r).await;
     Ok(ReplyData::KycCase(Box::new(r?)))
 }
 
@@ -73,7 +72,7 @@ pub async fn show(app: &App, c: Caller, who: &str) -> ServiceResult<ReplyData> {
 pub async fn file(app: &App, c: Caller, who: &str, id: i64) -> ServiceResult<ReplyData> {
     let user = users::find(app, who).await?;
     let r = kyc::file(app, &user, id).await;
-    log(app, c, "GET", "users/documents/upload", json!({"uid": user.uid, "id": id}), &r).await;
+    c.log(app, "GET", "users/documents/upload", json!({"uid": user.uid, "id": id}), &r).await;
     Ok(ReplyData::KycFile(Box::new(r?)))
 }
 
@@ -85,15 +84,4 @@ pub async fn history(app: &App, who: Option<&str>, limit: Option<i64>) -> Servic
     };
     let decisions = review::history(app, user.as_ref(), limit.unwrap_or(100)).await?;
     Ok(ReplyData::KycHistory { decisions })
-}
-
-async fn log<T>(
-    app: &App,
-    c: Caller,
-    method: &'static str,
-    rest: &'static str,
-    params: serde_json::Value,
-    r: &ServiceResult<T>,
-) {
-    admin_log::record(app, OperatorWrite { method, rest, params, os_uid: c.os_uid }, r).await;
 }

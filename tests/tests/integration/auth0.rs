@@ -81,14 +81,16 @@ fn config(t: &Tenant) -> String {
     format!("auth0_domain: {DOMAIN}\nauth0_client_id: {CLIENT_ID}\nauth0_jwks_url: {}\n", t.jwks_url)
 }
 
+/// A daemon whose Auth0 tenant is `t`.
+async fn daemon(backend: Backend, t: &Tenant) -> Option<TestServer> {
+    TestServer::spawn_with(backend, Options { config: config(t), ..Default::default() }).await
+}
+
 both!(
     auth0_login_signs_in_verified_emails,
     per_backend = |backend| async move {
         let t = tenant().await;
-        let Some(srv) = TestServer::spawn_with(backend, Options { config: config(&t), ..Default::default() }).await
-        else {
-            return;
-        };
+        let Some(srv) = daemon(backend, &t).await else { return };
         within_limit(srv, |srv| async move {
             // A new verified email: an active account with email=verified, signed in (201).
             let c = srv.client();
@@ -188,10 +190,7 @@ both!(
     auth0_login_keeps_account_state_and_2fa,
     per_backend = |backend| async move {
         let t = tenant().await;
-        let Some(srv) = TestServer::spawn_with(backend, Options { config: config(&t), ..Default::default() }).await
-        else {
-            return;
-        };
+        let Some(srv) = daemon(backend, &t).await else { return };
         within_limit(srv, |srv| async move {
             let login = |email: &str, otp: Option<String>| {
                 let mut body = json!({"id_token": sign(&t.key, Some(KID), &claims(email))});

@@ -27,23 +27,33 @@ async fn setup(backend: Backend) -> Option<Imported> {
         .map(|(k, v)| format!("{k}: {v}\n"))
         .collect();
     let srv = TestServer::spawn_with(backend, Options { config, ..Default::default() }).await?;
+    write_secret_files(&fx);
+    Some(Imported { fx, srv })
+}
+
+/// The fixture's SECRET_KEY_BASE and transit key, as the files the import reads.
+pub(super) fn write_secret_files(fx: &BarongFixture) {
     std::fs::write(fx.path("skb"), fx.manifest["barong_env"]["SECRET_KEY_BASE"].as_str().expect("skb"))
         .expect("skb file");
     let transit = json!({"data": {"keys": {"1": fx.manifest["vault"]["transit_key_b64"]}}});
     std::fs::write(fx.path("transit.json"), transit.to_string()).expect("transit file");
-    Some(Imported { fx, srv })
 }
 
-/// `barongctl --json import barong …` with every input; (exit code, final status, stderr).
 fn import(i: &Imported, extra: &[&str]) -> (i32, Value, String) {
-    let p = |n: &str| i.fx.path(n).display().to_string();
+    import_from(&i.srv, &i.fx, extra)
+}
+
+/// `barongctl --json import barong …` with every input of `fx` into `srv`; (exit code, final
+/// status, stderr).
+pub(super) fn import_from(srv: &TestServer, fx: &BarongFixture, extra: &[&str]) -> (i32, Value, String) {
+    let p = |n: &str| fx.path(n).display().to_string();
     let (skb, secrets, transit, uploads) = (p("skb"), p("secrets.json"), p("transit.json"), p("uploads"));
     let mut args = vec![
         "--json",
         "import",
         "barong",
         "--from",
-        &i.fx.url,
+        &fx.url,
         "--secret-key-base-file",
         &skb,
         "--secrets-file",
@@ -54,7 +64,7 @@ fn import(i: &Imported, extra: &[&str]) -> (i32, Value, String) {
         &uploads,
     ];
     args.extend_from_slice(extra);
-    let (code, out, err) = i.srv.ctl(&args, None);
+    let (code, out, err) = srv.ctl(&args, None);
     (code, serde_json::from_str(&out).unwrap_or(Value::Null), err)
 }
 

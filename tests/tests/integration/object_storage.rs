@@ -9,6 +9,7 @@ use reqwest::Method;
 
 use super::admin_labels::{Admin, admin, uid_of};
 use super::documents::{PNG, passport, upload};
+use super::import_barong::{import_from, write_secret_files};
 use super::*;
 
 const BUCKET: &str = "barong-kyc";
@@ -157,27 +158,8 @@ async fn import_into_bucket(backend: Backend) {
     let Some(fx) = BarongFixture::build(20, 11, &[]) else { return };
     let config = format!("{}document_types: {}\n", moto.config(BUCKET), fx.manifest["barong_yml"]["document_types"]);
     let Some(srv) = TestServer::spawn_with(backend, Options { config, ..Default::default() }).await else { return };
-    std::fs::write(fx.path("skb"), fx.manifest["barong_env"]["SECRET_KEY_BASE"].as_str().expect("skb")).expect("skb");
-    let transit = json!({"data": {"keys": {"1": fx.manifest["vault"]["transit_key_b64"]}}});
-    std::fs::write(fx.path("transit.json"), transit.to_string()).expect("transit file");
-    let p = |n: &str| fx.path(n).display().to_string();
-    let (skb, secrets, transit, uploads) = (p("skb"), p("secrets.json"), p("transit.json"), p("uploads"));
-    let args = [
-        "--json",
-        "import",
-        "barong",
-        "--from",
-        &fx.url,
-        "--secret-key-base-file",
-        &skb,
-        "--secrets-file",
-        &secrets,
-        "--transit-key-file",
-        &transit,
-        "--uploads",
-        &uploads,
-    ];
-    let (code, out, err) = srv.ctl(&args, None);
+    write_secret_files(&fx);
+    let (code, out, err) = import_from(&srv, &fx, &[]);
     assert_eq!(code, 0, "import: {err}\n{out}");
     let mut stored: Vec<String> = srv
         .sql_texts("SELECT upload FROM documents WHERE upload <> ''")

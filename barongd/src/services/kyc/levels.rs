@@ -64,6 +64,11 @@ pub async fn set_label(
     extra: ExtraEvents<'_>,
 ) -> ServiceResult<UserRow> {
     let change = LabelChange::prepare(app, user, key, value, scope).await?;
+    upsert(app, user, change, extra).await
+}
+
+/// Applies an upsert `change` (one made by [`LabelChange::prepare`]); gives the user as left.
+pub async fn upsert(app: &App, user: &UserRow, change: LabelChange, extra: ExtraEvents<'_>) -> ServiceResult<UserRow> {
     match apply(app, user, change, extra).await? {
         Some((_, after)) => Ok(after),
         None => Err(ServiceError::internal("an upsert wrote no label")),

@@ -92,10 +92,7 @@ pub async fn review_check(
     }
     let reason = reviewer.reason.clone();
     let change = LabelChange::prepare(app, user, check, decision.as_str(), LabelScope::Private).await?;
-    let user = match levels::apply(app, user, change.decided_by(reviewer), &|_, _| Vec::new()).await? {
-        Some((_, after)) => after,
-        None => return Err(ServiceError::internal("an upsert wrote no label")),
-    };
+    let user = levels::upsert(app, user, change.decided_by(reviewer), &|_, _| Vec::new()).await?;
     notify(app, &user, check, decision.as_str(), reason.as_deref()).await;
     full_info::user_with_full_info(app, &user).await
 }
