@@ -311,6 +311,7 @@ async fn run(config: Config) -> Result<(), Failure> {
     let captcha = captcha::Captcha::new(&config).map_err(Failure::Setup)?;
     let auth0 = auth0_keys::Tenant::new(&config).map_err(Failure::Setup)?;
     let sms = sms::Sms::new(&config, data_dir.join("outbox"), clock.clone()).map_err(Failure::Setup)?;
+    let kycaid = barongd::services::kyc::kycaid::Kycaid::new(&config).map_err(Failure::Setup)?;
     let mailer = mail::Mailer::new(
         &config.mailer,
         data_dir.join("outbox"),
@@ -354,6 +355,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         auth0,
         sms,
         files,
+        kycaid,
         authz,
         restrictions,
         management,
@@ -375,6 +377,7 @@ async fn run(config: Config) -> Result<(), Failure> {
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mail_worker = app.mailer.spawn_worker(stop_rx.clone());
+    let kycaid_worker = barongd::services::kyc::kycaid::worker::spawn(app.clone(), stop_rx.clone());
     let admin_task = tokio::spawn(ctl_socket::serve(app.clone(), admin_listener, socket_path.clone()));
     let janitor = tokio::spawn(janitor(store.clone(), clock.clone(), stop_rx.clone()));
     let legacy_recount = tokio::spawn(legacy_passwords::recount_loop(legacy_passwords, store.clone(), stop_rx.clone()));
@@ -425,6 +428,9 @@ async fn run(config: Config) -> Result<(), Failure> {
     let _ = stop_tx.send(true);
     admin_task.abort();
     let _ = tokio::time::timeout(Duration::from_secs(5), mail_worker).await;
+    if let Some(worker) = kycaid_worker {
+        let _ = tokio::time::timeout(Duration::from_secs(5), worker).await;
+    }
     if let Some(publisher) = event_publisher {
         let _ = tokio::time::timeout(Duration::from_secs(5), publisher).await;
     }

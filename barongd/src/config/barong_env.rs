@@ -22,10 +22,6 @@ const IGNORED: &[&str] = &[
     "BARONG_REDIS_PASSWORD",
     "BARONG_SEEDS_FILE",
     "BARONG_SMTP_LOGO_LINK",
-    "BARONG_KYCAID_AUTHORIZATION_TOKEN",
-    "BARONG_KYCAID_SANDBOX_MODE",
-    "BARONG_KYCAID_API_ENDPOINT",
-    "BARONG_KYCAID_FORM_ID",
     "BARONG_SENTRY_DSN_BACKEND",
     "SECRET_KEY_BASE",
     "RAILS_MASTER_KEY",
@@ -66,7 +62,7 @@ pub fn apply(
     env: &dyn Fn(&str) -> Option<String>,
     database_flag: bool,
 ) -> Result<Vec<String>, String> {
-    let mut warnings = Vec::new();
+    let warnings = Vec::new();
     if !database_flag
         && env("DATABASE_URL").is_none()
         && let Some(url) = database_url(env)?
@@ -85,10 +81,6 @@ pub fn apply(
         map.insert("log_level".into(), Value::String(log_level(&level)?));
     }
     mail(map, env)?;
-    if map.get("kyc_provider").and_then(Value::as_str) == Some("kycaid") {
-        warnings.push("kyc_provider: kycaid is not implemented; documents are reviewed by the operator (local)".into());
-        map.insert("kyc_provider".into(), Value::String("local".into()));
-    }
     Ok(warnings)
 }
 

@@ -105,11 +105,34 @@ fn log_level_uses_rubys_names() {
 }
 
 #[test]
-fn kycaid_starts_as_local_with_a_warning() {
-    let l = load_checked(&Overrides::default(), &env_of(&[("BARONG_KYC_PROVIDER", "kycaid")]), false).expect("kycaid");
-    assert_eq!(l.config.kyc_provider, crate::config::KycProvider::Local);
-    assert!(l.warnings.iter().any(|w| w.contains("kycaid")), "{:?}", l.warnings);
+fn kycaid_is_chosen_only_explicitly_and_needs_its_token() {
+    // Barong's default was kycaid; an environment that never named a provider stays local.
+    assert_eq!(loaded(&[]).expect("default").kyc_provider, crate::config::KycProvider::Local);
+    let err = loaded(&[("BARONG_KYC_PROVIDER", "kycaid")]).expect_err("no token");
+    assert!(err.contains("kycaid_authorization_token: required"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let c = loaded(&[
+        ("BARONG_KYC_PROVIDER", "kycaid"),
+        ("BARONG_KYCAID_AUTHORIZATION_TOKEN", "tok-123"),
+        ("BARONG_KYCAID_SANDBOX_MODE", "false"),
+        ("BARONG_KYCAID_API_ENDPOINT", "https://kycaid.example/"),
+        ("BARONG_KYCAID_FORM_ID", "form-1"),
+    ])
+    .expect("kycaid");
+    assert_eq!(c.kyc_provider, crate::config::KycProvider::Kycaid);
+    assert_eq!(c.kycaid_authorization_token.expose(), "tok-123");
+    assert!(!c.kycaid_sandbox_mode);
+    assert_eq!((c.kycaid_api_endpoint.as_str(), c.kycaid_form_id.as_str()), ("https://kycaid.example/", "form-1"));
+    let err = loaded(&[
+        ("BARONG_KYC_PROVIDER", "kycaid"),
+        ("BARONG_KYCAID_AUTHORIZATION_TOKEN", "tok-123"),
+        ("BARONG_KYCAID_API_ENDPOINT", "api.kycaid.com"),
+    ])
+    .expect_err("bad endpoint");
+    assert!(err.contains("kycaid_api_endpoint:") && !err.contains("tok-123"), "{err}");
     assert!(loaded(&[("BARONG_KYC_PROVIDER", "acme")]).is_err());
+    // With local, the KYCAID variables are read but unused, and no longer named as ignored.
+    assert!(ignored(&["BARONG_KYCAID_FORM_ID".to_string()]).is_empty());
 }
 
 #[test]

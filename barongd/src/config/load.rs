@@ -196,6 +196,7 @@ fn validate(c: &Config) -> Vec<String> {
     }
     phone_errors(c, &mut errors);
     auth0_errors(c, &mut errors);
+    crate::config::kycaid::kycaid_errors(c, &mut errors);
     crate::config::management::management_errors(&c.management_api, &mut errors);
     errors
 }
@@ -296,6 +297,7 @@ pub fn redacted_yaml(c: &Config) -> String {
     hide(&mut c.mailer.smtp_url);
     hide(&mut c.twilio_auth_token);
     hide(&mut c.storage_secret_key);
+    hide(&mut c.kycaid_authorization_token);
     hide(&mut c.event_api_rabbitmq_password);
     c.event_api_rabbitmq_url = Secret(redact_url(c.event_api_rabbitmq_url.expose()));
     yaml::to_string(&c).unwrap_or_default()

@@ -11,6 +11,8 @@ mod defaults;
 pub mod durations;
 pub mod env;
 pub mod key_lines;
+pub mod kycaid;
+pub mod kycaid_worker;
 pub mod limits;
 pub mod load;
 pub mod log_level;

@@ -158,6 +158,15 @@ pub fn findings(c: &Config) -> Vec<Finding> {
             "remove auth0_jwks_url (keys then come from https://<auth0_domain>/.well-known/jwks.json)",
         );
     }
+    if c.kyc_provider == crate::config::KycProvider::Kycaid
+        && let Some(problem) = local_url(&c.kycaid_api_endpoint)
+    {
+        add(
+            "kycaid_api_endpoint",
+            format!("{} {problem}: identity documents must go to KYCAID over TLS", c.kycaid_api_endpoint),
+            "remove kycaid_api_endpoint (default https://api.kycaid.com/)",
+        );
+    }
     out
 }
 

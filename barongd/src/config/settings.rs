@@ -108,8 +108,19 @@ pub struct Config {
     /// `https://<auth0_domain>/.well-known/jwks.json`. For tests and proxies; production mode
     /// refuses a URL that is not https or points at this machine.
     pub auth0_jwks_url: String,
-    /// `local` (the operator reviews); Barong's `kycaid` is not implemented and refused.
+    /// `local` (default: the operator reviews) or `kycaid` (KYCAID verifies; needs
+    /// `kycaid_authorization_token`). Barong's default was kycaid; barongd's is local, so a Barong
+    /// environment that never set `BARONG_KYC_PROVIDER` starts as before it had a token.
     pub kyc_provider: KycProvider,
+    /// KYCAID API token (`Authorization: Token ...`); it also keys the HMAC that signs KYCAID's
+    /// callbacks. Never logged.
+    pub kycaid_authorization_token: Secret,
+    /// Informative only, as in Barong: KYCAID picks its sandbox from the token.
+    pub kycaid_sandbox_mode: bool,
+    /// KYCAID API base URL.
+    pub kycaid_api_endpoint: String,
+    /// KYCAID form id sent with each verification; empty: none sent.
+    pub kycaid_form_id: String,
     pub default_language: String,
     /// Comma-separated list of allowed CORS origins, or `*`.
     pub api_cors_origins: String,
@@ -238,6 +249,8 @@ pub struct Config {
     pub abilities: crate::config::abilities::AbilitiesFile,
     /// The Management API: Barong's `management_api.yml`, allowed networks, token hardening.
     pub management_api: ManagementApiSettings,
+    /// How KYCAID jobs are retried and bounded (barong-rs settings).
+    pub kycaid_worker: crate::config::kycaid_worker::KycaidWorker,
     /// The Management API may create and update API keys of users (`/api_keys`).
     pub mgn_api_keys_user: bool,
     /// The Management API may create and update API keys of service accounts.
@@ -354,8 +367,9 @@ mod tests {
             ..Default::default()
         };
         c.mailer.smtp_url = Secret("smtps://me:mailpass@smtp".into());
+        c.kycaid_authorization_token = Secret("kycaid-token-secret".into());
         let shown = format!("{c:?}");
-        for s in ["recaptcha-very-secret", "pgpass", "mailpass"] {
+        for s in ["recaptcha-very-secret", "pgpass", "mailpass", "kycaid-token-secret"] {
             assert!(!shown.contains(s), "{s} leaked");
         }
     }

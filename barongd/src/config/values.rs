@@ -164,27 +164,39 @@ impl From<Gateway> for String {
     }
 }
 
-/// Who reviews KYC submissions (`kyc_provider`). Only the operator (`local`): KYCAID is not
-/// implemented, and accepting documents nobody reviews would be worse than refusing to start.
+/// Who reviews KYC submissions (`kyc_provider`): the operator (`local`, the default), or KYCAID
+/// (`kycaid`: applicants, documents and addresses go to KYCAID's API and its verdicts come back
+/// through the signed `public/kyc` callback).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum KycProvider {
     Local,
+    Kycaid,
+}
+
+impl KycProvider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KycProvider::Local => "local",
+            KycProvider::Kycaid => "kycaid",
+        }
+    }
 }
 
 impl TryFrom<String> for KycProvider {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        match s.as_str() {
+        match s.trim().to_ascii_lowercase().as_str() {
             "local" => Ok(KycProvider::Local),
-            _ => Err(format!("kyc_provider: `{s}` is not supported; use local")),
+            "kycaid" => Ok(KycProvider::Kycaid),
+            _ => Err(format!("kyc_provider: `{s}` is not supported; use local or kycaid")),
         }
     }
 }
 
 impl From<KycProvider> for String {
-    fn from(_: KycProvider) -> String {
-        "local".into()
+    fn from(p: KycProvider) -> String {
+        p.as_str().into()
     }
 }
 

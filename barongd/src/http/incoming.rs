@@ -20,6 +20,9 @@ pub struct Incoming {
     /// An upload is authenticated before its body is read: the outcome, so the handler does not
     /// authenticate twice (an API-key nonce is good once).
     pub authenticated: Option<ServiceResult<UserRow>>,
+    /// The body as received (shared, not copied), for signatures over the exact bytes (the KYC
+    /// provider's callback); empty when it could not be read.
+    pub raw_body: bytes::Bytes,
     /// Held for the whole request when its body may be as large as an upload.
     pub upload_slot: Option<UploadSlot>,
 }

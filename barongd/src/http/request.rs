@@ -99,6 +99,7 @@ pub fn incoming(app: Arc<App>) -> impl Filter<Extract = (Incoming,), Error = war
                         path,
                         query,
                         authenticated: None,
+                        raw_body: bytes::Bytes::new(),
                         upload_slot: None,
                     };
                     let limit = body::body_limit(&app.config, &inc.method, &inc.path, &inc.headers);
@@ -113,6 +114,9 @@ pub fn incoming(app: Arc<App>) -> impl Filter<Extract = (Incoming,), Error = war
                         Ok(()) => body::read_body(Box::pin(body), limit, announced, pace).await,
                         Err(e) => Err(e),
                     };
+                    if let Ok(b) = &body {
+                        inc.raw_body = b.clone();
+                    }
                     inc.params = parse(&inc, body);
                     inc
                 }

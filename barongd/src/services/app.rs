@@ -41,6 +41,8 @@ pub struct App {
     pub auth0: Option<Tenant>,
     /// Delivery and checking of phone verification codes.
     pub sms: Sms,
+    /// The KYCAID client and worker wake-up; `None` unless `kyc_provider` is `kycaid`.
+    pub kycaid: Option<crate::services::kyc::kycaid::Kycaid>,
     /// Where KYC files live: the uploads directory or a bucket (`storage_provider`).
     pub files: FileStore,
     pub authz: Authz,

@@ -95,6 +95,7 @@ pub const SEALED_TABLES: &[SealedTable] = &[
     SealedTable { name: "api_keys", key: "id", columns: &[plain("secret_sealed")] },
     SealedTable { name: "signing_keys", key: "kid", columns: &[plain("private_sealed")] },
     SealedTable { name: "event_outbox", key: "id", columns: &[plain("record_sealed")] },
+    SealedTable { name: "kycaid_jobs", key: "id", columns: &[plain("payload_sealed")] },
     SealedTable {
         name: "import_jobs",
         key: "id",

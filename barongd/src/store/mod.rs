@@ -18,6 +18,7 @@ pub mod import_tables;
 pub mod key_fingerprint;
 pub mod keys;
 pub mod kyc_reviews;
+pub mod kycaid;
 pub mod labels;
 pub mod mail;
 pub mod management;
@@ -54,6 +55,7 @@ pub use import::ImportStore;
 pub use key_fingerprint::KeyFingerprintStore;
 pub use keys::{SigningKeyRow, SigningKeyStore};
 pub use kyc_reviews::KycReviewStore;
+pub use kycaid::KycaidStore;
 pub use labels::{LabelRow, LabelStore, LevelRow};
 pub use mail::{MailRow, MailStore};
 pub use management::ManagementStore;
@@ -98,6 +100,7 @@ pub trait Store:
     + MasterKeyStore
     + KeyFingerprintStore
     + KycReviewStore
+    + KycaidStore
     + NonceStore
     + Migrator
     + Backup

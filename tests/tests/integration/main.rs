@@ -40,6 +40,7 @@ mod jwt_algorithms;
 mod key_takeover;
 mod keys_import;
 mod kyc_review;
+mod kycaid;
 mod legacy_passwords;
 mod login_origin;
 mod mail_throttle;

@@ -15,7 +15,7 @@ use crate::http::params::{Check, Params};
 use crate::http::reply;
 use crate::services::App;
 use crate::services::error::ServiceError;
-use crate::services::kyc::documents::{self, DocumentInput, FileInput};
+use crate::services::kyc::documents::{self, AddressInput, DocumentInput, FileInput};
 
 /// Routes under `resource/`.
 pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
@@ -126,23 +126,30 @@ pub async fn create_address(app: &App, inc: Incoming) -> Response {
         let user = authenticate(app, &inc).await?;
         let p = inc.params()?;
         let mut c = Check::new(p, "resource.address");
-        c.required_filled("country");
-        c.required_filled("address");
+        let country = c.required_filled("country");
+        let address = c.required_filled("address");
         let mut errors = c.into_keys();
         if upload_missing(p) {
             push(&mut errors, "resource.address.missing_upload");
         }
         let mut c = Check::new(p, "resource.address");
-        c.required("city");
-        c.required("postcode");
+        let city = c.required("city");
+        let postcode = c.required("postcode");
         for k in c.into_keys() {
             push(&mut errors, &k);
         }
         if !errors.is_empty() {
             return Err(ServiceError::invalid_all(errors));
         }
-        // As in Barong, the address text itself is not stored: the proof is the document.
-        documents::create_address(app, &user, files_of(p)).await?;
+        // As in Barong, the address text itself is not stored: the proof is the document, and
+        // the text goes to KYCAID only (when it is the provider).
+        let typed = AddressInput {
+            country: country.unwrap_or_default(),
+            city: city.unwrap_or_default(),
+            postcode: postcode.unwrap_or_default(),
+            address: address.unwrap_or_default(),
+        };
+        documents::create_address(app, &user, typed, files_of(p)).await?;
         Ok(reply::status_only(201))
     };
     reply::respond(&inc.ctx, r.await)

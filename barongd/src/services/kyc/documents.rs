@@ -16,6 +16,7 @@ use crate::services::App;
 use crate::services::clock::iso8601;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::event_api;
+use crate::services::kyc::kycaid::{queue, sets};
 use crate::services::kyc::levels::LabelChange;
 use crate::services::kyc::uploads::{self, Accepted, Staged};
 use crate::store::documents::{DocumentBatch, DocumentRow, NewDocument};
@@ -119,9 +120,32 @@ pub async fn create(app: &App, user: &UserRow, input: DocumentInput, files: Vec<
     if !errors.is_empty() {
         return Err(ServiceError::invalid_all(errors));
     }
-    // KYC document step, local provider: every identity document puts the user under review.
-    let step = (input.doc_type != "Address").then_some(label_keys::DOCUMENT);
-    store_identity_documents(app, user, input, &accepted, step, app.config.doc_num_limit).await
+    store_identity_documents(app, user, input, &accepted, true, app.config.doc_num_limit).await
+}
+
+/// Barong's document step for a batch of `files` files: with the `local` provider every
+/// identity document sets `document=pending`; with KYCAID only a Passport, Identity card or
+/// Driver license whose identificator reaches exactly its number of files (2, 3, 3) does, and
+/// that set is then sent to KYCAID. Gives the label to set and whether to send.
+async fn document_step(
+    app: &App,
+    user: &UserRow,
+    doc_type: &str,
+    identificator: &str,
+    files: usize,
+) -> ServiceResult<(Option<&'static str>, bool)> {
+    if doc_type == "Address" {
+        return Ok((None, false));
+    }
+    if app.kycaid.is_none() {
+        return Ok((Some(label_keys::DOCUMENT), false));
+    }
+    let Some(required) = sets::required_files(doc_type) else { return Ok((None, false)) };
+    let rows = app.store.documents_of(user.id).await?;
+    let before = rows.iter().filter(|d| d.identificator.as_deref() == Some(identificator)).count();
+    // Barong counted after each file: some file of the batch makes the count exactly `required`.
+    let completes = before < required && before + files >= required;
+    Ok(if completes { (Some(label_keys::DOCUMENT), true) } else { (None, false) })
 }
 
 /// The model's checks on a document's declared fields, in its order.
@@ -143,17 +167,23 @@ fn input_errors(app: &App, input: &DocumentInput, errors: &mut Vec<String>) {
     }
 }
 
-/// One row per accepted file (a shared identificator), saved with the KYC label `step`.
+/// One row per accepted file (a shared identificator), saved with the KYC document step's
+/// label when `kyc_step`; with KYCAID a completed set is then queued for it.
 async fn store_identity_documents(
     app: &App,
     user: &UserRow,
     input: DocumentInput,
     accepted: &[Accepted],
-    step: Option<&str>,
+    kyc_step: bool,
     limit: i64,
 ) -> ServiceResult<()> {
     let number = input.doc_number.trim();
     let identificator = input.identificator.unwrap_or_else(random_identificator);
+    let (step, send) = if kyc_step {
+        document_step(app, user, &input.doc_type, &identificator, accepted.len()).await?
+    } else {
+        (None, false)
+    };
     let sealed = app.sealer.seal(number.as_bytes());
     let index = app.sealer.blind_index("document", number);
     let expire = input.doc_expire.map(|d| d.format("%Y-%m-%d").to_string());
@@ -171,7 +201,11 @@ async fn store_identity_documents(
         })
         .collect::<Vec<_>>();
     let shown = if app.config.api_data_masking_enabled { mask_doc_number(number) } else { number.to_string() };
-    save(app, user, &rows, accepted, step, Some(&shown), limit).await
+    save(app, user, &rows, accepted, step, Some(&shown), limit).await?;
+    if send {
+        queue::enqueue_logged(app, user.id, &queue::Job::Document { identificator }).await;
+    }
+    Ok(())
 }
 
 /// A document pushed by a trusted system (`management/documents`): one file, the model's checks
@@ -199,13 +233,27 @@ pub async fn create_pushed(
     if !errors.is_empty() {
         return Err(ServiceError::invalid_all(errors));
     }
-    let step = (update_labels && input.doc_type != "Address").then_some(label_keys::DOCUMENT);
-    store_identity_documents(app, user, input, &accepted, step, i64::MAX).await
+    store_identity_documents(app, user, input, &accepted, update_labels, i64::MAX).await
+}
+
+/// What `POST addresses` types besides the proof: never stored, only sent to KYCAID (as in
+/// Barong).
+pub struct AddressInput {
+    pub country: String,
+    pub city: String,
+    pub postcode: String,
+    pub address: String,
 }
 
 /// `POST addresses`: one `Address` document per file with a shared identificator, then the
-/// `address=pending` label. Address documents count against the limit (Barong's had none).
-pub async fn create_address(app: &App, user: &UserRow, files: Vec<FileInput>) -> ServiceResult<()> {
+/// `address=pending` label; with KYCAID the address and its proof are then queued for it.
+/// Address documents count against the limit (Barong's had none).
+pub async fn create_address(
+    app: &App,
+    user: &UserRow,
+    typed: AddressInput,
+    files: Vec<FileInput>,
+) -> ServiceResult<()> {
     check_limit(app, user, files.len()).await?;
     let mut errors = Vec::new();
     doc_type_errors(app, "Address", &mut errors);
@@ -227,7 +275,11 @@ pub async fn create_address(app: &App, user: &UserRow, files: Vec<FileInput>) ->
             metadata: None,
         })
         .collect::<Vec<_>>();
-    save(app, user, &rows, &accepted, Some(label_keys::ADDRESS), None, app.config.doc_num_limit).await
+    save(app, user, &rows, &accepted, Some(label_keys::ADDRESS), None, app.config.doc_num_limit).await?;
+    let AddressInput { country, city, postcode, address } = typed;
+    let job = queue::Job::Address { identificator, country, city, postcode, address };
+    queue::enqueue_logged(app, user.id, &job).await;
+    Ok(())
 }
 
 /// `model.document.created` per stored file. `upload` names the stored file (a download link

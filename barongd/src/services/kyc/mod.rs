@@ -4,6 +4,7 @@
 pub mod display;
 pub mod documents;
 pub mod file_store;
+pub mod kycaid;
 pub mod levels;
 pub mod phone_index;
 pub mod phone_number;

@@ -15,6 +15,7 @@ use crate::model::{LabelScope, ProfileState};
 use crate::services::App;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::event_api;
+use crate::services::kyc::kycaid::{self, queue};
 use crate::services::kyc::levels::{LabelChange, Reviewer};
 use crate::services::kyc::{display, review};
 use crate::store::profiles::{ProfileChange, ProfileFields, ProfileRow};
@@ -280,9 +281,27 @@ pub async fn review(
     Ok(display::profile_masked(app, &row, false))
 }
 
-/// Saves `change` together with the KYC profile step (`local` provider: the private label
-/// `profile` follows the state; Barong looked it up in any scope, this only writes the private
-/// one) and the events of both, in one transaction. `None` when the profile was no longer in
+/// KYCAID's outcome for submitted profile `id` (`verified`: the applicant exists; `rejected`:
+/// KYCAID refused it), recorded as a decision by `kycaid`. `false` when the profile was no
+/// longer submitted (an operator decided first).
+pub(crate) async fn provider_decision(
+    app: &App,
+    user: &UserRow,
+    id: i64,
+    verdict: ProfileState,
+    reason: Option<String>,
+) -> ServiceResult<bool> {
+    let submitted = ProfileState::Submitted;
+    let previous = app.store.profiles_of(user.id).await?.into_iter().find(|p| p.id == id);
+    let Some(previous) = previous.filter(|p| p.state == submitted) else { return Ok(false) };
+    let change = ProfileChange::Review { id, from: submitted, state: verdict, author: None };
+    let reviewer = Reviewer { author: kycaid::AUTHOR.to_string(), reason };
+    Ok(save(app, user, change, verdict, Some(&previous), Some(reviewer)).await?.is_some())
+}
+
+/// Saves `change` together with the KYC profile step (the private label `profile` follows
+/// the state; Barong looked it up in any scope, this only writes the private one; with KYCAID a
+/// submitted profile also queues its applicant) and the events of both, in one transaction. `None` when the profile was no longer in
 /// the state the change expected. `previous` is the profile as it was before an edit or review
 /// (`model.profile.updated`); none for a new one (`model.profile.created`). A `reviewer` makes
 /// the step an operator's decision, recorded in the review history.
@@ -310,6 +329,11 @@ async fn save(
         Err(e) => return Err(e.into()),
     };
     step.finish(app, user).await?;
+    // KYCAID's profile step (Barong's ApplicantWorker): a submitted profile gets an applicant.
+    if state == ProfileState::Submitted {
+        let job = queue::Job::Applicant { profile_id: row.id };
+        queue::enqueue_logged(app, user.id, &job).await;
+    }
     Ok(Some(row))
 }
 
