@@ -51,6 +51,8 @@ pub const DURATIONS: &[(&str, Unit)] = &[
     ("login_throttle.window_seconds", Unit::Seconds),
     ("management_api.max_token_lifetime", Unit::Seconds),
     ("request_body.idle_timeout_seconds", Unit::Seconds),
+    ("kycaid_worker.retry_seconds", Unit::Seconds),
+    ("kycaid_worker.timeout_ms", Unit::Milliseconds),
     ("apikey_nonce_lifetime", Unit::Milliseconds),
     ("captcha_timeout_ms", Unit::Milliseconds),
     ("change_feed_poll_ms", Unit::Milliseconds),

@@ -407,7 +407,7 @@ fn kycaid_without_a_token_or_with_a_bad_endpoint_stops_startup_with_one_line() {
     ]);
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(err.contains("kycaid_api_endpoint: `ftp://kycaid` is not an http(s) URL"), "{err}");
+    assert!(err.contains("(kycaid_api_endpoint): `ftp://kycaid` is not an http(s) URL"), "{err}");
     assert!(!err.contains("secret-token-value"), "{err}");
     // Barong's own default was kycaid: an environment that names no provider starts as local.
     let (code, err) = config_check(&[("BARONG_KYCAID_AUTHORIZATION_TOKEN", "secret-token-value")]);
