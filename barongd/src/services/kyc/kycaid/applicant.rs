@@ -1,6 +1,6 @@
 //! Barong's ApplicantWorker: a submitted profile becomes a KYCAID applicant. Created → the
 //! profile is `verified` (kept from Barong, where clients wait for it: it means the applicant
-//! exists, not that KYCAID checked anyone; docs/compatibility.md#kycaid) and keeps the
+//! exists, not that KYCAID checked anyone; README, "KYCAID") and keeps the
 //! `applicant_id`; refused → `rejected`.
 
 use reqwest::Method;
