@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::config::load::{Overrides, load, load_checked};
+use crate::config::load::{Overrides, load};
 use crate::config::values::MailTransport;
 
 fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
