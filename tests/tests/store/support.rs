@@ -276,6 +276,7 @@ pub fn session_row(user_id: i64, id_hash: &str, expires_at: i64, absolute_expire
         expires_at,
         absolute_expires_at,
         created_at: NOW,
+        amr: "pwd".to_string(),
     }
 }
 
