@@ -142,7 +142,7 @@ impl Default for Config {
             webauthn_rp_id: String::new(),
             webauthn_rp_name: String::new(),
             webauthn_origins: Vec::new(),
-            webauthn_user_verification: crate::config::webauthn::WebauthnUserVerification::Preferred,
+            webauthn_user_verification: crate::config::values::WebauthnUserVerification::Preferred,
             webauthn_max_credentials: 10,
             webauthn_enrol_window: 900,
             webauthn_challenge_lifetime: 300,

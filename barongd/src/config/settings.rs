@@ -12,7 +12,7 @@ use crate::config::limits::{BodySettings, DeniedAuditSettings, RotationSettings}
 use crate::config::management::ManagementApiSettings;
 use crate::config::operability::{LogFormat, MetricsListen};
 use crate::config::proxies::Proxies;
-use crate::config::webauthn::WebauthnUserVerification;
+use crate::config::values::WebauthnUserVerification;
 use crate::config::values::{
     CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, Mode, PhoneVerification, Secret,
 };

@@ -1,20 +1,6 @@
 //! WebAuthn settings (`webauthn_*`): the relying party and its origins, checked together at load.
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::settings::Config;
-
-/// How much an authenticator must prove about its user beyond presence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WebauthnUserVerification {
-    /// PIN or biometrics on every ceremony: webauthn-rs's passkeys.
-    Required,
-    /// Asked for, not insisted on: webauthn-rs's security keys.
-    Preferred,
-    /// A touch is enough (webauthn-rs's security keys, presence only).
-    Discouraged,
-}
 
 impl Config {
     /// WebAuthn is on when its relying party and origins are both set.

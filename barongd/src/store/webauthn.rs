@@ -90,8 +90,6 @@ pub trait WebauthnStore {
     async fn use_webauthn_credential(&self, id: i64, count: i64, sealed: &str, now: i64) -> StoreResult<CounterUse>;
 }
 
-pub(crate) const COLUMNS: &str = "id, user_id, credential_id, name, credential_sealed, sign_count, created_at, last_used_at";
-
 macro_rules! impl_webauthn_store {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
@@ -135,9 +133,9 @@ macro_rules! impl_webauthn_store {
                 &self,
                 user_id: i64,
             ) -> $crate::store::StoreResult<Vec<$crate::store::webauthn::CredentialRow>> {
-                let sql =
-                    format!("SELECT {} FROM webauthn_credentials WHERE user_id = $1 ORDER BY id", $crate::store::webauthn::COLUMNS);
-                Ok(sqlx::query_as::<$db, $crate::store::webauthn::CredentialRow>(&sql)
+                let sql = "SELECT id, user_id, credential_id, name, credential_sealed, sign_count, created_at, \
+                           last_used_at FROM webauthn_credentials WHERE user_id = $1 ORDER BY id";
+                Ok(sqlx::query_as::<$db, $crate::store::webauthn::CredentialRow>(sql)
                     .bind(user_id)
                     .fetch_all(&self.pool)
                     .await?)
@@ -159,16 +157,15 @@ macro_rules! impl_webauthn_store {
                 events: &[$crate::store::outbox::PendingEvent],
             ) -> $crate::store::StoreResult<Option<$crate::store::webauthn::CredentialRow>> {
                 // The limit is checked by the insert itself, not read before it.
-                let sql = format!(
-                    "INSERT INTO webauthn_credentials (user_id, credential_id, name, credential_sealed, sign_count, \
-                     created_at) SELECT $1, $2, $3, $4, $5, $6 \
-                     WHERE (SELECT COUNT(*) FROM webauthn_credentials WHERE user_id = $1) < $7 RETURNING {}",
-                    $crate::store::webauthn::COLUMNS
-                );
+                let sql = "INSERT INTO webauthn_credentials (user_id, credential_id, name, credential_sealed, \
+                           sign_count, created_at) SELECT $1, $2, $3, $4, $5, $6 \
+                           WHERE (SELECT COUNT(*) FROM webauthn_credentials WHERE user_id = $1) < $7 \
+                           RETURNING id, user_id, credential_id, name, credential_sealed, sign_count, created_at, \
+                           last_used_at";
                 Ok($crate::store::outbox::with_events_of!(
                     self,
                     $db,
-                    |conn| sqlx::query_as::<$db, $crate::store::webauthn::CredentialRow>(&sql)
+                    |conn| sqlx::query_as::<$db, $crate::store::webauthn::CredentialRow>(sql)
                         .bind(c.user_id)
                         .bind(c.credential_id)
                         .bind(c.name)
@@ -188,11 +185,9 @@ macro_rules! impl_webauthn_store {
                 id: i64,
                 name: &str,
             ) -> $crate::store::StoreResult<Option<$crate::store::webauthn::CredentialRow>> {
-                let sql = format!(
-                    "UPDATE webauthn_credentials SET name = $1 WHERE id = $2 AND user_id = $3 RETURNING {}",
-                    $crate::store::webauthn::COLUMNS
-                );
-                Ok(sqlx::query_as::<$db, $crate::store::webauthn::CredentialRow>(&sql)
+                let sql = "UPDATE webauthn_credentials SET name = $1 WHERE id = $2 AND user_id = $3 RETURNING id, \
+                           user_id, credential_id, name, credential_sealed, sign_count, created_at, last_used_at";
+                Ok(sqlx::query_as::<$db, $crate::store::webauthn::CredentialRow>(sql)
                     .bind(name)
                     .bind(id)
                     .bind(user_id)

@@ -300,7 +300,8 @@ both!(
         // Not the last factor: no password needed.
         assert_eq!(send_json(&c, Method::DELETE, &url(&b["id"]), Some(&csrf), None).await.0, 204);
         // The last one needs the password, and the deletion is recorded.
-        let del = |body: Value| send_json(&c, Method::DELETE, &url(&a["id"]), Some(&csrf), Some(body));
+        let a_url = url(&a["id"]);
+        let del = |body: Value| send_json(&c, Method::DELETE, &a_url, Some(&csrf), Some(body));
         assert_err(&del(json!({})).await, 422, &["resource.webauthn.missing_password"]);
         assert_err(&del(json!({"password": "wrong-Pa55"})).await, 422, &["resource.webauthn.invalid_password"]);
         assert_eq!(del(json!({"password": PASSWORD})).await.0, 204);
@@ -317,7 +318,8 @@ both!(
 both!(enrolment_needs_a_recent_login_and_the_totp_code, config = CONFIG, |srv: TestServer| async move {
     let Some(auth) = Authenticator::new() else { return };
     let (c, csrf, totp) = two_factor_user(&srv, "ned@example.com").await;
-    let begin = |body: Value| send_json(&c, Method::POST, &res(&srv, "registrations"), Some(&csrf), Some(body));
+    let registrations = res(&srv, "registrations");
+    let begin = |body: Value| send_json(&c, Method::POST, &registrations, Some(&csrf), Some(body));
     assert_err(&begin(json!({})).await, 422, &["resource.webauthn.missing_otp_code"]);
     assert_err(&begin(json!({"otp_code": wrong_code(&totp)})).await, 422, &["resource.webauthn.invalid_otp"]);
     let (s, begun) = begin(json!({"otp_code": fresh_code(&srv, &totp).await})).await;

@@ -14,7 +14,7 @@ pub use barongd::store::{
     AccountStore, ActivityStore, ApiKeyStore, AuthzStore, DocumentStore, DynStore, EventStore, LabelStore, MailStore,
     Migrator, NewActivity, NewUser, NonceStore, NonceUse, PhoneStore, ProfileStore, RestrictionStore,
     ServiceAccountStore, SessionRow, SessionStore, SigningKeyRow, SigningKeyStore, Store, StoreError, StoreResult,
-    ThrottleStore, TokenStore, UserRow, UserStore,
+    ThrottleStore, TokenStore, UserRow, UserStore, WebauthnStore,
 };
 pub use futures::future::join_all;
 

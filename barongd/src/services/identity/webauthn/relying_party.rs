@@ -15,7 +15,7 @@ use webauthn_rs::prelude::{
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::config::Config;
-use crate::config::webauthn::WebauthnUserVerification;
+use crate::config::values::WebauthnUserVerification;
 
 pub struct RelyingParty {
     webauthn: Webauthn,
