@@ -59,7 +59,9 @@ mod tests {
     #[test]
     fn both_or_neither_and_origins_on_the_rp_domain() {
         assert!(errors("", &[]).is_empty());
-        assert!(errors("exchange.example", &["https://exchange.example", "https://app.exchange.example:8443"]).is_empty());
+        assert!(
+            errors("exchange.example", &["https://exchange.example", "https://app.exchange.example:8443"]).is_empty()
+        );
         assert!(errors("localhost", &["http://localhost:8080"]).is_empty());
         assert_eq!(errors("localhost", &[]), vec!["webauthn_origins: required when webauthn_rp_id is set"]);
         assert_eq!(errors("", &["https://a.example"]), vec!["webauthn_rp_id: required when webauthn_origins is set"]);

@@ -81,7 +81,8 @@ pub trait WebauthnStore {
         max: i64,
         events: &[PendingEvent],
     ) -> StoreResult<Option<CredentialRow>>;
-    async fn rename_webauthn_credential(&self, user_id: i64, id: i64, name: &str) -> StoreResult<Option<CredentialRow>>;
+    async fn rename_webauthn_credential(&self, user_id: i64, id: i64, name: &str)
+    -> StoreResult<Option<CredentialRow>>;
     /// Returns whether the credential of this user was deleted; `events` are queued with it.
     async fn delete_webauthn_credential(&self, user_id: i64, id: i64, events: &[PendingEvent]) -> StoreResult<bool>;
     /// Records a verified assertion: the counter moves from below `count` to `count` (or stays 0

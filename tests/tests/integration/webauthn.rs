@@ -285,7 +285,8 @@ both!(
 
         // Rename; names are checked; another user's or no credential is a 404.
         let url = |id: &Value| res(&srv, &format!("credentials/{id}"));
-        let (s, renamed) = send_json(&c, Method::PATCH, &url(&a["id"]), Some(&csrf), Some(json!({"name": "Pixel"}))).await;
+        let (s, renamed) =
+            send_json(&c, Method::PATCH, &url(&a["id"]), Some(&csrf), Some(json!({"name": "Pixel"}))).await;
         assert_eq!((s, renamed["name"].as_str()), (200, Some("Pixel")), "{renamed}");
         let got = send_json(&c, Method::PATCH, &url(&a["id"]), Some(&csrf), Some(json!({"name": " "}))).await;
         assert_err(&got, 422, &["resource.webauthn.empty_name"]);
@@ -310,7 +311,8 @@ both!(
         assert!(deleted.iter().any(|d| d.starts_with("succeed:") && d.contains("Last second factor")), "{deleted:?}");
         assert!(deleted.iter().any(|d| d.starts_with("failed:") && d.contains("Invalid password")), "{deleted:?}");
         // The password alone signs in again.
-        let (s, _) = post(&srv.client(), &srv.url("identity/sessions"), json!({"email": email, "password": PASSWORD})).await;
+        let (s, _) =
+            post(&srv.client(), &srv.url("identity/sessions"), json!({"email": email, "password": PASSWORD})).await;
         assert_eq!(s, 200);
     }
 );
@@ -327,8 +329,13 @@ both!(enrolment_needs_a_recent_login_and_the_totp_code, config = CONFIG, |srv: T
 
     // The session is an hour old: too old to add a factor, begun or not.
     srv.sql("UPDATE sessions SET created_at = created_at - 3600").await;
-    assert_err(&begin(json!({"otp_code": fresh_code(&srv, &totp).await})).await, 401, &["resource.webauthn.reauth_required"]);
-    let body = json!({"challenge_id": begun["challenge_id"], "name": "k", "credential": auth.create(&begun["publicKey"])});
+    assert_err(
+        &begin(json!({"otp_code": fresh_code(&srv, &totp).await})).await,
+        401,
+        &["resource.webauthn.reauth_required"],
+    );
+    let body =
+        json!({"challenge_id": begun["challenge_id"], "name": "k", "credential": auth.create(&begun["publicKey"])});
     let got = send_json(&c, Method::POST, &res(&srv, "registrations/finish"), Some(&csrf), Some(body)).await;
     assert_err(&got, 401, &["resource.webauthn.reauth_required"]);
 });
@@ -354,7 +361,8 @@ async fn across_daemons(backend: Backend) {
         let b = a.sibling(CONFIG).await;
         let (s, begun) = send_json(&c, Method::POST, &res(&a, "registrations"), Some(&csrf), None).await;
         assert_eq!(s, 200, "{begun}");
-        let body = json!({"challenge_id": begun["challenge_id"], "name": "k", "credential": auth.create(&begun["publicKey"])});
+        let body =
+            json!({"challenge_id": begun["challenge_id"], "name": "k", "credential": auth.create(&begun["publicKey"])});
         let (s, entity) = send_json(&c, Method::POST, &res(&b, "registrations/finish"), Some(&csrf), Some(body)).await;
         assert_eq!(s, 201, "{entity}");
 
@@ -364,7 +372,11 @@ async fn across_daemons(backend: Backend) {
             "webauthn": {"challenge_id": challenge["challenge_id"], "credential": auth.get(&challenge["publicKey"])}});
         let (s, me) = post(&b.client(), &b.url("identity/sessions"), body.clone()).await;
         assert_eq!(s, 200, "{me}");
-        assert_err(&post(&a.client(), &a.url("identity/sessions"), body).await, 403, &["identity.session.invalid_webauthn"]);
+        assert_err(
+            &post(&a.client(), &a.url("identity/sessions"), body).await,
+            403,
+            &["identity.session.invalid_webauthn"],
+        );
     })
     .await;
 }
@@ -396,7 +408,8 @@ both!(barongctl_lists_and_removes_a_lost_key, config = CONFIG, |srv: TestServer|
     let removed = activities(&srv, "webauthn::delete").await;
     assert!(removed.iter().any(|d| d.contains("Removed by the operator")), "{removed:?}");
     // The password alone signs in again.
-    let (s, _) = post(&srv.client(), &srv.url("identity/sessions"), json!({"email": email, "password": PASSWORD})).await;
+    let (s, _) =
+        post(&srv.client(), &srv.url("identity/sessions"), json!({"email": email, "password": PASSWORD})).await;
     assert_eq!(s, 200);
 });
 
@@ -412,7 +425,8 @@ both!(an_assertion_stands_in_for_the_code_elsewhere, config = CONFIG, |srv: Test
     )
     .await;
     assert_eq!(s, 200, "{begun}");
-    let body = json!({"challenge_id": begun["challenge_id"], "name": "k", "credential": auth.create(&begun["publicKey"])});
+    let body =
+        json!({"challenge_id": begun["challenge_id"], "name": "k", "credential": auth.create(&begun["publicKey"])});
     assert_eq!(send_json(&c, Method::POST, &res(&srv, "registrations/finish"), Some(&csrf), Some(body)).await.0, 201);
 
     // Both factors: either logs in, and the claim says which.

@@ -23,11 +23,13 @@ contract!(a_challenge_is_taken_once_for_its_purpose_and_user, |db: Db| async mov
     let got = db.take_webauthn_challenge("h1", "login", u.id).await.expect("take");
     assert_eq!(got, Some(("sealed-state".to_string(), NOW + 60)));
     assert!(db.take_webauthn_challenge("h1", "login", u.id).await.expect("again").is_none(), "used once");
-    unique_violation(async {
-        db.insert_webauthn_challenge(&challenge("h2", u.id, "login", NOW)).await?;
-        db.insert_webauthn_challenge(&challenge("h2", u.id, "login", NOW)).await
-    }
-    .await);
+    unique_violation(
+        async {
+            db.insert_webauthn_challenge(&challenge("h2", u.id, "login", NOW)).await?;
+            db.insert_webauthn_challenge(&challenge("h2", u.id, "login", NOW)).await
+        }
+        .await,
+    );
     // Expired challenges go with the janitor's purge.
     db.insert_webauthn_challenge(&challenge("h3", u.id, "register", NOW + 600)).await.expect("insert");
     db.purge_expired(NOW + 1).await.expect("purge");
@@ -43,7 +45,10 @@ contract!(credentials_are_limited_unique_renamed_and_deleted, |db: Db| async mov
     assert_eq!((a.user_id, a.credential_id.as_str(), a.name.as_str()), (u.id, "cred-a", "A"));
     assert_eq!((a.sign_count, a.created_at, a.last_used_at), (0, NOW, None));
     db.insert_webauthn_credential(&credential(u.id, "cred-b", "B"), 2, &[]).await.expect("b").expect("stored");
-    assert!(db.insert_webauthn_credential(&credential(u.id, "cred-c", "C"), 2, &[]).await.expect("c").is_none(), "limit");
+    assert!(
+        db.insert_webauthn_credential(&credential(u.id, "cred-c", "C"), 2, &[]).await.expect("c").is_none(),
+        "limit"
+    );
     assert_eq!(db.count_webauthn_credentials(u.id).await.expect("count"), 2);
     // One credential id belongs to one account.
     unique_violation(db.insert_webauthn_credential(&credential(other.id, "cred-a", "X"), 2, &[]).await);

@@ -28,10 +28,9 @@ fn webauthn_param(c: &mut Check<'_>, inc: &Incoming) -> ServiceResult<Option<Pro
 fn signed(app: &App, status: u16, s: Signed) -> warp::reply::Response {
     match s {
         Signed::In(w) => reply::with_session(app, status, w),
-        Signed::Due(challenge) => reply::json(
-            401,
-            &serde_json::json!({"errors": ["identity.session.missing_otp"], "webauthn": challenge}),
-        ),
+        Signed::Due(challenge) => {
+            reply::json(401, &serde_json::json!({"errors": ["identity.session.missing_otp"], "webauthn": challenge}))
+        }
     }
 }
 

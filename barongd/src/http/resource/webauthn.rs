@@ -43,7 +43,9 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
 pub fn proof_param(inc: &Incoming) -> ServiceResult<Option<Proof>> {
     match inc.params()?.get("webauthn").filter(|v| !v.is_null()) {
         None => Ok(None),
-        Some(v) => Proof::from_param(v).map(Some).ok_or_else(|| ServiceError::invalid("resource.webauthn.invalid_assertion")),
+        Some(v) => {
+            Proof::from_param(v).map(Some).ok_or_else(|| ServiceError::invalid("resource.webauthn.invalid_assertion"))
+        }
     }
 }
 

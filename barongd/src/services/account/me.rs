@@ -3,7 +3,6 @@
 use common::entities::{Activity, UserWithFullInfo};
 use serde_json::Value;
 
-use crate::services::identity::webauthn::{self, assertion::{self, Proof, Verdict}, ceremony::Purpose};
 use crate::model::LabelScope;
 use crate::model::labels::{self, keys as label_keys};
 use crate::services::App;
@@ -15,6 +14,11 @@ use crate::services::events::activity::{self, Outcome};
 use crate::services::events::event_api;
 use crate::services::events::mail::MailKind;
 use crate::services::identity::passwords::MAX_PASSWORD_BYTES;
+use crate::services::identity::webauthn::{
+    self,
+    assertion::{self, Proof, Verdict},
+    ceremony::Purpose,
+};
 use crate::services::identity::{attempts, sessions, totp};
 use crate::services::kyc::levels;
 use crate::store::UserRow;

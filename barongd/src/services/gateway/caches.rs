@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use crate::services::gateway::amr::Amr;
 use crate::config::Config;
+use crate::services::gateway::amr::Amr;
 
 use crate::model::{HolderKind, KeyState};
 use crate::services::gateway::audit_budget::AuditBudget;

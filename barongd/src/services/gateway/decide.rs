@@ -7,11 +7,11 @@ use std::sync::atomic::Ordering;
 
 use serde_json::{Map, Value};
 
-use crate::services::gateway::amr::Amr;
 use crate::model::{HolderKind, KeyState};
 use crate::services::App;
 use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::gateway::amr::Amr;
 use crate::services::gateway::api_key_headers::ApiKeyHeaders;
 use crate::services::gateway::audit::{self, Audited, Verdict};
 use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, SessionKey, lookup};

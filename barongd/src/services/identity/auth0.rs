@@ -62,12 +62,7 @@ pub async fn login(app: &App, r: Auth0Login, ctx: &RequestContext) -> ServiceRes
     result
 }
 
-async fn attempt(
-    app: &App,
-    tenant: Option<&Tenant>,
-    r: Auth0Login,
-    ctx: &RequestContext,
-) -> ServiceResult<Signed> {
+async fn attempt(app: &App, tenant: Option<&Tenant>, r: Auth0Login, ctx: &RequestContext) -> ServiceResult<Signed> {
     // Off: Barong fetched `https:///.well-known/jwks.json`, failed, and rescued it.
     let Some(tenant) = tenant else { return Err(refused()) };
     let claims: Claims = match tenant.verify(&r.id_token, app.clock.now()).await {

@@ -15,8 +15,8 @@ use serde_json::{Map, Value, json};
 
 use crate::model::AccountState;
 use crate::services::App;
-use crate::services::error::{Refusal, ServiceError};
 use crate::services::context::RequestContext;
+use crate::services::error::{Refusal, ServiceError};
 use crate::services::identity::webauthn::assertion::Proof;
 use crate::services::identity::webauthn::factor::{self, Factor};
 use crate::services::management::error::{MgmtError, MgmtResult, to_json};

@@ -137,6 +137,7 @@ pub(super) fn open(app: &App, row: &CredentialRow) -> ServiceResult<Credential> 
 }
 
 pub(super) fn seal(app: &App, credential: &Credential) -> ServiceResult<String> {
-    let json = serde_json::to_vec(credential).map_err(|_| ServiceError::internal("WebAuthn credential serialisation"))?;
+    let json =
+        serde_json::to_vec(credential).map_err(|_| ServiceError::internal("WebAuthn credential serialisation"))?;
     Ok(app.sealer.seal(&json))
 }

@@ -28,12 +28,19 @@ const DELETE: &str = "webauthn::delete";
 const NAME_MAX: usize = 64;
 
 /// `POST resource/webauthn/registrations`: options for `navigator.credentials.create()`.
-pub async fn begin(app: &App, user: &UserRow, ctx: &RequestContext, otp_code: Option<&str>) -> ServiceResult<Challenge> {
+pub async fn begin(
+    app: &App,
+    user: &UserRow,
+    ctx: &RequestContext,
+    otp_code: Option<&str>,
+) -> ServiceResult<Challenge> {
     let rp = super::relying_party(app)?;
     recent_login(app, user, ctx).await?;
     if user.otp {
         let code = otp_code.map(str::trim).filter(|c| !c.is_empty());
-        let Some(code) = code else { return Err(refuse(app, ctx, user, "OTP code is missing", "resource.webauthn.missing_otp_code").await) };
+        let Some(code) = code else {
+            return Err(refuse(app, ctx, user, "OTP code is missing", "resource.webauthn.missing_otp_code").await);
+        };
         if !totp::verify_code(app, user, code, &ctx.ip).await? {
             return Err(refuse(app, ctx, user, "OTP code is invalid", "resource.webauthn.invalid_otp").await);
         }
@@ -63,13 +70,25 @@ pub async fn finish(
     recent_login(app, user, ctx).await?;
     let name = valid_name(name)?;
     let Some(state) = ceremony::take::<Registration>(app, challenge_id, user.id, Purpose::Register).await? else {
-        return Err(refuse(app, ctx, user, "WebAuthn challenge unknown, used or expired", "resource.webauthn.invalid_challenge").await);
+        return Err(refuse(
+            app,
+            ctx,
+            user,
+            "WebAuthn challenge unknown, used or expired",
+            "resource.webauthn.invalid_challenge",
+        )
+        .await);
     };
-    let registered = serde_json::from_value::<RegisterPublicKeyCredential>(credential.clone())
-        .ok()
-        .and_then(|answer| rp.finish_registration(&answer, &state).map_err(|e| tracing::debug!(error = %e, "WebAuthn registration refused")).ok());
+    let registered =
+        serde_json::from_value::<RegisterPublicKeyCredential>(credential.clone()).ok().and_then(|answer| {
+            rp.finish_registration(&answer, &state)
+                .map_err(|e| tracing::debug!(error = %e, "WebAuthn registration refused"))
+                .ok()
+        });
     let Some(registered) = registered else {
-        return Err(refuse(app, ctx, user, "WebAuthn credential is invalid", "resource.webauthn.invalid_credential").await);
+        return Err(
+            refuse(app, ctx, user, "WebAuthn credential is invalid", "resource.webauthn.invalid_credential").await
+        );
     };
     let before = app.store.count_webauthn_credentials(user.id).await?;
     let credential_id = URL_SAFE_NO_PAD.encode(&registered.cred_id);
@@ -127,7 +146,9 @@ pub async fn delete(
     let last = !user.otp && rows.len() == 1;
     if last {
         let Some(password) = password.filter(|p| !p.is_empty()) else {
-            return Err(refuse_delete(app, ctx, user, "Password is missing", "resource.webauthn.missing_password").await);
+            return Err(
+                refuse_delete(app, ctx, user, "Password is missing", "resource.webauthn.missing_password").await
+            );
         };
         let attempt = attempts::reserve(app, &user.email, &ctx.ip, "resource.webauthn.too_many_attempts").await?;
         if !app.hasher.verify(password, Some(&user.password_digest)).await? {
@@ -204,7 +225,13 @@ async fn refuse(app: &App, ctx: &RequestContext, user: &UserRow, reason: &str, k
     ServiceError::invalid(key)
 }
 
-async fn refuse_delete(app: &App, ctx: &RequestContext, user: &UserRow, reason: &str, key: &'static str) -> ServiceError {
+async fn refuse_delete(
+    app: &App,
+    ctx: &RequestContext,
+    user: &UserRow,
+    reason: &str,
+    key: &'static str,
+) -> ServiceError {
     activity::record(app, ctx, user.id, "otp", DELETE, Outcome::Failed, Some(reason)).await;
     ServiceError::invalid(key)
 }
