@@ -25,11 +25,12 @@ pub async fn remove(app: &App, caller: Caller, uid: &str, id: i64, reason: &str)
             return Err(ServiceError::invalid("admin.user.empty_reason"));
         }
         let user = users::find(app, uid).await?;
-        if !enrolment::remove(app, &user, id).await? {
+        let Some(last) = enrolment::remove(app, &user, id).await? else {
             return Err(ServiceError::not_found("record.not_found"));
-        }
+        };
         let ctx = RequestContext { ip: "local".into(), request_id: "barongctl".into(), ..Default::default() };
-        let why = format!("Removed by the operator: {reason}");
+        let last = if last { " (last second factor: API keys disabled)" } else { "" };
+        let why = format!("Removed by the operator{last}: {reason}");
         activity::record(app, &ctx, user.id, "otp", "webauthn::delete", Outcome::Succeed, Some(&why)).await;
         tracing::info!(uid = %user.uid, credential = id, "WebAuthn credential removed by the operator");
         Ok(ReplyData::WebauthnCredentials { uid: user.uid.clone(), credentials: enrolment::list(app, user.id).await? })

@@ -9,11 +9,11 @@ use reqwest::Method;
 use super::*;
 
 const ORIGIN: &str = "http://localhost:8080";
-const CONFIG: &str = "webauthn_rp_id: localhost\nwebauthn_origins: [\"http://localhost:8080\"]\n";
+pub(crate) const CONFIG: &str = "webauthn_rp_id: localhost\nwebauthn_origins: [\"http://localhost:8080\"]\n";
 const PEATIO: &str = "api/v2/peatio/account/balances";
 
 /// One authenticator: its key and counter live in a state file; a copy of the file is a clone.
-struct Authenticator {
+pub(crate) struct Authenticator {
     python: String,
     state: PathBuf,
     _dir: Arc<tempfile::TempDir>,
@@ -21,7 +21,7 @@ struct Authenticator {
 
 impl Authenticator {
     /// `None` (the test skipped, loudly) without `BARONG_TEST_WEBAUTHN_PYTHON`; a failure under CI.
-    fn new() -> Option<Self> {
+    pub(crate) fn new() -> Option<Self> {
         let Ok(python) = std::env::var("BARONG_TEST_WEBAUTHN_PYTHON") else {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
@@ -75,7 +75,13 @@ fn res(srv: &TestServer, p: &str) -> String {
 }
 
 /// Enrols `auth` for the signed-in client; returns the finish call's answer.
-async fn enrol(srv: &TestServer, c: &reqwest::Client, csrf: &str, auth: &Authenticator, name: &str) -> (u16, Value) {
+pub(crate) async fn enrol(
+    srv: &TestServer,
+    c: &reqwest::Client,
+    csrf: &str,
+    auth: &Authenticator,
+    name: &str,
+) -> (u16, Value) {
     let (s, begun) = send_json(c, Method::POST, &res(srv, "registrations"), Some(csrf), Some(json!({}))).await;
     assert_eq!(s, 200, "registrations: {begun}");
     let credential = auth.create(&begun["publicKey"]);
@@ -84,7 +90,7 @@ async fn enrol(srv: &TestServer, c: &reqwest::Client, csrf: &str, auth: &Authent
 }
 
 /// An assertion for an action: a challenge from `resource/webauthn/assertions`, signed.
-async fn proof(srv: &TestServer, c: &reqwest::Client, csrf: &str, auth: &Authenticator) -> Value {
+pub(crate) async fn proof(srv: &TestServer, c: &reqwest::Client, csrf: &str, auth: &Authenticator) -> Value {
     let (s, begun) = send_json(c, Method::POST, &res(srv, "assertions"), Some(csrf), None).await;
     assert_eq!(s, 200, "assertions: {begun}");
     json!({"challenge_id": begun["challenge_id"], "credential": auth.get(&begun["publicKey"])})
@@ -388,6 +394,9 @@ both!(barongctl_lists_and_removes_a_lost_key, config = CONFIG, |srv: TestServer|
     let (c, csrf) = active_user(&srv, email).await;
     let (_, entity) = enrol(&srv, &c, &csrf, &auth, "Lost key").await;
     let uid = get(&c, &srv.url("resource/users/me")).await.1["uid"].as_str().expect("uid").to_string();
+    let keys = srv.url("resource/api_keys");
+    let body = json!({"algorithm": "HS256", "webauthn": proof(&srv, &c, &csrf, &auth).await});
+    assert_eq!(send_json(&c, Method::POST, &keys, Some(&csrf), Some(body)).await.0, 201);
 
     let list = ctl_json(&srv, &["user", "webauthn", "list", &uid]);
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
@@ -406,7 +415,9 @@ both!(barongctl_lists_and_removes_a_lost_key, config = CONFIG, |srv: TestServer|
     let admin = srv.sql_texts("SELECT data FROM activities WHERE category = 'admin' AND data LIKE '%webauthn%'").await;
     assert!(admin.iter().any(|d| d.contains("verified by video call") && d.contains("barongctl")), "{admin:?}");
     let removed = activities(&srv, "webauthn::delete").await;
-    assert!(removed.iter().any(|d| d.contains("Removed by the operator")), "{removed:?}");
+    assert!(removed.iter().any(|d| d.contains("Removed by the operator (last second factor")), "{removed:?}");
+    // With no second factor left, the user's keys are disabled, as `reset-2fa` leaves them.
+    assert_eq!(get(&c, &keys).await.1[0]["state"], "disabled");
     // The password alone signs in again.
     let (s, _) =
         post(&srv.client(), &srv.url("identity/sessions"), json!({"email": email, "password": PASSWORD})).await;

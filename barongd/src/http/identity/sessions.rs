@@ -27,7 +27,7 @@ fn webauthn_param(c: &mut Check<'_>, inc: &Incoming) -> ServiceResult<Option<Pro
 /// 401 `identity.session.missing_otp`, plus `webauthn: {challenge_id, publicKey}`.
 fn signed(app: &App, status: u16, s: Signed) -> warp::reply::Response {
     match s {
-        Signed::In(w) => reply::with_session(app, status, w),
+        Signed::In(w) => reply::with_session(app, status, *w),
         Signed::Due(challenge) => {
             reply::json(401, &serde_json::json!({"errors": ["identity.session.missing_otp"], "webauthn": challenge}))
         }

@@ -46,7 +46,7 @@ pub struct SecondFactor<'a> {
 /// How a login ended, when it was not refused.
 pub enum Signed {
     /// A session is open.
-    In(WithSession),
+    In(Box<WithSession>),
     /// The first factor was right; the second is missing, and the user may answer this WebAuthn
     /// challenge (or send a TOTP code, if TOTP is on): answered as a missing `otp_code`, plus it.
     Due(Challenge),
@@ -166,7 +166,7 @@ pub(crate) async fn signed_in(
     let session = sessions::open_proven(app, &user, ctx, &created, amr).await?;
     let mut entity = full_info::user_with_full_info(app, &user).await?;
     entity.csrf_token = Some(session.csrf_token.clone());
-    Ok(Signed::In(WithSession { user: entity, session: Some(session) }))
+    Ok(Signed::In(Box::new(WithSession { user: entity, session: Some(session) })))
 }
 
 /// Replaces a bcrypt digest the password just matched by barong-rs's argon2id. Done once the

@@ -171,11 +171,19 @@ pub async fn delete(
 }
 
 /// Removes one credential for the operator (support's "lost my key"); the caller records the
-/// admin action. Returns whether it existed.
-pub async fn remove(app: &App, user: &UserRow, id: i64) -> ServiceResult<bool> {
+/// admin action. `None` when there was no such credential; else whether it was the user's last
+/// second factor, in which case the user's API keys are disabled as `reset-2fa` does.
+pub async fn remove(app: &App, user: &UserRow, id: i64) -> ServiceResult<Option<bool>> {
     let before = app.store.count_webauthn_credentials(user.id).await?;
     let events = factor_event(app, user, before, (before - 1).max(0)).await;
-    Ok(app.store.delete_webauthn_credential(user.id, id, &events).await?)
+    if !app.store.delete_webauthn_credential(user.id, id, &events).await? {
+        return Ok(None);
+    }
+    let last = !user.otp && app.store.count_webauthn_credentials(user.id).await? == 0;
+    if last {
+        app.store.disable_api_keys_of_user(user.id, app.clock.now()).await?;
+    }
+    Ok(Some(last))
 }
 
 /// The credential as clients see it: never its key.

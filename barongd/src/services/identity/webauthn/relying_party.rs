@@ -89,7 +89,7 @@ impl RelyingParty {
         name: &str,
         exclude: Vec<Vec<u8>>,
     ) -> Result<(Value, Registration), WebauthnError> {
-        let exclude = Some(exclude.into_iter().map(Into::into).collect());
+        let exclude = Some(exclude);
         let (options, state) = if self.passkeys {
             let (o, s) = self.webauthn.start_passkey_registration(user_handle, name, name, exclude)?;
             (serde_json::to_value(o), Registration::Passkey(s))
