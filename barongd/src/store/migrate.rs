@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(18, "0018_master_key_fingerprint.sql"),
     migration!(19, "0019_kyc_reviews.sql"),
     migration!(20, "0020_kycaid_jobs.sql"),
+    migration!(21, "0021_webauthn.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

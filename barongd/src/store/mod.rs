@@ -38,6 +38,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod user_list;
 pub mod users;
+pub mod webauthn;
 
 use std::sync::Arc;
 
@@ -72,6 +73,7 @@ pub use sessions::{SessionRow, SessionStore};
 pub use throttle::ThrottleStore;
 pub use tokens::TokenStore;
 pub use users::{NewUser, UserRow, UserStore};
+pub use webauthn::WebauthnStore;
 
 /// Everything the services need from the database.
 pub trait Store:
@@ -102,6 +104,7 @@ pub trait Store:
     + KycReviewStore
     + KycaidStore
     + NonceStore
+    + WebauthnStore
     + Migrator
     + Backup
     + OpsStore

@@ -376,7 +376,8 @@ both!(a_format_suffix_never_makes_a_dot_segment, |srv: TestServer| async move {
     }
 });
 
-// Barong's upstream claims of a user: all seven keys, `referral_id` the referrer's numeric id.
+// Barong's upstream claims of a user: all seven keys, `referral_id` the referrer's numeric id;
+// plus `amr` on a session's token (how the login was proven: the password alone here).
 both!(upstream_user_claims_carry_the_numeric_referral_id, |srv: TestServer| async move {
     let (referrer, _) = active_user(&srv, "referrer@example.com").await;
     let url = auth_url(&srv, PEATIO);
@@ -384,9 +385,24 @@ both!(upstream_user_claims_carry_the_numeric_referral_id, |srv: TestServer| asyn
     let claims = verify_with_jwks(&srv, token.strip_prefix("Bearer ").expect("Bearer")).await;
     let mut keys: Vec<&str> = claims.as_object().expect("claims").keys().map(String::as_str).collect();
     keys.sort_unstable();
-    let seven_and_standard =
-        ["aud", "email", "exp", "iat", "iss", "jti", "level", "referral_id", "role", "state", "sub", "uid", "username"];
+    let seven_and_standard = [
+        "amr",
+        "aud",
+        "email",
+        "exp",
+        "iat",
+        "iss",
+        "jti",
+        "level",
+        "referral_id",
+        "role",
+        "state",
+        "sub",
+        "uid",
+        "username",
+    ];
     assert_eq!(keys, seven_and_standard, "{claims}");
+    assert_eq!(claims["amr"], json!(["pwd"]), "{claims}");
     assert!(claims["referral_id"].is_null() && claims["username"].is_null(), "{claims}");
     assert!(claims["level"].is_i64(), "{claims}");
     let referrer_uid = claims["uid"].as_str().expect("uid").to_string();

@@ -65,6 +65,7 @@ mod smtp;
 mod startup;
 mod throttle;
 mod users_me;
+mod webauthn;
 
 pub use std::sync::Arc;
 pub use std::time::Duration;

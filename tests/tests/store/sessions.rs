@@ -5,12 +5,14 @@ use super::*;
 
 contract!(a_session_round_trips_every_column, |db: Db| async move {
     let u = new_user(&db, "s@example.com").await;
-    let s = session_row(u.id, "hash-1", NOW + 60, NOW + 3600);
+    let mut s = session_row(u.id, "hash-1", NOW + 60, NOW + 3600);
+    s.amr = "pwd,webauthn".into();
     db.insert_session(&s).await.expect("insert");
     let got = db.session("hash-1").await.expect("read").expect("found");
     assert_eq!((got.id_hash.as_str(), got.user_id, got.csrf_token.as_str()), ("hash-1", u.id, "csrf-hash-1"));
     assert_eq!((got.user_ip.as_str(), got.user_agent.as_str()), ("192.0.2.1", "test-agent"));
     assert_eq!((got.expires_at, got.absolute_expires_at, got.created_at), (NOW + 60, NOW + 3600, NOW));
+    assert_eq!(got.amr, "pwd,webauthn");
     assert!(db.session("hash-2").await.expect("read").is_none());
     // The id is the key.
     unique_violation(db.insert_session(&session_row(u.id, "hash-1", NOW, NOW)).await);

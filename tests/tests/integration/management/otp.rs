@@ -96,3 +96,32 @@ async fn otp_sign(srv: TestServer, keys: Keys) {
 }
 
 both!(otp_sign_cosigns_without_becoming_an_oracle, per_backend = |b| with_management(b, SCOPES, "", otp_sign));
+
+/// The user's WebAuthn assertion, relayed by the caller, in place of `otp_code`; a user with
+/// WebAuthn and no TOTP counts as having 2FA. The assertion is good once.
+async fn otp_sign_with_webauthn(srv: TestServer, keys: Keys) {
+    let Some(auth) = crate::webauthn::Authenticator::new() else { return };
+    let app = [("applogic", "RS256", "rsa.pem")];
+    let ask = |data: Value| keys.sign(&claims(data), &app);
+    let email = "passkey-signer@example.com";
+    let (c, csrf) = active_user(&srv, email).await;
+    assert_eq!(crate::webauthn::enrol(&srv, &c, &csrf, &auth, "key").await.0, 201);
+    let uid = srv.sql_texts(&format!("SELECT uid FROM users WHERE email = '{email}'")).await.remove(0);
+    let withdrawal = json!({"data": {"amount": "2"}, "iat": now(), "exp": now() + 60, "jti": "w-2", "iss": "applogic"});
+    let jwt = json!({"payload": b64(&withdrawal), "signatures": []});
+
+    let assertion = crate::webauthn::proof(&srv, &c, &csrf, &auth).await;
+    let signed = ask(json!({"user_uid": uid, "webauthn": assertion.clone(), "jwt": jwt}));
+    let (s, b) = post_signed(&srv, "otp/sign", &signed).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(verify_ours(&srv, &keys, &b).await["payload"], withdrawal);
+    let replay = ask(json!({"user_uid": uid, "webauthn": assertion, "jwt": jwt}));
+    assert_eq!(post_signed(&srv, "otp/sign", &replay).await, (422, error("OTP code is invalid")));
+    let malformed = ask(json!({"user_uid": uid, "webauthn": "x", "jwt": jwt}));
+    assert_eq!(post_signed(&srv, "otp/sign", &malformed).await, (422, error("webauthn is invalid")));
+}
+
+both!(
+    otp_sign_takes_a_webauthn_assertion,
+    per_backend = |b| with_management(b, SCOPES, crate::webauthn::CONFIG, otp_sign_with_webauthn)
+);
