@@ -74,6 +74,8 @@ class Frontend(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+        except OSError as e:  # the daemon did not answer: the page sees a gateway error, not a hang
+            self.send_error(502, f"upstream: {e}")
         finally:
             conn.close()
 
