@@ -104,6 +104,7 @@ fn print_json(data: &ReplyData) -> ExitCode {
         ReplyData::KycHistory { decisions } => serde_json::to_value(decisions),
         ReplyData::AdminUser(u) => serde_json::to_value(u),
         ReplyData::TwoFactorReset(r) => serde_json::to_value(r),
+        ReplyData::WebauthnCredentials { credentials, .. } => serde_json::to_value(credentials),
         ReplyData::Comments { comments, .. } => serde_json::to_value(comments),
         // The Admin API's entities with the count its `Total` header carries.
         ReplyData::UserActivities { total, items } => Ok(serde_json::json!({"total": total, "items": items})),
@@ -169,6 +170,7 @@ fn print_text(data: ReplyData) {
         ReplyData::KycHistory { decisions } => kyc::print_history(&decisions),
         ReplyData::AdminUser(u) => user::print_admin_user(&u),
         ReplyData::TwoFactorReset(r) => user::print_two_factor_reset(&r),
+        ReplyData::WebauthnCredentials { uid, credentials } => user::print_webauthn(&uid, &credentials),
         ReplyData::Comments { uid, comments } => comment::print_comments(&uid, &comments),
         ReplyData::UserActivities { total, items } => activity::print_user_log(total, &items),
         ReplyData::AdminActivities { total, items } => activity::print_admin_log(total, &items),

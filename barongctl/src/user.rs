@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Read};
 use clap::Subcommand;
 use common::admin::{Request, TotpStatus, TwoFactorReset};
 use common::admin_api::User;
-use common::entities::{UserSummary, UserWithFullInfo};
+use common::entities::{UserSummary, UserWithFullInfo, WebauthnCredential};
 
 use crate::comment::{self, CommentVerb};
 use crate::table::table;
@@ -76,10 +76,33 @@ pub enum UserVerb {
         #[arg(long)]
         yes: bool,
     },
+    /// A user's WebAuthn credentials (passkeys, security keys): list them, or remove one for a
+    /// user who lost it.
+    Webauthn {
+        #[command(subcommand)]
+        verb: WebauthnVerb,
+    },
     /// Notes on a user (author `barongctl`).
     Comment {
         #[command(subcommand)]
         verb: CommentVerb,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WebauthnVerb {
+    /// The user's credentials: id, name, created, last used (never a key).
+    List { uid: String },
+    /// Remove one credential (support's "lost my key"), recorded in the admin activity log. When
+    /// it was the user's only second factor, the user signs in with the password alone again.
+    #[command(visible_alias = "rm")]
+    Remove {
+        uid: String,
+        /// The credential's id (`user webauthn list`).
+        id: i64,
+        /// Why (how support verified the user); recorded in the admin activity log.
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -98,6 +121,13 @@ pub fn request(verb: UserVerb) -> Result<Request, String> {
                 return Err("--reason must say why the 2FA is reset".into());
             }
             Request::UserReset2fa { uid, reason, yes }
+        }
+        UserVerb::Webauthn { verb: WebauthnVerb::List { uid } } => Request::UserWebauthnList { uid },
+        UserVerb::Webauthn { verb: WebauthnVerb::Remove { uid, id, reason } } => {
+            if reason.trim().is_empty() {
+                return Err("--reason must say why the credential is removed".into());
+            }
+            Request::UserWebauthnRemove { uid, id, reason }
         }
         UserVerb::Comment { verb } => comment::request(verb),
     })
@@ -125,6 +155,20 @@ pub fn print_admin_user(u: &User) {
         u.state.clone(),
         u.otp.to_string(),
     ]);
+    println!("{t}");
+}
+
+/// A user's WebAuthn credentials.
+pub fn print_webauthn(uid: &str, credentials: &[WebauthnCredential]) {
+    if credentials.is_empty() {
+        println!("{uid} has no WebAuthn credentials");
+        return;
+    }
+    let mut t = table(&["id", "name", "created_at", "last_used_at"]);
+    for c in credentials {
+        let last = c.last_used_at.clone().unwrap_or_else(|| "never".into());
+        t.add_row(vec![c.id.to_string(), c.name.clone(), c.created_at.clone(), last]);
+    }
     println!("{t}");
 }
 

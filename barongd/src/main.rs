@@ -310,6 +310,8 @@ async fn run(config: Config) -> Result<(), Failure> {
     let policy = passwords::Policy::new(&config).map_err(Failure::Setup)?;
     let captcha = captcha::Captcha::new(&config).map_err(Failure::Setup)?;
     let auth0 = auth0_keys::Tenant::new(&config).map_err(Failure::Setup)?;
+    let webauthn =
+        barongd::services::identity::webauthn::relying_party::RelyingParty::new(&config).map_err(Failure::Setup)?;
     let sms = sms::Sms::new(&config, data_dir.join("outbox"), clock.clone()).map_err(Failure::Setup)?;
     let mailer = mail::Mailer::new(
         &config.mailer,
@@ -352,6 +354,7 @@ async fn run(config: Config) -> Result<(), Failure> {
         mailer,
         captcha,
         auth0,
+        webauthn,
         sms,
         files,
         authz,

@@ -157,3 +157,13 @@ pub struct ServiceAccount {
     pub created_at: String,
     pub updated_at: String,
 }
+
+/// A WebAuthn credential (passkey or security key) of a user, as `resource/webauthn/credentials`
+/// and `barongctl user webauthn list` show it: never its public key.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WebauthnCredential {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}

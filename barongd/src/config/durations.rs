@@ -47,6 +47,8 @@ pub const DURATIONS: &[(&str, Unit)] = &[
     ("authz_jwt_reuse_seconds", Unit::Seconds),
     ("phone_code_lifetime", Unit::Seconds),
     ("phone_code_resend_interval", Unit::Seconds),
+    ("webauthn_enrol_window", Unit::Seconds),
+    ("webauthn_challenge_lifetime", Unit::Seconds),
     ("api_cors_max_age", Unit::Seconds),
     ("login_throttle.window_seconds", Unit::Seconds),
     ("management_api.max_token_lifetime", Unit::Seconds),

@@ -53,6 +53,7 @@ pub fn apply(map: &mut Mapping, defaults: &Mapping, env: &dyn Fn(&str) -> Option
     for (key, var) in [
         ("admin_unmasked_pii_roles", "BARONG_ADMIN_UNMASKED_PII_ROLES"),
         ("profile_verification_roles", "BARONG_PROFILE_VERIFICATION_ROLES"),
+        ("webauthn_origins", "BARONG_WEBAUTHN_ORIGINS"),
     ] {
         if let Some(roles) = env(var) {
             let list = roles.split(',').map(str::trim).filter(|r| !r.is_empty()).map(|r| Value::String(r.into()));

@@ -196,6 +196,7 @@ fn validate(c: &Config) -> Vec<String> {
     }
     phone_errors(c, &mut errors);
     auth0_errors(c, &mut errors);
+    crate::config::webauthn::webauthn_errors(c, &mut errors);
     crate::config::management::management_errors(&c.management_api, &mut errors);
     errors
 }

@@ -27,6 +27,7 @@ pub mod storage;
 pub mod typed;
 pub mod unknown_keys;
 pub mod values;
+pub mod webauthn;
 pub mod yaml;
 
 pub use limits::{BodySettings, DeniedAuditSettings, RotationSettings};

@@ -12,6 +12,7 @@ use crate::config::limits::{BodySettings, DeniedAuditSettings, RotationSettings}
 use crate::config::management::ManagementApiSettings;
 use crate::config::operability::{LogFormat, MetricsListen};
 use crate::config::proxies::Proxies;
+use crate::config::values::WebauthnUserVerification;
 use crate::config::values::{
     CaptchaMode, Extensions, Gateway, KycProvider, Listen, MailTransport, Mode, PhoneVerification, Secret,
 };
@@ -236,6 +237,22 @@ pub struct Config {
     /// is loaded.
     #[serde(skip)]
     pub abilities: crate::config::abilities::AbilitiesFile,
+    /// WebAuthn as a second factor: the relying party's id, a domain the origins are on
+    /// (`exchange.example`, `localhost`). WebAuthn is off unless this and `webauthn_origins` are set.
+    pub webauthn_rp_id: String,
+    /// The name authenticators show; empty: `app_name`.
+    pub webauthn_rp_name: String,
+    /// The exact origins (`https://exchange.example`) ceremonies may come from; env comma-separated.
+    pub webauthn_origins: Vec<String>,
+    /// User verification (PIN, biometrics) asked of authenticators: `required`, `preferred`
+    /// (default) or `discouraged` (presence only).
+    pub webauthn_user_verification: WebauthnUserVerification,
+    /// Credentials one user may register.
+    pub webauthn_max_credentials: i64,
+    /// Enrolling a credential needs a session opened within this many seconds.
+    pub webauthn_enrol_window: i64,
+    /// Seconds a ceremony's challenge stays valid.
+    pub webauthn_challenge_lifetime: i64,
     /// The Management API: Barong's `management_api.yml`, allowed networks, token hardening.
     pub management_api: ManagementApiSettings,
     /// The Management API may create and update API keys of users (`/api_keys`).

@@ -234,3 +234,15 @@ impl From<Extensions> for String {
         e.0.join(",")
     }
 }
+
+/// How much an authenticator must prove about its user beyond presence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebauthnUserVerification {
+    /// PIN or biometrics on every ceremony: webauthn-rs's passkeys.
+    Required,
+    /// Asked for, not insisted on: webauthn-rs's security keys.
+    Preferred,
+    /// A touch is enough (webauthn-rs's security keys, presence only).
+    Discouraged,
+}

@@ -4,7 +4,7 @@
 use common::admin::{AbilityRole, AdminError, MigrationInfo, Reply, ReplyData, Request, StatusInfo, UserDetail};
 
 use crate::ctl_socket::admin_api::{self, Caller};
-use crate::ctl_socket::{explain, kyc};
+use crate::ctl_socket::{explain, kyc, webauthn};
 
 use crate::services::App;
 use crate::services::account::{full_info, service_accounts as owned_service_accounts};
@@ -140,6 +140,8 @@ pub async fn handle(app: &std::sync::Arc<App>, request: Request, os_uid: Option<
         Request::UserRole { uid, role, yes } => admin_api::role(app, caller, &uid, &role, yes).await,
         Request::UserState { uid, state, yes } => admin_api::state(app, caller, &uid, &state, yes).await,
         Request::UserReset2fa { uid, reason, yes } => admin_api::reset_2fa(app, caller, &uid, &reason, yes).await,
+        Request::UserWebauthnList { uid } => webauthn::list(app, &uid).await,
+        Request::UserWebauthnRemove { uid, id, reason } => webauthn::remove(app, caller, &uid, id, &reason).await,
         Request::CommentAdd { uid, title, data } => admin_api::comment_add(app, caller, &uid, &title, &data).await,
         Request::CommentEdit { id, title, data } => {
             admin_api::comment_edit(app, caller, id, title.as_deref(), data.as_deref()).await
@@ -195,6 +197,7 @@ fn writes_imported_data(request: &Request) -> bool {
             | Request::UserRole { .. }
             | Request::UserState { .. }
             | Request::UserReset2fa { .. }
+            | Request::UserWebauthnRemove { .. }
             | Request::CommentAdd { .. }
             | Request::CommentEdit { .. }
             | Request::CommentRemove { .. }

@@ -6,3 +6,4 @@ pub mod explain;
 pub mod handle;
 pub mod kyc;
 pub mod server;
+pub mod webauthn;

@@ -39,6 +39,8 @@ pub struct App {
     pub captcha: Captcha,
     /// The Auth0 tenant whose ID tokens sign users in; `None` when Auth0 login is off.
     pub auth0: Option<Tenant>,
+    /// The WebAuthn relying party; `None` when `webauthn_rp_id`/`webauthn_origins` are not set.
+    pub webauthn: Option<crate::services::identity::webauthn::relying_party::RelyingParty>,
     /// Delivery and checking of phone verification codes.
     pub sms: Sms,
     /// Where KYC files live: the uploads directory or a bucket (`storage_provider`).

@@ -93,6 +93,8 @@ pub const SEALED_TABLES: &[SealedTable] = &[
         }],
     },
     SealedTable { name: "api_keys", key: "id", columns: &[plain("secret_sealed")] },
+    SealedTable { name: "webauthn_credentials", key: "id", columns: &[plain("credential_sealed")] },
+    SealedTable { name: "webauthn_challenges", key: "handle", columns: &[plain("state_sealed")] },
     SealedTable { name: "signing_keys", key: "kid", columns: &[plain("private_sealed")] },
     SealedTable { name: "event_outbox", key: "id", columns: &[plain("record_sealed")] },
     SealedTable {

@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(17, "0017_signing_key_takeover.sql"),
     migration!(18, "0018_master_key_fingerprint.sql"),
     migration!(19, "0019_kyc_reviews.sql"),
+    migration!(21, "0021_webauthn.sql"),
 ];
 
 #[derive(Debug, Clone, PartialEq)]

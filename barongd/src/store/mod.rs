@@ -37,6 +37,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod user_list;
 pub mod users;
+pub mod webauthn;
 
 use std::sync::Arc;
 
@@ -70,6 +71,7 @@ pub use sessions::{SessionRow, SessionStore};
 pub use throttle::ThrottleStore;
 pub use tokens::TokenStore;
 pub use users::{NewUser, UserRow, UserStore};
+pub use webauthn::WebauthnStore;
 
 /// Everything the services need from the database.
 pub trait Store:
@@ -99,6 +101,7 @@ pub trait Store:
     + KeyFingerprintStore
     + KycReviewStore
     + NonceStore
+    + WebauthnStore
     + Migrator
     + Backup
     + OpsStore

@@ -58,4 +58,5 @@ super::ops::impl_ops_store!(PgStore, Postgres);
 super::master_key::impl_master_key_store!(PgStore, Postgres);
 super::key_fingerprint::impl_key_fingerprint_store!(PgStore, Postgres);
 super::kyc_reviews::impl_kyc_review_store!(PgStore, Postgres);
+super::webauthn::impl_webauthn_store!(PgStore, Postgres);
 super::migrate::impl_migrator!(PgStore, Postgres, "postgres");

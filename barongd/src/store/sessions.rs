@@ -15,6 +15,9 @@ pub struct SessionRow {
     pub expires_at: i64,
     pub absolute_expires_at: i64,
     pub created_at: i64,
+    /// How the login was proven, RFC 8176 values joined by commas (`pwd`, `pwd,otp`,
+    /// `pwd,webauthn`): the upstream JWT's `amr` claim.
+    pub amr: String,
 }
 
 impl std::fmt::Debug for SessionRow {
@@ -57,7 +60,7 @@ macro_rules! impl_session_store {
                 $crate::store::outbox::with_events!(self, $db, events, |conn| {
                     sqlx::query::<$db>(
                         "INSERT INTO sessions (id_hash, user_id, csrf_token, user_ip, user_agent, expires_at, \
-                         absolute_expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                         absolute_expires_at, created_at, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                     )
                     .bind(&s.id_hash)
                     .bind(s.user_id)
@@ -67,6 +70,7 @@ macro_rules! impl_session_store {
                     .bind(s.expires_at)
                     .bind(s.absolute_expires_at)
                     .bind(s.created_at)
+                    .bind(&s.amr)
                     .execute(conn)
                     .await?
                 });
@@ -79,7 +83,7 @@ macro_rules! impl_session_store {
             ) -> $crate::store::StoreResult<Option<$crate::store::sessions::SessionRow>> {
                 Ok(sqlx::query_as::<$db, $crate::store::sessions::SessionRow>(
                     "SELECT id_hash, user_id, csrf_token, user_ip, user_agent, expires_at, absolute_expires_at, \
-                     created_at FROM sessions WHERE id_hash = $1",
+                     created_at, amr FROM sessions WHERE id_hash = $1",
                 )
                 .bind(id_hash)
                 .fetch_optional(&self.pool)
@@ -119,6 +123,7 @@ macro_rules! impl_session_store {
                     "DELETE FROM reset_tokens WHERE expires_at <= $1",
                     "DELETE FROM whitelinks WHERE expires_at <= $1",
                     "DELETE FROM throttles WHERE window_ends_at <= $1",
+                    "DELETE FROM webauthn_challenges WHERE expires_at <= $1",
                 ] {
                     n += sqlx::query::<$db>(sql).bind(now).execute(&self.pool).await?.rows_affected();
                 }

@@ -92,4 +92,5 @@ super::ops::impl_ops_store!(SqliteStore, Sqlite);
 super::master_key::impl_master_key_store!(SqliteStore, Sqlite);
 super::key_fingerprint::impl_key_fingerprint_store!(SqliteStore, Sqlite);
 super::kyc_reviews::impl_kyc_review_store!(SqliteStore, Sqlite);
+super::webauthn::impl_webauthn_store!(SqliteStore, Sqlite);
 super::migrate::impl_migrator!(SqliteStore, Sqlite, "sqlite");

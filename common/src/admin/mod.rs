@@ -14,7 +14,7 @@ mod users;
 use serde::{Deserialize, Serialize};
 
 use crate::admin_api::{ActivityWithUser, AdminActivity, Comment, User};
-use crate::entities::{Label, Profile, ServiceAccount, UserSummary, UserWithFullInfo};
+use crate::entities::{Label, Profile, ServiceAccount, UserSummary, UserWithFullInfo, WebauthnCredential};
 
 pub use gateway::{
     ImportedKeyInfo, PermissionInfo, PermissionSpec, PublicKeyExport, PublicKeyFormat, RestrictionInfo, SigningKeyInfo,
@@ -150,6 +150,11 @@ pub enum ReplyData {
     AdminUser(Box<User>),
     /// `user reset-2fa`: what the reset changed.
     TwoFactorReset(Box<TwoFactorReset>),
+    /// `user webauthn list|remove`: the user's WebAuthn credentials (after a removal: those left).
+    WebauthnCredentials {
+        uid: String,
+        credentials: Vec<WebauthnCredential>,
+    },
     /// A user's notes (`comment add|edit|rm|list`).
     Comments {
         uid: String,

@@ -195,6 +195,16 @@ pub enum Request {
         #[serde(default)]
         yes: bool,
     },
+    /// A user's WebAuthn credentials (name, dates; never a key).
+    UserWebauthnList { uid: String },
+    /// Remove one of a user's WebAuthn credentials (support's "lost my key"), for a reason
+    /// recorded in the admin activity log.
+    UserWebauthnRemove {
+        uid: String,
+        id: i64,
+        #[serde(default)]
+        reason: String,
+    },
     /// Add an operator's note on a user (author `barongctl`).
     CommentAdd { uid: String, title: String, data: String },
     /// Change a note's title and/or data.
@@ -400,6 +410,13 @@ impl std::fmt::Debug for Request {
                 .field("uid", uid)
                 .field("reason_chars", &reason.chars().count())
                 .field("yes", yes)
+                .finish(),
+            Request::UserWebauthnList { uid } => f.debug_struct("UserWebauthnList").field("uid", uid).finish(),
+            Request::UserWebauthnRemove { uid, id, reason } => f
+                .debug_struct("UserWebauthnRemove")
+                .field("uid", uid)
+                .field("id", id)
+                .field("reason_chars", &reason.chars().count())
                 .finish(),
             // Notes may hold personal data: their sizes only.
             Request::CommentAdd { uid, title, data } => f

@@ -64,6 +64,7 @@ mod smtp;
 mod startup;
 mod throttle;
 mod users_me;
+mod webauthn;
 mod webauthn_browser;
 
 pub use std::sync::Arc;

@@ -29,5 +29,6 @@ mod sessions;
 mod throttle;
 mod tokens;
 mod users;
+mod webauthn;
 
 pub use support::*;

@@ -14,7 +14,7 @@ pub use barongd::store::{
     AccountStore, ActivityStore, ApiKeyStore, AuthzStore, DocumentStore, DynStore, EventStore, LabelStore, MailStore,
     Migrator, NewActivity, NewUser, NonceStore, NonceUse, PhoneStore, ProfileStore, RestrictionStore,
     ServiceAccountStore, SessionRow, SessionStore, SigningKeyRow, SigningKeyStore, Store, StoreError, StoreResult,
-    ThrottleStore, TokenStore, UserRow, UserStore,
+    ThrottleStore, TokenStore, UserRow, UserStore, WebauthnStore,
 };
 pub use futures::future::join_all;
 
@@ -276,6 +276,7 @@ pub fn session_row(user_id: i64, id_hash: &str, expires_at: i64, absolute_expire
         expires_at,
         absolute_expires_at,
         created_at: NOW,
+        amr: "pwd".to_string(),
     }
 }
 

@@ -18,6 +18,7 @@ use crate::services::account::api_keys::{
 };
 use crate::services::account::service_accounts;
 use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::identity::webauthn::factor::Factor;
 use crate::store::UserRow;
 use crate::store::api_keys::KeyColumn;
 use crate::store::service_accounts::ServiceAccountRow;
@@ -284,10 +285,16 @@ async fn authorize_write<T>(
     let mut f = Form::new(inc.params()?);
     let target = f.target(family);
     let values = fields(&mut f);
-    let totp = f.required_filled("totp_code", missing_totp, k.empty_totp);
+    // A WebAuthn assertion (`webauthn`) stands in for `totp_code`.
+    let proof = crate::http::resource::webauthn::proof_param(inc)?;
+    let totp = if proof.is_some() { None } else { f.required_filled("totp_code", missing_totp, k.empty_totp) };
     f.finish()?;
     let acting = Acting::resolve(app, user, target).await?;
-    api_keys::otp_protected(app, &acting.user, &totp.unwrap_or_default(), k.otp, &inc.ctx.ip).await?;
+    let factor = match proof {
+        Some(p) => Factor::Webauthn(p),
+        None => Factor::Totp(totp.unwrap_or_default()),
+    };
+    api_keys::otp_protected(app, &acting.user, &factor, k.otp, &inc.ctx).await?;
     Ok((acting, values))
 }
 

@@ -21,6 +21,7 @@ pub mod phones;
 pub mod profiles;
 pub mod swagger;
 pub mod users;
+pub mod webauthn;
 
 /// Routes under `resource/`.
 pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
@@ -39,6 +40,8 @@ pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Re
         .or(phones::routes(app, inc))
         .unify()
         .or(profiles::routes(app, inc))
+        .unify()
+        .or(webauthn::routes(app, inc))
         .unify()
         .or(swagger::routes(app, inc))
         .unify()

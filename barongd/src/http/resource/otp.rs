@@ -14,6 +14,7 @@ use crate::http::reply;
 use crate::services::App;
 use crate::services::error::ServiceResult;
 use crate::services::identity::two_factor;
+use crate::services::identity::webauthn::factor::Factor;
 
 /// Routes under `resource/`.
 pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
@@ -59,7 +60,12 @@ pub async fn otp_enable(app: &App, inc: Incoming) -> Response {
 pub async fn otp_disable(app: &App, inc: Incoming) -> Response {
     let r = async {
         let user = authenticate(app, &inc).await?;
-        two_factor::disable(app, &user, &otp_code(&inc)?, &inc.ctx).await?;
+        // A WebAuthn assertion (`webauthn`) may stand in for `code`.
+        let proof = match crate::http::resource::webauthn::proof_param(&inc)? {
+            Some(p) => Factor::Webauthn(p),
+            None => Factor::Totp(otp_code(&inc)?),
+        };
+        two_factor::disable(app, &user, &proof, &inc.ctx).await?;
         Ok(reply::status_only(200))
     };
     reply::respond(&inc.ctx, r.await)

@@ -1,8 +1,8 @@
 //! `GET resource/swagger_doc` and `GET resource/swagger_doc/{name}`: the resource API described
 //! in Swagger 2.0, as grape-swagger served it. The document is built from the API contract by
-//! `tools/swagger_from_seed.py` and embedded. No authentication, on exactly these two paths
-//! (Barong skipped authentication on any path *containing* `swagger`:
-//! docs/barong-weaknesses-fixed.md#w-swagger-bypass).
+//! `tools/swagger_from_seed.py` and embedded, with barong-rs's own WebAuthn endpoints added. No
+//! authentication, on exactly these two paths (Barong skipped authentication on any path
+//! *containing* `swagger`: docs/barong-weaknesses-fixed.md#w-swagger-bypass).
 
 use std::sync::{Arc, LazyLock};
 
@@ -15,8 +15,25 @@ use crate::http::incoming::Incoming;
 use crate::http::reply;
 use crate::services::App;
 
-static DOC: LazyLock<Value> =
-    LazyLock::new(|| serde_json::from_str(include_str!("swagger_resource.json")).unwrap_or(Value::Null));
+static DOC: LazyLock<Value> = LazyLock::new(|| {
+    let mut doc = serde_json::from_str(include_str!("swagger_resource.json")).unwrap_or(Value::Null);
+    let ours = serde_json::from_str(include_str!("swagger_webauthn.json")).unwrap_or(Value::Null);
+    merge(&mut doc, &ours);
+    doc
+});
+
+/// Adds barong-rs's own resource endpoints (`swagger_webauthn.json`: the WebAuthn ones, which
+/// Barong did not have) to the document generated from Barong's contract.
+fn merge(doc: &mut Value, ours: &Value) {
+    for section in ["paths", "definitions"] {
+        if let (Some(into), Some(from)) = (doc[section].as_object_mut(), ours[section].as_object()) {
+            into.extend(from.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+    if let (Some(into), Some(from)) = (doc["tags"].as_array_mut(), ours["tags"].as_array()) {
+        into.extend(from.iter().cloned());
+    }
+}
 
 pub fn routes(app: &Arc<App>, inc: &BoxedFilter<(Incoming,)>) -> BoxedFilter<(Response,)> {
     use warp::{get, path};
@@ -78,7 +95,9 @@ mod tests {
         assert_eq!(DOC["basePath"], "/api/v2/barong/resource");
         let ops: usize =
             DOC["paths"].as_object().expect("paths").values().map(|m| m.as_object().map_or(0, Map::len)).sum();
-        assert_eq!(ops, 34, "the contract's resource operations, swagger_doc aside");
+        assert_eq!(ops, 40, "the contract's 34 resource operations (swagger_doc aside) and 6 WebAuthn ones");
+        assert!(DOC["paths"]["/webauthn/credentials/{id}"]["delete"].is_object());
+        assert!(DOC["tags"].as_array().expect("tags").iter().any(|t| t["name"] == "webauthn"));
         assert!(DOC["definitions"]["API_V2_Entities_UserWithFullInfo"]["properties"]["phones"].is_object());
     }
 

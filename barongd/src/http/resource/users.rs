@@ -74,7 +74,10 @@ pub async fn delete_me(app: &App, inc: Incoming) -> Response {
         let blank_otp = otp_code.as_deref().is_some_and(|s| s.trim().is_empty());
         finish_with(c, blank_otp.then_some("resource.user.empty_otp_code"))?;
         let otp_code = otp_code.map(|s| s.trim().to_string());
-        me::delete_me(app, &user, &inc.ctx, &password.unwrap_or_default(), otp_code.as_deref()).await?;
+        // A WebAuthn assertion (`webauthn`) may stand in for `otp_code`.
+        let proof = crate::http::resource::webauthn::proof_param(&inc)?;
+        let password = password.unwrap_or_default();
+        me::delete_me(app, &user, &inc.ctx, &password, otp_code.as_deref(), proof.as_ref()).await?;
         let mut resp = reply::status_only(200);
         reply::clear_session_cookie(app, &mut resp);
         Ok(resp)

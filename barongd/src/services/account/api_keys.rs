@@ -10,8 +10,9 @@ use common::entities::ApiKey;
 use crate::model::{AccountState, KeyState};
 use crate::services::App;
 use crate::services::clock::iso8601;
+use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
-use crate::services::identity::totp;
+use crate::services::identity::webauthn::factor::{self, Factor};
 use crate::services::random::random_hex;
 use crate::store::api_keys::{ApiKeyRow, Holder, KeyColumn, KeyPage, NewApiKey};
 use crate::store::service_accounts::ServiceAccountRow;
@@ -39,13 +40,20 @@ pub const USER_OTP_KEYS: OtpKeys =
 pub const SERVICE_ACCOUNT_OTP_KEYS: OtpKeys =
     OtpKeys { disabled: "resource.service_accounts.2fa_disabled", invalid: "resource.service_accounts.invalid_totp" };
 
-/// Barong's `otp_protected!`, run on every key write after parameter validation: 2FA must be on
-/// and `totp_code` a valid, unused code of the acting user.
-pub async fn otp_protected(app: &App, user: &UserRow, totp_code: &str, keys: OtpKeys, ip: &str) -> ServiceResult<()> {
-    if !user.otp {
+/// Barong's `otp_protected!`, run on every key write after parameter validation: the acting
+/// user must have a second factor (TOTP on, or a WebAuthn credential) and `factor` must prove it:
+/// a valid, unused `totp_code`, or a WebAuthn assertion (`webauthn`).
+pub async fn otp_protected(
+    app: &App,
+    user: &UserRow,
+    factor: &Factor,
+    keys: OtpKeys,
+    ctx: &RequestContext,
+) -> ServiceResult<()> {
+    if !factor::has_second_factor(app, user).await? {
         return Err(ServiceError::rejected(keys.disabled));
     }
-    if totp::verify_code(app, user, totp_code, ip).await? { Ok(()) } else { Err(ServiceError::invalid(keys.invalid)) }
+    if factor::verify(app, user, factor, ctx).await? { Ok(()) } else { Err(ServiceError::invalid(keys.invalid)) }
 }
 
 /// The account a key belongs to.

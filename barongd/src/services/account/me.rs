@@ -14,6 +14,11 @@ use crate::services::events::activity::{self, Outcome};
 use crate::services::events::event_api;
 use crate::services::events::mail::MailKind;
 use crate::services::identity::passwords::MAX_PASSWORD_BYTES;
+use crate::services::identity::webauthn::{
+    self,
+    assertion::{self, Proof, Verdict},
+    ceremony::Purpose,
+};
 use crate::services::identity::{attempts, sessions, totp};
 use crate::services::kyc::levels;
 use crate::store::UserRow;
@@ -126,6 +131,7 @@ pub async fn delete_me(
     ctx: &RequestContext,
     password: &str,
     otp_code: Option<&str>,
+    proof: Option<&Proof>,
 ) -> ServiceResult<()> {
     let refuse = |error: ServiceError, reason: &'static str| async move {
         activity::record(app, ctx, user.id, "account", "account delete", Outcome::Failed, Some(reason)).await;
@@ -141,7 +147,13 @@ pub async fn delete_me(
     if !ok {
         return fail("resource.user.invalid_password", "Invalid password").await;
     }
-    if user.otp {
+    let has_webauthn = webauthn::enrolled(app, user.id).await?;
+    if let Some(proof) = proof.filter(|_| has_webauthn) {
+        // A WebAuthn assertion in place of the code, inside the same reservation.
+        if assertion::check_reserved(app, user, proof, Purpose::Action, ctx).await? != Verdict::Valid {
+            return fail("resource.user.invalid_otp", "WebAuthn assertion is invalid").await;
+        }
+    } else if user.otp || has_webauthn {
         let missing = match otp_code {
             None => Some(("resource.user.missing_otp_code", "OTP code is missing")),
             Some("") => Some(("resource.user.empty_otp_code", "OTP code is empty")),
@@ -152,7 +164,7 @@ pub async fn delete_me(
             attempt.succeeded(app).await?;
             return fail(key, reason).await;
         }
-        if !totp::check_reserved(app, user, otp_code.unwrap_or_default()).await? {
+        if !user.otp || !totp::check_reserved(app, user, otp_code.unwrap_or_default()).await? {
             return fail("resource.user.invalid_otp", "OTP code is invalid").await;
         }
     }

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::config::Config;
+use crate::services::gateway::amr::Amr;
 
 use crate::model::{HolderKind, KeyState};
 use crate::services::gateway::audit_budget::AuditBudget;
@@ -75,7 +76,8 @@ pub(crate) struct Caches {
     pub keys: RwLock<HashMap<String, Arc<CachedKey>>>,
     pub permissions: RwLock<Option<Arc<Vec<PermissionRow>>>>,
     /// The upstream JWT of each account, reused for `authz_jwt_reuse_seconds`.
-    pub jwts: RwLock<HashMap<Subject, CachedJwt>>,
+    /// Keyed by account and, for sessions, the login's `amr` (API keys: `None`).
+    pub jwts: RwLock<HashMap<(Subject, Option<Amr>), CachedJwt>>,
     /// `users/me` bodies by user id.
     pub me: RwLock<HashMap<i64, Arc<RenderedMe>>>,
 }
@@ -302,7 +304,7 @@ impl Authz {
             if *reload_keys {
                 m.clear();
             } else {
-                m.retain(|subject, _| !subjects.contains(subject));
+                m.retain(|(subject, _), _| !subjects.contains(subject));
             }
         }
     }

@@ -11,6 +11,7 @@ use crate::model::{HolderKind, KeyState};
 use crate::services::App;
 use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
+use crate::services::gateway::amr::Amr;
 use crate::services::gateway::api_key_headers::ApiKeyHeaders;
 use crate::services::gateway::audit::{self, Audited, Verdict};
 use crate::services::gateway::caches::{CachedJwt, CachedKey, CachedSession, CachedUser, SessionKey, lookup};
@@ -77,10 +78,15 @@ pub async fn decide(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Decision
 }
 
 async fn authenticated(app: &App, req: &AuthzRequest<'_>, flow: Flow) -> ServiceResult<Decision> {
-    let holder = if flow == Flow::ApiKey { api_key_flow(app, req).await? } else { cookie_flow(app, req).await? };
+    let (holder, amr) = if flow == Flow::ApiKey {
+        (api_key_flow(app, req).await?, None)
+    } else {
+        let (holder, amr) = cookie_flow(app, req).await?;
+        (holder, Some(amr))
+    };
     access::note_uid(holder.uid());
     permit(app, req, &holder).await?;
-    token(app, &holder).map(Decision::Token)
+    token(app, &holder, amr).map(Decision::Token)
 }
 
 /// The API-key flow alone (the resource API accepts these headers directly).
@@ -95,7 +101,7 @@ pub async fn api_key_user(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Op
 /// The cookie flow alone, from the gateway's caches: the resource API's hot `users/me` checks
 /// its session exactly as a gateway decision does.
 pub async fn session_user(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<i64> {
-    match cookie_flow(app, req).await? {
+    match cookie_flow(app, req).await?.0 {
         Holder::User(u) => {
             access::note_uid(&u.row.uid);
             Ok(u.row.id)
@@ -106,7 +112,7 @@ pub async fn session_user(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<i6
 
 // --- cookie flow: CSRF, session, binding to UA and network, user state ---
 
-async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder> {
+async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<(Holder, Amr)> {
     let id_hash = req.ctx.session_id.as_deref().map(hash_id);
     let session = match &id_hash {
         Some(h) => session(app, h).await?,
@@ -155,7 +161,7 @@ async fn cookie_flow(app: &App, req: &AuthzRequest<'_>) -> ServiceResult<Holder>
         app.store.touch_session(&id_hash, now + lifetime).await?;
         session.expires_at.store(now + lifetime, Ordering::SeqCst);
     }
-    Ok(Holder::User(user))
+    Ok((Holder::User(user), session.amr))
 }
 
 async fn session(app: &App, id_hash: &str) -> ServiceResult<Option<Arc<CachedSession>>> {
@@ -349,13 +355,14 @@ async fn permit(app: &App, req: &AuthzRequest<'_>, holder: &Holder) -> ServiceRe
 
 // --- the upstream JWT, reused per account ---
 
-/// The claims depend only on the account (never on the session or key that authenticated it),
-/// so one token per account is reused: 10,000 sessions of a few accounts cost a few tokens, not
-/// 10,000. Any change to the account drops its token; the session or key was checked already.
-fn token(app: &App, holder: &Holder) -> ServiceResult<Arc<str>> {
+/// The claims depend only on the account and, for a session, how its login was proven (`amr`),
+/// so one token per account and `amr` is reused: 10,000 sessions of a few accounts cost a few
+/// tokens, not 10,000. Any change to the account drops its tokens; the session or key was
+/// checked already. API-key tokens carry no `amr` (no login).
+fn token(app: &App, holder: &Holder, amr: Option<Amr>) -> ServiceResult<Arc<str>> {
     let authz = &app.authz;
     let now = app.clock.now();
-    let subject = holder.subject();
+    let subject = (holder.subject(), amr);
     let cached = authz
         .caches
         .jwts
@@ -367,7 +374,11 @@ fn token(app: &App, holder: &Holder) -> ServiceResult<Arc<str>> {
         return Ok(t);
     }
     let generation = authz.generation.load(Ordering::SeqCst);
-    let token: Arc<str> = app.tokens.sign(holder.claims(), now)?.into();
+    let mut claims = holder.claims();
+    if let Some(amr) = amr {
+        claims.insert("amr".into(), serde_json::json!(amr.values()));
+    }
+    let token: Arc<str> = app.tokens.sign(claims, now)?.into();
     let reuse = authz.reuse_seconds();
     if reuse > 0 {
         let reuse_until = (now + reuse).min(now + app.tokens.expire());

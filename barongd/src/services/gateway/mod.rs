@@ -1,6 +1,7 @@
 //! The authz gateway: restrictions, pass/block rules, the cookie and API-key flows, permissions
 //! and the upstream JWT, decided from in-memory caches the change feed keeps fresh.
 
+pub mod amr;
 pub mod api_key_headers;
 pub mod audit;
 pub mod audit_budget;

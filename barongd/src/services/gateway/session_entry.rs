@@ -3,6 +3,7 @@
 
 use std::sync::atomic::AtomicI64;
 
+use crate::services::gateway::amr::Amr;
 use crate::services::identity::sessions::same_network_addr;
 use crate::store::SessionRow;
 
@@ -29,6 +30,8 @@ pub struct CachedSession {
     /// The login's User-Agent as a digest (only ever compared).
     user_agent: [u8; 16],
     login_address: LoginAddress,
+    /// How the login was proven: the upstream JWT's `amr`.
+    pub amr: Amr,
 }
 
 enum LoginAddress {
@@ -58,6 +61,7 @@ impl CachedSession {
             csrf_token: row.csrf_token.as_str().into(),
             user_agent: user_agent_digest(&row.user_agent),
             login_address,
+            amr: Amr::parse(&row.amr),
         }
     }
 

@@ -14,10 +14,9 @@ use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::identity::attempts;
 use crate::services::identity::auth0_keys::{Refused, Tenant};
 use crate::services::identity::email_address::{email_key, is_valid_email, too_long};
-use crate::services::identity::login::signed_in;
+use crate::services::identity::login::{SecondFactor, Signed, signed_in};
 use crate::services::identity::mail_links::language;
 use crate::services::identity::registration::{insert_user, new_uid};
-use crate::services::identity::sessions::WithSession;
 use crate::services::kyc::levels;
 use crate::services::random::random_hex;
 use crate::services::telemetry::{access, record};
@@ -27,6 +26,7 @@ use crate::store::{NewUser, UserRow};
 pub struct Auth0Login {
     pub id_token: String,
     pub otp_code: Option<String>,
+    pub webauthn: Option<crate::services::identity::webauthn::assertion::Proof>,
 }
 
 impl std::fmt::Debug for Auth0Login {
@@ -53,21 +53,16 @@ fn unusable() -> ServiceError {
     ServiceError::unauthenticated("identity.session.auth0.invalid_params")
 }
 
-pub async fn login(app: &App, r: Auth0Login, ctx: &RequestContext) -> ServiceResult<WithSession> {
+pub async fn login(app: &App, r: Auth0Login, ctx: &RequestContext) -> ServiceResult<Signed> {
     let result = attempt(app, app.auth0.as_ref(), r, ctx).await;
     record::login(&result);
-    if let Ok(done) = &result {
+    if let Ok(Signed::In(done)) = &result {
         access::note_uid(&done.user.uid);
     }
     result
 }
 
-async fn attempt(
-    app: &App,
-    tenant: Option<&Tenant>,
-    r: Auth0Login,
-    ctx: &RequestContext,
-) -> ServiceResult<WithSession> {
+async fn attempt(app: &App, tenant: Option<&Tenant>, r: Auth0Login, ctx: &RequestContext) -> ServiceResult<Signed> {
     // Off: Barong fetched `https:///.well-known/jwks.json`, failed, and rescued it.
     let Some(tenant) = tenant else { return Err(refused()) };
     let claims: Claims = match tenant.verify(&r.id_token, app.clock.now()).await {
@@ -95,7 +90,8 @@ async fn attempt(
     };
     // The token stands for the password: the account's limits and its second factor apply.
     let attempt = attempts::reserve(app, &user.email, &ctx.ip, "identity.session.too_many_attempts").await?;
-    signed_in(app, user, attempt, r.otp_code.as_deref(), ctx).await
+    let second = SecondFactor { otp_code: r.otp_code.as_deref(), webauthn: r.webauthn.as_ref() };
+    signed_in(app, user, attempt, second, ctx).await
 }
 
 /// Barong's account for a new verified Auth0 email: active, a random password nobody knows, and

@@ -21,6 +21,9 @@ use crate::services::identity::email_address::{email_key, too_long};
 use crate::services::identity::legacy_passwords;
 use crate::services::identity::sessions::{self, WithSession};
 use crate::services::identity::totp;
+use crate::services::identity::webauthn;
+use crate::services::identity::webauthn::assertion::{self, Challenge, Proof, Verdict};
+use crate::services::identity::webauthn::ceremony::Purpose;
 use crate::services::telemetry::{access, record};
 use crate::store::UserRow;
 
@@ -28,7 +31,25 @@ pub struct Credentials {
     pub email: String,
     pub password: String,
     pub otp_code: Option<String>,
+    /// A WebAuthn assertion answering the challenge of an earlier call, in place of `otp_code`.
+    pub webauthn: Option<Proof>,
     pub captcha: Option<Answer>,
+}
+
+/// The second factor sent with a login.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SecondFactor<'a> {
+    pub otp_code: Option<&'a str>,
+    pub webauthn: Option<&'a Proof>,
+}
+
+/// How a login ended, when it was not refused.
+pub enum Signed {
+    /// A session is open.
+    In(WithSession),
+    /// The first factor was right; the second is missing, and the user may answer this WebAuthn
+    /// challenge (or send a TOTP code, if TOTP is on): answered as a missing `otp_code`, plus it.
+    Due(Challenge),
 }
 
 impl std::fmt::Debug for Credentials {
@@ -41,16 +62,16 @@ fn invalid() -> ServiceError {
     ServiceError::unauthenticated("identity.session.invalid_params")
 }
 
-pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceResult<WithSession> {
+pub async fn login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceResult<Signed> {
     let result = attempt_login(app, c, ctx).await;
     record::login(&result);
-    if let Ok(done) = &result {
+    if let Ok(Signed::In(done)) = &result {
         access::note_uid(&done.user.uid);
     }
     result
 }
 
-async fn attempt_login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceResult<WithSession> {
+async fn attempt_login(app: &App, c: Credentials, ctx: &RequestContext) -> ServiceResult<Signed> {
     // Longer than any stored email: no account, and no work (nor a huge throttle key) for it.
     if too_long(&c.email) {
         return Err(invalid());
@@ -81,7 +102,8 @@ async fn attempt_login(app: &App, c: Credentials, ctx: &RequestContext) -> Servi
         return Err(invalid());
     };
     migrate_legacy(app, &user, &c.password).await;
-    signed_in(app, user, attempt, c.otp_code.as_deref(), ctx).await
+    let second = SecondFactor { otp_code: c.otp_code.as_deref(), webauthn: c.webauthn.as_ref() };
+    signed_in(app, user, attempt, second, ctx).await
 }
 
 /// The rest of a login once the first factor is proven (the password, or an Auth0 ID token):
@@ -90,9 +112,9 @@ pub(crate) async fn signed_in(
     app: &App,
     user: UserRow,
     attempt: Attempt<'_>,
-    otp_code: Option<&str>,
+    second: SecondFactor<'_>,
     ctx: &RequestContext,
-) -> ServiceResult<WithSession> {
+) -> ServiceResult<Signed> {
     let refusal = match user.state {
         AccountState::Active | AccountState::Pending => None,
         AccountState::Banned => Some(("identity.session.banned", "Your account is banned")),
@@ -109,16 +131,27 @@ pub(crate) async fn signed_in(
     if totp::status(&user) == TotpStatus::SeedMissing {
         return Err(seed_missing(app, attempt, &user, ctx).await);
     }
-    let action = if user.otp {
-        let Some(code) = otp_code.map(str::trim).filter(|c| !c.is_empty()) else {
-            // The right first factor without a code is how a 2FA login starts: not a guess either.
+    let has_webauthn = webauthn::enrolled(app, user.id).await?;
+    let code = second.otp_code.map(str::trim).filter(|c| !c.is_empty());
+    // Either factor the user has will do; an assertion wins when both are sent.
+    let (action, amr) = match (second.webauthn.filter(|_| has_webauthn), code.filter(|_| user.otp)) {
+        (Some(proof), _) => {
+            webauthn_factor(app, &user, proof, ctx).await?;
+            ("login::webauthn", "pwd,webauthn")
+        }
+        (None, Some(code)) => {
+            second_factor(app, &user, code, ctx).await?;
+            ("login::2fa", "pwd,otp")
+        }
+        (None, None) if user.otp || has_webauthn => {
+            // The right first factor without a second is how a 2FA login starts: not a guess either.
             attempt.succeeded(app).await?;
+            if has_webauthn {
+                return Ok(Signed::Due(assertion::begin(app, &user, Purpose::Login).await?));
+            }
             return Err(ServiceError::unauthenticated("identity.session.missing_otp"));
-        };
-        second_factor(app, &user, code, ctx).await?;
-        "login::2fa"
-    } else {
-        "login"
+        }
+        (None, None) => ("login", "pwd"),
     };
     attempt.login_succeeded(app).await?;
     activity::record(app, ctx, user.id, "session", action, Outcome::Succeed, None).await;
@@ -130,10 +163,10 @@ pub(crate) async fn signed_in(
     } else {
         Vec::new()
     };
-    let session = sessions::open_with_events(app, &user, ctx, &created).await?;
+    let session = sessions::open_proven(app, &user, ctx, &created, amr).await?;
     let mut entity = full_info::user_with_full_info(app, &user).await?;
     entity.csrf_token = Some(session.csrf_token.clone());
-    Ok(WithSession { user: entity, session: Some(session) })
+    Ok(Signed::In(WithSession { user: entity, session: Some(session) }))
 }
 
 /// Replaces a bcrypt digest the password just matched by barong-rs's argon2id. Done once the
@@ -182,6 +215,17 @@ async fn second_factor(app: &App, user: &UserRow, code: &str, ctx: &RequestConte
             .await;
         Err(ServiceError::forbidden("identity.session.invalid_otp"))
     }
+}
+
+/// A WebAuthn assertion at login, inside the login's own reservation (a wrong one keeps it).
+async fn webauthn_factor(app: &App, user: &UserRow, proof: &Proof, ctx: &RequestContext) -> ServiceResult<()> {
+    let reason = match assertion::check_reserved(app, user, proof, Purpose::Login, ctx).await? {
+        Verdict::Valid => return Ok(()),
+        Verdict::Invalid(reason) => reason,
+        Verdict::Cloned => "Signature counter did not advance",
+    };
+    activity::record(app, ctx, user.id, "session", "login::webauthn", Outcome::Failed, Some(reason)).await;
+    Err(ServiceError::forbidden("identity.session.invalid_webauthn"))
 }
 
 /// `DELETE identity/sessions`.

@@ -19,3 +19,4 @@ pub mod registration;
 pub mod sessions;
 pub mod totp;
 pub mod two_factor;
+pub mod webauthn;

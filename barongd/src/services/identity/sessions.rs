@@ -44,6 +44,18 @@ pub async fn open_with_events(
     ctx: &RequestContext,
     events: &[PendingEvent],
 ) -> ServiceResult<Opened> {
+    open_proven(app, user, ctx, events, "pwd").await
+}
+
+/// [`open_with_events`] for a login proven by `amr` (RFC 8176 values joined by commas, e.g.
+/// `pwd,webauthn`), which the upstream JWTs of the session carry as their `amr` claim.
+pub async fn open_proven(
+    app: &App,
+    user: &UserRow,
+    ctx: &RequestContext,
+    events: &[PendingEvent],
+    amr: &str,
+) -> ServiceResult<Opened> {
     if let Some(old) = &ctx.session_id {
         app.store.delete_session(&hash_id(old)).await?;
     }
@@ -59,6 +71,7 @@ pub async fn open_with_events(
         expires_at: now + app.config.session_expire_time,
         absolute_expires_at: now + app.config.session_max_lifetime,
         created_at: now,
+        amr: amr.to_string(),
     };
     app.store.insert_session_with_events(&row, events).await?;
     Ok(Opened { session_id, csrf_token })

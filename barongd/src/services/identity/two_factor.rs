@@ -10,6 +10,7 @@ use crate::services::context::RequestContext;
 use crate::services::error::{ServiceError, ServiceResult};
 use crate::services::events::activity::{self, Outcome};
 use crate::services::events::event_api as events;
+use crate::services::identity::webauthn::factor::{self, Factor};
 use crate::services::identity::{sessions, totp};
 use crate::services::kyc::levels;
 use crate::store::UserRow;
@@ -156,12 +157,21 @@ pub async fn enable(app: &App, user: &UserRow, code: &str, ctx: &RequestContext)
 /// deleted it without callbacks, so the level stayed stale:
 /// docs/barong-weaknesses-fixed.md#w-otp-label-callbacks). The seed is kept, as Vault kept it;
 /// `generate_qrcode` replaces it.
-pub async fn disable(app: &App, user: &UserRow, code: &str, ctx: &RequestContext) -> ServiceResult<()> {
+pub async fn disable(app: &App, user: &UserRow, proof: &Factor, ctx: &RequestContext) -> ServiceResult<()> {
     let not_enabled = || ServiceError::rejected("resource.otp.not_enabled");
     if !user.otp {
         return Err(refuse(app, ctx, user, DISABLE_ACTION, NOT_ENABLED, not_enabled()).await);
     }
-    check_code(app, ctx, user, code, DISABLE_ACTION).await?;
+    match proof {
+        Factor::Totp(code) => check_code(app, ctx, user, code, DISABLE_ACTION).await?,
+        // A WebAuthn assertion in place of the code (`webauthn`).
+        Factor::Webauthn(_) => {
+            if !factor::verify(app, user, proof, ctx).await? {
+                let e = ServiceError::invalid("resource.otp.invalid");
+                return Err(refuse(app, ctx, user, DISABLE_ACTION, "WebAuthn assertion is invalid", e).await);
+            }
+        }
+    }
     let now = app.clock.now();
     let off = UserRow { otp: false, updated_at: now, ..user.clone() };
     let updated = events::user_updated_events(app, user, &off).await;

@@ -1,4 +1,5 @@
-//! `/otp/sign` (spec §4.10 #15, W3, W20): after one TOTP code of an active 2FA user, adds a
+//! `/otp/sign` (spec §4.10 #15, W3, W20): after one TOTP code of an active 2FA user (or, in its
+//! place, the user's WebAuthn assertion relayed as `webauthn`), adds a
 //! `barong` signature with our own signing key to a caller's jwt-multisig JWS (Peatio and
 //! Applogic use it to prove the user confirmed a withdrawal).
 //!
@@ -14,8 +15,10 @@ use serde_json::{Map, Value, json};
 
 use crate::model::AccountState;
 use crate::services::App;
+use crate::services::context::RequestContext;
 use crate::services::error::{Refusal, ServiceError};
-use crate::services::identity::totp;
+use crate::services::identity::webauthn::assertion::Proof;
+use crate::services::identity::webauthn::factor::{self, Factor};
 use crate::services::management::error::{MgmtError, MgmtResult, to_json};
 use crate::services::management::params::Grape;
 
@@ -78,7 +81,13 @@ struct Signed {
 pub async fn sign(app: &App, data: &Map<String, Value>, ip: &str, request_id: &str) -> MgmtResult<String> {
     let mut p = Grape::new(data);
     let uid = p.required("user_uid");
-    let code = p.required("otp_code");
+    // The user's WebAuthn assertion (from `resource/webauthn/assertions`), relayed by the caller,
+    // stands in for `otp_code`.
+    let proof = p.raw("webauthn").filter(|v| !v.is_null()).map(Proof::from_param);
+    let code = if proof.is_some() { String::new() } else { p.required("otp_code") };
+    if matches!(proof, Some(None)) {
+        p.error("webauthn is invalid");
+    }
     let jwt = match p.raw("jwt").cloned() {
         Some(Value::Object(m)) => m,
         None | Some(Value::Null) => {
@@ -94,10 +103,15 @@ pub async fn sign(app: &App, data: &Map<String, Value>, ip: &str, request_id: &s
 
     let user = app.store.user_by_uid(&uid).await.map_err(MgmtError::internal)?;
     let user = user.filter(|u| u.state == AccountState::Active).ok_or_else(MgmtError::not_found)?;
-    if !user.otp {
+    if !factor::has_second_factor(app, &user).await.map_err(MgmtError::from)? {
         return Err(MgmtError::message(422, "Account has not enabled 2FA"));
     }
-    match totp::verify_code(app, &user, &code, ip).await {
+    let factor = match proof.flatten() {
+        Some(proof) => Factor::Webauthn(proof),
+        None => Factor::Totp(code),
+    };
+    let ctx = RequestContext { ip: ip.to_string(), request_id: request_id.to_string(), ..Default::default() };
+    match factor::verify(app, &user, &factor, &ctx).await {
         Ok(true) => {}
         Ok(false) => return Err(MgmtError::message(422, "OTP code is invalid")),
         Err(ServiceError::Refused { why: Refusal::Throttled, .. }) => {
