@@ -56,8 +56,13 @@ impl Driver {
         let mut lines = BufReader::new(stdout);
         let read = lines.read_line(&mut first);
         tokio::time::timeout(Duration::from_secs(30), read).await.expect("the driver listens").expect("read");
-        let hello: Value = serde_json::from_str(&first).unwrap_or_else(|_| panic!("driver said {first:?}"));
-        let origin = hello["origin"].as_str().expect("origin").to_string();
+        let Some(origin) =
+            serde_json::from_str::<Value>(&first).ok().and_then(|h| h["origin"].as_str().map(str::to_string))
+        else {
+            let mut err = String::new();
+            let _ = child.stderr.take().expect("stderr piped").read_to_string(&mut err).await;
+            panic!("the browser driver said {first:?}; its stderr:\n{err}");
+        };
         Driver { child, origin }
     }
 
@@ -108,9 +113,10 @@ async fn enrol_and_log_in(uv: &str) {
     let Some((python, chromium)) = browser() else { return };
     let driver = Driver::start(&python, &chromium).await;
     let origin = driver.origin.clone();
+    // The page's origin is the exchange's frontend: barongd signs browsers in from it only.
     let config = format!(
         "webauthn_rp_id: localhost\nwebauthn_rp_name: barong-rs browser test\nwebauthn_origins: [\"{origin}\"]\n\
-         webauthn_user_verification: {uv}\n"
+         webauthn_user_verification: {uv}\nfrontend_url: {origin}\n"
     );
     let opts = Options { config, ..Default::default() };
     let srv = TestServer::spawn_with(Backend::Sqlite, opts).await.expect("barongd");
