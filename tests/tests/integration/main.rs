@@ -66,6 +66,7 @@ mod startup;
 mod throttle;
 mod users_me;
 mod webauthn;
+mod webauthn_browser;
 
 pub use std::sync::Arc;
 pub use std::time::Duration;
