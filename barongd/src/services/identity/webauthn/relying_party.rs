@@ -94,7 +94,14 @@ impl RelyingParty {
             let (o, s) = self.webauthn.start_passkey_registration(user_handle, name, name, exclude)?;
             (serde_json::to_value(o), Registration::Passkey(s))
         } else {
-            let (o, s) = self.webauthn.start_securitykey_registration(user_handle, name, name, exclude, None, None)?;
+            let (mut o, s) =
+                self.webauthn.start_securitykey_registration(user_handle, name, name, exclude, None, None)?;
+            // The library asks for credProtect "userVerificationRequired" with userVerification
+            // "preferred"; Chromium refuses that pair outright (NotSupportedError), so no browser
+            // could enrol. Verification stays as configured; only the extension goes.
+            if let Some(ext) = o.public_key.extensions.as_mut() {
+                ext.cred_protect = None;
+            }
             (serde_json::to_value(o), Registration::SecurityKey(s))
         };
         Ok((public_key(options)?, state))
