@@ -22,14 +22,17 @@ pub struct SealedColumn {
 
 pub struct SealedTable {
     pub name: &'static str,
-    /// The primary key; `kid` is text, every other table's `id` an integer.
+    /// The primary key; `kid`, `handle` and the ids in `TEXT_ID_TABLES` are text, other ids integers.
     pub key: &'static str,
     pub columns: &'static [SealedColumn],
 }
 
+/// Tables whose `id` is text (PostgreSQL will not compare it with an integer cursor).
+const TEXT_ID_TABLES: &[&str] = &["kycaid_jobs"];
+
 impl SealedTable {
     pub(crate) fn text_key(&self) -> bool {
-        self.key != "id"
+        self.key != "id" || TEXT_ID_TABLES.contains(&self.name)
     }
 
     pub(crate) fn select_sql(&self) -> String {
